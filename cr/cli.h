@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Entry points of the verbs of cryo-cr and cryo-image; each lives in its own file. */
+#ifndef CRYO_CLI_H
+#define CRYO_CLI_H
+
+/* Every verb gets argv with argv[0] = verb name; returns the process exit code. */
+typedef int (*verb_main_fn)(int argc, char **argv);
+
+struct verb {
+	const char *name;
+	verb_main_fn main;
+	const char *summary;
+};
+
+int verb_not_implemented(const char *tool, const char *verb);
+
+/* cryo-cr */
+int cr_dump_main(int argc, char **argv);
+int cr_pre_dump_main(int argc, char **argv);
+int cr_restore_main(int argc, char **argv);
+int cr_check_main(int argc, char **argv);
+int cr_page_server_main(int argc, char **argv);
+int cr_lazy_pages_main(int argc, char **argv);
+
+/* cryo-image */
+int img_show_main(int argc, char **argv);
+int img_decode_main(int argc, char **argv);
+int img_encode_main(int argc, char **argv);
+int img_stats_main(int argc, char **argv);
+int img_anonymise_main(int argc, char **argv);
+int img_log_main(int argc, char **argv);
+
+#endif
