@@ -418,15 +418,15 @@ static int parent_reader(struct page_reader *r, struct page_reader **ret)
 	if (!r->parent) {
 		if (r->no_parent)
 			return -ENOENT;
-		err = img_dir_open_parent(r->d, &pd);
-		if (err < 0) {
-			if (err == -ENOENT) {
-				r->no_parent = true;
-				log_error("%s: pages in the parent image, but %s has no parent", img_name(r->pm),
-					  img_dir_path(r->d));
-			}
-			return err;
+		if (img_dir_file_exists(r->d, "parent") < 0) {
+			r->no_parent = true;
+			log_error("%s: pages in the parent image, but %s has no parent", img_name(r->pm),
+				  img_dir_path(r->d));
+			return -ENOENT;
 		}
+		err = img_dir_open_parent(r->d, &pd);
+		if (err < 0)
+			return err;
 		err = reader_open(pd, r->id, r->depth + 1, &r->parent);
 		if (err < 0) {
 			img_dir_close(pd);
