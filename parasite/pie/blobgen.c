@@ -536,7 +536,7 @@ static int write_header(const struct options *o, const struct layout *l, const u
 	fprintf(out, "#define %s_blob_rx_size %" PRIu64 "UL\n\n", n, l->data_start);
 	for (size_t i = 0; i < o->n_entries; i++)
 		fprintf(out, "#define %s_%s_OFF 0x%" PRIx64 "UL\n", n, o->entries[i], offsets[i]);
-	fprintf(out, "\nstatic const unsigned char %s_blob[%" PRIu64 "] __attribute__((aligned(16))) = {",
+	fprintf(out, "\nstatic const unsigned char %s_blob[%" PRIu64 "] __attribute__((aligned(16), unused)) = {",
 		n, l->bss_start ? l->bss_start : 1);
 	for (uint64_t i = 0; i < l->bss_start; i++)
 		fprintf(out, "%s0x%02x,", i % 12 ? " " : "\n\t", img[i]);
