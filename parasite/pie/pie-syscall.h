@@ -97,10 +97,30 @@ static PIE_ALWAYS_INLINE int sys_failed(long ret)
 
 #define L_(x) ((long)(x))
 
+/* The socket message structures are libc's, not in the uapi headers; the kernel's
+ * user_msghdr and cmsghdr have this layout on x86_64. */
+struct msghdr {
+	void *msg_name;
+	int msg_namelen;
+	struct iovec *msg_iov;
+	unsigned long msg_iovlen;
+	void *msg_control;
+	unsigned long msg_controllen;
+	unsigned msg_flags;
+};
+
+struct cmsghdr {
+	unsigned long cmsg_len;
+	int cmsg_level;
+	int cmsg_type;
+};
+
+_Static_assert(sizeof(struct msghdr) == 56, "struct msghdr is the kernel's user_msghdr");
+_Static_assert(sizeof(struct cmsghdr) == 16, "struct cmsghdr is the kernel's");
+
 /* Kernel structures are passed through as opaque pointers: the blob includes the
  * linux/ uapi header it needs for the layout. */
 struct sockaddr;
-struct msghdr;
 struct iovec;
 struct timespec;
 struct kernel_timespec;

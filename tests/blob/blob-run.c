@@ -11,6 +11,8 @@
  *                      it by injecting syscalls, copies the blob and its args in, sets
  *                      the registers to the entry with a return address that traps,
  *                      then unmaps everything and lets the child go on as before.
+ *   blob-run syscalls  a child loads the blob and calls test_blob_syscalls(), which
+ *                      checks the pie syscall layer against real files, sockets, etc.
  */
 #include "test-blob-args.h"
 #include "test-blob.h"
@@ -26,6 +28,7 @@
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/user.h>
@@ -159,25 +162,35 @@ static void *map_at_random(size_t len)
 	return NULL;
 }
 
-static _Noreturn void mapped_child(const struct test_blob_args *args, int fd)
+/* Map, copy, zero .bss, write-protect the code: what every loader of a blob does. */
+static char *load_blob_at_random(void)
 {
 	size_t len = ROUND_UP(test_blob_mem_size, PAGE);
-	test_blob_entry_fn entry;
-	uint64_t base;
-	char *p;
+	char *p = map_at_random(len);
 
-	block_sigusr2();
-	p = map_at_random(len);
 	if (!p) {
 		perror("child: mmap at a random address");
-		_exit(2);
+		return NULL;
 	}
 	memcpy(p, test_blob, test_blob_size);
 	memset(p + test_blob_size, 0, test_blob_bss_size);
 	if (mprotect(p, test_blob_rx_size, PROT_READ | PROT_EXEC) < 0) {
 		perror("child: mprotect");
-		_exit(2);
+		return NULL;
 	}
+	return p;
+}
+
+static _Noreturn void mapped_child(const struct test_blob_args *args, int fd)
+{
+	test_blob_entry_fn entry;
+	uint64_t base;
+	char *p;
+
+	block_sigusr2();
+	p = load_blob_at_random();
+	if (!p)
+		_exit(2);
 	base = (uint64_t)(uintptr_t)p;
 	if (write(fd, &base, sizeof(base)) != sizeof(base))
 		_exit(2);
@@ -248,6 +261,74 @@ static int test_mapped(void)
 		return 1;
 	}
 	printf("PASS: %d rounds at %d distinct bases\n", MAPPED_ROUNDS, distinct);
+	return 0;
+}
+
+/* ---- syscalls: the blob exercises its syscall layer in a child ---- */
+
+static int make_test_file(char *path, size_t size)
+{
+	unsigned char buf[TEST_BLOB_SYS_FILE_SIZE];
+	const char *dir = getenv("TMPDIR");
+	int fd;
+
+	snprintf(path, size, "%s/cryo-blob-test-XXXXXX", dir && *dir ? dir : "/tmp");
+	fd = mkstemp(path);
+	if (fd < 0)
+		return perror("mkstemp"), -1;
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = TEST_BLOB_SYS_BYTE(i);
+	if (write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf)) {
+		perror("write test file");
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static _Noreturn void syscalls_child(struct test_blob_sys_args *args)
+{
+	long (*entry)(struct test_blob_sys_args *);
+	char *p = load_blob_at_random();
+	long r;
+
+	if (!p)
+		_exit(2);
+	entry = (long (*)(struct test_blob_sys_args *))(p + test_test_blob_syscalls_OFF);
+	r = entry(args);
+	if (r != 0) {
+		fprintf(stderr, "FAIL: blob returned %ld: check at test-blob-sys.c:%d got %lld\n", r,
+			args->failed_line, (long long)args->failed_value);
+		_exit(3);
+	}
+	_exit(0);
+}
+
+static int test_syscalls(void)
+{
+	struct test_blob_sys_args args = { .magic = TEST_BLOB_SYS_MAGIC };
+	int status;
+	pid_t pid;
+
+	if (make_test_file(args.path, sizeof(args.path)) < 0)
+		return 1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, args.sock_fds) < 0)
+		return perror("socketpair"), 1;
+	pid = fork();
+	if (pid < 0)
+		return perror("fork"), 1;
+	if (pid == 0)
+		syscalls_child(&args);
+	if (waitpid(pid, &status, 0) != pid)
+		return perror("waitpid"), 1;
+	unlink(args.path);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "FAIL: child ended with status 0x%x\n", status);
+		return 1;
+	}
+	printf("PASS: the blob's syscall layer checks passed in child %d\n", (int)pid);
 	return 0;
 }
 
@@ -531,6 +612,8 @@ int main(int argc, char **argv)
 		return test_mapped();
 	if (argc == 2 && strcmp(argv[1], "injected") == 0)
 		return test_injected();
-	fprintf(stderr, "usage: %s mapped|injected\n", argv[0]);
+	if (argc == 2 && strcmp(argv[1], "syscalls") == 0)
+		return test_syscalls();
+	fprintf(stderr, "usage: %s mapped|injected|syscalls\n", argv[0]);
 	return 2;
 }
