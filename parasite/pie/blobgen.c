@@ -10,6 +10,7 @@
  *  - no undefined dynamic symbols;
  *  - every allocated section inside the image [__blob_start, __blob_end), except the
  *    linker's dynamic-linking metadata, which pie.lds puts after the image;
+ *  - no sanitizer or coverage instrumentation symbols;
  *  - each requested entry is a defined function in the code part;
  *  - the image (bytes + bss) is at most --max-size bytes.
  * Any violation is an error naming the file and the offending thing.
@@ -481,6 +482,30 @@ static void check_sections(const struct elf_file *f, const struct layout *l)
 	}
 }
 
+/*
+ * Sanitizer, coverage and profiling runtimes must never reach blob code (their flags
+ * are overridden for blob targets). An undefined reference already fails the link;
+ * this also catches instrumentation that came with its runtime pieces defined.
+ */
+static void check_instrumentation(const struct elf_file *f)
+{
+	static const char *const prefixes[] = {
+		"__asan_", "__ubsan_", "__tsan_", "__msan_", "__hwasan_", "__sanitizer_",
+		"__gcov_", "__llvm_profile_", "__llvm_gcov", "__sancov_",
+	};
+
+	for (size_t i = 1; i < f->n_syms; i++) {
+		const char *name = symbol_name(f, &f->syms[i]);
+
+		for (size_t j = 0; j < sizeof(prefixes) / sizeof(prefixes[0]); j++)
+			if (strncmp(name, prefixes[j], strlen(prefixes[j])) == 0) {
+				error("instrumentation symbol '%s': sanitizer or coverage code in a "
+				      "blob (use pie_override_options)", name);
+				break;
+			}
+	}
+}
+
 static int find_entries(const struct elf_file *f, const struct options *o, const struct layout *l,
 			uint64_t *offsets)
 {
@@ -637,6 +662,7 @@ int main(int argc, char **argv)
 	    read_layout(&f, &l) < 0 || check_segments(&f, &l) < 0)
 		return 1;
 	check_sections(&f, &l);
+	check_instrumentation(&f);
 	if (find_entries(&f, &o, &l, offsets) < 0 || n_errors)
 		return 1;
 	if (l.end > o.max_size) {
