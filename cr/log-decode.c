@@ -140,8 +140,8 @@ static int read_format(struct log_file *lf, size_t i, struct fmt_entry *e)
 	    (r = GET(lf, nargs, "format argument count")) < 0 || (r = GET(lf, pad, "format entry")) < 0 ||
 	    (r = GET(lf, e->line, "format line")) < 0)
 		return r;
-	if (id != i + 1)
-		return fail_at(lf, at, "format entry %zu has id %u, expected %zu", i, id, i + 1);
+	if (id != i)
+		return fail_at(lf, at, "format entry %zu has id %u", i, id);
 	if (e->level < LOG_LVL_ERROR || e->level > LOG_LVL_DEBUG)
 		return fail_at(lf, at, "format %u has invalid level %u", id, e->level);
 	if (nargs > LOG_MAX_ARGS)

@@ -22,7 +22,7 @@ static uint8_t log_buf[LOG_BUF_SIZE];
 
 int log__level = LOG_LVL_WARN;
 
-/* Binary-mode plan of each descriptor, indexed by id - 1. */
+/* Binary-mode plan of each call site, indexed by its slot's index. */
 struct plan_slot {
 	uint32_t first_op;
 	uint8_t nops;
@@ -52,15 +52,15 @@ static struct {
 };
 
 /* Table of all call sites of this executable, built by the linker. */
-extern struct log_fmt_desc *const __start_cryo_logfmt[] __attribute__((weak, visibility("hidden")));
-extern struct log_fmt_desc *const __stop_cryo_logfmt[] __attribute__((weak, visibility("hidden")));
+extern const struct log_fmt_desc *const __start_cryo_logfmt[] __attribute__((weak, visibility("hidden")));
+extern const struct log_fmt_desc *const __stop_cryo_logfmt[] __attribute__((weak, visibility("hidden")));
 
 /* Records whose call site has no usable plan are stored preformatted under this one. */
-static struct log_fmt_desc fallback_desc = {
+static const struct log_fmt_desc fallback_desc = {
 	.fmt = "%s", .file = __FILE__, .line = __LINE__, .level = LOG_LVL_ERROR,
 	.nargs = 1, .types = { LOG_ARG_STR },
 };
-static struct log_fmt_desc *const fallback_descp __attribute__((section("cryo_logfmt"), used)) =
+static const struct log_fmt_desc *const fallback_slot __attribute__((section("cryo_logfmt"), used)) =
 	&fallback_desc;
 
 static uint64_t monotonic_ns(void)
@@ -295,12 +295,22 @@ static size_t fill_binary(uint8_t *dst, size_t room, void *ctx_, va_list ap)
 	return w.off;
 }
 
-/* Plan of a descriptor in the current binary log, or NULL. */
-static const struct plan_slot *plan_of(const struct log_fmt_desc *d)
+/* Index of a call site's slot in this executable's table, or -1. */
+static long slot_index(const struct log_fmt_desc *const *slot)
 {
-	if (!d || !d->id || d->id > L.nplans || !L.plans[d->id - 1].ok)
+	uintptr_t p = (uintptr_t)slot, start = (uintptr_t)__start_cryo_logfmt;
+
+	if (!slot || !start || p < start || p >= (uintptr_t)__stop_cryo_logfmt)
+		return -1; /* e.g. a call site in a shared object with a table of its own */
+	return (long)((p - start) / sizeof(*slot));
+}
+
+/* Plan of a call site in the current binary log, or NULL. */
+static const struct plan_slot *plan_of(long id)
+{
+	if (id < 0 || (size_t)id >= L.nplans || !L.plans[id].ok)
 		return NULL;
-	return &L.plans[d->id - 1];
+	return &L.plans[id];
 }
 
 static void append_args(fill_fn fill, void *ctx, ...)
@@ -316,14 +326,15 @@ static void append_args(fill_fn fill, void *ctx, ...)
 static void binary_fallback_locked(uint64_t ts, enum log_level level, const char *fmt,
 				   va_list ap, int err)
 {
-	const struct plan_slot *slot = plan_of(&fallback_desc);
+	long id = slot_index(&fallback_slot);
+	const struct plan_slot *slot = plan_of(id);
 	struct bin_ctx ctx;
 	char *msg;
 
 	errno = err;
 	if (!slot || vasprintf(&msg, fmt, ap) < 0)
 		return;
-	ctx = (struct bin_ctx){ (fallback_desc.id - 1) << 3 | level, ts,
+	ctx = (struct bin_ctx){ (uint32_t)id << 3 | level, ts,
 				&L.ops[slot->first_op], slot->nops, err };
 	append_args(fill_binary, &ctx, msg);
 	free(msg);
@@ -353,7 +364,8 @@ static void emit_to_sink(log_sink_fn sink, void *data, enum log_level level,
 		free(msg);
 }
 
-static void emit(struct log_fmt_desc *d, enum log_level level, const char *fmt, va_list ap)
+static void emit(const struct log_fmt_desc *const *site, enum log_level level, const char *fmt,
+		 va_list ap)
 {
 	int err = errno;
 	uint64_t ts = log_now();
@@ -370,10 +382,11 @@ static void emit(struct log_fmt_desc *d, enum log_level level, const char *fmt, 
 		return;
 	}
 	if (L.format == LOG_FMT_BINARY) {
-		const struct plan_slot *slot = plan_of(d);
+		long id = slot_index(site);
+		const struct plan_slot *slot = plan_of(id);
 
 		if (slot) {
-			struct bin_ctx ctx = { (d->id - 1) << 3 | level, ts,
+			struct bin_ctx ctx = { (uint32_t)id << 3 | level, ts,
 					       &L.ops[slot->first_op], slot->nops, err };
 			append_locked(fill_binary, &ctx, ap);
 		} else {
@@ -390,12 +403,12 @@ static void emit(struct log_fmt_desc *d, enum log_level level, const char *fmt, 
 	errno = err;
 }
 
-void log_emit(struct log_fmt_desc *d, const char *fmt, ...)
+void log_emit(const struct log_fmt_desc *const *slot, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	emit(d, (enum log_level)d->level, fmt, ap);
+	emit(slot, (enum log_level)(*slot)->level, fmt, ap);
 	va_end(ap);
 }
 
@@ -434,7 +447,7 @@ static void free_plans_locked(void)
 	L.nplans = 0;
 }
 
-/* Number every call site of this executable and work out its plan. */
+/* Work out the plan of every call site of this executable. */
 static int build_plans_locked(void)
 {
 	size_t n = table_size(), nops = 0, cap = 0;
@@ -444,9 +457,8 @@ static int build_plans_locked(void)
 	if (!L.plans)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		struct log_fmt_desc *d = __start_cryo_logfmt[i];
+		const struct log_fmt_desc *d = __start_cryo_logfmt[i];
 
-		d->id = (uint32_t)i + 1;
 		if (log_plan_build(d->fmt, d->nargs, d->types, sizeof(long), &plan) < 0)
 			continue;
 		if (nops + plan.nops > cap) {
@@ -526,7 +538,7 @@ static int write_header_locked(void)
 	for (size_t i = 0; i < n; i++) {
 		const struct log_fmt_desc *d = __start_cryo_logfmt[i];
 
-		hput_u32(&h, d->id);
+		hput_u32(&h, (uint32_t)i);
 		hput_u8(&h, d->level);
 		hput_u8(&h, d->nargs);
 		hput_u16(&h, 0);

@@ -112,16 +112,15 @@ enum log_arg_type {
 };
 
 /*
- * One per call site.  A pointer to it goes into section "cryo_logfmt" (the
- * descriptors themselves are not put there: the compiler may pad large objects
- * to a bigger alignment, while an array of pointers is always dense).  id is
- * assigned by log_init() in binary mode: index in the table + 1, 0 = none.
+ * One per call site.  A pointer to it goes into section "cryo_logfmt"; the
+ * index of that slot in the section is the call site's id.  (The descriptors
+ * themselves are not put there: the compiler may pad large objects to a bigger
+ * alignment, while an array of pointers is always dense.)
  */
 struct log_fmt_desc {
 	const char *fmt;
 	const char *file;
 	uint32_t line;
-	uint32_t id;
 	uint8_t level;
 	uint8_t nargs;
 	uint8_t types[LOG_MAX_ARGS];
@@ -129,7 +128,7 @@ struct log_fmt_desc {
 
 extern int log__level;
 
-void log_emit(struct log_fmt_desc *desc, const char *fmt, ...) _printf_(2, 3);
+void log_emit(const struct log_fmt_desc *const *slot, const char *fmt, ...) _printf_(2, 3);
 
 #define LOG__TYPE(x)                                                              \
 	_Generic(1 ? (x) : (x),                                                            \
@@ -177,12 +176,14 @@ void log_emit(struct log_fmt_desc *desc, const char *fmt, ...) _printf_(2, 3);
 /*
  * The descriptor is a block-scope static, one per expansion; the pointer to it
  * is laid out by the linker next to all others between __start_cryo_logfmt and
- * __stop_cryo_logfmt.  "used" keeps both even though nothing names them.
+ * __stop_cryo_logfmt.  The call passes the address of that slot: the reference
+ * from live code is what keeps the slot through --gc-sections (also with
+ * -z start-stop-gc) and with compilers that drop unreferenced statics.
  */
 #define log_at(lvl, FMT, ...)                                                      \
 	do {                                                                       \
 		if ((int)(lvl) <= __atomic_load_n(&log__level, __ATOMIC_RELAXED)) { \
-			static struct log_fmt_desc _log_desc_ = {                  \
+			static const struct log_fmt_desc _log_desc_ = {            \
 				.fmt = (FMT),                                      \
 				.file = __FILE__,                                  \
 				.line = __LINE__,                                  \
@@ -190,10 +191,10 @@ void log_emit(struct log_fmt_desc *desc, const char *fmt, ...) _printf_(2, 3);
 				.nargs = LOG__NARGS(__VA_ARGS__),                  \
 				.types = { LOG__TYPES(__VA_ARGS__) },              \
 			};                                                         \
-			static struct log_fmt_desc *const _log_descp_              \
+			static const struct log_fmt_desc *const _log_slot_         \
 				__attribute__((section("cryo_logfmt"), used)) =    \
 				&_log_desc_;                                       \
-			log_emit(&_log_desc_, FMT, ##__VA_ARGS__);                 \
+			log_emit(&_log_slot_, FMT, ##__VA_ARGS__);                 \
 		}                                                                  \
 	} while (0)
 

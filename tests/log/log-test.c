@@ -66,7 +66,7 @@ static void log_integers(void)
 	log_info("zero pad [%08x] [%08X] [%-8x] [%#010x] [%016lx]", 0x1fu, 0xbeefu, 7u, 0xabu,
 		 0x7fffffffffffUL);
 	log_info("short [%hd] [%hu] [%hhd] [%hhu] [%hhx] [%hx]", (short)-2, (unsigned short)65535,
-		 (signed char)-1, (unsigned char)255, 0x1ff, 0x12345);
+		 (signed char)-1, (unsigned char)255, (unsigned char)0xab, (unsigned short)0x2345);
 	log_info("sizes %zu %zd %zx %zd %zu", (size_t)SIZE_MAX, (ssize_t)-5, sizeof(struct log_fmt_desc),
 		 (ssize_t)SSIZE_MAX, (size_t)0);
 	log_info("fixed width types %d %u %ld %lu", (int32_t)-32, (uint32_t)32, (int64_t)-64,
