@@ -394,7 +394,7 @@ enum kd_result kd_probe_soft_dirty(struct kerndat *kd, char *detail, int arg)
 		return KD_NO;
 	}
 	if (!(after & PM_SOFT_DIRTY)) {
-		kd_say(detail, "bit 55 never set by a write (kernel without CONFIG_MEM_SOFT_DIRTY)");
+		kd_say(detail, "bit 55 never set by a write: kernel without CONFIG_MEM_SOFT_DIRTY");
 		return KD_NO;
 	}
 	kd_say(detail, "clear_refs cleared bit 55 and a write set it");
