@@ -23,6 +23,9 @@
 #include <linux/uio.h>
 #include <linux/un.h>
 #include <linux/wait.h>
+/* After linux/signal.h, which defines what these use. */
+#include <asm/sigcontext.h>
+#include <asm/ucontext.h>
 
 #define CHECK(a, cond, value)                                      \
 	do {                                                       \
@@ -174,6 +177,62 @@ static int check_sigaltstack(struct test_blob_sys_args *a)
 	return 0;
 }
 
+#define RESUMED_RAX 12345
+
+/* SA_SIGINFO handlers take three arguments; sa_handler is declared with one. */
+#define AS_SA_HANDLER(fn) ((__sighandler_t)(void (*)(void))(fn))
+
+static volatile int handled_signal;
+
+static void on_signal_return(int sig, void *info, void *uc)
+{
+	(void)info;
+	(void)uc;
+	handled_signal = sig;
+}
+
+/* Resume the interrupted code with an edited register, the way the restorer resumes
+ * a task from a frame it built. */
+static void on_signal_resume(int sig, void *info, void *ucv)
+{
+	struct ucontext *uc = ucv;
+
+	(void)info;
+	handled_signal = sig;
+	uc->uc_mcontext.rax = RESUMED_RAX;
+	pie_rt_sigreturn(uc);
+}
+
+/* Signals delivered to blob code, with handlers that return through
+ * pie_sigreturn_restorer and that leave through pie_rt_sigreturn. */
+static int check_signal_frames(struct test_blob_sys_args *a)
+{
+	struct sigaction act = { .sa_flags = SA_SIGINFO | SA_RESTORER,
+				 .sa_restorer = pie_sigreturn_restorer }, old;
+	unsigned long unblock = 1UL << (SIGUSR1 - 1), oset;
+	long r, pid = sys_getpid(), tid = sys_gettid();
+
+	r = sys_rt_sigprocmask(SIG_UNBLOCK, &unblock, &oset);
+	CHECK(a, r == 0, r);
+	act.sa_handler = AS_SA_HANDLER(on_signal_return);
+	r = sys_rt_sigaction(SIGUSR1, &act, &old);
+	CHECK(a, r == 0, r);
+	handled_signal = 0;
+	r = sys_tgkill(pid, tid, SIGUSR1);	/* delivered on the way out of tgkill */
+	CHECK(a, r == 0 && handled_signal == SIGUSR1, r);
+
+	act.sa_handler = AS_SA_HANDLER(on_signal_resume);
+	r = sys_rt_sigaction(SIGUSR1, &act, NULL);
+	CHECK(a, r == 0, r);
+	handled_signal = 0;
+	r = sys_tgkill(pid, tid, SIGUSR1);	/* "returns" what the handler put in rax */
+	CHECK(a, r == RESUMED_RAX && handled_signal == SIGUSR1, r);
+
+	sys_rt_sigaction(SIGUSR1, &old, NULL);
+	sys_rt_sigprocmask(SIG_SETMASK, &oset, NULL);
+	return 0;
+}
+
 static int check_signals(struct test_blob_sys_args *a)
 {
 	struct sigaction ign = { .sa_handler = SIG_IGN }, old, cur;
@@ -198,7 +257,7 @@ static int check_signals(struct test_blob_sys_args *a)
 	r = sys_kill(0x7fffffff, 0);
 	CHECK(a, r == -ESRCH, r);
 
-	return check_sigaltstack(a);
+	return check_sigaltstack(a) || check_signal_frames(a);
 }
 
 static int check_task(struct test_blob_sys_args *a)
