@@ -208,20 +208,20 @@ static void on_signal_resume(int sig, void *info, void *ucv)
 static int check_signal_frames(struct test_blob_sys_args *a)
 {
 	struct sigaction act = { .sa_flags = SA_SIGINFO | SA_RESTORER,
-				 .sa_restorer = pie_sigreturn_restorer }, old;
+				 .sa_restorer = PIE_ADDR(pie_sigreturn_restorer) }, old;
 	unsigned long unblock = 1UL << (SIGUSR1 - 1), oset;
 	long r, pid = sys_getpid(), tid = sys_gettid();
 
 	r = sys_rt_sigprocmask(SIG_UNBLOCK, &unblock, &oset);
 	CHECK(a, r == 0, r);
-	act.sa_handler = AS_SA_HANDLER(on_signal_return);
+	act.sa_handler = AS_SA_HANDLER(PIE_ADDR(on_signal_return));
 	r = sys_rt_sigaction(SIGUSR1, &act, &old);
 	CHECK(a, r == 0, r);
 	handled_signal = 0;
 	r = sys_tgkill(pid, tid, SIGUSR1);	/* delivered on the way out of tgkill */
 	CHECK(a, r == 0 && handled_signal == SIGUSR1, r);
 
-	act.sa_handler = AS_SA_HANDLER(on_signal_resume);
+	act.sa_handler = AS_SA_HANDLER(PIE_ADDR(on_signal_resume));
 	r = sys_rt_sigaction(SIGUSR1, &act, NULL);
 	CHECK(a, r == 0, r);
 	handled_signal = 0;
