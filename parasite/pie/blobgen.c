@@ -286,10 +286,14 @@ static void describe_address(const struct elf_file *f, uint64_t addr, char *buf,
 		if (!best || s->st_value > best->st_value)
 			best = s;
 	}
-	if (best)
-		snprintf(buf, len, "%s+0x%" PRIx64, symbol_name(f, best), addr - best->st_value);
-	else
+	if (!best)
 		snprintf(buf, len, "no symbol");
+	else if (best->st_size && addr >= best->st_value + best->st_size)
+		/* Often a compiler-made initialiser template: name it for what it is. */
+		snprintf(buf, len, "unnamed data 0x%" PRIx64 " after the end of %s",
+			 addr - best->st_value - best->st_size, symbol_name(f, best));
+	else
+		snprintf(buf, len, "%s+0x%" PRIx64, symbol_name(f, best), addr - best->st_value);
 }
 
 static const char *section_at(const struct elf_file *f, uint64_t addr)
@@ -402,7 +406,8 @@ static void report_relocations(const struct elf_file *f, const Elf64_Shdr *sh)
 		}
 		describe_address(f, off, where, sizeof(where));
 		error("unsupported relocation %s at offset 0x%" PRIx64 " (%s, %s): blobs must "
-		      "have no load-time relocations; is a pointer stored in static data?",
+		      "have no load-time relocations; is an address stored in static data or in an "
+		      "initialiser (see PIE_ADDR in pie.h)?",
 		      type, off, section_at(f, off), where);
 	}
 }
