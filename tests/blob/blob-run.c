@@ -13,6 +13,7 @@
  *                      then unmaps everything and lets the child go on as before.
  *   blob-run syscalls  a child loads the blob and calls test_blob_syscalls(), which
  *                      checks the pie syscall layer against real files, sockets, etc.
+ *   blob-run set-tid   the blob creates a thread with clone3 and a tid chosen here.
  */
 #include "test-blob-args.h"
 #include "test-blob.h"
@@ -332,6 +333,97 @@ static int test_syscalls(void)
 	return 0;
 }
 
+/* ---- set-tid: the blob makes a thread with a chosen tid (clone3 set_tid) ---- */
+
+static int read_pid_max(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/pid_max", "re");
+	int v = 0;
+
+	if (f) {
+		if (fscanf(f, "%d", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v > 1000 ? v : 32768;
+}
+
+/* Free-looking tids in the upper half of the pid space; the blob skips taken ones. */
+static void pick_tid_candidates(int32_t *out, int n)
+{
+	int pid_max = read_pid_max();
+
+	for (int i = 0; i < n;) {
+		int c = pid_max / 2 + random_u64() % (pid_max / 2 - 1);
+		char path[32];
+
+		snprintf(path, sizeof(path), "/proc/%d", c);
+		if (access(path, F_OK) != 0)
+			out[i++] = c;
+	}
+}
+
+static _Noreturn void set_tid_child(struct test_blob_sys_args *args, int fd)
+{
+	long (*entry)(struct test_blob_sys_args *);
+	char *p = load_blob_at_random();
+	long r;
+
+	if (!p)
+		_exit(2);
+	entry = (long (*)(struct test_blob_sys_args *))(p + test_test_blob_set_tid_OFF);
+	r = entry(args);
+	if (write(fd, &r, sizeof(r)) != sizeof(r) ||
+	    write(fd, args, sizeof(*args)) != (ssize_t)sizeof(*args))
+		_exit(2);
+	_exit(0);
+}
+
+static int test_set_tid(void)
+{
+	struct test_blob_sys_args args = { .magic = TEST_BLOB_SYS_MAGIC };
+	int fds[2], status;
+	bool listed = false;
+	long r = 0;
+	pid_t pid;
+
+	pick_tid_candidates(args.set_tid_candidates, TEST_BLOB_SET_TID_CANDIDATES);
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return perror("pipe2"), 1;
+	pid = fork();
+	if (pid < 0)
+		return perror("fork"), 1;
+	if (pid == 0) {
+		close(fds[0]);
+		set_tid_child(&args, fds[1]);
+	}
+	close(fds[1]);
+	if (read_full(fds[0], &r, sizeof(r)) < 0 || read_full(fds[0], &args, sizeof(args)) < 0 ||
+	    waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return fprintf(stderr, "FAIL: child died or sent no result\n"), 1;
+	close(fds[0]);
+	if (r == -EPERM) {
+		printf("SKIP: clone3 set_tid needs CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN\n");
+		return 77;
+	}
+	if (r == -ENOSYS || r == -E2BIG) {
+		printf("SKIP: kernel without clone3 set_tid (%s)\n", strerror((int)-r));
+		return 77;
+	}
+	if (r != 0)
+		return fprintf(stderr, "FAIL: blob's clone3 with set_tid: %s\n", strerror((int)-r)), 1;
+	for (int i = 0; i < TEST_BLOB_SET_TID_CANDIDATES; i++)
+		listed = listed || args.set_tid_candidates[i] == args.set_tid_got;
+	if (!listed || args.set_tid_seen != args.set_tid_got) {
+		fprintf(stderr, "FAIL: thread got tid %d and saw %d; asked for one of ours\n",
+			args.set_tid_got, args.set_tid_seen);
+		return 1;
+	}
+	printf("PASS: the blob made a thread with the chosen tid %d in child %d\n",
+	       args.set_tid_got, (int)pid);
+	return 0;
+}
+
 /* ---- injected: the parent loads the blob into a stopped child with ptrace ---- */
 
 static volatile sig_atomic_t child_released;
@@ -614,6 +706,8 @@ int main(int argc, char **argv)
 		return test_injected();
 	if (argc == 2 && strcmp(argv[1], "syscalls") == 0)
 		return test_syscalls();
-	fprintf(stderr, "usage: %s mapped|injected|syscalls\n", argv[0]);
+	if (argc == 2 && strcmp(argv[1], "set-tid") == 0)
+		return test_set_tid();
+	fprintf(stderr, "usage: %s mapped|injected|syscalls|set-tid\n", argv[0]);
 	return 2;
 }

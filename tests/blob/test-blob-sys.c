@@ -8,6 +8,7 @@
  */
 #include "pie.h"
 #include "pie-syscall.h"
+#include "pie-thread.h"
 #include "test-blob-args.h"
 
 #include <asm/prctl.h>
@@ -17,6 +18,7 @@
 #include <linux/futex.h>
 #include <linux/mman.h>
 #include <linux/prctl.h>
+#include <linux/sched.h>
 #include <linux/signal.h>
 #include <linux/socket.h>
 #include <linux/time.h>
@@ -342,13 +344,84 @@ static int check_time(struct test_blob_sys_args *a)
 	return 0;
 }
 
+#define THREAD_STACK_SIZE (64 * 1024)
+
+static int thread_report_tid(void *arg)
+{
+	*(volatile int *)arg = sys_gettid();
+	return 0;
+}
+
+/* A thread made with clone3 (args may carry set_tid); waits for it to exit. */
+static long run_clone3_thread(struct clone_args *ca, int *seen_tid)
+{
+	volatile int ctid = 0;
+	long stack, tid;
+
+	stack = sys_mmap(NULL, THREAD_STACK_SIZE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (sys_failed(stack))
+		return stack;
+	ca->flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
+		    CLONE_SYSVSEM | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID;
+	ca->parent_tid = ca->child_tid = (uint64_t)(unsigned long)&ctid;
+	ca->stack = stack;
+	ca->stack_size = THREAD_STACK_SIZE;
+	tid = pie_clone3_thread(ca, sizeof(*ca), thread_report_tid, seen_tid);
+	if (tid > 0) {
+		int v;
+
+		while ((v = ctid) != 0)
+			sys_futex((int *)&ctid, FUTEX_WAIT, v, NULL, NULL, 0);
+	}
+	sys_munmap((void *)stack, THREAD_STACK_SIZE);
+	return tid;
+}
+
+static int check_clone3(struct test_blob_sys_args *a)
+{
+	struct clone_args ca = { 0 };
+	int seen = 0;
+	long tid;
+
+	tid = run_clone3_thread(&ca, &seen);
+	CHECK(a, tid > 0 && tid != sys_gettid(), tid);
+	CHECK(a, seen == tid, seen);
+	return 0;
+}
+
+/* A thread with a tid of the host's choosing, as the restorer makes them. */
+PIE_ENTRY long test_blob_set_tid(struct test_blob_sys_args *a)
+{
+	long tid = -ENOENT;
+
+	if (a->magic != TEST_BLOB_SYS_MAGIC)
+		return -EINVAL;
+	for (int i = 0; i < TEST_BLOB_SET_TID_CANDIDATES && a->set_tid_candidates[i]; i++) {
+		struct clone_args ca = { 0 };
+		int want = a->set_tid_candidates[i], seen = 0;
+
+		ca.set_tid = (uint64_t)(unsigned long)&want;
+		ca.set_tid_size = 1;
+		tid = run_clone3_thread(&ca, &seen);
+		if (tid == -EEXIST)	/* taken meanwhile: try the next one */
+			continue;
+		if (tid > 0) {
+			a->set_tid_got = tid;
+			a->set_tid_seen = seen;
+		}
+		break;
+	}
+	return tid < 0 ? tid : 0;
+}
+
 PIE_ENTRY long test_blob_syscalls(struct test_blob_sys_args *a)
 {
 	if (a->magic != TEST_BLOB_SYS_MAGIC)
 		return -EINVAL;
 	a->failed_line = 0;
 	if (check_files(a) || check_pipes(a) || check_memory(a) || check_sockets(a) ||
-	    check_signals(a) || check_task(a) || check_time(a))
+	    check_signals(a) || check_task(a) || check_time(a) || check_clone3(a))
 		return -1;
 	return 0;
 }
