@@ -195,7 +195,7 @@ static void print_facts(const struct kerndat *kd)
 	printf("  %-24s %s\n", "vdso area", used ? line : "none found");
 
 	format_caps(kd, line, sizeof(line));
-	printf("  %-24s %s\n", "capabilities", line);
+	printf("  %-24s %s%s\n", "capabilities", line, kd->in_userns ? " (in a user namespace)" : "");
 
 	format_rlimit(kd->nofile.rlim_cur, soft, sizeof(soft));
 	format_rlimit(kd->nofile.rlim_max, hard, sizeof(hard));
@@ -327,6 +327,8 @@ static void json_caps(yajl_gen g, const struct kerndat *kd)
 	json_str(g, "capabilities");
 	yajl_gen_map_open(g);
 	json_kv_int(g, "last_cap", kd->cap_last);
+	json_str(g, "in_user_namespace");
+	yajl_gen_bool(g, kd->in_userns);
 	json_str(g, "effective");
 	yajl_gen_array_open(g);
 	for (int c = 0; c <= kd->cap_last && c < 64; c++) {

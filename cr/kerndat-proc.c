@@ -321,8 +321,10 @@ enum kd_result kd_probe_ptrace_rseq_conf(struct kerndat *kd, char *detail, int a
 	e = errno;
 	kd_reap(pid);
 	if (n > 0) {
-		kd_say(detail, "%ld bytes; the child's rseq area is %u bytes (0: not registered)",
-		       n, conf.rseq_abi_size);
+		if (conf.rseq_abi_size)
+			kd_say(detail, "read a traced child's rseq area: %u bytes", conf.rseq_abi_size);
+		else
+			kd_say(detail, "read a traced child's rseq configuration (none registered)");
 		return KD_YES;
 	}
 	kd_say(detail, "PTRACE_GET_RSEQ_CONFIGURATION: %s", strerror(e));

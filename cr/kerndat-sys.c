@@ -22,6 +22,9 @@
 
 #include "kerndat-probes.h"
 
+/* The kernel's fixed inode number of the initial user namespace (PROC_USER_INIT_INO). */
+#define KD_INIT_USER_NS_INO 0xEFFFFFFDUL
+
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct mnl_socket *, mnl_socket_close)
 DEFINE_TRIVIAL_CLEANUP_FUNC(cap_t, cap_free)
 
@@ -59,7 +62,9 @@ void kd_facts_caps(struct kerndat *kd)
 {
 	_cleanup_(cap_freep) cap_t caps = cap_get_proc();
 	int last = kd->cap_last > 0 && kd->cap_last < 64 ? kd->cap_last : 40;
+	struct stat ns;
 
+	kd->in_userns = stat("/proc/self/ns/user", &ns) == 0 && ns.st_ino != KD_INIT_USER_NS_INO;
 	kd->cap_effective = 0;
 	if (!caps)
 		return;
@@ -86,7 +91,8 @@ enum kd_result kd_probe_cap(struct kerndat *kd, char *detail, int cap)
 		return KD_NO;
 	}
 	if (kd->cap_effective & (1ULL << cap)) {
-		kd_say(detail, "%s is in the effective set", name ? name : "capability");
+		kd_say(detail, "%s is in the effective set%s", name ? name : "capability",
+		       kd->in_userns ? " (of a user namespace: good only for what it owns)" : "");
 		return KD_YES;
 	}
 	bounding = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
