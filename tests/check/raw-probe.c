@@ -261,8 +261,9 @@ int main(int argc, char **argv)
 	       "/proc/self/ns/time and CAP_SYS_ADMIN");
 	expect("tcp-repair", in_user_namespace() ? UNKNOWN : has_cap(CAP_NET_ADMIN),
 	       "CAP_NET_ADMIN in CapEff, outside user namespaces");
-	expect("clone3-set-tid", both(ver >= 5005 ? YES : NO, sys_admin),
-	       "kernel 5.5+ and CAP_SYS_ADMIN (for the pid namespace)");
+	expect("clone3-set-tid",
+	       both(ver >= 5005 ? YES : NO, sys_admin || has_cap(CAP_CHECKPOINT_RESTORE) ? YES : NO),
+	       "kernel 5.5+ and CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE");
 	expect("kcmp", config("CONFIG_KCMP"), "CONFIG_KCMP");
 	expect("memfd-hugetlb", config("CONFIG_HUGETLBFS"), "CONFIG_HUGETLBFS");
 
