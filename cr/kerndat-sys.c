@@ -200,18 +200,39 @@ static bool has_v1_controller(const struct kerndat *kd, const char *name)
 	return false;
 }
 
+/* Our v2 cgroup ("0::/path" in /proc/self/cgroup), "/" if none. */
+static void own_v2_cgroup(char *path, size_t size)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/cgroup", "re");
+	char line[512];
+
+	snprintf(path, size, "/");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "0::", 3)) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(path, size, "%s", line + 3);
+			return;
+		}
+}
+
 /*
- * cgroup.freeze exists only in non-root v2 cgroups; look in a scratch child
- * cgroup made for the purpose (removed again at once).
+ * cgroup.freeze exists only in non-root v2 cgroups: look in our own cgroup,
+ * or, when that is the root, in a scratch child cgroup made for the purpose
+ * (removed again at once).
  */
 static bool v2_can_freeze(const struct kerndat *kd)
 {
-	char dir[192], file[224];
+	char own[512], dir[700], file[720];
 	struct stat st;
 	bool ok;
 
 	if (!kd->cgroup_v2_mount[0])
 		return false;
+	own_v2_cgroup(own, sizeof(own));
+	if (strcmp(own, "/")) {
+		snprintf(file, sizeof(file), "%s%s/cgroup.freeze", kd->cgroup_v2_mount, own);
+		return stat(file, &st) == 0;
+	}
 	snprintf(dir, sizeof(dir), "%s/cryo-kerndat-%d", kd->cgroup_v2_mount, getpid());
 	if (mkdir(dir, 0700) < 0)
 		return false;

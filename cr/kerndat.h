@@ -11,6 +11,9 @@
  * booleans (vDSO layout, capabilities, rlimits, cgroup layout), kept in
  * struct kerndat.
  *
+ * Probing forks: call kerndat_init() early, from the main thread, before the
+ * program starts threads.  It is not thread-safe itself.
+ *
  * Adding a feature: one enum value here, one row in the table in kerndat.c
  * (see docs/kerndat.md).
  */
