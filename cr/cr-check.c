@@ -30,6 +30,7 @@ struct check_opts {
 	bool any_wanted;
 	bool list;
 	const char *log_file;
+	const char *log_format;
 	int verbosity;
 };
 
@@ -48,6 +49,7 @@ static void usage(FILE *f)
 		"  --details                 show how each probe decided\n"
 		"  -v[N], --verbosity N      log level 0-4 (each extra v adds one)\n"
 		"  -o, --log-file FILE       write the log to FILE\n"
+		"  --log-format text|binary  log format (default: binary to a file)\n"
 		"  -h, --help                show this help\n");
 }
 
@@ -82,10 +84,13 @@ static int parse_verbosity(const char *arg, int current)
 	char *end;
 	long v;
 
+	/* -v, -vv, ... add one each, up to debug. */
 	if (!arg)
-		return current + 1;
-	if (strspn(arg, "v") == strlen(arg))
-		return current + 1 + (int)strlen(arg);
+		return current < LOG_LVL_DEBUG ? current + 1 : LOG_LVL_DEBUG;
+	if (strspn(arg, "v") == strlen(arg)) {
+		v = current + 1 + (long)strlen(arg);
+		return v < LOG_LVL_DEBUG ? v : LOG_LVL_DEBUG;
+	}
 	v = strtol(arg, &end, 10);
 	if (*end || v < 0 || v > 4)
 		return -EINVAL;
@@ -94,13 +99,14 @@ static int parse_verbosity(const char *arg, int current)
 
 static int parse_args(int argc, char **argv, struct check_opts *o)
 {
-	enum { OPT_FEATURE = 0x100, OPT_JSON, OPT_DETAILS };
+	enum { OPT_FEATURE = 0x100, OPT_JSON, OPT_DETAILS, OPT_LOG_FORMAT };
 	static const struct option longopts[] = {
 		{ "feature", required_argument, NULL, OPT_FEATURE },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "details", no_argument, NULL, OPT_DETAILS },
 		{ "verbosity", required_argument, NULL, 'v' },
 		{ "log-file", required_argument, NULL, 'o' },
+		{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -129,6 +135,9 @@ static int parse_args(int argc, char **argv, struct check_opts *o)
 			break;
 		case 'o':
 			o->log_file = optarg;
+			break;
+		case OPT_LOG_FORMAT:
+			o->log_format = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -195,7 +204,7 @@ static void print_facts(const struct kerndat *kd)
 	printf("  %-24s %s\n", "vdso area", used ? line : "none found");
 
 	format_caps(kd, line, sizeof(line));
-	printf("  %-24s %s\n", "capabilities", line);
+	printf("  %-24s %s%s\n", "capabilities", line, kd->in_userns ? " (in a user namespace)" : "");
 
 	format_rlimit(kd->nofile.rlim_cur, soft, sizeof(soft));
 	format_rlimit(kd->nofile.rlim_max, hard, sizeof(hard));
@@ -327,6 +336,8 @@ static void json_caps(yajl_gen g, const struct kerndat *kd)
 	json_str(g, "capabilities");
 	yajl_gen_map_open(g);
 	json_kv_int(g, "last_cap", kd->cap_last);
+	json_str(g, "in_user_namespace");
+	yajl_gen_bool(g, kd->in_userns);
 	json_str(g, "effective");
 	yajl_gen_array_open(g);
 	for (int c = 0; c <= kd->cap_last && c < 64; c++) {
@@ -418,11 +429,9 @@ int cr_check_main(int argc, char **argv)
 			printf("%s\n", kerndat_feature_name(f));
 		return 0;
 	}
-	r = log_init(o.log_file, LOG_FMT_TEXT, o.verbosity);
-	if (r < 0) {
-		fprintf(stderr, "cryo-cr check: cannot open log file %s: %s\n", o.log_file, strerror(-r));
+	/* log_setup_cli() says what is wrong with the options itself. */
+	if (log_setup_cli(o.log_file, o.log_format, o.verbosity) < 0)
 		return CHECK_EXIT_USAGE;
-	}
 	r = kerndat_init();
 	kd = kerndat();
 	if (r < 0 || !kd) {

@@ -88,13 +88,17 @@ static struct mapping map_touched(size_t pages)
 	return m;
 }
 
+static bool uffd_user_mode_only;
+
 /* A userfaultfd; falls back to user-mode-only faults when that is all we may have. */
 static int open_uffd(void)
 {
 	int fd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
 
-	if (fd < 0 && errno == EPERM)
+	if (fd < 0 && errno == EPERM) {
 		fd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
+		uffd_user_mode_only = fd >= 0;
+	}
 	return fd < 0 ? negative_errno() : fd;
 }
 
@@ -125,7 +129,8 @@ enum kd_result kd_probe_uffd(struct kerndat *kd, char *detail, int arg)
 		return fd == -ENOSYS || fd == -EPERM ? KD_NO : KD_ERROR;
 	}
 	kd->uffd_api_features = features;
-	kd_say(detail, "UFFDIO_API features %#" PRIx64, features);
+	kd_say(detail, "UFFDIO_API features %#" PRIx64 "%s", features,
+	       uffd_user_mode_only ? "; user-mode faults only (vm.unprivileged_userfaultfd=0)" : "");
 	return KD_YES;
 }
 

@@ -30,18 +30,19 @@ extern long ptrace(int request, ...);
 
 #include "kerndat-probes.h"
 
-/* Any PID is fine as long as the fresh namespace has not used it yet. */
-#define KD_CHOSEN_PID 4242
-
 static int sys_pidfd_open(pid_t pid)
 {
 	return syscall(__NR_pidfd_open, pid, 0);
 }
 
-/* Runs as PID 1 of a fresh PID namespace: make a child with a chosen PID. */
-static int clone3_chosen_pid(char *detail)
+/* Any PID is fine in a fresh namespace: nothing has used it yet. */
+#define KD_CHOSEN_PID 4242
+
+enum { CHOSEN_OK, CHOSEN_REFUSED, CHOSEN_FAILED, CHOSEN_TAKEN };
+
+/* clone3() a child with PID want; the child checks it got it. */
+static int clone3_chosen_pid(pid_t want, const char *where, char *detail)
 {
-	pid_t want = KD_CHOSEN_PID;
 	struct clone_args args = {
 		.exit_signal = SIGCHLD,
 		.set_tid = (uintptr_t)&want,
@@ -54,55 +55,91 @@ static int clone3_chosen_pid(char *detail)
 		_exit(syscall(SYS_getpid) == want ? 0 : 1);
 	if (pid < 0) {
 		int e = errno;
+		if (e == EEXIST)
+			return CHOSEN_TAKEN;
 		if (e == ENOSYS)
 			kd_say(detail, "no clone3 syscall (kernel < 5.3)");
 		else if (e == E2BIG || e == EINVAL)
 			kd_say(detail, "clone3 rejects set_tid (kernel < 5.5): %s", strerror(e));
+		else if (e == EPERM)
+			kd_say(detail, "set_tid %s refused: needs CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN",
+			       where);
 		else
-			kd_say(detail, "clone3 with set_tid failed: %s", strerror(e));
-		return e == EPERM || e == ENOSYS || e == E2BIG || e == EINVAL ? 1 : 2;
+			kd_say(detail, "clone3 with set_tid %s failed: %s", where, strerror(e));
+		return e == EPERM || e == ENOSYS || e == E2BIG || e == EINVAL ? CHOSEN_REFUSED
+									       : CHOSEN_FAILED;
 	}
 	if (kd_wait(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
 		kd_say(detail, "clone3 returned pid %ld but the child did not see pid %d", pid, want);
-		return 2;
+		return CHOSEN_FAILED;
 	}
 	if (pid != want) {
 		kd_say(detail, "clone3 asked for pid %d, got %ld", want, pid);
-		return 2;
+		return CHOSEN_FAILED;
 	}
-	kd_say(detail, "created pid %d on request in a fresh pid namespace", want);
-	return 0;
+	kd_say(detail, "created pid %d on request %s", want, where);
+	return CHOSEN_OK;
 }
 
-enum kd_result kd_probe_clone3_set_tid(struct kerndat *kd, char *detail, int arg)
+static enum kd_result chosen_result(int r)
+{
+	return r == CHOSEN_OK ? KD_YES : r == CHOSEN_REFUSED ? KD_NO : KD_ERROR;
+}
+
+/* Called after unshare(CLONE_NEWPID): our first child is PID 1 there and tries. */
+static enum kd_result set_tid_in_new_pidns(char *detail)
 {
 	int status;
-	pid_t init;
+	pid_t init = fork();
 
-	(void)kd, (void)arg;
-	if (unshare(CLONE_NEWPID) < 0) {
-		kd_say(detail, "cannot make a pid namespace to try it in: %s", strerror(errno));
-		return errno == EPERM ? KD_NO : KD_ERROR;
-	}
-	init = fork();
 	if (init < 0) {
 		kd_say(detail, "fork into the new pid namespace: %s", strerror(errno));
 		return KD_ERROR;
 	}
 	if (init == 0)
-		_exit(clone3_chosen_pid(detail));
+		_exit(clone3_chosen_pid(KD_CHOSEN_PID, "in a fresh pid namespace", detail));
 	if (kd_wait(init, &status, 0) < 0 || !WIFEXITED(status)) {
 		kd_say(detail, "the namespace's init died (status %#x)", status);
 		return KD_ERROR;
 	}
-	switch (WEXITSTATUS(status)) {
-	case 0:
-		return KD_YES;
-	case 1:
-		return KD_NO;
-	default:
+	return chosen_result(WEXITSTATUS(status));
+}
+
+/* Without a namespace of our own, try a few PIDs that look free here. */
+static enum kd_result set_tid_in_this_pidns(char *detail)
+{
+	char buf[32], proc[48];
+	long pid_max = 32768;
+
+	if (kd_read_file("/proc/sys/kernel/pid_max", buf, sizeof(buf)) > 0)
+		pid_max = strtol(buf, NULL, 10);
+	for (int i = 0; i < 16; i++) {
+		/* Stay above the low PIDs the kernel skips when it wraps around. */
+		pid_t want = 1000 + ((long)getpid() * 7 + i * 7919L) % (pid_max - 1000);
+		int r;
+
+		snprintf(proc, sizeof(proc), "/proc/%d", want);
+		if (access(proc, F_OK) == 0)
+			continue;
+		r = clone3_chosen_pid(want, "in this pid namespace", detail);
+		if (r != CHOSEN_TAKEN)
+			return chosen_result(r);
+	}
+	kd_say(detail, "found no free pid to try set_tid with");
+	return KD_ERROR;
+}
+
+enum kd_result kd_probe_clone3_set_tid(struct kerndat *kd, char *detail, int arg)
+{
+	(void)kd, (void)arg;
+	if (unshare(CLONE_NEWPID) == 0)
+		return set_tid_in_new_pidns(detail);
+	if (errno != EPERM) {
+		kd_say(detail, "cannot make a pid namespace to try it in: %s", strerror(errno));
 		return KD_ERROR;
 	}
+	/* CAP_CHECKPOINT_RESTORE alone allows set_tid in the current namespace. */
+	return set_tid_in_this_pidns(detail);
 }
 
 enum kd_result kd_probe_pidfd_open(struct kerndat *kd, char *detail, int arg)
@@ -321,8 +358,10 @@ enum kd_result kd_probe_ptrace_rseq_conf(struct kerndat *kd, char *detail, int a
 	e = errno;
 	kd_reap(pid);
 	if (n > 0) {
-		kd_say(detail, "%ld bytes; the child's rseq area is %u bytes (0: not registered)",
-		       n, conf.rseq_abi_size);
+		if (conf.rseq_abi_size)
+			kd_say(detail, "read a traced child's rseq area: %u bytes", conf.rseq_abi_size);
+		else
+			kd_say(detail, "read a traced child's rseq configuration (none registered)");
 		return KD_YES;
 	}
 	kd_say(detail, "PTRACE_GET_RSEQ_CONFIGURATION: %s", strerror(e));

@@ -22,6 +22,9 @@
 
 #include "kerndat-probes.h"
 
+/* The kernel's fixed inode number of the initial user namespace (PROC_USER_INIT_INO). */
+#define KD_INIT_USER_NS_INO 0xEFFFFFFDUL
+
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct mnl_socket *, mnl_socket_close)
 DEFINE_TRIVIAL_CLEANUP_FUNC(cap_t, cap_free)
 
@@ -59,7 +62,9 @@ void kd_facts_caps(struct kerndat *kd)
 {
 	_cleanup_(cap_freep) cap_t caps = cap_get_proc();
 	int last = kd->cap_last > 0 && kd->cap_last < 64 ? kd->cap_last : 40;
+	struct stat ns;
 
+	kd->in_userns = stat("/proc/self/ns/user", &ns) == 0 && ns.st_ino != KD_INIT_USER_NS_INO;
 	kd->cap_effective = 0;
 	if (!caps)
 		return;
@@ -86,7 +91,8 @@ enum kd_result kd_probe_cap(struct kerndat *kd, char *detail, int cap)
 		return KD_NO;
 	}
 	if (kd->cap_effective & (1ULL << cap)) {
-		kd_say(detail, "%s is in the effective set", name ? name : "capability");
+		kd_say(detail, "%s is in the effective set%s", name ? name : "capability",
+		       kd->in_userns ? " (of a user namespace: good only for what it owns)" : "");
 		return KD_YES;
 	}
 	bounding = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
@@ -194,18 +200,39 @@ static bool has_v1_controller(const struct kerndat *kd, const char *name)
 	return false;
 }
 
+/* Our v2 cgroup ("0::/path" in /proc/self/cgroup), "/" if none. */
+static void own_v2_cgroup(char *path, size_t size)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/cgroup", "re");
+	char line[512];
+
+	snprintf(path, size, "/");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "0::", 3)) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(path, size, "%s", line + 3);
+			return;
+		}
+}
+
 /*
- * cgroup.freeze exists only in non-root v2 cgroups; look in a scratch child
- * cgroup made for the purpose (removed again at once).
+ * cgroup.freeze exists only in non-root v2 cgroups: look in our own cgroup,
+ * or, when that is the root, in a scratch child cgroup made for the purpose
+ * (removed again at once).
  */
 static bool v2_can_freeze(const struct kerndat *kd)
 {
-	char dir[192], file[224];
+	char own[512], dir[700], file[720];
 	struct stat st;
 	bool ok;
 
 	if (!kd->cgroup_v2_mount[0])
 		return false;
+	own_v2_cgroup(own, sizeof(own));
+	if (strcmp(own, "/")) {
+		snprintf(file, sizeof(file), "%s%s/cgroup.freeze", kd->cgroup_v2_mount, own);
+		return stat(file, &st) == 0;
+	}
 	snprintf(dir, sizeof(dir), "%s/cryo-kerndat-%d", kd->cgroup_v2_mount, getpid());
 	if (mkdir(dir, 0700) < 0)
 		return false;

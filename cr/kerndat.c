@@ -319,8 +319,6 @@ int kerndat_init(void)
 		kd_status = negative_errno();
 		return log_error_errno(kd_status, "kerndat: cannot map the probe table");
 	}
-	/* Whatever the caller has buffered must not be written twice by children. */
-	fflush(NULL);
 	probe_all(shared);
 	memcpy(&kd_table, shared, sizeof(kd_table));
 	munmap(shared, sizeof(*shared));

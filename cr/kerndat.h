@@ -11,6 +11,9 @@
  * booleans (vDSO layout, capabilities, rlimits, cgroup layout), kept in
  * struct kerndat.
  *
+ * Probing forks: call kerndat_init() early, from the main thread, before the
+ * program starts threads.  It is not thread-safe itself.
+ *
  * Adding a feature: one enum value here, one row in the table in kerndat.c
  * (see docs/kerndat.md).
  */
@@ -98,6 +101,8 @@ struct kerndat {
 	unsigned int nr_special_vmas;
 	struct kd_special_vma special_vmas[KD_MAX_SPECIAL_VMAS];
 	uint64_t cap_effective;           /* bit N = capability N */
+	bool in_userns;                   /* not the initial user namespace: caps are
+	                                     only good for namespaces it owns */
 	int cap_last;                     /* /proc/sys/kernel/cap_last_cap */
 	struct rlimit nofile;
 	unsigned long nr_open;            /* /proc/sys/fs/nr_open */

@@ -1,9 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Command line of 'cryo-cr check': unknown names and options are clear errors
-# (exit 2), --help works, -v/-o log the probes.
+# (exit 2), --help works, -v/-o/--log-format log the probes.
 set -u
 CRYO_CR=$1
+CRYO_IMAGE=$2
 fail() { echo "FAIL: $*"; exit 1; }
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
@@ -32,15 +33,29 @@ grep -q "stray-argument" "$tmp/err" || fail "stray argument not named"
 "$CRYO_CR" check --help >"$tmp/help" || fail "--help exited $?"
 grep -q -- "--feature" "$tmp/help" || fail "--help does not mention --feature"
 
-"$CRYO_CR" check -v4 -o "$tmp/log" --feature memfd >/dev/null
+nfeatures=$("$CRYO_CR" check --feature list | wc -l)
+"$CRYO_CR" check -v4 -o "$tmp/log" --log-format text --feature memfd >/dev/null
+rc=$?
+[ $rc -le 1 ] || fail "-v4 -o --log-format text exited $rc"
+grep -q "kerndat: soft-dirty: " "$tmp/log" || fail "text log file has no probe results"
+[ "$(grep -c ' kerndat: ' "$tmp/log")" -eq "$nfeatures" ] ||
+	fail "text log does not have one line per probe"
+
+# A log file is binary by default; decoded it says the same.
+"$CRYO_CR" check -v4 -o "$tmp/bin.log" --feature memfd >/dev/null
 rc=$?
 [ $rc -le 1 ] || fail "-v4 -o exited $rc"
-grep -q "^kerndat: soft-dirty: " "$tmp/log" || fail "log file has no probe results"
-[ "$(grep -c '^kerndat: ' "$tmp/log")" -eq "$("$CRYO_CR" check --feature list | wc -l)" ] ||
-	fail "log does not have one line per probe"
+grep -q "kerndat: soft-dirty: " "$tmp/bin.log" && fail "default log file is text, not binary"
+"$CRYO_IMAGE" log decode "$tmp/bin.log" >"$tmp/decoded" || fail "cannot decode the binary log"
+[ "$(grep -c ' kerndat: ' "$tmp/decoded")" -eq "$nfeatures" ] ||
+	fail "decoded binary log does not have one line per probe"
 
-"$CRYO_CR" check -o "$tmp/quiet" --feature memfd >/dev/null
+"$CRYO_CR" check -o "$tmp/quiet" --log-format text --feature memfd >/dev/null
 grep -q "kerndat:" "$tmp/quiet" 2>/dev/null && fail "probe results logged without -v"
+
+"$CRYO_CR" check --log-format xml >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] || fail "--log-format xml accepted"
+grep -q "xml" "$tmp/err" || fail "bad log format not named"
 
 # Several features at once: 0 only if all are present.
 present=$("$CRYO_CR" check --json | python3 -c '

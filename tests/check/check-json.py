@@ -4,6 +4,7 @@
 '--feature NAME' for every feature, and its facts agree with what this
 process sees for itself (its own maps, rlimits, CapEff, /proc/mounts, nft)."""
 import json
+import os
 import re
 import resource
 import shutil
@@ -107,6 +108,19 @@ if nft:
           f"{'works' if nft_ok else 'fails'}")
 else:
     print("note: no nft binary; nftables not cross-checked")
+
+# --- docs/kerndat.md documents every row, with the same cost line --------
+doc_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "kerndat.md")
+with open(doc_path) as f:
+    rows = {}
+    for line in f:
+        m = re.match(r"^\| `([a-z0-9-]+)` \|.*\| ([^|]+) \|$", line.rstrip("\n"))
+        if m:
+            rows[m.group(1)] = m.group(2)
+for name, feat in features.items():
+    check(rows.get(name) == feat["cost"],
+          f"docs/kerndat.md: row of {name} missing or its cost differs from the table")
+check(set(rows) <= set(features), f"docs/kerndat.md documents unknown features {set(rows) - set(features)}")
 
 if failures:
     print(f"{len(failures)} check(s) failed")

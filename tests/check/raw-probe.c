@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -101,6 +102,14 @@ static uint64_t cap_eff(void)
 	if (f)
 		fclose(f);
 	return v;
+}
+
+/* Capabilities of a user namespace other than the first do not reach the host's network. */
+static bool in_user_namespace(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/user", &st) == 0 && st.st_ino != 0xEFFFFFFDUL;
 }
 
 static enum tri has_cap(int cap)
@@ -250,9 +259,11 @@ int main(int argc, char **argv)
 	expect("cap-checkpoint-restore", has_cap(CAP_CHECKPOINT_RESTORE), "CapEff");
 	expect("timens", both(access("/proc/self/ns/time", F_OK) == 0 ? YES : NO, sys_admin),
 	       "/proc/self/ns/time and CAP_SYS_ADMIN");
-	expect("tcp-repair", has_cap(CAP_NET_ADMIN), "CAP_NET_ADMIN in CapEff");
-	expect("clone3-set-tid", both(ver >= 5005 ? YES : NO, sys_admin),
-	       "kernel 5.5+ and CAP_SYS_ADMIN (for the pid namespace)");
+	expect("tcp-repair", in_user_namespace() ? UNKNOWN : has_cap(CAP_NET_ADMIN),
+	       "CAP_NET_ADMIN in CapEff, outside user namespaces");
+	expect("clone3-set-tid",
+	       both(ver >= 5005 ? YES : NO, sys_admin || has_cap(CAP_CHECKPOINT_RESTORE) ? YES : NO),
+	       "kernel 5.5+ and CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE");
 	expect("kcmp", config("CONFIG_KCMP"), "CONFIG_KCMP");
 	expect("memfd-hugetlb", config("CONFIG_HUGETLBFS"), "CONFIG_HUGETLBFS");
 
