@@ -11,7 +11,9 @@
 #include "pie-thread.h"
 #include "test-blob-args.h"
 
+#include <asm/ioctls.h>
 #include <asm/prctl.h>
+#include <asm/stat.h>
 #include <linux/capability.h>
 #include <linux/errno.h>
 #include <linux/fcntl.h>
@@ -43,6 +45,7 @@
 #define SIGEV_NONE 1
 #endif
 #define SOCK_STREAM_ 1
+#define SOCK_DGRAM_ 2
 #define AF_UNIX_ 1
 
 static bool file_bytes_ok(const unsigned char *buf, long n, long off)
@@ -78,9 +81,35 @@ static int check_files(struct test_blob_sys_args *a)
 	return 0;
 }
 
+/* Write the file's own bytes back (content unchanged) through both write paths. */
+static int check_file_writes(struct test_blob_sys_args *a)
+{
+	unsigned char b1[8], b2[24];
+	struct iovec iov[2] = { { b1, sizeof(b1) }, { b2, sizeof(b2) } };
+	struct stat st;
+	long fd, r;
+
+	for (int i = 0; i < 8; i++)
+		b1[i] = TEST_BLOB_SYS_BYTE(200 + i);
+	for (int i = 0; i < 24; i++)
+		b2[i] = TEST_BLOB_SYS_BYTE(208 + i);
+	fd = sys_openat(AT_FDCWD, a->path, O_RDWR | O_CLOEXEC, 0);
+	CHECK(a, fd >= 0, fd);
+	r = sys_pwrite64(fd, b1, 8, 200);
+	CHECK(a, r == 8, r);
+	r = sys_pwritev(fd, iov, 2, 200);
+	CHECK(a, r == 32, r);
+	r = sys_fstat(fd, &st);
+	CHECK(a, r == 0 && st.st_size == TEST_BLOB_SYS_FILE_SIZE, st.st_size);
+	r = sys_pread64(fd, b2, 24, 208);
+	CHECK(a, r == 24 && file_bytes_ok(b2, 24, 208), r);
+	sys_close(fd);
+	return 0;
+}
+
 static int check_pipes(struct test_blob_sys_args *a)
 {
-	int fds[2];
+	int fds[2], avail = 0;
 	char c = 0;
 	long r, dup;
 
@@ -92,6 +121,8 @@ static int check_pipes(struct test_blob_sys_args *a)
 	CHECK(a, r == fds[1], r);
 	r = sys_write(dup, "x", 1);
 	CHECK(a, r == 1, r);
+	r = sys_ioctl(fds[0], FIONREAD, (long)&avail);
+	CHECK(a, r == 0 && avail == 1, avail);
 	r = sys_read(fds[0], &c, 1);
 	CHECK(a, r == 1 && c == 'x', r);
 	sys_close(dup);
@@ -125,6 +156,34 @@ static int check_memory(struct test_blob_sys_args *a)
 	CHECK(a, r == -EINVAL, r);
 	m = sys_mmap((void *)1, page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	CHECK(a, sys_failed(m) && m == -EINVAL, m);
+	return 0;
+}
+
+/* Datagram sockets: bind one to an abstract name, connect another to it, send. */
+static int check_dgram_sockets(struct test_blob_sys_args *a)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX_ };
+	char out[] = "datagram", in[16] = { 0 };
+	struct iovec iov_out = { out, sizeof(out) }, iov_in = { in, sizeof(in) };
+	struct msghdr m_out = { .msg_iov = &iov_out, .msg_iovlen = 1 };
+	struct msghdr m_in = { .msg_iov = &iov_in, .msg_iovlen = 1 };
+	long rx = sys_socket(AF_UNIX_, SOCK_DGRAM_, 0), tx = sys_socket(AF_UNIX_, SOCK_DGRAM_, 0);
+	int32_t pid = (int32_t)sys_getpid();	/* makes the name unique per process */
+	long r;
+
+	CHECK(a, rx >= 0 && tx >= 0, rx < 0 ? rx : tx);
+	memcpy(sun.sun_path, "\0cryo-blob-test-dgram", 21);
+	memcpy(sun.sun_path + 21, &pid, sizeof(pid));
+	r = sys_bind(rx, (struct sockaddr *)&sun, 2 + 25);
+	CHECK(a, r == 0, r);
+	r = sys_connect(tx, (struct sockaddr *)&sun, 2 + 25);
+	CHECK(a, r == 0, r);
+	r = sys_sendmsg(tx, &m_out, 0);
+	CHECK(a, r == sizeof(out), r);
+	r = sys_recvmsg(rx, &m_in, 0);
+	CHECK(a, r == sizeof(out) && memcmp(in, out, sizeof(out)) == 0, r);
+	sys_close(rx);
+	sys_close(tx);
 	return 0;
 }
 
@@ -420,8 +479,9 @@ PIE_ENTRY long test_blob_syscalls(struct test_blob_sys_args *a)
 	if (a->magic != TEST_BLOB_SYS_MAGIC)
 		return -EINVAL;
 	a->failed_line = 0;
-	if (check_files(a) || check_pipes(a) || check_memory(a) || check_sockets(a) ||
-	    check_signals(a) || check_task(a) || check_time(a) || check_clone3(a))
+	if (check_files(a) || check_file_writes(a) || check_pipes(a) || check_memory(a) ||
+	    check_sockets(a) || check_dgram_sockets(a) || check_signals(a) || check_task(a) ||
+	    check_time(a) || check_clone3(a))
 		return -1;
 	return 0;
 }
