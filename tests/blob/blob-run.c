@@ -8,6 +8,7 @@
  *   blob-run injected  blob-run-inject.c: the parent injects it with ptrace
  *   blob-run syscalls  blob-run-sys.c: the blob checks its syscall layer
  *   blob-run set-tid   blob-run-sys.c: the blob makes a thread with a chosen tid
+ *   blob-run tiny      blob-run-tiny.c: a second blob, without .data
  *
  * This file holds the embedded blob and what the modes share.
  */
@@ -182,6 +183,8 @@ int main(int argc, char **argv)
 		return test_syscalls();
 	if (argc == 2 && strcmp(argv[1], "set-tid") == 0)
 		return test_set_tid();
-	fprintf(stderr, "usage: %s mapped|injected|syscalls|set-tid\n", argv[0]);
+	if (argc == 2 && strcmp(argv[1], "tiny") == 0)
+		return test_tiny();
+	fprintf(stderr, "usage: %s mapped|injected|syscalls|set-tid|tiny\n", argv[0]);
 	return 2;
 }

@@ -41,5 +41,6 @@ int test_mapped(void);
 int test_injected(void);
 int test_syscalls(void);
 int test_set_tid(void);
+int test_tiny(void);
 
 #endif
