@@ -15,6 +15,11 @@
 #include <unistd.h>
 #include "log.h"
 #include "log-format.h"
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#include <x86intrin.h>
+#define HAVE_TSC 1
+#endif
 
 #define LOG_BUF_SIZE (256 * 1024)
 
@@ -29,6 +34,22 @@ struct plan_slot {
 	bool ok;
 };
 
+/*
+ * Timestamps from the TSC, re-anchored on CLOCK_MONOTONIC every 10 ms: reading
+ * the TSC costs a fraction of clock_gettime(), which is a good part of the
+ * cost of a binary record.  The rate is measured over at least 10 ms, so until
+ * then every record reads the real clock.
+ */
+#define TSC_ANCHOR_NS 10000000u
+
+struct tsc_clock {
+	bool usable;            /* invariant TSC */
+	uint64_t base_tsc, base_ns;     /* first anchor, for the rate */
+	uint64_t anchor_tsc, anchor_ns; /* last anchor */
+	uint64_t mult;          /* ns per tick << 32, 0 until measured */
+	uint64_t max_ticks;     /* ticks after an anchor before the next one */
+};
+
 static struct {
 	pthread_mutex_t lock;
 	enum log_format format;
@@ -37,6 +58,8 @@ static struct {
 	char *path;
 	size_t len;             /* bytes waiting in log_buf */
 	uint64_t start_ns;      /* CLOCK_MONOTONIC at log_init() */
+	struct tsc_clock tsc;
+	uint64_t last_ts;
 	log_clock_fn clock;
 	log_sink_fn sink;
 	void *sink_data;
@@ -71,18 +94,83 @@ static uint64_t monotonic_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static uint64_t log_now(void)
+static uint64_t since_start_ns(void)
 {
-	log_clock_fn clock = L.clock;
-
-	if (clock)
-		return clock();
 	return monotonic_ns() - L.start_ns;
+}
+
+#ifdef HAVE_TSC
+static bool tsc_invariant(void)
+{
+	unsigned a, b, c, d;
+
+	if (!__get_cpuid(0x80000000, &a, &b, &c, &d) || a < 0x80000007)
+		return false;
+	__get_cpuid(0x80000007, &a, &b, &c, &d);
+	return d & (1u << 8);
+}
+
+static void tsc_start(struct tsc_clock *t)
+{
+	*t = (struct tsc_clock){ .usable = tsc_invariant() };
+	if (!t->usable)
+		return;
+	t->base_ns = t->anchor_ns = since_start_ns();
+	t->base_tsc = t->anchor_tsc = __rdtsc();
+}
+
+static uint64_t tsc_now(struct tsc_clock *t)
+{
+	uint64_t tick = __rdtsc(), ns;
+
+	if (t->mult && tick - t->anchor_tsc < t->max_ticks)
+		return t->anchor_ns + (uint64_t)(((unsigned __int128)(tick - t->anchor_tsc) * t->mult) >> 32);
+	ns = since_start_ns();
+	tick = __rdtsc();
+	if (ns - t->base_ns >= TSC_ANCHOR_NS && tick > t->base_tsc) {
+		double ns_per_tick = (double)(ns - t->base_ns) / (double)(tick - t->base_tsc);
+
+		t->mult = (uint64_t)(ns_per_tick * 4294967296.0);
+		t->max_ticks = (uint64_t)(TSC_ANCHOR_NS / ns_per_tick);
+	}
+	t->anchor_ns = ns;
+	t->anchor_tsc = tick;
+	return ns;
+}
+#endif
+
+/* Nanoseconds since log_init(); called with the lock held, so records are in
+ * time order in the file. */
+static uint64_t log_now_locked(void)
+{
+	uint64_t ns;
+
+	if (L.clock)
+		return L.clock();
+#ifdef HAVE_TSC
+	ns = L.tsc.usable ? tsc_now(&L.tsc) : since_start_ns();
+#else
+	ns = since_start_ns();
+#endif
+	/* an extrapolation may overshoot the next anchor by a few ns */
+	if (ns < L.last_ts)
+		ns = L.last_ts;
+	L.last_ts = ns;
+	return ns;
+}
+
+static void clock_restart_locked(void)
+{
+	L.start_ns = monotonic_ns();
+	L.last_ts = 0;
+#ifdef HAVE_TSC
+	tsc_start(&L.tsc);
+#endif
 }
 
 __attribute__((constructor)) static void log_start_clock(void)
 {
-	L.start_ns = monotonic_ns();
+	clock_restart_locked();
 }
 
 /* ---- output ---- */
@@ -368,8 +456,8 @@ static void emit(const struct log_fmt_desc *const *site, enum log_level level, c
 		 va_list ap)
 {
 	int err = errno;
-	uint64_t ts = log_now();
 	log_sink_fn sink;
+	uint64_t ts;
 	void *sink_data;
 
 	pthread_mutex_lock(&L.lock);
@@ -381,6 +469,7 @@ static void emit(const struct log_fmt_desc *const *site, enum log_level level, c
 		errno = err;
 		return;
 	}
+	ts = log_now_locked();
 	if (L.format == LOG_FMT_BINARY) {
 		long id = slot_index(site);
 		const struct plan_slot *slot = plan_of(id);
@@ -615,7 +704,7 @@ int log_init(const char *path, enum log_format format, enum log_level level)
 	L.path = TAKE_PTR(p);
 	L.format = format;
 	L.write_failed = false;
-	L.start_ns = monotonic_ns();
+	clock_restart_locked();
 	if (format == LOG_FMT_BINARY) {
 		r = build_plans_locked();
 		if (r >= 0)

@@ -295,9 +295,10 @@ static void capture_sink(enum log_level level, const char *line, void *data)
 
 static int test_levels(void)
 {
-	for (int lvl = LOG_LVL_NONE; lvl <= LOG_LVL_DEBUG; lvl++) {
-		struct captured c = { 0 };
+	struct captured c;
 
+	for (int lvl = LOG_LVL_NONE; lvl <= LOG_LVL_DEBUG; lvl++) {
+		c = (struct captured){ 0 };
 		log_set_sink(capture_sink, &c);
 		log_set_level((enum log_level)lvl);
 		CHECK(log_get_level() == (enum log_level)lvl, "log_get_level() %d != %d",
