@@ -110,13 +110,35 @@ static bool tsc_invariant(void)
 	return d & (1u << 8);
 }
 
+/*
+ * A (TSC, clock) pair read close together: a preemption between the two reads
+ * would skew every timestamp extrapolated from the pair, so the TSC is read on
+ * both sides and the pair kept only when they are close.  Returns false when
+ * no close pair was found.
+ */
+#define TSC_PAIR_MAX_TICKS 20000 /* a few microseconds at any TSC rate */
+
+static bool tsc_pair(uint64_t *tick, uint64_t *ns)
+{
+	for (int i = 0; i < 4; i++) {
+		uint64_t t1 = __rdtsc(), n = since_start_ns(), t2 = __rdtsc();
+
+		if (t2 - t1 < TSC_PAIR_MAX_TICKS) {
+			*tick = t1 + (t2 - t1) / 2;
+			*ns = n;
+			return true;
+		}
+	}
+	return false;
+}
+
 static void tsc_start(struct tsc_clock *t)
 {
 	*t = (struct tsc_clock){ .usable = tsc_invariant() };
-	if (!t->usable)
-		return;
-	t->base_ns = t->anchor_ns = since_start_ns();
-	t->base_tsc = t->anchor_tsc = __rdtsc();
+	if (t->usable && !tsc_pair(&t->base_tsc, &t->base_ns))
+		t->usable = false;
+	t->anchor_tsc = t->base_tsc;
+	t->anchor_ns = t->base_ns;
 }
 
 static uint64_t tsc_now(struct tsc_clock *t)
@@ -125,8 +147,10 @@ static uint64_t tsc_now(struct tsc_clock *t)
 
 	if (t->mult && tick - t->anchor_tsc < t->max_ticks)
 		return t->anchor_ns + (uint64_t)(((unsigned __int128)(tick - t->anchor_tsc) * t->mult) >> 32);
-	ns = since_start_ns();
-	tick = __rdtsc();
+	if (!tsc_pair(&tick, &ns)) {
+		t->mult = 0; /* read the clock until a good anchor comes */
+		return since_start_ns();
+	}
 	if (ns - t->base_ns >= TSC_ANCHOR_NS && tick > t->base_tsc) {
 		double ns_per_tick = (double)(ns - t->base_ns) / (double)(tick - t->base_tsc);
 
