@@ -14,12 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 #include "log.h"
+#include "log-clock.h"
 #include "log-format.h"
-#if defined(__x86_64__) || defined(__i386__)
-#include <cpuid.h>
-#include <x86intrin.h>
-#define HAVE_TSC 1
-#endif
 
 #define LOG_BUF_SIZE (256 * 1024)
 
@@ -34,22 +30,6 @@ struct plan_slot {
 	bool ok;
 };
 
-/*
- * Timestamps from the TSC, re-anchored on CLOCK_MONOTONIC every 10 ms: reading
- * the TSC costs a fraction of clock_gettime(), which is a good part of the
- * cost of a binary record.  The rate is measured over at least 10 ms, so until
- * then every record reads the real clock.
- */
-#define TSC_ANCHOR_NS 10000000u
-
-struct tsc_clock {
-	bool usable;            /* invariant TSC */
-	uint64_t base_tsc, base_ns;     /* first anchor, for the rate */
-	uint64_t anchor_tsc, anchor_ns; /* last anchor */
-	uint64_t mult;          /* ns per tick << 32, 0 until measured */
-	uint64_t max_ticks;     /* ticks after an anchor before the next one */
-};
-
 static struct {
 	pthread_mutex_t lock;
 	enum log_format format;
@@ -57,10 +37,8 @@ static struct {
 	bool own_fd;
 	char *path;
 	size_t len;             /* bytes waiting in log_buf */
-	uint64_t start_ns;      /* CLOCK_MONOTONIC at log_init() */
-	struct tsc_clock tsc;
-	uint64_t last_ts;
-	log_clock_fn clock;
+	struct log_clock clk;   /* time since log_init() */
+	log_clock_fn clock;     /* replaces clk when set */
 	log_sink_fn sink;
 	void *sink_data;
 	struct plan_slot *plans;
@@ -86,115 +64,15 @@ static const struct log_fmt_desc fallback_desc = {
 static const struct log_fmt_desc *const fallback_slot __attribute__((section("cryo_logfmt"), used)) =
 	&fallback_desc;
 
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t since_start_ns(void)
-{
-	return monotonic_ns() - L.start_ns;
-}
-
-#ifdef HAVE_TSC
-static bool tsc_invariant(void)
-{
-	unsigned a, b, c, d;
-
-	if (!__get_cpuid(0x80000000, &a, &b, &c, &d) || a < 0x80000007)
-		return false;
-	__get_cpuid(0x80000007, &a, &b, &c, &d);
-	return d & (1u << 8);
-}
-
-/*
- * A (TSC, clock) pair read close together: a preemption between the two reads
- * would skew every timestamp extrapolated from the pair, so the TSC is read on
- * both sides and the pair kept only when they are close.  Returns false when
- * no close pair was found.
- */
-#define TSC_PAIR_MAX_TICKS 20000 /* a few microseconds at any TSC rate */
-
-static bool tsc_pair(uint64_t *tick, uint64_t *ns)
-{
-	for (int i = 0; i < 4; i++) {
-		uint64_t t1 = __rdtsc(), n = since_start_ns(), t2 = __rdtsc();
-
-		if (t2 - t1 < TSC_PAIR_MAX_TICKS) {
-			*tick = t1 + (t2 - t1) / 2;
-			*ns = n;
-			return true;
-		}
-	}
-	return false;
-}
-
-static void tsc_start(struct tsc_clock *t)
-{
-	*t = (struct tsc_clock){ .usable = tsc_invariant() };
-	if (t->usable && !tsc_pair(&t->base_tsc, &t->base_ns))
-		t->usable = false;
-	t->anchor_tsc = t->base_tsc;
-	t->anchor_ns = t->base_ns;
-}
-
-static uint64_t tsc_now(struct tsc_clock *t)
-{
-	uint64_t tick = __rdtsc(), ns;
-
-	if (t->mult && tick - t->anchor_tsc < t->max_ticks)
-		return t->anchor_ns + (uint64_t)(((unsigned __int128)(tick - t->anchor_tsc) * t->mult) >> 32);
-	if (!tsc_pair(&tick, &ns)) {
-		t->mult = 0; /* read the clock until a good anchor comes */
-		return since_start_ns();
-	}
-	if (ns - t->base_ns >= TSC_ANCHOR_NS && tick > t->base_tsc) {
-		double ns_per_tick = (double)(ns - t->base_ns) / (double)(tick - t->base_tsc);
-
-		t->mult = (uint64_t)(ns_per_tick * 4294967296.0);
-		t->max_ticks = (uint64_t)(TSC_ANCHOR_NS / ns_per_tick);
-	}
-	t->anchor_ns = ns;
-	t->anchor_tsc = tick;
-	return ns;
-}
-#endif
-
-/* Nanoseconds since log_init(); called with the lock held, so records are in
- * time order in the file. */
+/* Called with the lock held, so records are in time order in the file. */
 static uint64_t log_now_locked(void)
 {
-	uint64_t ns;
-
-	if (L.clock)
-		return L.clock();
-#ifdef HAVE_TSC
-	ns = L.tsc.usable ? tsc_now(&L.tsc) : since_start_ns();
-#else
-	ns = since_start_ns();
-#endif
-	/* an extrapolation may overshoot the next anchor by a few ns */
-	if (ns < L.last_ts)
-		ns = L.last_ts;
-	L.last_ts = ns;
-	return ns;
-}
-
-static void clock_restart_locked(void)
-{
-	L.start_ns = monotonic_ns();
-	L.last_ts = 0;
-#ifdef HAVE_TSC
-	tsc_start(&L.tsc);
-#endif
+	return L.clock ? L.clock() : log_clock_now(&L.clk);
 }
 
 __attribute__((constructor)) static void log_start_clock(void)
 {
-	clock_restart_locked();
+	log_clock_restart(&L.clk);
 }
 
 /* ---- output ---- */
@@ -728,7 +606,7 @@ int log_init(const char *path, enum log_format format, enum log_level level)
 	L.path = TAKE_PTR(p);
 	L.format = format;
 	L.write_failed = false;
-	clock_restart_locked();
+	log_clock_restart(&L.clk);
 	if (format == LOG_FMT_BINARY) {
 		r = build_plans_locked();
 		if (r >= 0)
