@@ -143,7 +143,7 @@ static int read_format(struct log_file *lf, size_t i, struct fmt_entry *e)
 		return r;
 	if (id != i)
 		return fail_at(lf, at, "format entry %zu has id %u", i, id);
-	if (e->level < LOG_LVL_ERROR || e->level > LOG_LVL_DEBUG)
+	if (e->level > LOG_LVL_DEBUG) /* 0: chosen at run time */
 		return fail_at(lf, at, "format %u has invalid level %u", id, e->level);
 	if (nargs > LOG_MAX_ARGS)
 		return fail_at(lf, at, "format %u has %u arguments, at most %d are possible", id, nargs,
@@ -446,7 +446,7 @@ static int decode_all(struct log_file *lf, FILE *out)
 
 static void print_table(const struct log_file *lf, FILE *out)
 {
-	static const char *const names[] = { "none", "error", "warn", "info", "debug" };
+	static const char *const names[] = { "any", "error", "warn", "info", "debug" };
 
 	for (size_t i = 0; i < lf->nfmts; i++) {
 		const struct fmt_entry *e = &lf->fmts[i];

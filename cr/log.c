@@ -394,12 +394,14 @@ static void emit(const struct log_fmt_desc *const *site, enum log_level level, c
 	errno = err;
 }
 
-void log_emit(const struct log_fmt_desc *const *slot, const char *fmt, ...)
+void log_emit(const struct log_fmt_desc *const *slot, int level, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (level <= LOG_LVL_NONE || level > LOG_LVL_DEBUG)
+		return;
 	va_start(ap, fmt);
-	emit(slot, (enum log_level)(*slot)->level, fmt, ap);
+	emit(slot, (enum log_level)level, fmt, ap);
 	va_end(ap);
 }
 

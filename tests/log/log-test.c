@@ -161,6 +161,10 @@ static void log_levels_and_errno(void)
 	log_info("log_error_errno returned %d", r);
 	r = log_warn_errno(-EPERM, "no permission");
 	log_debug_errno(-EINVAL, "debug errno %d", r);
+	/* a level chosen at run time */
+	for (int lvl = LOG_LVL_ERROR; lvl <= LOG_LVL_DEBUG; lvl++)
+		log_at(lvl, "run-time level %d", lvl);
+	log_full_errno(r == -EPERM ? LOG_LVL_WARN : LOG_LVL_ERROR, -EAGAIN, "run-time level errno");
 }
 
 static int do_write(const char *mode, const char *path, int level)
