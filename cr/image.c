@@ -220,7 +220,7 @@ int img_read(struct img *img, ProtobufCMessage **ret)
 	}
 	const ProtobufCMessageDescriptor *desc = img_kind_record_desc(img->kind, img->nr);
 	if (!desc) {
-		log_error("%s: record %u: a %s image holds at most %u records", img->name, img->nr,
+		log_error("%s: record %u: %s images hold at most %u record(s)", img->name, img->nr,
 			  img->kind->name, img->kind->max_records);
 		return img->err = -EBADMSG;
 	}
@@ -315,7 +315,7 @@ int img_write_raw(struct img *img, const uint8_t *buf, size_t len)
 		return -EMSGSIZE;
 	}
 	if (img->kind->max_records && img->nr >= img->kind->max_records) {
-		log_error("%s: record %u: a %s image holds at most %u records", img->name, img->nr,
+		log_error("%s: record %u: %s images hold at most %u record(s)", img->name, img->nr,
 			  img->kind->name, img->kind->max_records);
 		return -E2BIG;
 	}
@@ -519,4 +519,15 @@ int img_exists(struct img_dir *d, enum img_kind kind, ...)
 	if (r < 0)
 		return r;
 	return img_dir_file_exists(d, name);
+}
+
+int img_open_name(struct img_dir *d, const char *name, bool write, struct img **ret)
+{
+	const struct img_kind_info *k = img_kind_by_file_name(name);
+
+	if (!k || strchr(name, '/')) {
+		log_error("%s: not the name of an image file", name);
+		return -EINVAL;
+	}
+	return open_in_dir(d, k, name, write, ret);
 }

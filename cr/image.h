@@ -98,6 +98,9 @@ int img_write_raw(struct img *img, const uint8_t *buf, size_t len);
 
 /* Open one structured file of a kind; the varargs fill the kind's name template. */
 int img_open(struct img_dir *d, enum img_kind kind, bool write, struct img **ret, ...);
+/* Open a file by its name in d: the kind comes from the name's template (and must
+ * match the magic when reading). */
+int img_open_name(struct img_dir *d, const char *name, bool write, struct img **ret);
 /* 0 if the file exists, -ENOENT if not (used for optional kinds). */
 int img_exists(struct img_dir *d, enum img_kind kind, ...);
 /* Append one message of the kind's type. */
