@@ -26,9 +26,9 @@ cflags="-g -O1 -std=gnu11 -D_GNU_SOURCE -DCRYO_VERSION=\"fuzz\" -fsanitize=fuzze
 	-fno-sanitize-recover=all -Wall -Werror -I$src -I$src/cr -I$build -I$build/proto -Wno-unused-parameter"
 # shellcheck disable=SC2086
 "$clang" $cflags -o "$tmp/fuzz-image" \
-	"$src/tests/image/fuzz-image.c" "$src/tests/image/fuzz-log-stub.c" \
+	"$src/tests/image/fuzz-image.c" "$src/cr/log.c" "$src/cr/log-format.c" \
 	"$src/cr/image.c" "$src/cr/image-dir.c" "$src/cr/image-kinds.c" "$src/cr/pages.c" \
-	"$src/cr/image-json.c" "$build"/proto/*.pb-c.c -lprotobuf-c -lyajl
+	"$src/cr/image-json.c" "$build"/proto/*.pb-c.c -lprotobuf-c -lyajl -lpthread
 
 # Seeds: every file of the sample image (mode 0) and its pagemap (mode 1).
 mkdir "$tmp/corpus" "$tmp/sample"
