@@ -459,8 +459,13 @@ static int open_in_dir(struct img_dir *d, const struct img_kind_info *k, const c
 			return log_error_errno(negative_errno(), "%s: cannot create in %s", name, img_dir_path(d));
 	} else {
 		fd = img_dir_openat_read(d, name);
-		if (fd < 0)
+		/* A missing file may be optional: the caller knows, and logs if it is not. */
+		if (fd == -ENOENT)
+			log_debug("%s: not in %s", name, img_dir_path(d));
+		else if (fd < 0)
 			return log_error_errno(fd, "%s: cannot open in %s", name, img_dir_path(d));
+		if (fd < 0)
+			return fd;
 	}
 	img = img_new(d, name, fd, write);
 	if (!img) {
