@@ -364,7 +364,15 @@ static int encode_file(yajl_val v, const char *what, const char *out)
 		log_error("%s: \"records\" must be an array", what);
 		return -EINVAL;
 	}
-	r = img_create_path(out, k, major << 16 | minor, &img);
+	/* A file is written under a temporary name and renamed: a failed encode
+	 * leaves an existing OUT untouched. */
+	bool to_file = strcmp(out, "/dev/stdout") != 0;
+	_cleanup_free_ char *tmp = NULL;
+	if (asprintf(&tmp, "%s.tmp-%d", out, (int)getpid()) < 0) {
+		tmp = NULL;
+		return -ENOMEM;
+	}
+	r = img_create_path(to_file ? tmp : out, k, major << 16 | minor, &img);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < recs->u.array.len && r == 0; i++) {
@@ -388,8 +396,10 @@ static int encode_file(yajl_val v, const char *what, const char *out)
 	int r2 = img_close(img);
 	if (r == 0)
 		r = r2;
-	if (r < 0 && strcmp(out, "/dev/stdout"))
-		unlink(out);
+	if (to_file && r == 0 && rename(tmp, out) < 0)
+		r = log_error_errno(negative_errno(), "cannot rename %s to %s", tmp, out);
+	if (to_file && r < 0)
+		unlink(tmp);
 	return r;
 }
 

@@ -128,11 +128,12 @@ for name, rec, marker in (("unknown-field", unknown, "_unknown"), ("reordered", 
 def encode_error(name, text, expect):
     p = os.path.join(tmp, name + ".json")
     open(p, "w").write(text)
+    open(p + ".img", "w").write("keep")      # a failed encode must not touch it
     r = run("encode", "-i", p, "-o", p + ".img")
     if r.returncode != 1 or expect not in r.stderr:
         fail(f"encode {name}: exit {r.returncode}, stderr {r.stderr.strip()!r} lacks {expect!r}")
-    elif os.path.exists(p + ".img"):
-        fail(f"encode {name}: left a partial output file")
+    elif open(p + ".img").read() != "keep" or [f for f in os.listdir(tmp) if ".tmp-" in f]:
+        fail(f"encode {name}: clobbered the output or left a temporary file")
     else:
         print(f"ok encode {name}: {r.stderr.strip()}")
 
