@@ -29,7 +29,12 @@ struct img {
 	uint64_t pos, size;		/* read: offset of the next record, file size */
 	uint8_t *buf;			/* read: the last record; write: pending bytes */
 	size_t len, cap;
+	uint8_t *ra;			/* read-ahead: file bytes [ra_off, ra_off + ra_len) */
+	uint64_t ra_off;
+	size_t ra_len;
 };
+
+#define IMG_READ_AHEAD	(64u << 10)
 
 /* ---- small I/O helpers ------------------------------------------------ */
 
@@ -111,12 +116,41 @@ static void img_free(struct img *img)
 {
 	if (img->fd >= 0)
 		close(img->fd);
+	free(img->ra);
 	free(img->buf);
 	free(img->name);
 	free(img);
 }
 
 /* ---- reading ----------------------------------------------------------- */
+
+/* Read exactly len bytes at off, small reads served from a read-ahead buffer
+ * so that a file of many small records costs few syscalls. */
+static int read_at(struct img *img, void *dst, size_t len, uint64_t off)
+{
+	if (off >= img->ra_off && off + len <= img->ra_off + img->ra_len) {
+		memcpy(dst, img->ra + (off - img->ra_off), len);
+		return 0;
+	}
+	if (len >= IMG_READ_AHEAD / 2)
+		return img_pread_full(img->fd, dst, len, off);
+	if (!img->ra && !(img->ra = malloc(IMG_READ_AHEAD)))
+		return -ENOMEM;
+	/* Refill from off with what the file has (the size is known and checked). */
+	size_t want = IMG_READ_AHEAD;
+	if (img->size - off < want)
+		want = img->size - off;
+	img->ra_len = 0;
+	if (want < len)
+		return -EIO;
+	int r = img_pread_full(img->fd, img->ra, want, off);
+	if (r < 0)
+		return r;
+	img->ra_off = off;
+	img->ra_len = want;
+	memcpy(dst, img->ra, len);
+	return 0;
+}
 
 static int read_header(struct img *img, const struct img_kind_info *want)
 {
@@ -180,7 +214,7 @@ static int read_record(struct img *img)
 			  (unsigned long long)left);
 		return -EBADMSG;
 	}
-	r = img_pread_full(img->fd, &len, sizeof(len), img->pos);
+	r = read_at(img, &len, sizeof(len), img->pos);
 	if (r < 0)
 		return log_error_errno(r, "%s: record %u: cannot read length", img->name, img->nr);
 	len = le32toh(len);
@@ -197,7 +231,7 @@ static int read_record(struct img *img)
 	}
 	if (grow(img, len ? len : 1) < 0)
 		return log_error_errno(-ENOMEM, "%s: record %u", img->name, img->nr);
-	r = img_pread_full(img->fd, img->buf, len, img->pos + sizeof(len));
+	r = read_at(img, img->buf, len, img->pos + sizeof(len));
 	if (r < 0)
 		return log_error_errno(r, "%s: record %u: cannot read %u bytes", img->name, img->nr, len);
 	img->len = len;
