@@ -6,6 +6,7 @@
 #include <string.h>
 #include "cli.h"
 #include "dump.h"
+#include "kerndat.h"
 #include "log.h"
 
 enum {
@@ -41,7 +42,7 @@ static void usage(FILE *f)
 		"  -D, --images-dir DIR      image directory (created if needed)\n"
 		"  -o, --log-file FILE       log to FILE (default: stderr)\n"
 		"  -v[N], --verbosity[=N]    log level 0-4 (-v alone: 4, like -vvvv)\n"
-		"      --log-format FMT      text or binary\n"
+		"      --log-format FMT      text or binary (default: binary to a file)\n"
 		"  -j, --shell-job           the tree may belong to a session led from outside it\n"
 		"  -R, --leave-running       leave the tree running after the dump\n"
 		"  -s, --leave-stopped       leave the tree stopped after the dump\n"
@@ -85,8 +86,7 @@ int cr_dump_main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 	};
 	struct dump_opts o = { .release = RELEASE_KILL };
-	const char *log_file = NULL;
-	enum log_format fmt = LOG_FMT_TEXT;
+	const char *log_file = NULL, *log_format = NULL;
 	int level = LOG_LVL_WARN, c, idx, r;
 	size_t nk = ARRAY_SIZE(known), nu = ARRAY_SIZE(unsupported);
 
@@ -116,16 +116,7 @@ int cr_dump_main(int argc, char **argv)
 			if (parse_verbosity(optarg, &level) < 0)
 				goto fail;
 			break;
-		case OPT_LOG_FORMAT:
-			if (!strcmp(optarg, "text"))
-				fmt = LOG_FMT_TEXT;
-			else if (!strcmp(optarg, "binary"))
-				fmt = LOG_FMT_BINARY;
-			else {
-				fprintf(stderr, "cryo-cr dump: bad --log-format '%s' (text or binary)\n", optarg);
-				goto fail;
-			}
-			break;
+		case OPT_LOG_FORMAT: log_format = optarg; break;
 		case 'j': o.shell_job = true; break;
 		case 'R': o.release = RELEASE_RUNNING; break;
 		case 's': o.release = RELEASE_STOPPED; break;
@@ -152,12 +143,14 @@ int cr_dump_main(int argc, char **argv)
 		fprintf(stderr, "cryo-cr dump: -t PID and -D DIR are required\n");
 		return 1;
 	}
-	r = log_init(log_file, fmt, (enum log_level)level);
-	if (r < 0) {
-		fprintf(stderr, "cryo-cr dump: cannot open log file %s: %s\n", log_file, strerror(-r));
+	/* log_setup_cli() reports bad log options itself. */
+	if (log_setup_cli(log_file, log_format, level) < 0)
 		return 1;
-	}
-	r = cr_dump(&o);
+	r = kerndat_init();
+	if (r < 0)
+		log_error_errno(r, "cannot probe kernel features");
+	else
+		r = cr_dump(&o);
 	if (r < 0)
 		log_error("dump of %d failed", o.pid);
 	else

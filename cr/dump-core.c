@@ -17,6 +17,7 @@
 #include "dump.h"
 #include "fault.h"
 #include "infect.h"
+#include "kerndat.h"
 #include "log.h"
 #include "proto/core.pb-c.h"
 
@@ -231,7 +232,8 @@ static int write_thread_core(struct dump_ctx *c, struct seized_task *k, size_t i
 	tc.has_robust_list = tc.has_robust_list_len = true;
 	tc.robust_list = head;
 	tc.robust_list_len = len;
-	if (ptrace(PTRACE_GET_RSEQ_CONFIGURATION, tid, sizeof(rc), &rc) == (long)sizeof(rc) &&
+	if (kerndat_has(KD_PTRACE_RSEQ_CONF) &&
+	    ptrace(PTRACE_GET_RSEQ_CONFIGURATION, tid, sizeof(rc), &rc) == (long)sizeof(rc) &&
 	    rc.rseq_abi_pointer) {
 		rs.ptr = rc.rseq_abi_pointer;
 		rs.len = rc.rseq_abi_size;

@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
+#include "kerndat.h"
 #include "log.h"
 #include "seize.h"
 
@@ -286,7 +287,13 @@ static int wait_all_stopped(struct pstree *t)
 
 static int seize_frozen(struct pstree *t, const char *freezer)
 {
-	int r = freeze(t, freezer), q;
+	int r, q;
+
+	if (!kerndat_has(KD_CGROUP_FREEZER)) {
+		log_error("--freeze-cgroup: this kernel has no cgroup freezer (%s)", kerndat_detail(KD_CGROUP_FREEZER));
+		return -EOPNOTSUPP;
+	}
+	r = freeze(t, freezer);
 
 	if (r < 0) {
 		thaw(t);

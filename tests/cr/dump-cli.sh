@@ -23,7 +23,7 @@ for opt in tcp-established ext-unix-sk file-locks manage-cgroups track-mem \
 done
 expect 1 "-t PID and -D DIR are required" dump -D /tmp/x
 expect 1 "bad pid" dump -t abc -D /tmp/x
-expect 1 "bad --log-format" dump -t 1 -D /tmp/x --log-format xml
+expect 1 "xml" dump -t 1 -D /tmp/x --log-format xml
 expect 0 "Usage: cryo-cr dump" dump --help
 expect 1 "no process 2147483647" dump -t 2147483647 -D /tmp/cryo-cli-none -v4
 [ ! -e /tmp/cryo-cli-none/inventory.img ] || { echo "FAIL: image written for a missing pid" >&2; fail=1; }

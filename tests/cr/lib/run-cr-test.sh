@@ -121,17 +121,17 @@ roundtrip() {
 
 case "$mode" in
 full)
-	"$CRYO_CR" dump -t "$pid" -D "$W/img" -v4 -o "$W/dump.log" || die "dump failed"
+	"$CRYO_CR" dump -t "$pid" -D "$W/img" -v4 -o "$W/dump.log" --log-format text || die "dump failed"
 	wait "$pid" 2>/dev/null
 	kill -0 "$pid" 2>/dev/null && die "pid $pid still exists after dump"
 	roundtrip
-	"$CRYO_CR" restore -D "$W/img" -d --pidfile "$W/restored.pid" -v4 -o "$W/restore.log" ||
+	"$CRYO_CR" restore -D "$W/img" -d --pidfile "$W/restored.pid" -v4 -o "$W/restore.log" --log-format text ||
 		die "restore failed"
 	[ "$(cat "$W/restored.pid" 2>/dev/null)" = "$pid" ] || die "restored pid is not $pid"
 	finish "$pid"
 	;;
 dump-only)
-	"$CRYO_CR" dump -t "$pid" -D "$W/img" -v4 -o "$W/dump.log" --leave-stopped || die "dump failed"
+	"$CRYO_CR" dump -t "$pid" -D "$W/img" -v4 -o "$W/dump.log" --log-format text --leave-stopped || die "dump failed"
 	[ "$(state_of "$pid")" = T ] || die "pid $pid not stopped after --leave-stopped ($(state_of "$pid"))"
 	[ "$(tracer_of "$pid")" = 0 ] || die "pid $pid still traced"
 	[ -e "$W/img/inventory.img" ] || die "no inventory.img"
@@ -145,12 +145,12 @@ dump-only)
 fault=*|refuse)
 	cat "/proc/$pid/maps" >"$W/maps.before"
 	if [ "$mode" = refuse ]; then
-		"$CRYO_CR" dump -t "$pid" -D "$W/img" -v4 -o "$W/dump.log" -R && die "dump succeeded but must refuse"
+		"$CRYO_CR" dump -t "$pid" -D "$W/img" -v4 -o "$W/dump.log" --log-format text -R && die "dump succeeded but must refuse"
 		if [ -n "${CR_EXPECT:-}" ]; then
 			grep -q -- "$CR_EXPECT" "$W/dump.log" || die "dump log does not say '$CR_EXPECT'"
 		fi
 	else
-		CRYO_FAULT=${mode#fault=} "$CRYO_CR" dump -t "$pid" -D "$W/img" -v4 -o "$W/dump.log" -R &&
+		CRYO_FAULT=${mode#fault=} "$CRYO_CR" dump -t "$pid" -D "$W/img" -v4 -o "$W/dump.log" --log-format text -R &&
 			die "dump succeeded despite CRYO_FAULT=${mode#fault=}"
 		grep -q "fault injected at ${mode#fault=}" "$W/dump.log" || die "fault point ${mode#fault=} was not reached"
 	fi
