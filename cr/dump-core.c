@@ -16,7 +16,7 @@
 #include <sys/user.h>
 #include "dump.h"
 #include "fault.h"
-#include "infect.h"
+#include "parasite/parasite-host.h"
 #include "kerndat.h"
 #include "log.h"
 #include "proto/core.pb-c.h"
@@ -44,118 +44,35 @@ struct ptrace_rseq_conf {
 	uint32_t pad;
 };
 
-/* Scratch layout used by the remote calls. */
-#define SCR_OUT 64
-
-static int remote(struct infect *inf, pid_t tid, long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3)
-{
-	uint64_t args[6] = { a0, a1, a2, a3, 0, 0 };
-	int64_t res;
-	int r = infect_syscall(inf, tid, nr, args, &res);
-
-	if (r < 0)
-		return r;
-	if (res < 0 && res > -4096)
-		return (int)res;
-	return 0;
-}
-
-static int collect_sigactions(struct infect *inf, struct task_remote *tr)
-{
-	uint64_t out = inf->scratch + SCR_OUT;
-
-	for (int sig = 1; sig <= 64; sig++) {
-		int r;
-		if (sig == SIGKILL || sig == SIGSTOP)
-			continue;
-		r = remote(inf, inf->pid, SYS_rt_sigaction, (uint64_t)sig, 0, out, 8);
-		if (r < 0)
-			return log_error_errno(r, "remote rt_sigaction(%d) in %d", sig, inf->pid);
-		r = infect_read(inf, SCR_OUT, &tr->sigactions[sig - 1], sizeof(tr->sigactions[0]));
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-static int collect_itimers(struct infect *inf, struct task_remote *tr)
-{
-	for (int which = 0; which < 3; which++) {
-		struct { int64_t isec, iusec, vsec, vusec; } it;
-		int r = remote(inf, inf->pid, SYS_getitimer, (uint64_t)which, inf->scratch + SCR_OUT, 0, 0);
-		if (r < 0)
-			return log_error_errno(r, "remote getitimer(%d) in %d", which, inf->pid);
-		r = infect_read(inf, SCR_OUT, &it, sizeof(it));
-		if (r < 0)
-			return r;
-		tr->itimers[which].isec = (uint64_t)it.isec;
-		tr->itimers[which].iusec = (uint64_t)it.iusec;
-		tr->itimers[which].vsec = (uint64_t)it.vsec;
-		tr->itimers[which].vusec = (uint64_t)it.vusec;
-	}
-	return 0;
-}
-
-static int collect_thread(struct infect *inf, struct thread_remote *th)
-{
-	struct { uint64_t sp; int32_t flags; int32_t pad; uint64_t size; } ss;
-	int r;
-
-	r = remote(inf, th->tid, SYS_sigaltstack, 0, inf->scratch + SCR_OUT, 0, 0);
-	if (r < 0)
-		return log_error_errno(r, "remote sigaltstack in %d", th->tid);
-	r = infect_read(inf, SCR_OUT, &ss, sizeof(ss));
-	if (r < 0)
-		return r;
-	th->ss_sp = ss.sp;
-	th->ss_size = ss.size;
-	th->ss_flags = (uint32_t)ss.flags;
-	r = remote(inf, th->tid, SYS_prctl, PR_GET_TID_ADDRESS, inf->scratch + SCR_OUT, 0, 0);
-	if (r < 0)
-		return log_error_errno(r, "remote prctl(PR_GET_TID_ADDRESS) in %d", th->tid);
-	return infect_read(inf, SCR_OUT, &th->clear_child_tid, sizeof(uint64_t));
-}
-
-static int collect_remote(struct infect *inf, struct task_remote *tr)
-{
-	int r = collect_sigactions(inf, tr);
-
-	if (r >= 0)
-		r = collect_itimers(inf, tr);
-	for (size_t i = 0; i < tr->nr_threads && r >= 0; i++)
-		r = collect_thread(inf, &tr->threads[i]);
-	if (r >= 0)
-		r = fault_inject("after-parasite-cmd");
-	return r;
-}
-
-/* Infect, ask, cure.  The task is cured (scratch unmapped, registers and mask
- * back) before this returns, also on failure. */
+/* Infect, ask, cure.  The task is cured (parasite unmapped, registers and
+ * masks back) before this returns, also on failure. */
 static int collect_task_remote(struct seized_task *k, struct task_remote *tr,
 			       struct user_regs_struct *regs, uint64_t *sigmasks)
 {
 	_cleanup_free_ pid_t *tids = calloc(k->nr_threads, sizeof(pid_t));
-	struct infect inf;
+	struct parasite_ctl *ctl = NULL;
 	int r, q;
 
 	if (!tids)
 		return -ENOMEM;
-	for (size_t i = 0; i < k->nr_threads; i++) {
+	for (size_t i = 0; i < k->nr_threads; i++)
 		tids[i] = k->threads[i].tid;
-		tr->threads[i].tid = tids[i];
-	}
-	r = infect_start(&inf, k->pid, tids, k->nr_threads);
+	r = parasite_infect(k->pid, tids, k->nr_threads, &ctl);
 	if (r >= 0)
 		r = fault_inject("after-infect");
 	if (r >= 0)
-		r = collect_remote(&inf, tr);
-	for (size_t i = 0; i < k->nr_threads; i++) {
-		const struct user_regs_struct *s = infect_saved_regs(&inf, tids[i]);
+		r = parasite_task_state(ctl, &tr->task);
+	for (size_t i = 0; i < k->nr_threads && r >= 0; i++)
+		r = parasite_thread_state(ctl, tids[i], &tr->threads[i]);
+	if (r >= 0)
+		r = fault_inject("after-parasite-cmd");
+	for (size_t i = 0; ctl && i < k->nr_threads; i++) {
+		const struct user_regs_struct *s = parasite_saved_regs(ctl, tids[i]);
 		if (s)
 			regs[i] = *s;
-		sigmasks[i] = infect_saved_sigmask(&inf, tids[i]);
+		sigmasks[i] = parasite_saved_sigmask(ctl, tids[i]);
 	}
-	q = infect_stop(&inf);
+	q = parasite_cure(ctl);
 	return r < 0 ? r : q;
 }
 
@@ -196,7 +113,7 @@ static int write_thread_core(struct dump_ctx *c, struct seized_task *k, size_t i
 			     const struct task_remote *tr)
 {
 	pid_t tid = k->threads[idx].tid;
-	const struct thread_remote *rem = &tr->threads[idx];
+	const struct parasite_thread_state *rem = &tr->threads[idx];
 	ThreadCoreEntry tc = THREAD_CORE_ENTRY__INIT;
 	UserRegsX86Entry gp = USER_REGS_X86_ENTRY__INIT;
 	RseqEntry rs = RSEQ_ENTRY__INIT;
@@ -242,7 +159,7 @@ static int write_thread_core(struct dump_ctx *c, struct seized_task *k, size_t i
 	}
 	alt.sp = rem->ss_sp;
 	alt.size = rem->ss_size;
-	alt.flags = rem->ss_flags;
+	alt.flags = (uint32_t)rem->ss_flags;
 	tc.altstack = &alt;
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", k->pid, tid);
 	if (proc_read_small(path, comm, sizeof(comm)) >= 0)
@@ -263,10 +180,10 @@ static int write_thread_core(struct dump_ctx *c, struct seized_task *k, size_t i
 		for (int s = 1; s <= 64; s++) {
 			sigaction_entry__init(&sa[tk.n_sigactions]);
 			sa[tk.n_sigactions].signo = (uint32_t)s;
-			sa[tk.n_sigactions].handler = tr->sigactions[s - 1].handler;
-			sa[tk.n_sigactions].flags = tr->sigactions[s - 1].flags;
-			sa[tk.n_sigactions].restorer = tr->sigactions[s - 1].restorer;
-			sa[tk.n_sigactions].mask = tr->sigactions[s - 1].mask;
+			sa[tk.n_sigactions].handler = tr->task.sigactions[s - 1].handler;
+			sa[tk.n_sigactions].flags = tr->task.sigactions[s - 1].flags;
+			sa[tk.n_sigactions].restorer = tr->task.sigactions[s - 1].restorer;
+			sa[tk.n_sigactions].mask = tr->task.sigactions[s - 1].mask;
 			if (s == SIGKILL || s == SIGSTOP)
 				continue;
 			sap[tk.n_sigactions] = &sa[tk.n_sigactions];
@@ -276,10 +193,10 @@ static int write_thread_core(struct dump_ctx *c, struct seized_task *k, size_t i
 		for (int w = 0; w < 3; w++) {
 			itimer_entry__init(&it[w]);
 			it[w].which = (uint32_t)w;
-			it[w].interval_sec = tr->itimers[w].isec;
-			it[w].interval_usec = tr->itimers[w].iusec;
-			it[w].value_sec = tr->itimers[w].vsec;
-			it[w].value_usec = tr->itimers[w].vusec;
+			it[w].interval_sec = (uint64_t)tr->task.itimers[w].interval_sec;
+			it[w].interval_usec = (uint64_t)tr->task.itimers[w].interval_usec;
+			it[w].value_sec = (uint64_t)tr->task.itimers[w].value_sec;
+			it[w].value_usec = (uint64_t)tr->task.itimers[w].value_usec;
 			itp[w] = &it[w];
 		}
 		tk.n_itimers = 3;
@@ -309,7 +226,7 @@ static int write_thread_core(struct dump_ctx *c, struct seized_task *k, size_t i
 int dump_task_core(struct dump_ctx *c, struct seized_task *k)
 {
 	struct task_remote tr;
-	_cleanup_free_ struct thread_remote *threads = calloc(k->nr_threads, sizeof(*threads));
+	_cleanup_free_ struct parasite_thread_state *threads = calloc(k->nr_threads, sizeof(*threads));
 	_cleanup_free_ struct user_regs_struct *regs = calloc(k->nr_threads, sizeof(*regs));
 	_cleanup_free_ uint64_t *masks = calloc(k->nr_threads, sizeof(uint64_t));
 	int r;

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 #include "image.h"
 #include "seize.h"
+#include "parasite/parasite-args.h"
 
 struct dump_opts {
 	pid_t pid;
@@ -46,22 +47,10 @@ struct dump_ctx {
 #define DUMP_BUF_SIZE (8u << 20)
 #define SHMEM_PAGES_ID_BASE 0x40000000u
 
-/* What the task could tell us from inside (remote syscalls). */
-struct thread_remote {
-	pid_t tid;
-	uint64_t clear_child_tid;
-	uint64_t ss_sp, ss_size;
-	uint32_t ss_flags;
-};
-
+/* What the task told the parasite. */
 struct task_remote {
-	struct {
-		uint64_t handler, flags, restorer, mask;
-	} sigactions[64];	/* index signo - 1 */
-	struct {
-		uint64_t isec, iusec, vsec, vusec;
-	} itimers[3];
-	struct thread_remote *threads;
+	struct parasite_task_state task;
+	struct parasite_thread_state *threads;	/* in the order of seized_task.threads */
 	size_t nr_threads;
 };
 

@@ -80,11 +80,32 @@ static int run_until_trap(pid_t tid)
 	}
 }
 
+/* Run the thread from regs until the int3 at trap_ip; *ret = rax there. */
+static int run_regs(pid_t tid, struct user_regs_struct *regs, uint64_t trap_ip, int64_t *ret)
+{
+	int r;
+
+	regs->orig_rax = (uint64_t)-1;
+	if (ptrace(PTRACE_SETREGS, tid, 0, regs) < 0)
+		return log_error_errno(negative_errno(), "PTRACE_SETREGS of %d", tid);
+	r = run_until_trap(tid);
+	if (r < 0)
+		return r;
+	if (ptrace(PTRACE_GETREGS, tid, 0, regs) < 0)
+		return log_error_errno(negative_errno(), "PTRACE_GETREGS of %d", tid);
+	if (regs->rip != trap_ip + 1) {
+		log_error("thread %d trapped at %#llx, not at our int3 at %#llx", tid,
+			  (unsigned long long)regs->rip, (unsigned long long)trap_ip);
+		return -EFAULT;
+	}
+	*ret = (int64_t)regs->rax;
+	return 0;
+}
+
 static int remote_syscall_at(pid_t tid, const struct user_regs_struct *base, uint64_t ip,
 			     long nr, const uint64_t a[6], int64_t *ret)
 {
 	struct user_regs_struct regs = *base;
-	int r;
 
 	regs.rax = (uint64_t)nr;
 	regs.rdi = a[0];
@@ -94,21 +115,7 @@ static int remote_syscall_at(pid_t tid, const struct user_regs_struct *base, uin
 	regs.r8 = a[4];
 	regs.r9 = a[5];
 	regs.rip = ip;
-	regs.orig_rax = (uint64_t)-1;
-	if (ptrace(PTRACE_SETREGS, tid, 0, &regs) < 0)
-		return log_error_errno(negative_errno(), "PTRACE_SETREGS of %d", tid);
-	r = run_until_trap(tid);
-	if (r < 0)
-		return r;
-	if (ptrace(PTRACE_GETREGS, tid, 0, &regs) < 0)
-		return log_error_errno(negative_errno(), "PTRACE_GETREGS of %d", tid);
-	if (regs.rip != ip + 3) {
-		log_error("thread %d trapped at %#llx, not after our syscall at %#llx", tid,
-			  (unsigned long long)regs.rip, (unsigned long long)ip);
-		return -EFAULT;
-	}
-	*ret = (int64_t)regs.rax;
-	return 0;
+	return run_regs(tid, &regs, ip + 2, ret);
 }
 
 /* A syscall run from the thread's own ip, with the code word poked there and
@@ -134,24 +141,59 @@ static int syscall_at_thread_ip(struct infect_thread *th, long nr, const uint64_
 	return r;
 }
 
-static int map_scratch(struct infect *inf, struct infect_thread *th)
+static uint64_t page_up(uint64_t x)
 {
-	uint64_t args[6] = { 0, INFECT_SCRATCH_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC,
+	return (x + 4095) & ~(uint64_t)4095;
+}
+
+static int map_scratch(struct infect *inf, struct infect_thread *th, const struct infect_blob *blob)
+{
+	uint64_t args[6] = { 0, 0, PROT_READ | PROT_WRITE | PROT_EXEC,
 			     MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0 };
 	int64_t res = 0;
-	int r = syscall_at_thread_ip(th, SYS_mmap, args, &res);
+	int r;
 
+	inf->blob_off = 4096;
+	inf->args_off = inf->blob_off + (blob ? page_up(blob->mem_size) : 0);
+	inf->scratch_size = inf->args_off + INFECT_ARGS_SIZE + INFECT_STACK_SIZE;
+	args[1] = inf->scratch_size;
+	r = syscall_at_thread_ip(th, SYS_mmap, args, &res);
 	if (r < 0)
 		return r;
 	if (res < 0 && res > -4096)
 		return log_error_errno((int)res, "remote mmap in %d", inf->pid);
 	inf->scratch = (uint64_t)res;
-	return infect_write(inf, 0, syscall_code, sizeof(syscall_code));
+	r = infect_write(inf, 0, syscall_code, sizeof(syscall_code));
+	if (r >= 0 && blob)
+		r = infect_write(inf, inf->blob_off, blob->image, blob->size);
+	return r;
+}
+
+int infect_call(struct infect *inf, pid_t tid, uint64_t entry_off, uint64_t arg, int64_t *ret)
+{
+	struct infect_thread *th = find_thread(inf, tid);
+	struct user_regs_struct regs;
+	uint64_t stack_top = inf->scratch + inf->scratch_size;
+	uint64_t ret_addr = inf->scratch + 2;	/* the int3 after the syscall */
+	int r;
+
+	if (!th || !th->prepared || !inf->scratch || inf->args_off == inf->blob_off)
+		return -EINVAL;
+	/* As right after a call: rsp + 8 is 16-byte aligned, the return address at rsp. */
+	r = infect_write(inf, inf->scratch_size - 8, &ret_addr, sizeof(ret_addr));
+	if (r < 0)
+		return r;
+	regs = th->regs;
+	regs.rip = inf->scratch + inf->blob_off + entry_off;
+	regs.rdi = arg;
+	regs.rsp = stack_top - 8;
+	regs.eflags &= ~(1ULL << 10);	/* DF clear, as the ABI wants */
+	return run_regs(tid, &regs, ret_addr, ret);
 }
 
 static int unmap_scratch(struct infect *inf)
 {
-	uint64_t args[6] = { inf->scratch, INFECT_SCRATCH_SIZE, 0, 0, 0, 0 };
+	uint64_t args[6] = { inf->scratch, inf->scratch_size, 0, 0, 0, 0 };
 	int64_t res = 0;
 	int r = syscall_at_thread_ip(&inf->threads[0], SYS_munmap, args, &res);
 
@@ -163,7 +205,8 @@ static int unmap_scratch(struct infect *inf)
 	return 0;
 }
 
-int infect_start(struct infect *inf, pid_t pid, const pid_t *tids, size_t nr_tids)
+int infect_start(struct infect *inf, pid_t pid, const pid_t *tids, size_t nr_tids,
+		 const struct infect_blob *blob)
 {
 	char path[64];
 	int r;
@@ -185,7 +228,7 @@ int infect_start(struct infect *inf, pid_t pid, const pid_t *tids, size_t nr_tid
 		if (r < 0)
 			return r;
 	}
-	r = map_scratch(inf, &inf->threads[0]);
+	r = map_scratch(inf, &inf->threads[0], blob);
 	if (r < 0)
 		return r;
 	log_debug("infected %d: scratch at %#llx", pid, (unsigned long long)inf->scratch);
@@ -203,7 +246,7 @@ int infect_syscall(struct infect *inf, pid_t tid, long nr, const uint64_t args[6
 
 int infect_read(struct infect *inf, uint64_t off, void *buf, size_t len)
 {
-	if (off + len > INFECT_SCRATCH_SIZE)
+	if (off + len > inf->scratch_size)
 		return -EINVAL;
 	if (pread(inf->mem_fd, buf, len, (off_t)(inf->scratch + off)) != (ssize_t)len)
 		return log_error_errno(negative_errno(), "reading the scratch area of %d", inf->pid);
@@ -212,7 +255,7 @@ int infect_read(struct infect *inf, uint64_t off, void *buf, size_t len)
 
 int infect_write(struct infect *inf, uint64_t off, const void *buf, size_t len)
 {
-	if (off + len > INFECT_SCRATCH_SIZE)
+	if (off + len > inf->scratch_size)
 		return -EINVAL;
 	if (pwrite(inf->mem_fd, buf, len, (off_t)(inf->scratch + off)) != (ssize_t)len)
 		return log_error_errno(negative_errno(), "writing the scratch area of %d", inf->pid);

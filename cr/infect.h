@@ -16,7 +16,19 @@
 #include <sys/types.h>
 #include <sys/user.h>
 
-#define INFECT_SCRATCH_SIZE (4 * 4096)
+/*
+ * Scratch area layout: [0, 4096) syscall code and the int3 calls return to;
+ * then the blob (if any); then INFECT_ARGS_SIZE of arguments; then the stack.
+ */
+#define INFECT_ARGS_SIZE (2 * 4096)
+#define INFECT_STACK_SIZE (16 * 4096)
+
+/* A blob to load into the scratch area (from a blobgen header). */
+struct infect_blob {
+	const void *image;
+	size_t size;		/* bytes to copy */
+	size_t mem_size;	/* bytes the image spans (bss zeroed by mmap) */
+};
 
 struct infect_thread {
 	pid_t tid;
@@ -29,15 +41,21 @@ struct infect {
 	pid_t pid;
 	int mem_fd;			/* /proc/PID/mem */
 	uint64_t scratch;		/* remote address of the scratch area, 0 if none */
+	uint64_t scratch_size;
+	uint64_t blob_off, args_off;	/* offsets in the scratch area */
 	struct infect_thread *threads;
 	size_t nr_threads;
 };
 
-/* Map the scratch area into pid through its seized thread main_tid. */
-int infect_start(struct infect *inf, pid_t pid, const pid_t *tids, size_t nr_tids);
+/* Map the scratch area into pid through its first thread (tids[0]) and load blob
+ * (NULL: remote syscalls only).  On failure call infect_stop() all the same. */
+int infect_start(struct infect *inf, pid_t pid, const pid_t *tids, size_t nr_tids,
+		 const struct infect_blob *blob);
+/* Call the blob's entry (offset in the blob) with arg in thread tid; *ret = its rax. */
+int infect_call(struct infect *inf, pid_t tid, uint64_t entry_off, uint64_t arg, int64_t *ret);
 /* Run syscall nr with up to 6 args in thread tid; *ret gets the raw result. */
 int infect_syscall(struct infect *inf, pid_t tid, long nr, const uint64_t args[6], int64_t *ret);
-/* Copy between the dumper and the scratch area (offset into it). */
+/* Copy between the dumper and the scratch area (offset into it; args at inf->args_off). */
 int infect_read(struct infect *inf, uint64_t off, void *buf, size_t len);
 int infect_write(struct infect *inf, uint64_t off, const void *buf, size_t len);
 /* Unmap the scratch area and put back every thread's registers and mask. */

@@ -5,7 +5,9 @@
  *  - every PE_PRESENT page in the image equals the process' memory,
  *  - every PE_ZERO page is zero in the process,
  *  - every private anonymous page present in the process is in the image,
- *  - every thread's core image exists and the pstree lists the processes.
+ *  - every thread's core image exists, its blocked mask is the thread's
+ *    SigBlk, its stack pointer and ip match /proc/PID/task/TID/syscall,
+ *  - the signal actions agree with SigIgn/SigCgt of /proc/PID/status.
  * Exit 0 if all holds, 1 with the first difference on stderr.
  */
 #include <fcntl.h>
@@ -16,6 +18,7 @@
 #include <unistd.h>
 #include "cr/image.h"
 #include "cr/log.h"
+#include "proto/core.pb-c.h"
 #include "proto/mm.pb-c.h"
 #include "proto/pstree.pb-c.h"
 
@@ -118,6 +121,68 @@ static int check_coverage(struct img_dir *d, pid_t pid, const struct covered *co
 	return rc;
 }
 
+static uint64_t status_hex(pid_t pid, pid_t tid, const char *key)
+{
+	char path[96], line[256];
+	uint64_t v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, tid);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)))
+			v = strtoull(line + strlen(key), NULL, 16);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+static int check_core(struct img_dir *d, pid_t pid, pid_t tid, bool main_thread)
+{
+	struct img *img;
+	ThreadCoreEntry *tc = NULL;
+	TaskCoreEntry *tk = NULL;
+	char path[96], line[512];
+	unsigned long long f[9] = { 0 };
+	long nr = -2;
+	int rc = 0;
+	FILE *sf;
+
+	if (img_open(d, IMG_CORE, false, &img, tid) < 0 || img_read_one(img, (ProtobufCMessage **)&tc) < 0)
+		return fail("no readable core image", pid, (uint64_t)tid);
+	if (main_thread && img_read_one(img, (ProtobufCMessage **)&tk) < 0)
+		rc = fail("no task core record", pid, (uint64_t)tid);
+	img_close(img);
+	if (rc == 0 && tc->blocked_sigset != status_hex(pid, tid, "SigBlk:"))
+		rc = fail("blocked mask differs from SigBlk", pid, tc->blocked_sigset);
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", pid, tid);
+	sf = fopen(path, "r");
+	if (rc == 0 && sf && fgets(line, sizeof(line), sf) &&
+	    sscanf(line, "%ld %llx %llx %llx %llx %llx %llx %llx %llx", &nr, &f[0], &f[1], &f[2], &f[3],
+		   &f[4], &f[5], &f[6], &f[7]) == 9) {
+		/* In a syscall: sp equal; ip equal, or rewound by 2 for a restart. */
+		if (tc->gpregs->sp != f[6])
+			rc = fail("stack pointer differs", pid, tc->gpregs->sp);
+		else if (tc->gpregs->ip != f[7] && tc->gpregs->ip + 2 != f[7])
+			rc = fail("instruction pointer differs", pid, tc->gpregs->ip);
+	}
+	if (sf)
+		fclose(sf);
+	if (rc == 0 && tk) {
+		uint64_t ign = status_hex(pid, pid, "SigIgn:"), cgt = status_hex(pid, pid, "SigCgt:");
+		for (size_t i = 0; i < tk->n_sigactions && rc == 0; i++) {
+			SigactionEntry *sa = tk->sigactions[i];
+			uint64_t bit = 1ull << (sa->signo - 1);
+			if ((sa->handler == 1) != !!(ign & bit) || (sa->handler > 1) != !!(cgt & bit))
+				rc = fail("signal action disagrees with SigIgn/SigCgt for signal", pid, sa->signo);
+		}
+	}
+	if (tk)
+		img_free_msg(&tk->base);
+	img_free_msg(&tc->base);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct img_dir *d;
@@ -139,8 +204,7 @@ int main(int argc, char **argv)
 		size_t ncov = 0;
 		procs++;
 		for (size_t t = 0; t < e->n_threads && rc == 0; t++)
-			if (img_exists(d, IMG_CORE, (int)e->threads[t]) < 0)
-				rc = fail("no core image for a thread", (pid_t)e->pid, e->threads[t]);
+			rc = check_core(d, (pid_t)e->pid, (pid_t)e->threads[t], t == 0);
 		if (rc == 0 && !(e->has_zombie && e->zombie)) {
 			rc = check_pages(d, (pid_t)e->pid, &cov, &ncov);
 			if (rc == 0)
