@@ -15,6 +15,7 @@
 #include "dump.h"
 #include "fault.h"
 #include "log.h"
+#include "mem-copy.h"
 #include "proto/inventory.pb-c.h"
 #include "proto/pstree.pb-c.h"
 
@@ -174,6 +175,9 @@ static int write_inventory(struct dump_ctx *c)
 	inv.n_dumped = ARRAY_SIZE(dumped);
 	st.has_frozen_time_us = st.has_pages_scanned = st.has_pages_written = true;
 	st.has_pages_zero = st.has_tasks = st.has_threads = st.has_image_bytes = true;
+	st.has_memdump_time_us = st.has_memwrite_time_us = true;
+	st.memdump_time_us = c->stats.read_usec;
+	st.memwrite_time_us = c->stats.store_usec;
 	st.frozen_time_us = now_usec() - c->frozen_since;
 	st.pages_scanned = c->stats.pages_scanned;
 	st.pages_written = c->stats.pages_written;
@@ -244,9 +248,9 @@ static void log_stats(const struct dump_ctx *c)
 	if (getrusage(RUSAGE_SELF, &ru) == 0)
 		log_info("dumper max RSS %ld KiB", ru.ru_maxrss);
 	log_info("dump statistics: frozen %" PRIu64 " us, pages scanned %" PRIu64 ", written %" PRIu64
-		 ", zero %" PRIu64 ", %" PRIu64 " bytes",
+		 ", zero %" PRIu64 ", %" PRIu64 " bytes, read %" PRIu64 " us, store %" PRIu64 " us",
 		 c->stats.frozen_usec, c->stats.pages_scanned, c->stats.pages_written,
-		 c->stats.pages_zero, c->stats.bytes_written);
+		 c->stats.pages_zero, c->stats.bytes_written, c->stats.read_usec, c->stats.store_usec);
 }
 
 int cr_dump(const struct dump_opts *o)
@@ -255,9 +259,9 @@ int cr_dump(const struct dump_opts *o)
 	uint64_t t0 = 0;
 	int r, q;
 
-	c.buf = aligned_alloc(4096, DUMP_BUF_SIZE);
-	if (!c.buf)
-		return log_error_errno(-ENOMEM, "cannot allocate the copy buffer");
+	r = copy_pipe_start(&c.copy);
+	if (r < 0)
+		return log_error_errno(r, "cannot start the memory copy pipeline");
 	r = seize_tree(o->pid, o->freeze_cgroup, &c.tree);
 	if (r >= 0) {
 		t0 = c.frozen_since = now_usec();
@@ -277,7 +281,7 @@ int cr_dump(const struct dump_opts *o)
 	}
 	if (c.dir)
 		img_dir_close(c.dir);
-	free(c.buf);
+	copy_pipe_stop(c.copy);
 	free(c.shmem);
 	if (r >= 0)
 		log_stats(&c);

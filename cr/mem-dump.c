@@ -18,9 +18,11 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <time.h>
 #include "dump.h"
 #include "fault.h"
 #include "log.h"
+#include "mem-copy.h"
 #include "proto/mm.pb-c.h"
 
 #define PAGE_SIZE ((uint64_t)4096)
@@ -66,10 +68,19 @@ static bool page_is_zero(const uint8_t *p)
 	return true;
 }
 
-/* Store a buffer of pages: runs of zero pages become PE_ZERO holes. */
-static int store_pages(struct page_sink *s, uint64_t vaddr, const uint8_t *buf, uint64_t nr)
+/* Store a buffer of pages (on the store thread): runs of zero pages become PE_ZERO holes. */
+static uint64_t mono_usec(void)
 {
-	uint64_t i = 0;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static int store_pages(void *ctx, uint64_t vaddr, const uint8_t *buf, uint64_t nr)
+{
+	struct page_sink *s = ctx;
+	uint64_t i = 0, t0 = mono_usec();
 
 	while (i < nr) {
 		bool zero = page_is_zero(buf + i * PAGE_SIZE);
@@ -90,22 +101,28 @@ static int store_pages(struct page_sink *s, uint64_t vaddr, const uint8_t *buf, 
 			return log_error_errno(r, "cannot write pages at %#" PRIx64, vaddr + i * PAGE_SIZE);
 		i = j;
 	}
+	s->c->stats.store_usec += mono_usec() - t0;
 	return 0;
 }
 
-/* Copy nr pages at vaddr through the bounded buffer. */
+/* Copy nr pages at vaddr: read here, stored by the pipeline's thread. */
 static int copy_run(struct page_sink *s, uint64_t vaddr, uint64_t nr)
 {
 	static bool fault_checked;
-	uint64_t max = DUMP_BUF_SIZE / PAGE_SIZE;
+	uint64_t max = COPY_SLOT_SIZE / PAGE_SIZE;
 
 	while (nr) {
 		uint64_t n = nr < max ? nr : max;
 		size_t len = (size_t)(n * PAGE_SIZE);
-		int r = read_source(s, s->c->buf, len, vaddr);
+		uint8_t *buf;
+		int r = copy_pipe_get(s->c->copy, &buf);
+		uint64_t t0 = mono_usec();
 
 		if (r >= 0)
-			r = store_pages(s, vaddr, s->c->buf, n);
+			r = read_source(s, buf, len, vaddr);
+		s->c->stats.read_usec += mono_usec() - t0;
+		if (r >= 0)
+			r = copy_pipe_post(s->c->copy, store_pages, s, vaddr, n);
 		if (r < 0)
 			return r;
 		if (!fault_checked) {
@@ -225,6 +242,9 @@ static int dump_shmem_obj(struct dump_ctx *c, pid_t pid, const VmaEntry *v, stru
 			break;
 		pos = hole;
 	}
+	q = copy_pipe_drain(c->copy);
+	if (r >= 0)
+		r = q;
 	q = page_writer_close(s.w);
 	if (r >= 0 && q < 0)
 		r = log_error_errno(q, "cannot write pages of shared object %u", o->id);
@@ -349,6 +369,9 @@ static int dump_pages(struct dump_ctx *c, pid_t pid, VmaEntry **vmas, size_t n)
 			s.vm_pid = (vmas[i]->prot & PROT_READ) ? pid : 0;
 			r = dump_private_vma(&s, pm_fd, vmas[i]);
 		}
+	q = copy_pipe_drain(c->copy);	/* s lives on this stack: nothing may stay posted */
+	if (r >= 0)
+		r = q;
 	q = page_writer_close(s.w);
 	if (r >= 0 && q < 0)
 		r = log_error_errno(q, "cannot write pages image of %d", pid);
