@@ -6,6 +6,7 @@
  * the image directory uncommitted.
  */
 #include <fcntl.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,7 +254,7 @@ static void log_stats(const struct dump_ctx *c)
 		 c->stats.pages_zero, c->stats.bytes_written, c->stats.read_usec, c->stats.store_usec);
 }
 
-int cr_dump(const struct dump_opts *o)
+static int dump_tree(const struct dump_opts *o)
 {
 	struct dump_ctx c = { .opts = o };
 	uint64_t t0 = 0;
@@ -285,5 +286,24 @@ int cr_dump(const struct dump_opts *o)
 	free(c.shmem);
 	if (r >= 0)
 		log_stats(&c);
+	return r;
+}
+
+int cr_dump(const struct dump_opts *o)
+{
+	sigset_t term, saved;
+	int r;
+
+	/* A Ctrl-C or kill of the dumper while the tree is seized would leave it
+	 * with a parasite and foreign registers: termination waits until the
+	 * tree is released.  (SIGKILL cannot be held off; ptrace then detaches.) */
+	sigemptyset(&term);
+	sigaddset(&term, SIGINT);
+	sigaddset(&term, SIGTERM);
+	sigaddset(&term, SIGHUP);
+	sigaddset(&term, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &term, &saved);
+	r = dump_tree(o);
+	sigprocmask(SIG_SETMASK, &saved, NULL);
 	return r;
 }
