@@ -215,6 +215,8 @@ static int write_thread_core(struct dump_ctx *c, struct seized_task *k, size_t i
 		}
 		tk.has_exit_signal = true;
 		tk.exit_signal = k->stat.exit_signal;
+		tk.has_stopped = true;
+		tk.stopped = k->threads[0].group_stopped;
 		r = img_write(img, &tk.base);
 	}
 	q = img_close(img);

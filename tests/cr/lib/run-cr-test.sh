@@ -18,7 +18,8 @@
 # CR_TEST_TIMEOUT (seconds, default 20), CR_KEEP=1 keeps the work dir,
 # CR_EXPECT (refuse mode: text the dump log must contain), CR_FREEZER=1 (put
 # the tree in a v1 freezer cgroup and dump with --freeze-cgroup), CR_MAX_RSS_KB
-# (leave-running: bound on the dumper's peak RSS).
+# (leave-running: bound on the dumper's peak RSS), CR_STOPPED=1 (leave-running:
+# the tree is in a job-control stop when dumped and must still be after).
 # Exit: 0 PASS, 77 SKIP, 1 FAIL.
 set -u
 
@@ -176,9 +177,18 @@ dump-only)
 leave-running)
 	cat "/proc/$pid/maps" >"$W/maps.before"
 	tracer_before=$(tracer_of "$pid")
+	if [ "${CR_STOPPED:-0}" = 1 ]; then	# dump a task that is in a job-control stop
+		kill -STOP -- "-$pid"
+		for ((i = 0; i < 200; i++)); do [ "$(state_of "$pid")" = T ] && break; sleep 0.01; done
+		[ "$(state_of "$pid")" = T ] || die "pid $pid did not stop"
+	fi
 	"$CRYO_CR" dump -t "$pid" -D "$W/img" -v4 -o "$W/dump.log" --log-format text "${freezer_args[@]}" -R ||
 		die "dump failed"
 	[ -e "$W/img/inventory.img" ] || die "no inventory.img"
+	if [ "${CR_STOPPED:-0}" = 1 ]; then
+		[ "$(state_of "$pid")" = T ] || die "pid $pid was stopped before the dump and runs after it"
+		kill -CONT -- "-$pid"
+	fi
 	untouched
 	check_rss
 	roundtrip
