@@ -178,7 +178,7 @@ static int write_inventory(struct dump_ctx *c)
 	st.has_pages_zero = st.has_tasks = st.has_threads = st.has_image_bytes = true;
 	st.has_memdump_time_us = st.has_memwrite_time_us = true;
 	st.memdump_time_us = c->stats.read_usec;
-	st.memwrite_time_us = c->stats.store_usec;
+	st.memwrite_time_us = copy_pipe_store_usec(c->copy);
 	st.frozen_time_us = now_usec() - c->frozen_since;
 	st.pages_scanned = c->stats.pages_scanned;
 	st.pages_written = c->stats.pages_written;
@@ -282,6 +282,7 @@ static int dump_tree(const struct dump_opts *o)
 	}
 	if (c.dir)
 		img_dir_close(c.dir);
+	c.stats.store_usec = copy_pipe_store_usec(c.copy);
 	copy_pipe_stop(c.copy);
 	free(c.shmem);
 	if (r >= 0)
