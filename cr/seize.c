@@ -94,6 +94,11 @@ static int wait_thread_stopped(struct seized_thread *th)
 		if (th->pending_sig)
 			log_warn("thread %d: second pending signal %d dropped", th->tid, th->pending_sig);
 		th->pending_sig = WSTOPSIG(status);
+		if (ptrace(PTRACE_GETSIGINFO, th->tid, 0, &th->pending_info) < 0) {
+			memset(&th->pending_info, 0, sizeof(th->pending_info));
+			th->pending_info.si_signo = th->pending_sig;
+			th->pending_info.si_code = SI_USER;
+		}
 		log_debug("thread %d: intercepted signal %d while seizing", th->tid, th->pending_sig);
 		if (ptrace(PTRACE_CONT, th->tid, 0, 0) < 0)
 			return log_error_errno(negative_errno(), "resuming thread %d to its stop", th->tid);
@@ -363,8 +368,12 @@ static int detach_thread(struct seized_task *k, struct seized_thread *th)
 
 	if (!th->seized)
 		return 0;
-	/* The signal we swallowed while seizing goes back before the task runs. */
-	if (th->pending_sig && syscall(SYS_tgkill, k->pid, th->tid, th->pending_sig) < 0)
+	/* The signal we swallowed while seizing goes back, with its siginfo, before
+	 * the task runs.  (The kernel lets us queue a foreign si_code: we are its tracer
+	 * and root; if not, the bare signal is better than none.) */
+	if (th->pending_sig &&
+	    syscall(SYS_rt_tgsigqueueinfo, k->pid, th->tid, th->pending_sig, &th->pending_info) < 0 &&
+	    syscall(SYS_tgkill, k->pid, th->tid, th->pending_sig) < 0)
 		r = log_error_errno(negative_errno(), "re-sending signal %d to %d", th->pending_sig, th->tid);
 	if (ptrace(PTRACE_DETACH, th->tid, 0, 0) < 0 && errno != ESRCH && !r)
 		r = log_error_errno(negative_errno(), "cannot detach from thread %d", th->tid);
