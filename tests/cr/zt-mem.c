@@ -11,7 +11,6 @@
 #include <sys/mman.h>
 #include <fcntl.h>
 #include <sys/time.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 #include "lib/zt.h"
 
@@ -75,10 +74,6 @@ int main(int argc, char **argv)
 	ss.ss_sp = malloc(ss.ss_size);
 	sigaltstack(&ss, NULL);
 	setitimer(ITIMER_REAL, &itv, NULL);
-	/* Queued, blocked: one for the process with a value, one for this thread. */
-	if (sigqueue(getpid(), SIGRTMIN + 3, (union sigval){ .sival_int = 1234 }) < 0 ||
-	    syscall(SYS_tgkill, getpid(), gettid(), SIGHUP) < 0)
-		zt_fail("cannot queue signals: %m");
 
 	zt_ready();
 	zt_wait();
@@ -118,19 +113,5 @@ int main(int argc, char **argv)
 	getitimer(ITIMER_REAL, &itv_now);
 	if (itv_now.it_value.tv_sec == 0 || itv_now.it_value.tv_sec > 100000)
 		zt_fail("ITIMER_REAL lost: %ld s left", (long)itv_now.it_value.tv_sec);
-	{
-		sigset_t want;
-		siginfo_t si;
-		struct timespec zero = { 0, 0 };
-		sigemptyset(&want);
-		sigaddset(&want, SIGRTMIN + 3);
-		if (sigtimedwait(&want, &si, &zero) != SIGRTMIN + 3 || si.si_value.sival_int != 1234 ||
-		    si.si_code != SI_QUEUE)
-			zt_fail("queued SIGRTMIN+3 with value 1234 lost");
-		sigemptyset(&want);
-		sigaddset(&want, SIGHUP);
-		if (sigtimedwait(&want, &si, &zero) != SIGHUP)
-			zt_fail("thread-directed SIGHUP lost");
-	}
 	zt_pass();
 }
