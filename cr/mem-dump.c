@@ -302,6 +302,10 @@ static int classify_vma(struct dump_ctx *c, const struct proc_vma *pv, VmaEntry 
 	v->flags = pv->shared ? MAP_SHARED : MAP_PRIVATE;
 	v->has_pgoff = true;
 	v->pgoff = pv->pgoff;
+	if (pv->ino && p && p[0] != '/') {
+		log_error("mapping %#" PRIx64 "-%#" PRIx64 " of %s is not supported yet", pv->start, pv->end, p);
+		return -EOPNOTSUPP;
+	}
 	if (path_is(p, "[vdso]"))
 		v->kind = VMA_KIND__VMA_VDSO;
 	else if (path_is(p, "[vvar"))
