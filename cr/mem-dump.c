@@ -387,8 +387,13 @@ static int classify_vma(struct dump_ctx *c, const struct proc_vma *pv, VmaEntry 
 
 	if (v->kind == VMA_KIND__VMA_ANON_PRIVATE || v->kind == VMA_KIND__VMA_ANON_SHARED)
 		v->flags |= MAP_ANONYMOUS;
-	if (path_is(p, "[stack]"))
+	if (pv->vmflags & PROC_VM_GROWSDOWN)
 		v->flags |= MAP_GROWSDOWN;
+	/* PROC_VM_* bits 1..9 are the VMA_MADV bits of mm.proto shifted by one. */
+	if (pv->vmflags >> 1) {
+		v->has_madv = true;
+		v->madv = pv->vmflags >> 1;
+	}
 	if (p && p[0] == '[')
 		v->name = (char *)p;
 	else if (p)
@@ -520,6 +525,11 @@ int dump_task_mm(struct dump_ctx *c, struct seized_task *k)
 	r = proc_parse_maps(k->pid, &pv);
 	if (r < 0)
 		return log_error_errno(r, "cannot parse /proc/%d/maps", k->pid);
+	r = proc_parse_vmflags(k->pid, &pv);
+	if (r < 0) {
+		proc_vmas_free(&pv);
+		return log_error_errno(r, "cannot parse /proc/%d/smaps", k->pid);
+	}
 	vma = calloc(pv.n ? pv.n : 1, sizeof(*vma));
 	vmap = calloc(pv.n ? pv.n : 1, sizeof(*vmap));
 	if (!vma || !vmap) {
