@@ -231,6 +231,10 @@ static int pstree_scan_pass(struct pstree *t, bool wait)
 		for (size_t j = 0; j < nk; j++) {
 			if (pstree_find(t, kids[j]))
 				continue;
+			if (kids[j] == getpid()) {
+				log_error("the tree of %d contains the dumper itself", t->root);
+				return -EINVAL;
+			}
 			r = pstree_add_task(t, kids[j], (int)i);
 			if (r < 0)
 				return r;
@@ -360,6 +364,13 @@ int seize_tree(pid_t root, const char *freezer, struct pstree **ret)
 	}
 	if (kill(root, 0) < 0)
 		return log_error_errno(negative_errno(), "no process %d", root);
+	{
+		struct proc_status st;
+		if (proc_parse_status(root, 0, &st) == 0 && st.tgid != root) {
+			log_error("%d is a thread of process %d: dump the process", root, st.tgid);
+			return -EINVAL;
+		}
+	}
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
