@@ -9,6 +9,7 @@
  *  - every thread's core image exists, its blocked mask is the thread's
  *    SigBlk, its stack pointer and ip match /proc/PID/task/TID/syscall,
  *  - the signal actions agree with SigIgn/SigCgt of /proc/PID/status,
+ *  - each area's guard ranges agree with pagemap bit 58,
  *  - each area's madv bits and MAP_GROWSDOWN agree with its smaps VmFlags,
  *  - the queued blocked signals agree with SigPnd (thread) and ShdPnd (process).
  * Exit 0 if all holds, 1 with the first difference on stderr.
@@ -30,6 +31,7 @@
 #define PM_PRESENT (1ull << 63)
 #define PM_SWAP (1ull << 62)
 #define PM_FILE (1ull << 61)
+#define PM_GUARD (1ull << 58)
 
 struct covered {
 	uint64_t start, end;
@@ -155,6 +157,17 @@ static int check_coverage(struct img_dir *d, pid_t pid, const struct covered *co
 		rc = check_madv(pid, v);
 		if (rc)
 			break;
+		if (v->kind != VMA_KIND__VMA_VVAR && v->kind != VMA_KIND__VMA_VSYSCALL && v->kind != VMA_KIND__VMA_VDSO)
+			for (uint64_t a = v->start; a < v->end && rc == 0; a += PG) {
+				uint64_t e = 0;
+				bool img = false;
+				for (size_t g = 0; g + 1 < v->n_guard_ranges; g += 2)
+					img |= a >= v->guard_ranges[g] && a < v->guard_ranges[g + 1];
+				if (pread(pm, &e, 8, (off_t)(a / PG * 8)) == 8 && img != !!(e & PM_GUARD))
+					rc = fail("guard pages differ from pagemap bit 58", pid, a);
+			}
+		if (rc)
+			break;
 		if (v->kind != VMA_KIND__VMA_ANON_PRIVATE && !file)
 			continue;
 		for (uint64_t a = v->start; a < v->end && rc == 0; a += PG) {
@@ -163,6 +176,8 @@ static int check_coverage(struct img_dir *d, pid_t pid, const struct covered *co
 				rc = fail("unreadable pagemap", pid, a);
 			else if (file && (e & PM_FILE))
 				continue;	/* still the file's page */
+			else if (e & PM_GUARD)
+				continue;	/* a guard marker (reported as swapped) holds no data */
 			else if ((e & (PM_PRESENT | PM_SWAP)) && !is_covered(cov, ncov, a))
 				rc = fail(file ? "COWed page of a file mapping missing from the image"
 					       : "present anonymous page missing from the image", pid, a);
