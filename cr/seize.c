@@ -275,11 +275,17 @@ static int freezer_wait_frozen(const char *dir)
 
 static int freeze(struct pstree *t, const char *dir)
 {
+	char path[4096], state[64];
 	int r;
 
 	t->freezer = strdup(dir);
 	if (!t->freezer)
 		return -ENOMEM;
+	snprintf(path, sizeof(path), "%s/freezer.state", dir);
+	r = proc_read_small(path, state, sizeof(state));
+	if (r < 0)
+		return log_error_errno(r, "cannot read %s", path);
+	t->was_frozen = !strcmp(state, "FROZEN");
 	r = freezer_write(dir, "FROZEN");
 	if (r < 0)
 		return r;
@@ -500,6 +506,12 @@ int release_tree(struct pstree *t, enum release_mode mode)
 	q = thaw(t);
 	if (q < 0 && !r)
 		r = q;
+	/* A cgroup the user had frozen goes back to frozen (the tree is detached). */
+	if (t->was_frozen && mode != RELEASE_KILL) {
+		q = freezer_write(t->freezer, "FROZEN");
+		if (q < 0 && !r)
+			r = q;
+	}
 	if (mode == RELEASE_KILL)
 		wait_tree_gone(t);
 	pstree_free(t);
