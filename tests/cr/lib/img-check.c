@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include "cr/image.h"
@@ -137,6 +138,89 @@ static int check_madv(pid_t pid, const VmaEntry *v)
 	return 0;
 }
 
+/* PAGEMAP_SCAN (Linux 6.7), for areas too big to walk page by page (the
+ * shadow memory of a sanitizer runtime spans terabytes). */
+#ifndef PAGEMAP_SCAN
+struct page_region {
+	uint64_t start, end, categories;
+};
+struct pm_scan_arg {
+	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
+	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
+};
+#define PAGEMAP_SCAN _IOWR('f', 16, struct pm_scan_arg)
+#endif
+#define C_FILE (1 << 2)
+#define C_PRESENT (1 << 3)
+#define C_SWAPPED (1 << 4)
+#define C_GUARD (1 << 8)
+
+static bool in_guard_ranges(const VmaEntry *v, uint64_t a)
+{
+	for (size_t g = 0; g + 1 < v->n_guard_ranges; g += 2)
+		if (a >= v->guard_ranges[g] && a < v->guard_ranges[g + 1])
+			return true;
+	return false;
+}
+
+/* The rules for one populated page: e in pagemap-entry form. */
+static int check_page(pid_t pid, const VmaEntry *v, uint64_t a, uint64_t e, const struct covered *cov, size_t ncov)
+{
+	bool file = v->kind == VMA_KIND__VMA_FILE_PRIVATE;
+
+	if (v->kind == VMA_KIND__VMA_VVAR || v->kind == VMA_KIND__VMA_VSYSCALL || v->kind == VMA_KIND__VMA_VDSO)
+		return 0;
+	if (in_guard_ranges(v, a) != !!(e & PM_GUARD))
+		return fail("guard pages differ from pagemap bit 58", pid, a);
+	if (e & PM_GUARD)
+		return 0;	/* a guard marker (reported as swapped) holds no data */
+	if (v->kind != VMA_KIND__VMA_ANON_PRIVATE && !file)
+		return 0;
+	if (file && (e & PM_FILE))
+		return 0;	/* still the file's page */
+	if ((e & (PM_PRESENT | PM_SWAP)) && !is_covered(cov, ncov, a))
+		return fail(file ? "COWed page of a file mapping missing from the image"
+			       : "present anonymous page missing from the image", pid, a);
+	return 0;
+}
+
+/* 1: checked with PAGEMAP_SCAN; 0: not available; -1: a difference. */
+static int scan_vma(int pm, pid_t pid, const VmaEntry *v, const struct covered *cov, size_t ncov)
+{
+	static struct page_region reg[512];
+	struct pm_scan_arg arg = {
+		.size = sizeof(arg), .start = v->start, .end = v->end,
+		.vec = (uint64_t)(uintptr_t)reg, .vec_len = 512,
+		.category_anyof_mask = C_PRESENT | C_SWAPPED | C_GUARD,
+		.return_mask = C_PRESENT | C_SWAPPED | C_GUARD | C_FILE,
+	};
+
+	while (arg.start < v->end) {
+		long n = ioctl(pm, PAGEMAP_SCAN, &arg);
+		if (n < 0)
+			return arg.start == v->start ? 0 : fail("PAGEMAP_SCAN failed", pid, arg.start);
+		for (long i = 0; i < n; i++) {
+			uint64_t c = reg[i].categories;
+			uint64_t e = (c & C_PRESENT ? PM_PRESENT : 0) | (c & C_SWAPPED ? PM_SWAP : 0) |
+				     (c & C_FILE ? PM_FILE : 0) | (c & C_GUARD ? PM_GUARD : 0);
+			for (uint64_t a = reg[i].start; a < reg[i].end; a += PG)
+				if (check_page(pid, v, a, e, cov, ncov))
+					return -1;
+		}
+		if (arg.walk_end <= arg.start)
+			break;
+		arg.start = arg.walk_end;
+	}
+	/* Guards in the image that are not live guards. */
+	for (size_t g = 0; g + 1 < v->n_guard_ranges; g += 2)
+		for (uint64_t a = v->guard_ranges[g]; a < v->guard_ranges[g + 1]; a += PG) {
+			uint64_t e = 0;
+			if (pread(pm, &e, 8, (off_t)(a / PG * 8)) != 8 || !(e & PM_GUARD))
+				return fail("image guard page is not a guard", pid, a);
+		}
+	return 1;
+}
+
 static int check_coverage(struct img_dir *d, pid_t pid, const struct covered *cov, size_t ncov)
 {
 	struct img *img;
@@ -153,34 +237,24 @@ static int check_coverage(struct img_dir *d, pid_t pid, const struct covered *co
 	pm = open(path, O_RDONLY);
 	for (size_t i = 0; i < mm->n_vmas && rc == 0; i++) {
 		VmaEntry *v = mm->vmas[i];
-		bool file = v->kind == VMA_KIND__VMA_FILE_PRIVATE;
+		int s;
+
 		rc = check_madv(pid, v);
 		if (rc)
 			break;
-		if (v->kind != VMA_KIND__VMA_VVAR && v->kind != VMA_KIND__VMA_VSYSCALL && v->kind != VMA_KIND__VMA_VDSO)
-			for (uint64_t a = v->start; a < v->end && rc == 0; a += PG) {
-				uint64_t e = 0;
-				bool img = false;
-				for (size_t g = 0; g + 1 < v->n_guard_ranges; g += 2)
-					img |= a >= v->guard_ranges[g] && a < v->guard_ranges[g + 1];
-				if (pread(pm, &e, 8, (off_t)(a / PG * 8)) == 8 && img != !!(e & PM_GUARD))
-					rc = fail("guard pages differ from pagemap bit 58", pid, a);
-			}
-		if (rc)
-			break;
-		if (v->kind != VMA_KIND__VMA_ANON_PRIVATE && !file)
+		if (v->kind == VMA_KIND__VMA_VVAR || v->kind == VMA_KIND__VMA_VSYSCALL || v->kind == VMA_KIND__VMA_VDSO)
+			continue;
+		s = scan_vma(pm, pid, v, cov, ncov);
+		if (s < 0)
+			rc = -1;
+		if (s != 0)
 			continue;
 		for (uint64_t a = v->start; a < v->end && rc == 0; a += PG) {
 			uint64_t e = 0;
 			if (pread(pm, &e, 8, (off_t)(a / PG * 8)) != 8)
 				rc = fail("unreadable pagemap", pid, a);
-			else if (file && (e & PM_FILE))
-				continue;	/* still the file's page */
-			else if (e & PM_GUARD)
-				continue;	/* a guard marker (reported as swapped) holds no data */
-			else if ((e & (PM_PRESENT | PM_SWAP)) && !is_covered(cov, ncov, a))
-				rc = fail(file ? "COWed page of a file mapping missing from the image"
-					       : "present anonymous page missing from the image", pid, a);
+			else
+				rc = check_page(pid, v, a, e, cov, ncov);
 		}
 	}
 	close(pm);

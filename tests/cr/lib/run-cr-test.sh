@@ -93,12 +93,16 @@ start_prog() {
 	# Own session, stdio to files, no inherited fds beyond stdio.
 	ZT_PIDFILE=$W/pid ZT_OUT=$W/result setsid "$@" </dev/null >"$W/prog.out" 2>"$W/prog.err" &
 	pid=$!
-	if ! wait_file "$W/pid" 10; then
-		if [ -s "$W/result" ]; then
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[ -s "$W/pid" ] && break
+		if [ -s "$W/result" ]; then	# it gave up before becoming ready
 			grep -q '^SKIP' "$W/result" && { log "$(head -n1 "$W/result")"; result=77; exit 77; }
+			die "program failed before it was ready: $(head -n1 "$W/result")"
 		fi
-		die "program did not become ready in 10s"
-	fi
+		sleep 0.05
+	done
+	[ -s "$W/pid" ] || die "program did not become ready in 10s"
 	[ "$(cat "$W/pid")" = "$pid" ] || die "pidfile says $(cat "$W/pid"), started $pid"
 }
 
