@@ -3,13 +3,12 @@
  * core-TID.img: registers, xstate, signal state and thread state of every
  * thread, plus the per-process state for the main thread.  What only the
  * task can tell (signal actions, alternate stacks, itimers, the
- * clear_child_tid address) comes from syscalls run inside it (infect.c).
+ * clear_child_tid address) comes from the parasite (parasite/).
  */
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <elf.h>
-#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
