@@ -152,6 +152,19 @@ static _noreturn_ void run_restore(const struct fds_case *c, const char *dir, in
 	_exit(c->verify(true) == 0 ? 0 : 1);
 }
 
+static bool log_contains(const char *dir, const char *name, const char *what)
+{
+	char path[4096], buf[4096];
+	_cleanup_fclose_ FILE *f = NULL;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "re");
+	while (f && fgets(buf, sizeof(buf), f))
+		if (strstr(buf, what))
+			return true;
+	return false;
+}
+
 static int wait_exit(int pid, const char *who)
 {
 	int st;
@@ -214,6 +227,10 @@ int fds_case_run(const struct fds_case *c)
 		run_restore(c, dir, pid);
 	r = wait_exit(rpid, "restore");
 	show_log(dir, "restore.log");
+	if (c->expect_log && !log_contains(dir, "restore.log", c->expect_log)) {
+		printf("FAIL %s: the restore did not log \"%s\"\n", c->name, c->expect_log);
+		return 1;
+	}
 	if (c->expect_restore_failure) {
 		if (r != 4) {
 			printf("FAIL %s: the restore should have been refused (exit %d)\n", c->name, r);

@@ -27,6 +27,8 @@ struct fds_case {
 	struct fd_opts opts;
 	/* the restore is expected to fail (validation): R must report the failure */
 	bool expect_restore_failure;
+	/* a string the restore's log must contain (the error naming the file) */
+	const char *expect_log;
 };
 
 /* Run a case: 0 PASS, 1 FAIL, 77 SKIP (prints the verdict). */
