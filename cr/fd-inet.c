@@ -72,7 +72,8 @@ static int udp_collect(const struct fd_probe *p, InetFile *in)
 	if (ioctl(p->local_fd, SIOCOUTQ, &outq) < 0 || ioctl(p->local_fd, SIOCINQ, &inq) < 0)
 		return negative_errno();
 	if (outq > 0) {
-		log_error("pid %d fd %d: %sUDP socket has %d bytes queued for sending; not supported",
+		/* SIOCOUTQ counts the skbs' memory, not only the payload */
+		log_error("pid %d fd %d: %sUDP socket has data queued for sending (%d bytes in its write queue); not supported",
 			  p->pid, p->fd, cork ? "corked " : "", outq);
 		return -EOPNOTSUPP;
 	}

@@ -259,6 +259,8 @@ static int collect_file(struct fd_ctx *ctx, const struct fd_probe *p, uint32_t *
 	r = ops->collect(ctx, p, e);
 	if (r < 0) {
 		protobuf_c_message_free_unpacked(&e->base, NULL);
+		if (r == -EOPNOTSUPP)	/* a refusal: the kind said why */
+			return r;
 		return log_error_errno(r, "pid %d fd %d: cannot collect %s (%s)", p->pid, p->fd, ops->name, p->link);
 	}
 	nf = grow(ctx->files, ctx->nr_files, sizeof(*nf));

@@ -206,8 +206,28 @@ int fds_case_run(const struct fds_case *c)
 		printf("FAIL %s: the original child did not stop (setup failed?)\n", c->name);
 		return 1;
 	}
+	open_log(dir, "dump.log");
 	r = fds_test_dump(pid, dir, &c->opts);
 	kill(pid, SIGCONT);
+	if (c->expect_dump_refusal) {
+		char want[512];
+
+		snprintf(want, sizeof(want), "pid %d fd %d: %s", pid, c->refused_fd, c->expect_dump_refusal);
+		show_log(dir, "dump.log");
+		if (r >= 0 || !log_contains(dir, "dump.log", want)) {
+			printf("FAIL %s: the dump should have been refused with \"%s\"\n", c->name, want);
+			wait_exit(pid, "original");
+			return 1;
+		}
+		if ((r = wait_exit(pid, "original")) != 0) {
+			show_log(dir, "original.log");
+			printf("FAIL %s: the original process is not intact after the refused dump\n", c->name);
+			return 1;
+		}
+		printf("PASS %s: dump refused, original intact\n", c->name);
+		fds_test_rmdir(dir);
+		return 0;
+	}
 	if (r < 0) {
 		printf("FAIL %s: dump failed: %s\n", c->name, strerror(-r));
 		wait_exit(pid, "original");

@@ -27,6 +27,9 @@ struct fds_case {
 	struct fd_opts opts;
 	/* the restore is expected to fail (validation): R must report the failure */
 	bool expect_restore_failure;
+	/* the dump must be refused, logging this (the pid and fd are prefixed: "pid N fd M: ") */
+	const char *expect_dump_refusal;
+	int refused_fd;
 	/* a string the restore's log must contain (the error naming the file) */
 	const char *expect_log;
 };

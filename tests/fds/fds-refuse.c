@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * What is not supported is refused with an error naming pid, fd and kind,
+ * and the refused dump leaves the process intact: a corked UDP socket with
+ * data queued, an inotify instance, a fanotify instance.
+ */
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
+#include <string.h>
+#include <sys/fanotify.h>
+#include <sys/inotify.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+#include "harness.h"
+#include "util.h"
+
+static int setup_corked(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(5001) };
+	int one = 1;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (place_fd(socket(AF_INET, SOCK_DGRAM, 0), 10) < 0 ||
+	    setsockopt(10, IPPROTO_UDP, UDP_CORK, &one, sizeof(one)) < 0 ||
+	    connect(10, (void *)&a, sizeof(a)) < 0 || send(10, "queued", 6, 0) != 6)
+		return tlog("setup: %m"), -1;
+	return 0;
+}
+
+static int verify_corked(bool restored _unused_)
+{
+	int outq = 0;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(5001) };
+	_cleanup_close_ int rx = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	int zero = 0;
+	char buf[16];
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	CHECK(rx >= 0 && bind(rx, (void *)&a, sizeof(a)) == 0, "receiver");
+	CHECK(setsockopt(10, IPPROTO_UDP, UDP_CORK, &zero, sizeof(zero)) == 0, "uncork");
+	usleep(10000);
+	CHECK(recv(rx, buf, sizeof(buf), 0) == 6 && !memcmp(buf, "queued", 6), "the queued datagram left intact");
+	(void)outq;
+	return 0;
+}
+
+static int setup_inotify(void)
+{
+	if (place_fd(inotify_init1(0), 10) < 0 || inotify_add_watch(10, "/tmp", IN_CREATE) < 0)
+		return tlog("setup: %m"), -1;
+	return 0;
+}
+
+static int setup_fanotify(void)
+{
+	return place_fd(fanotify_init(FAN_CLASS_NOTIF, O_RDONLY), 10) < 0 ? (tlog("fanotify_init: %m"), -1) : 0;
+}
+
+static int verify_open(bool restored _unused_)
+{
+	CHECK(fcntl(10, F_GETFD) >= 0, "fd 10 still open");
+	return 0;
+}
+
+int main(void)
+{
+	struct fds_case cases[] = {
+		{ .name = "fds-refuse (corked UDP with data)", .netns = true, .setup = setup_corked,
+		  .verify = verify_corked, .refused_fd = 10,
+		  .expect_dump_refusal = "corked UDP socket has data queued for sending" },
+		{ .name = "fds-refuse (inotify)", .setup = setup_inotify, .verify = verify_open,
+		  .refused_fd = 10, .expect_dump_refusal = "inotify is not supported" },
+		{ .name = "fds-refuse (fanotify)", .setup = setup_fanotify, .verify = verify_open,
+		  .refused_fd = 10, .expect_dump_refusal = "fanotify is not supported" },
+	};
+	int r = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases) && r == 0; i++)
+		r = fds_case_run(&cases[i]);
+	return r;
+}
