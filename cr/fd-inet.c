@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "fds.h"
+#include "fd-tcp.h"
 #include "log.h"
 #include "util.h"
 
@@ -105,7 +106,9 @@ static int tcp_collect(const struct fd_probe *p, InetFile *in)
 	}
 	if (ti.tcpi_state == TCP_CLOSE)
 		return 0;
-	log_error("pid %d fd %d: TCP socket in state %u (established or closing) is not supported",
+	if (ti.tcpi_state == TCP_ESTABLISHED)
+		return tcp_stream_collect(p, in);
+	log_error("pid %d fd %d: TCP socket in state %u (connecting or closing) is not supported",
 		  p->pid, p->fd, ti.tcpi_state);
 	return -EOPNOTSUPP;
 }
@@ -138,9 +141,12 @@ static int inet_collect(struct fd_ctx *ctx _unused_, const struct fd_probe *p, F
 static int inet_restore(struct fd_ctx *ctx _unused_, const FileEntry *e, int *ret_fd)
 {
 	const InetFile *in = e->inet;
-	_cleanup_close_ int fd = socket(in->family, in->type | SOCK_CLOEXEC, in->protocol);
+	_cleanup_close_ int fd = -1;
 	int one = 1;
 
+	if (in->tcp)
+		return tcp_stream_restore(e, ret_fd);
+	fd = socket(in->family, in->type | SOCK_CLOEXEC, in->protocol);
 	if (fd < 0)
 		return negative_errno();
 	if (in->reuseaddr && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)

@@ -152,6 +152,10 @@ static _noreturn_ void run_restore(const struct fds_case *c, const char *dir, in
 		tlog("fds_restore_task failed: %s", strerror(-r));
 		_exit(4);
 	}
+	if (c->after_restore && c->after_restore() < 0) {
+		tlog("after_restore failed");
+		_exit(1);
+	}
 	_exit(c->verify(true) == 0 ? 0 : 1);
 }
 
@@ -209,6 +213,11 @@ int fds_case_run(const struct fds_case *c)
 		printf("FAIL %s: the original child did not stop (setup failed?)\n", c->name);
 		return 1;
 	}
+	if (c->before_dump && c->before_dump(pid) < 0) {
+		kill(pid, SIGKILL);
+		wait_exit(pid, "original");
+		return printf("FAIL %s: preparing the dump failed\n", c->name), 1;
+	}
 	open_log(dir, "dump.log");
 	r = fds_test_dump(pid, dir, &c->opts);
 	kill(pid, SIGCONT);
@@ -248,7 +257,10 @@ int fds_case_run(const struct fds_case *c)
 	rpid = fork();
 	if (rpid == 0)
 		run_restore(c, dir, pid);
+	int peer_r = c->peer ? c->peer() : 0;
 	r = wait_exit(rpid, "restore");
+	if (peer_r < 0 && r == 0)
+		r = 5;
 	show_log(dir, "restore.log");
 	if (c->expect_log && !log_contains(dir, "restore.log", c->expect_log)) {
 		printf("FAIL %s: the restore did not log \"%s\"\n", c->name, c->expect_log);

@@ -22,6 +22,12 @@ struct fds_case {
 	bool netns;			/* run in a private network namespace with lo up */
 	int (*setup)(void);		/* in C: 0, or < 0 (message printed) */
 	int (*verify)(bool restored);	/* in C after the dump, or in R: 0 if the state is right */
+	/* optional, in the test: once C has stopped, before the dump */
+	int (*before_dump)(int pid);
+	/* optional, in the test while R runs (the peer of R's connections) */
+	int (*peer)(void);
+	/* optional, in R after the restore, before verify (e.g. lift a network lock) */
+	int (*after_restore)(void);
 	/* optional: between the dump and the restore, in the test (e.g. change a file) */
 	int (*between)(const char *img_dir);
 	struct fd_opts opts;
