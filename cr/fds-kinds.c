@@ -17,6 +17,7 @@ static const struct fd_kind_ops *const kinds[] = {
 	&fd_epoll_ops,
 	&fd_pidfd_ops,
 	&fd_inet_ops,
+	&fd_unix_ops,
 };
 
 const struct fd_kind_ops *fd_kind_by_probe(const struct fd_probe *p)

@@ -58,6 +58,37 @@ static int setup_fanotify(void)
 	return place_fd(fanotify_init(FAN_CLASS_NOTIF, O_RDONLY), 10) < 0 ? (tlog("fanotify_init: %m"), -1) : 0;
 }
 
+/* fd 10/11: a socketpair with a message carrying an fd (SCM_RIGHTS) queued on 11 */
+static int setup_scm_rights(void)
+{
+	int sk[2], fd = open("/dev/null", O_RDONLY);
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { "f", 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sk) < 0 || place_fd(sk[0], 10) < 0 || place_fd(sk[1], 11) < 0 ||
+	    sendmsg(10, &mh, 0) != 1)
+		return tlog("setup: %m"), -1;
+	close(fd);
+	return 0;
+}
+
+static int verify_scm_rights(bool restored _unused_)
+{
+	char buf[4], cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+
+	CHECK(recvmsg(11, &mh, MSG_DONTWAIT) == 1 && CMSG_FIRSTHDR(&mh) &&
+	      CMSG_FIRSTHDR(&mh)->cmsg_type == SCM_RIGHTS, "the fd in flight is still there");
+	return 0;
+}
+
 static int verify_open(bool restored _unused_)
 {
 	CHECK(fcntl(10, F_GETFD) >= 0, "fd 10 still open");
@@ -70,6 +101,9 @@ int main(void)
 		{ .name = "fds-refuse (corked UDP with data)", .netns = true, .setup = setup_corked,
 		  .verify = verify_corked, .refused_fd = 10,
 		  .expect_dump_refusal = "corked UDP socket has data queued for sending" },
+		{ .name = "fds-refuse (unix socket with an fd in flight)", .setup = setup_scm_rights,
+		  .verify = verify_scm_rights, .refused_fd = 11,
+		  .expect_dump_refusal = "unix socket has fds in flight (SCM_RIGHTS); not supported" },
 		{ .name = "fds-refuse (inotify)", .setup = setup_inotify, .verify = verify_open,
 		  .refused_fd = 10, .expect_dump_refusal = "inotify is not supported" },
 		{ .name = "fds-refuse (fanotify)", .setup = setup_fanotify, .verify = verify_open,

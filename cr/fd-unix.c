@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * AF_UNIX sockets: socketpairs whose two ends are both dumped (stream,
+ * dgram, seqpacket; unread data both ways), listening sockets bound to a
+ * path or an abstract name with no connection waiting, and unconnected
+ * sockets.  The peer of a socket comes from sock_diag (NETLINK_SOCK_DIAG,
+ * UNIX_DIAG_PEER): the socket must be in our network namespace.  Queued
+ * data is peeked (MSG_PEEK, datagram by datagram with SO_PEEK_OFF, which is
+ * put back as it was).  Anything else, and data carrying fds
+ * (SCM_RIGHTS), is refused.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
+#include <linux/sockios.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "fds.h"
+#include "log.h"
+#include "util.h"
+
+static bool unix_match(const struct fd_probe *p)
+{
+	return p->sk_family == AF_UNIX &&
+	       (p->sk_type == SOCK_STREAM || p->sk_type == SOCK_DGRAM || p->sk_type == SOCK_SEQPACKET);
+}
+
+struct unix_diag_info {
+	uint32_t peer;
+	uint32_t rqueue;	/* listening: connections waiting */
+	uint8_t state;
+};
+
+/* Ask sock_diag about one unix socket by inode. */
+static int unix_diag(uint32_t ino, struct unix_diag_info *ret)
+{
+	_cleanup_close_ int nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	struct {
+		struct nlmsghdr h;
+		struct unix_diag_req r;
+	} req = {
+		.h = { .nlmsg_len = sizeof(req), .nlmsg_type = SOCK_DIAG_BY_FAMILY, .nlmsg_flags = NLM_F_REQUEST },
+		.r = { .sdiag_family = AF_UNIX, .udiag_states = ~0u, .udiag_ino = ino,
+		       .udiag_show = UDIAG_SHOW_PEER | UDIAG_SHOW_RQLEN, .udiag_cookie = { ~0u, ~0u } },
+	};
+	uint32_t buf[2048];
+	ssize_t n;
+
+	if (nl < 0)
+		return negative_errno();
+	if (send(nl, &req, sizeof(req), 0) < 0)
+		return negative_errno();
+	n = recv(nl, buf, sizeof(buf), 0);
+	if (n < 0)
+		return negative_errno();
+	struct nlmsghdr *h = (struct nlmsghdr *)buf;
+	if (!NLMSG_OK(h, (int)n))
+		return -EBADMSG;
+	if (h->nlmsg_type == NLMSG_ERROR) {
+		struct nlmsgerr *e = NLMSG_DATA(h);
+		return e->error ? e->error : -ENOENT;
+	}
+	struct unix_diag_msg *m = NLMSG_DATA(h);
+	memset(ret, 0, sizeof(*ret));
+	ret->state = m->udiag_state;
+	if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
+		return -EBADMSG;
+	const char *at = (const char *)(m + 1), *end = (const char *)h + h->nlmsg_len;
+	while (at + sizeof(struct nlattr) <= end) {
+		const struct nlattr *a = (const struct nlattr *)at;
+
+		if (a->nla_len < sizeof(*a) || at + a->nla_len > end)
+			break;
+		if (a->nla_type == UNIX_DIAG_PEER && a->nla_len >= sizeof(*a) + 4)
+			memcpy(&ret->peer, a + 1, sizeof(uint32_t));
+		else if (a->nla_type == UNIX_DIAG_RQLEN && a->nla_len >= sizeof(*a) + 4)
+			memcpy(&ret->rqueue, a + 1, sizeof(uint32_t));
+		at += NLA_ALIGN(a->nla_len);
+	}
+	return 0;
+}
+
+static int add_item(UnixFile *u, const void *data, size_t len)
+{
+	ProtobufCBinaryData *n = realloc(u->queue, (u->n_queue + 1) * sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	u->queue = n;
+	n[u->n_queue].data = malloc(len ? len : 1);
+	if (!n[u->n_queue].data)
+		return -ENOMEM;
+	memcpy(n[u->n_queue].data, data, len);
+	n[u->n_queue++].len = len;
+	return 0;
+}
+
+/* Peek one item (at the current peek offset); -EOPNOTSUPP if it carries fds. */
+static ssize_t peek_one(int fd, void *buf, size_t len)
+{
+	char cbuf[CMSG_SPACE(sizeof(int) * 64)];
+	struct iovec iov = { buf, len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	ssize_t n = recvmsg(fd, &mh, MSG_PEEK | MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+
+	if (n < 0)
+		return errno == EAGAIN ? 0 : negative_errno();
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+			/* the peek gave us copies of the fds: drop them */
+			int *fds = (int *)CMSG_DATA(c);
+			for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++)
+				close(fds[i]);
+			return -EOPNOTSUPP;
+		}
+	if (mh.msg_flags & MSG_TRUNC)
+		return -EMSGSIZE;
+	return n;
+}
+
+static int peek_queue(const struct fd_probe *p, UnixFile *u)
+{
+	int inq = 0, old_off = -1, zero = 0, r = 0;
+	socklen_t len = sizeof(old_off);
+	_cleanup_free_ uint8_t *buf = NULL;
+	size_t bufsz;
+
+	if (ioctl(p->local_fd, SIOCINQ, &inq) < 0)
+		return negative_errno();
+	if (inq <= 0)
+		return 0;
+	/* dgram SIOCINQ is the first datagram only: size the buffer by the queue limit */
+	bufsz = p->sk_type == SOCK_STREAM ? (size_t)inq : (size_t)inq + (1 << 20);
+	buf = malloc(bufsz);
+	if (!buf)
+		return -ENOMEM;
+	if (getsockopt(p->local_fd, SOL_SOCKET, SO_PEEK_OFF, &old_off, &len) < 0 ||
+	    setsockopt(p->local_fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)) < 0)
+		return negative_errno();
+	for (;;) {
+		ssize_t n = peek_one(p->local_fd, buf, bufsz);
+		if (n < 0) {
+			r = n;
+			break;
+		}
+		if (n == 0)
+			break;
+		r = add_item(u, buf, n);
+		if (r < 0)
+			break;
+	}
+	/* the task's peek offset, as it was */
+	setsockopt(p->local_fd, SOL_SOCKET, SO_PEEK_OFF, &old_off, sizeof(old_off));
+	if (r == -EOPNOTSUPP)
+		log_error("pid %d fd %d: unix socket has fds in flight (SCM_RIGHTS); not supported", p->pid, p->fd);
+	return r;
+}
+
+static int unix_collect(struct fd_ctx *ctx _unused_, const struct fd_probe *p, FileEntry *e)
+{
+	UnixFile *u = calloc(1, sizeof(*u));
+	struct unix_diag_info di;
+	struct sockaddr_un sun;
+	socklen_t len = sizeof(sun);
+	int r;
+
+	if (!u)
+		return -ENOMEM;
+	unix_file__init(u);
+	e->unix_sk = u;
+	e->has_pos = false;
+	u->ino = p->st.st_ino;
+	u->type = p->sk_type;
+	r = unix_diag(p->st.st_ino, &di);
+	if (r < 0)
+		return log_error_errno(r, "pid %d fd %d: sock_diag on unix socket %llu (another network namespace?)",
+				       p->pid, p->fd, (unsigned long long)u->ino);
+	if (getsockname(p->local_fd, (struct sockaddr *)&sun, &len) < 0)
+		return negative_errno();
+	if (len > offsetof(struct sockaddr_un, sun_path)) {
+		size_t nlen = len - offsetof(struct sockaddr_un, sun_path);
+		u->has_name = true;
+		u->name.data = malloc(nlen);
+		if (!u->name.data)
+			return -ENOMEM;
+		memcpy(u->name.data, sun.sun_path, nlen);
+		u->name.len = nlen;
+	}
+	if (di.state == TCP_LISTEN) {
+		if (di.rqueue) {
+			log_error("pid %d fd %d: listening unix socket has %u connections waiting in accept(); not supported",
+				  p->pid, p->fd, di.rqueue);
+			return -EOPNOTSUPP;
+		}
+		u->has_listening = u->listening = true;
+		return 0;
+	}
+	if (di.peer) {
+		if (u->has_name) {
+			log_error("pid %d fd %d: bound and connected unix socket is not supported (only socketpairs)",
+				  p->pid, p->fd);
+			return -EOPNOTSUPP;
+		}
+		u->has_peer_ino = true;
+		u->peer_ino = di.peer;
+	} else if (p->sk_type == SOCK_STREAM || p->sk_type == SOCK_SEQPACKET) {
+		if (di.state != TCP_CLOSE) {
+			log_error("pid %d fd %d: unix stream socket in state %u without a peer is not supported",
+				  p->pid, p->fd, di.state);
+			return -EOPNOTSUPP;
+		}
+	}
+	return peek_queue(p, u);
+}
+
+static const UnixFile *find_unix(struct fd_ctx *ctx, uint64_t ino)
+{
+	for (size_t i = 0; i < fd_ctx_nr_files(ctx); i++) {
+		const FileEntry *f = fd_ctx_file(ctx, i);
+		if (f->unix_sk && f->unix_sk->ino == ino)
+			return f->unix_sk;
+	}
+	return NULL;
+}
+
+static int send_items(int fd, const UnixFile *u, const struct sockaddr_un *to, socklen_t tolen)
+{
+	for (size_t i = 0; i < u->n_queue; i++) {
+		ssize_t n = sendto(fd, u->queue[i].data, u->queue[i].len, MSG_DONTWAIT | MSG_NOSIGNAL,
+				   (const struct sockaddr *)to, tolen);
+		if (n != (ssize_t)u->queue[i].len)
+			return log_error_errno(n < 0 ? negative_errno() : -EIO,
+					       "unix socket %llu: cannot requeue %zu bytes",
+					       (unsigned long long)u->ino, u->queue[i].len);
+	}
+	return 0;
+}
+
+static int name_addr(const UnixFile *u, struct sockaddr_un *sun, socklen_t *len)
+{
+	if (!u->has_name || u->name.len > sizeof(sun->sun_path))
+		return -EBADMSG;
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	memcpy(sun->sun_path, u->name.data, u->name.len);
+	*len = offsetof(struct sockaddr_un, sun_path) + u->name.len;
+	return 0;
+}
+
+static int restore_pair(struct fd_ctx *ctx, const FileEntry *e, int *ret_fd)
+{
+	const UnixFile *u = e->unix_sk, *peer;
+	int sk[2], r;
+
+	*ret_fd = fd_ctx_take_pipe_end(ctx, u->ino, false);
+	if (*ret_fd >= 0)
+		return 0;
+	peer = find_unix(ctx, u->peer_ino);
+	if (!peer || peer->peer_ino != u->ino || peer->has_name) {
+		log_error("unix socket %llu (file %u): its peer %llu is not a socketpair end in the dump; not supported",
+			  (unsigned long long)u->ino, e->id, (unsigned long long)u->peer_ino);
+		return -EOPNOTSUPP;
+	}
+	if (socketpair(AF_UNIX, u->type | SOCK_CLOEXEC, 0, sk) < 0)
+		return negative_errno();
+	/* what one end had received, the other end sends again */
+	r = send_items(sk[1], u, NULL, 0);
+	if (r >= 0)
+		r = send_items(sk[0], peer, NULL, 0);
+	if (r < 0) {
+		close(sk[0]);
+		close(sk[1]);
+		return r;
+	}
+	*ret_fd = sk[0];
+	return fd_ctx_put_pipe_end(ctx, peer->ino, false, sk[1]);
+}
+
+static int restore_named(const FileEntry *e, int *ret_fd)
+{
+	const UnixFile *u = e->unix_sk;
+	_cleanup_close_ int fd = socket(AF_UNIX, u->type | SOCK_CLOEXEC, 0);
+	struct sockaddr_un sun;
+	socklen_t len = 0;
+	struct stat st;
+	int r;
+
+	if (fd < 0)
+		return negative_errno();
+	if (u->has_name) {
+		if ((r = name_addr(u, &sun, &len)) < 0)
+			return r;
+		/* a path left by the dumped socket: only a socket node is replaced */
+		if (sun.sun_path[0] && lstat(sun.sun_path, &st) == 0 && S_ISSOCK(st.st_mode))
+			unlink(sun.sun_path);
+		if (bind(fd, (struct sockaddr *)&sun, len) < 0)
+			return log_error_errno(negative_errno(), "unix socket (file %u): cannot bind %s%s", e->id,
+					       sun.sun_path[0] ? "" : "@", sun.sun_path[0] ? sun.sun_path : sun.sun_path + 1);
+	}
+	if (u->listening && listen(fd, SOMAXCONN) < 0)
+		return negative_errno();
+	if (u->n_queue) {
+		if (u->type != SOCK_DGRAM || !u->has_name) {
+			log_error("unix socket (file %u): queued data without a peer or a name; not supported", e->id);
+			return -EOPNOTSUPP;
+		}
+		_cleanup_close_ int tx = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (tx < 0)
+			return negative_errno();
+		if ((r = send_items(tx, u, &sun, len)) < 0)
+			return r;
+	}
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+static int unix_restore(struct fd_ctx *ctx, const FileEntry *e, int *ret_fd)
+{
+	if (e->unix_sk->peer_ino)
+		return restore_pair(ctx, e, ret_fd);
+	return restore_named(e, ret_fd);
+}
+
+const struct fd_kind_ops fd_unix_ops = {
+	.name = "unix socket",
+	.kind = FD_KIND__FDK_UNIX,
+	.match = unix_match,
+	.collect = unix_collect,
+	.restore = unix_restore,
+};
