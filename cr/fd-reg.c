@@ -163,7 +163,13 @@ static int reg_restore(struct fd_ctx *ctx, const FileEntry *e, int *ret_fd)
 	if (res < 0)
 		return res;
 	if (r->identity && !fd_ctx_opts(ctx)->skip_validation) {
-		res = file_identity_check(fd, r->identity, r->path);
+		/* read it through a read-only open: fd may be write-only */
+		char proc[64];
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		_cleanup_close_ int rd = open(proc, O_RDONLY | O_CLOEXEC);
+		if (rd < 0)
+			return log_error_errno(negative_errno(), "%s: cannot open it to validate it", r->path);
+		res = file_identity_check(rd, r->identity, r->path);
 		if (res < 0)
 			return res;
 	}

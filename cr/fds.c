@@ -56,6 +56,7 @@ struct fd_ctx {
 	FdEntry **cur_fds;	/* the fd table of the task being restored */
 	size_t nr_cur_fds;
 	int above;		/* every fd number of that task is below this */
+	int *placed;		/* file id - 1 -> fd number the last fds_restore_task put it at (or -1) */
 	int cur_pid;
 };
 
@@ -108,6 +109,7 @@ void fd_ctx_free(struct fd_ctx *ctx)
 		close(ctx->ends[i].fd);
 	free(ctx->ends);
 	free_task_fds(ctx);
+	free(ctx->placed);
 	free(ctx);
 }
 
@@ -642,26 +644,80 @@ int fds_read_task(struct fd_ctx *ctx, struct img_dir *d, int pid)
 	return read_task_fds(d, pid, &ctx->cur_fds, &ctx->nr_cur_fds, ctx->nr_rfiles);
 }
 
+/*
+ * A task forked after an earlier fds_restore_task in its parent inherits
+ * the parent's fds: a file both share (same id) is taken from there, which
+ * is how sharing across processes is restored.
+ */
+static int take_inherited(struct fd_ctx *ctx, int above, int *tmp)
+{
+	if (!ctx->placed)
+		return 0;
+	for (size_t i = 0; i < ctx->nr_cur_fds; i++) {
+		uint32_t id = ctx->cur_fds[i]->file_id;
+
+		if (ctx->placed[id - 1] < 0 || tmp[id - 1] >= 0)
+			continue;
+		tmp[id - 1] = fcntl(ctx->placed[id - 1], F_DUPFD_CLOEXEC, above);
+		if (tmp[id - 1] < 0)
+			return log_error_errno(negative_errno(), "file %u: the inherited fd %d is gone",
+					       id, ctx->placed[id - 1]);
+	}
+	return 0;
+}
+
+/* Close what the parent's restore placed and this task does not have;
+ * remember this task's placement for its children. */
+static void update_placed(struct fd_ctx *ctx)
+{
+	bool keep;
+
+	for (size_t f = 0; ctx->placed && f < ctx->nr_rfiles; f++) {
+		if (ctx->placed[f] < 0)
+			continue;
+		keep = false;
+		for (size_t i = 0; i < ctx->nr_cur_fds; i++)
+			keep |= ctx->cur_fds[i]->fd == ctx->placed[f];
+		if (!keep)
+			close(ctx->placed[f]);
+	}
+	if (!ctx->placed)
+		ctx->placed = malloc((ctx->nr_rfiles + 1) * sizeof(int));
+	if (!ctx->placed)
+		return;
+	for (size_t f = 0; f < ctx->nr_rfiles; f++)
+		ctx->placed[f] = -1;
+	for (size_t i = 0; i < ctx->nr_cur_fds; i++)
+		if (ctx->placed[ctx->cur_fds[i]->file_id - 1] < 0)
+			ctx->placed[ctx->cur_fds[i]->file_id - 1] = ctx->cur_fds[i]->fd;
+}
+
 int fds_restore_task(struct fd_ctx *ctx)
 {
 	_cleanup_free_ int *tmp = NULL;
-	int above = 3, r = 0;
+	int above = 3, r;
 
 	tmp = malloc((ctx->nr_rfiles + 1) * sizeof(int));
 	if (!tmp)
 		return -ENOMEM;
-	for (size_t i = 0; i < ctx->nr_rfiles; i++)
+	for (size_t i = 0; i < ctx->nr_rfiles; i++) {
 		tmp[i] = -1;
+		if (ctx->placed && ctx->placed[i] >= above)
+			above = ctx->placed[i] + 1;
+	}
 	for (size_t i = 0; i < ctx->nr_cur_fds; i++)
 		if (ctx->cur_fds[i]->fd >= above)
 			above = ctx->cur_fds[i]->fd + 1;
 	ctx->above = above;
 
+	r = take_inherited(ctx, above, tmp);
 	for (int stage = 0; stage <= 1 && r >= 0; stage++)
 		r = restore_stage(ctx, ctx->cur_pid, stage, above, tmp);
 	for (size_t i = 0; i < ctx->nr_rfiles; i++)
 		if (tmp[i] >= 0)
 			close(tmp[i]);
+	if (r >= 0)
+		update_placed(ctx);
 	free_task_fds(ctx);
 	return r;
 }

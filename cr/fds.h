@@ -94,6 +94,13 @@ int fds_read_task(struct fd_ctx *ctx, struct img_dir *d, int pid);
  * and sharing (fds of this task that share a description get one
  * description).  Fds of the current process at those numbers are replaced;
  * others are left alone.
+ *
+ * Sharing across processes: restore the parent, fork, and call
+ * fds_read_task + fds_restore_task for the child with the same ctx (the
+ * child's copy): files the child shares with the parent are taken from the
+ * inherited fds (same open file description), and inherited fds the child
+ * does not have are closed.  Restore every task of the tree this way, from
+ * the root down (a plan dependency: a shared file's owner first).
  */
 int fds_restore_task(struct fd_ctx *ctx);
 
