@@ -428,6 +428,7 @@ static bool file_entry_complete(const FileEntry *e)
 	case FD_KIND__FDK_PIDFD: return e->pidfd;
 	case FD_KIND__FDK_INET: return e->inet;
 	case FD_KIND__FDK_UNIX: return e->unix_sk;
+	case FD_KIND__FDK_INOTIFY: return e->inotify;
 	default: return false;
 	}
 	return false;

@@ -123,6 +123,6 @@ int fdinfo_u64(const char *fdinfo, const char *key, int base, uint64_t *ret);
 
 /* The kinds. */
 extern const struct fd_kind_ops fd_reg_ops, fd_pipe_ops, fd_fifo_ops, fd_eventfd_ops,
-	fd_signalfd_ops, fd_timerfd_ops, fd_epoll_ops, fd_memfd_ops, fd_pidfd_ops, fd_inet_ops, fd_unix_ops;
+	fd_signalfd_ops, fd_timerfd_ops, fd_epoll_ops, fd_memfd_ops, fd_pidfd_ops, fd_inet_ops, fd_unix_ops, fd_inotify_ops;
 
 #endif

@@ -2,7 +2,8 @@
 /*
  * What is not supported is refused with an error naming pid, fd and kind,
  * and the refused dump leaves the process intact: a corked UDP socket with
- * data queued, an inotify instance, a fanotify instance.
+ * data queued, a unix socket with an fd in flight, an inotify instance
+ * with an event queued, a fanotify instance.
  */
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -11,6 +12,8 @@
 #include <sys/fanotify.h>
 #include <sys/inotify.h>
 #include <sys/socket.h>
+#include <sys/ioctl.h>
+#include <stdio.h>
 #include <arpa/inet.h>
 #include <unistd.h>
 #include "harness.h"
@@ -46,10 +49,24 @@ static int verify_corked(bool restored _unused_)
 	return 0;
 }
 
+/* an inotify instance with an event queued */
 static int setup_inotify(void)
 {
+	char path[64];
+
+	snprintf(path, sizeof(path), "/tmp/cryo-fds-refuse-%d", getpid());
 	if (place_fd(inotify_init1(0), 10) < 0 || inotify_add_watch(10, "/tmp", IN_CREATE) < 0)
 		return tlog("setup: %m"), -1;
+	close(open(path, O_CREAT | O_WRONLY, 0600));
+	unlink(path);
+	return 0;
+}
+
+static int verify_inotify(bool restored _unused_)
+{
+	int pending = 0;
+
+	CHECK(ioctl(10, FIONREAD, &pending) == 0 && pending > 0, "the queued event is still there");
 	return 0;
 }
 
@@ -104,8 +121,8 @@ int main(void)
 		{ .name = "fds-refuse (unix socket with an fd in flight)", .setup = setup_scm_rights,
 		  .verify = verify_scm_rights, .refused_fd = 11,
 		  .expect_dump_refusal = "unix socket has fds in flight (SCM_RIGHTS); not supported" },
-		{ .name = "fds-refuse (inotify)", .setup = setup_inotify, .verify = verify_open,
-		  .refused_fd = 10, .expect_dump_refusal = "inotify is not supported" },
+		{ .name = "fds-refuse (inotify with an event queued)", .setup = setup_inotify, .verify = verify_inotify,
+		  .refused_fd = 10, .expect_dump_refusal = "inotify has" },
 		{ .name = "fds-refuse (fanotify)", .setup = setup_fanotify, .verify = verify_open,
 		  .refused_fd = 10, .expect_dump_refusal = "fanotify is not supported" },
 	};
