@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "fds.h"
 #include "log.h"
@@ -36,8 +37,22 @@ static int epoll_collect(struct fd_ctx *ctx _unused_, const struct fd_probe *p, 
 
 		if (strncmp(l, "tfd:", 4))
 			continue;
-		if (sscanf(l, "tfd: %d events: %x data: %llx", &tfd, &events, &data) != 3)
+		unsigned long ino;
+		int pos = 0;
+		char path[64];
+		struct stat st;
+
+		if (sscanf(l, "tfd: %d events: %x data: %llx %n", &tfd, &events, &data, &pos) != 3 || !pos ||
+		    sscanf(l + pos, "pos:%*d ino:%lx", &ino) != 1)
 			return -EBADMSG;
+		/* the watch is keyed by the fd number it was added with: that fd
+		 * must still be the watched file, or the restore cannot rebuild it */
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", p->pid, tfd);
+		if (stat(path, &st) < 0 || st.st_ino != ino) {
+			log_error("pid %d fd %d: epoll watches a file that is no longer open at fd %d; not supported",
+				  p->pid, p->fd, tfd);
+			return -EOPNOTSUPP;
+		}
 		n = realloc(ef->targets, (ef->n_targets + 1) * sizeof(*n));
 		if (!n)
 			return -ENOMEM;

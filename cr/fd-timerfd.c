@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include "fds.h"
 #include "log.h"
 #include "util.h"
@@ -69,8 +70,24 @@ static int timerfd_restore(struct fd_ctx *ctx _unused_, const FileEntry *e, int 
 	if (fd < 0)
 		return log_error_errno(negative_errno(), "timerfd_create(clock %d)", tf->clockid);
 	/* fdinfo shows the remaining time even for TFD_TIMER_ABSTIME timers:
-	 * arm relative; keep TFD_TIMER_CANCEL_ON_SET, which needs ABSTIME. */
-	if (timerfd_settime(fd, 0, &its, NULL) < 0)
+	 * those are armed again at now + remaining on their clock, with their
+	 * flags (TFD_TIMER_CANCEL_ON_SET needs ABSTIME); the others relative. */
+	int flags = tf->settime_flags & (TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET);
+	bool armed = its.it_value.tv_sec || its.it_value.tv_nsec;
+	if (armed && (flags & TFD_TIMER_ABSTIME)) {
+		struct timespec now;
+		if (clock_gettime(tf->clockid, &now) < 0)
+			return negative_errno();
+		its.it_value.tv_sec += now.tv_sec;
+		its.it_value.tv_nsec += now.tv_nsec;
+		if (its.it_value.tv_nsec >= 1000000000) {
+			its.it_value.tv_sec++;
+			its.it_value.tv_nsec -= 1000000000;
+		}
+	} else {
+		flags = 0;
+	}
+	if (timerfd_settime(fd, flags, &its, NULL) < 0)
 		return log_error_errno(negative_errno(), "timerfd_settime");
 	if (tf->ticks) {
 		uint64_t ticks = tf->ticks;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Event fds: eventfd (counter, semaphore mode), signalfd (mask), timerfd
- * (clock, remaining time, interval, unread expirations), epoll (watches
+ * (clock, remaining time, interval, unread expirations, an absolute timer
+ * with TFD_TIMER_CANCEL_ON_SET), epoll (watches
  * with events and data, restored after their targets), memfd (content,
  * seals, offset) and pidfd (the process it refers to).
  */
@@ -55,6 +56,13 @@ static int setup(void)
 		return tlog("setup memfd: %m"), -1;
 	if (place_fd(syscall(SYS_pidfd_open, getppid(), 0), 18) < 0)
 		return tlog("setup pidfd: %m"), -1;
+	/* fd 20: an absolute CLOCK_REALTIME timer that is cancelled if the clock is set */
+	struct itimerspec abs = { 0 };
+	clock_gettime(CLOCK_REALTIME, &abs.it_value);
+	abs.it_value.tv_sec += 500;
+	if (place_fd(timerfd_create(CLOCK_REALTIME, 0), 20) < 0 ||
+	    timerfd_settime(20, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &abs, NULL) < 0)
+		return tlog("setup abstime timer: %m"), -1;
 	return 0;
 }
 
@@ -117,6 +125,10 @@ static int verify(bool restored)
 	      (long long)its.it_interval.tv_sec);
 	CHECK(fdinfo_value(13, "clockid", 10) == CLOCK_MONOTONIC, "timer 13 clock");
 	CHECK(fdinfo_value(14, "clockid", 10) == CLOCK_BOOTTIME, "timer 14 clock");
+	CHECK(fdinfo_value(20, "settime flags", 8) == (TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET),
+	      "timer 20 keeps ABSTIME|CANCEL_ON_SET (%llo)", fdinfo_value(20, "settime flags", 8));
+	CHECK(timerfd_gettime(20, &its) == 0 && its.it_value.tv_sec >= 400 && its.it_value.tv_sec < 500,
+	      "timer 20: %lld s left", (long long)its.it_value.tv_sec);
 	CHECK(read(14, &v, 8) == 8 && v == 1, "timer 14: one unread expiration");
 	CHECK(fcntl(17, F_GET_SEALS) == (F_SEAL_GROW | F_SEAL_SHRINK), "memfd seals");
 	CHECK(lseek(17, 0, SEEK_CUR) == 3, "memfd offset");

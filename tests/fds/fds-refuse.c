@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/fanotify.h>
 #include <sys/inotify.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/ioctl.h>
 #include <stdio.h>
@@ -106,6 +108,17 @@ static int verify_scm_rights(bool restored _unused_)
 	return 0;
 }
 
+/* fd 10: an epoll whose watched fd 11 was dup'ed to 12 and closed */
+static int setup_epoll_stale(void)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	if (place_fd(epoll_create1(0), 10) < 0 || place_fd(eventfd(0, 0), 11) < 0 ||
+	    epoll_ctl(10, EPOLL_CTL_ADD, 11, &ev) < 0 || dup2(11, 12) < 0 || close(11) < 0)
+		return tlog("setup: %m"), -1;
+	return 0;
+}
+
 static int verify_open(bool restored _unused_)
 {
 	CHECK(fcntl(10, F_GETFD) >= 0, "fd 10 still open");
@@ -123,6 +136,9 @@ int main(void)
 		  .expect_dump_refusal = "unix socket has fds in flight (SCM_RIGHTS); not supported" },
 		{ .name = "fds-refuse (inotify with an event queued)", .setup = setup_inotify, .verify = verify_inotify,
 		  .refused_fd = 10, .expect_dump_refusal = "inotify has" },
+		{ .name = "fds-refuse (epoll watching a closed fd number)", .setup = setup_epoll_stale,
+		  .verify = verify_open, .refused_fd = 10,
+		  .expect_dump_refusal = "epoll watches a file that is no longer open at fd 11" },
 		{ .name = "fds-refuse (fanotify)", .setup = setup_fanotify, .verify = verify_open,
 		  .refused_fd = 10, .expect_dump_refusal = "fanotify is not supported" },
 	};
