@@ -113,6 +113,64 @@ static int tcp_collect(const struct fd_probe *p, InetFile *in)
 	return -EOPNOTSUPP;
 }
 
+/* Integer options worth carrying, in the order they are set, all before bind
+ * (IPV6_V6ONLY must be).  IP_TOS changes SO_PRIORITY as a side effect: first. */
+static const struct { int level, name; bool v6_only; } int_opts[] = {
+	{ IPPROTO_IP, IP_TOS }, { IPPROTO_IPV6, IPV6_TCLASS, true },
+	{ SOL_SOCKET, SO_REUSEPORT }, { SOL_SOCKET, SO_KEEPALIVE }, { SOL_SOCKET, SO_BROADCAST },
+	{ SOL_SOCKET, SO_PRIORITY }, { SOL_SOCKET, SO_RCVLOWAT }, { SOL_SOCKET, SO_MARK },
+	{ SOL_SOCKET, SO_OOBINLINE },
+	{ IPPROTO_TCP, TCP_NODELAY }, { IPPROTO_TCP, TCP_KEEPIDLE }, { IPPROTO_TCP, TCP_KEEPINTVL },
+	{ IPPROTO_TCP, TCP_KEEPCNT }, { IPPROTO_TCP, TCP_CORK },
+	{ IPPROTO_IP, IP_TTL }, { IPPROTO_IP, IP_FREEBIND },
+	{ IPPROTO_IPV6, IPV6_V6ONLY, true },
+	{ IPPROTO_IPV6, IPV6_UNICAST_HOPS, true },
+};
+
+/* Record the options whose value differs from a fresh socket of the same kind. */
+static int collect_options(const struct fd_probe *p, InetFile *in)
+{
+	_cleanup_close_ int fresh = socket(p->sk_family, p->sk_type | SOCK_CLOEXEC, p->sk_protocol);
+
+	if (fresh < 0)
+		return negative_errno();
+	for (size_t i = 0; i < ARRAY_SIZE(int_opts); i++) {
+		int v, d;
+
+		if ((int_opts[i].v6_only && p->sk_family != AF_INET6) ||
+		    (int_opts[i].level == IPPROTO_TCP && p->sk_protocol != IPPROTO_TCP))
+			continue;
+		if (get_int_opt(p->local_fd, int_opts[i].level, int_opts[i].name, &v) < 0 ||
+		    get_int_opt(fresh, int_opts[i].level, int_opts[i].name, &d) < 0 || v == d)
+			continue;
+		SockOpt **n = realloc(in->opts, (in->n_opts + 1) * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		in->opts = n;
+		SockOpt *o = calloc(1, sizeof(*o));
+		if (!o)
+			return -ENOMEM;
+		sock_opt__init(o);
+		o->level = int_opts[i].level;
+		o->name = int_opts[i].name;
+		o->value = v;
+		in->opts[in->n_opts++] = o;
+	}
+	return 0;
+}
+
+int inet_restore_options(int fd, const InetFile *in)
+{
+	for (size_t i = 0; i < in->n_opts; i++) {
+		const SockOpt *o = in->opts[i];
+
+		if (setsockopt(fd, o->level, o->name, &o->value, sizeof(o->value)) < 0)
+			return log_error_errno(negative_errno(), "setsockopt(level %d, option %d, %d)",
+					       o->level, o->name, o->value);
+	}
+	return 0;
+}
+
 static int inet_collect(struct fd_ctx *ctx _unused_, const struct fd_probe *p, FileEntry *e)
 {
 	InetFile *in = calloc(1, sizeof(*in));
@@ -135,7 +193,7 @@ static int inet_collect(struct fd_ctx *ctx _unused_, const struct fd_probe *p, F
 		return r;
 	in->has_reuseaddr = true;
 	in->reuseaddr = reuse;
-	return 0;
+	return collect_options(p, in);
 }
 
 static int inet_restore(struct fd_ctx *ctx _unused_, const FileEntry *e, int *ret_fd)
@@ -151,6 +209,9 @@ static int inet_restore(struct fd_ctx *ctx _unused_, const FileEntry *e, int *re
 		return negative_errno();
 	if (in->reuseaddr && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
 		return negative_errno();
+	int r = inet_restore_options(fd, in);
+	if (r < 0)
+		return r;
 	if (in->has_local_addr && addr_is_bound(&in->local_addr) &&
 	    bind(fd, (const struct sockaddr *)in->local_addr.data, in->local_addr.len) < 0)
 		return log_error_errno(negative_errno(), "inet socket (file %u): cannot bind", e->id);

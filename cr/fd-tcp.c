@@ -69,7 +69,7 @@ static int collect_in_repair(int fd, TcpStream *t)
 	struct tcp_info ti;
 	struct repair_window w;
 	socklen_t len = sizeof(ti);
-	int inq, outq, unsent, nodelay = 0, r;
+	int inq, outq, unsent, r;
 
 	if (ioctl(fd, SIOCINQ, &inq) < 0 || ioctl(fd, SIOCOUTQ, &outq) < 0 || ioctl(fd, SIOCOUTQNSD, &unsent) < 0)
 		return negative_errno();
@@ -101,10 +101,6 @@ static int collect_in_repair(int fd, TcpStream *t)
 	t->max_window = w.max_window;
 	t->rcv_wnd = w.rcv_wnd;
 	t->rcv_wup = w.rcv_wup;
-	len = sizeof(nodelay);
-	getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &nodelay, &len);
-	t->has_nodelay = true;
-	t->nodelay = nodelay;
 	return 0;
 }
 
@@ -169,6 +165,8 @@ static int restore_in_repair(int fd, const InetFile *in)
 
 	if (t->unsent > t->send_queue.len)
 		return -EBADMSG;
+	if ((r = inet_restore_options(fd, in)) < 0)
+		return r;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    bind(fd, (const struct sockaddr *)in->local_addr.data, in->local_addr.len) < 0)
 		return log_error_errno(negative_errno(), "bind");
@@ -189,8 +187,6 @@ static int restore_in_repair(int fd, const InetFile *in)
 		return log_error_errno(r, "refilling the queues");
 	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR_WINDOW, &w, sizeof(w)) < 0)
 		return log_error_errno(negative_errno(), "TCP_REPAIR_WINDOW");
-	if (t->nodelay && (r = set_int(fd, TCP_NODELAY, 1)) < 0)
-		return r;
 	return 0;
 }
 

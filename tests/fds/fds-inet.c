@@ -3,12 +3,15 @@
  * Inet sockets in a private network namespace (loopback only): a UDP
  * socket bound, connected and corked with an empty write queue (the cork
  * must survive: data sent after restore stays held until uncorked), a bound
- * IPv6 UDP socket, and a listening TCP socket that accepts after restore.
+ * IPv6-only UDP socket, and a listening TCP socket that accepts after
+ * restore; socket options (priority, TOS, V6ONLY, keepalive) survive.
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
+#include <netinet/tcp.h>
+#include <netinet/ip.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -34,13 +37,30 @@ static int setup(void)
 	    connect(10, (void *)&peer, sizeof(peer)) < 0 ||
 	    setsockopt(10, IPPROTO_UDP, UDP_CORK, &one, sizeof(one)) < 0)
 		return tlog("setup udp: %m"), -1;
-	if (place_fd(socket(AF_INET6, SOCK_DGRAM, 0), 11) < 0 || bind(11, (void *)&a6, sizeof(a6)) < 0)
+	int prio = 3, tos = 0x10, idle = 77;
+	/* IP_TOS sets the priority too: priority last */
+	if (setsockopt(10, IPPROTO_IP, IP_TOS, &tos, sizeof(tos)) < 0 ||
+	    setsockopt(10, SOL_SOCKET, SO_PRIORITY, &prio, sizeof(prio)) < 0)
+		return tlog("setup udp options: %m"), -1;
+	if (place_fd(socket(AF_INET6, SOCK_DGRAM, 0), 11) < 0 ||
+	    setsockopt(11, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0 || bind(11, (void *)&a6, sizeof(a6)) < 0)
 		return tlog("setup udp6: %m"), -1;
 	if (place_fd(socket(AF_INET, SOCK_STREAM, 0), 12) < 0 ||
 	    setsockopt(12, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    setsockopt(12, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) < 0 ||
+	    setsockopt(12, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle)) < 0 ||
 	    bind(12, (void *)&l, sizeof(l)) < 0 || listen(12, 16) < 0)
 		return tlog("setup tcp listen: %m"), -1;
 	return 0;
+}
+
+static int opt(int fd, int level, int name)
+{
+	int v = -1;
+	socklen_t len = sizeof(v);
+
+	getsockopt(fd, level, name, &v, &len);
+	return v;
 }
 
 static int verify_udp_cork(void)
@@ -74,6 +94,11 @@ static int verify(bool restored)
 
 	if (verify_udp_cork() < 0)
 		return -1;
+	CHECK(opt(10, SOL_SOCKET, SO_PRIORITY) == 3 && opt(10, IPPROTO_IP, IP_TOS) == 0x10, "udp SO_PRIORITY/IP_TOS");
+	CHECK(opt(11, IPPROTO_IPV6, IPV6_V6ONLY) == 1, "udp6 IPV6_V6ONLY");
+	CHECK(opt(12, SOL_SOCKET, SO_KEEPALIVE) == 1 && opt(12, IPPROTO_TCP, TCP_KEEPIDLE) == 77,
+	      "listener SO_KEEPALIVE/TCP_KEEPIDLE");
+	CHECK(opt(12, SOL_SOCKET, SO_REUSEADDR) == 1, "listener SO_REUSEADDR");
 	CHECK(getsockname(11, (void *)&n6, &len) == 0 && n6.sin6_family == AF_INET6 && n6.sin6_port == htons(5002),
 	      "udp6 bound to [::1]:5002");
 	_cleanup_close_ int c = socket(AF_INET, SOCK_STREAM, 0);

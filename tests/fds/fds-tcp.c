@@ -44,6 +44,7 @@ static int setup(void)
 
 	if (place_fd(socket(AF_INET, SOCK_STREAM, 0), 10) < 0 ||
 	    setsockopt(10, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)) < 0 ||
+	    setsockopt(10, IPPROTO_TCP, TCP_NODELAY, &sndbuf, sizeof(int)) < 0 ||
 	    connect(10, (void *)&a, sizeof(a)) < 0)
 		return tlog("setup connect: %m"), -1;
 	fcntl(10, F_SETFL, O_NONBLOCK);
@@ -102,6 +103,9 @@ static int verify(bool restored)
 	CHECK(read(10, buf, sizeof(buf)) == 4 && !memcmp(buf, "ping", 4), "'ping' in the receive queue");
 	state_ok = getsockopt(10, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 && ti.tcpi_state == TCP_ESTABLISHED;
 	CHECK(state_ok, "connection established");
+	int nodelay = 0;
+	len = sizeof(nodelay);
+	CHECK(getsockopt(10, IPPROTO_TCP, TCP_NODELAY, &nodelay, &len) == 0 && nodelay, "TCP_NODELAY kept");
 	if (!restored) {
 		int one = 1;
 		ioctl(10, SIOCOUTQ, &outq);
