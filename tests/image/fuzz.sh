@@ -30,13 +30,17 @@ cflags="-g -O1 -std=gnu11 -D_GNU_SOURCE -DCRYO_VERSION=\"fuzz\" -fsanitize=fuzze
 	"$src/cr/image.c" "$src/cr/image-dir.c" "$src/cr/image-kinds.c" "$src/cr/pages.c" \
 	"$src/cr/image-json.c" "$build"/proto/*.pb-c.c -lprotobuf-c -lyajl -lpthread
 
-# Seeds: every file of the sample image (mode 0) and its pagemap (mode 1).
+# Seeds: every file of the sample image (mode 0), its JSON (mode 2), its pagemap (mode 1).
 mkdir "$tmp/corpus" "$tmp/sample"
 "$mksample" "$tmp/sample/img" >/dev/null
 i=0
 for f in "$tmp"/sample/img/*.img; do
 	case $f in */pages-*) continue ;; esac
 	{ printf '\000'; cat "$f"; } > "$tmp/corpus/seed-$i"
+	# and its JSON, for the encoder's parser
+	if [ -x "$build/cr/cryo-image" ]; then
+		{ printf '\002'; "$build/cr/cryo-image" decode "$f"; } > "$tmp/corpus/seed-json-$i"
+	fi
 	i=$((i + 1))
 done
 pm=$(ls "$tmp"/sample/img/pagemap-*.img | head -1)
