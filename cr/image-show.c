@@ -302,6 +302,17 @@ static int show_other_files(struct img_dir *d, const char *path)
 	return r;
 }
 
+/* Dot directories a commit leaves only when it was interrupted (docs/images.md). */
+static void show_leftovers(const char *path)
+{
+	_cleanup_closedir_ DIR *dir = opendir(path);
+	struct dirent *de;
+
+	while (dir && (de = readdir(dir)))
+		if (!strncmp(de->d_name, ".staging-", 9) || !strncmp(de->d_name, ".old-", 5))
+			printf("note: %s/%s is left over from an interrupted write or commit\n", path, de->d_name);
+}
+
 static int show_dir(const char *path)
 {
 	struct img_dir *d;
@@ -313,6 +324,7 @@ static int show_dir(const char *path)
 	r = img_dir_open_read(path, &d);
 	if (r < 0)
 		return r;
+	show_leftovers(path);
 	printf("image %s: ", path);
 	r = read_single(d, IMG_INVENTORY, 0, &m);
 	if (r < 0)
