@@ -310,7 +310,7 @@ static void show_leftovers(const char *path)
 
 	while (dir && (de = readdir(dir)))
 		if (!strncmp(de->d_name, ".staging-", 9) || !strncmp(de->d_name, ".old-", 5))
-			printf("note: %s/%s is left over from an interrupted write or commit\n", path, de->d_name);
+			printf("note: %s/%s is left by a write in progress or an interrupted one\n", path, de->d_name);
 }
 
 static int show_dir(const char *path)
