@@ -360,6 +360,11 @@ static int encode_file(yajl_val v, const char *what, const char *out)
 		log_error("%s: \"version\" must be \"MAJOR.MINOR\"", what);
 		return -EINVAL;
 	}
+	if (major < 1 || major > IMG_FORMAT_MAJOR) {
+		log_error("%s: version %u.%u: this tool writes major versions 1 to %u", what, major, minor,
+			  IMG_FORMAT_MAJOR);
+		return -EINVAL;
+	}
 	if (!YAJL_IS_ARRAY(recs)) {
 		log_error("%s: \"records\" must be an array", what);
 		return -EINVAL;

@@ -139,6 +139,7 @@ def encode_error(name, text, expect):
 
 hdr = '{"kind": "pstree", "version": "1.0", "records": [%s]}'
 encode_error("not-json", "{", "not valid JSON")
+encode_error("newer-major", '{"kind": "pstree", "version": "2.0", "records": []}', "major")
 encode_error("bad-kind", '{"kind": "nope", "version": "1.0", "records": []}', "kind")
 encode_error("missing-required", hdr % '{"pid": 1}', "required")
 encode_error("bad-field", hdr % '{"pid": 1, "ppid": 0, "pgid": 1, "sid": 1, "bogus": 2}', "bogus")
