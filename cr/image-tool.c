@@ -62,7 +62,7 @@ bad:
 /* The kind of an image file by its magic number, without logging (NULL: not an image). */
 const struct img_kind_info *img_tool_sniff(int dirfd, const char *name)
 {
-	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	uint32_t magic;
 
 	if (fd < 0 || pread(fd, &magic, sizeof(magic), 0) != sizeof(magic))
@@ -164,7 +164,7 @@ static int decode_file_at(yajl_gen g, int dirfd, const char *dir, const char *na
 		return -ENOMEM;
 	const char *path = shown ? shown : name;
 
-	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return log_error_errno(negative_errno(), "%s: cannot open", path);
 	if (fstat(fd, &st) < 0) {
