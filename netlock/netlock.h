@@ -22,6 +22,7 @@
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* --network-lock nftables|skip */
 enum netlock_mode {
@@ -95,5 +96,25 @@ int netlock_unlock(int netns_fd, const char *table_name);
 
 /* Read-back with NFT_MSG_GETTABLE: 1 if table inet <name> exists, 0 if not, -errno. */
 int netlock_table_exists(int netns_fd, const char *table_name);
+
+/* ---- What dump and restore call (netlock-tree.c) ---- */
+
+/*
+ * The network namespace of pid, as a new fd in *ret_fd, if it is not the
+ * caller's (lock the namespace); *ret_fd = -1 if pid shares the caller's
+ * namespace (lock its TCP connections instead).  0 or negative errno.
+ */
+int netlock_tree_netns(pid_t pid, int *ret_fd);
+
+/*
+ * Lock a tree as --network-lock says: nothing for skip; the whole namespace
+ * if netns_fd >= 0; else the n connections in the caller's namespace.
+ * flags as for netlock_lock_netns_flags (restore passes NETLOCK_F_REUSE to
+ * take over a lock the dump left in place).
+ */
+int netlock_tree_lock(enum netlock_mode mode, int netns_fd, const struct netlock_conn *conns,
+		      size_t n, const char *table_name, unsigned int flags);
+/* The matching unlock; nothing for skip, and a missing table is fine. */
+int netlock_tree_unlock(enum netlock_mode mode, int netns_fd, const char *table_name);
 
 #endif

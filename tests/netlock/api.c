@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "kerndat.h"
 #include "log.h"
@@ -150,6 +152,62 @@ static void test_many_conns(void)
 	free(conns);
 }
 
+/* A child in its own netns is a tree to lock as a namespace; we are not. */
+static void test_tree(void)
+{
+	int ready[2], hold[2], fd = -2;
+	struct stat a, b;
+	char path[64];
+	pid_t child;
+
+	if (pipe(ready) < 0 || pipe(hold) < 0) {
+		perror("pipe");
+		exit(1);
+	}
+	child = fork();
+	if (child == 0) {
+		char c;
+
+		close(hold[1]);
+		if (unshare(CLONE_NEWNET) < 0)
+			_exit(1);
+		(void)!write(ready[1], "r", 1);
+		(void)!read(hold[0], &c, 1);
+		_exit(0);
+	}
+	close(ready[1]);
+	close(hold[0]);
+	if (read(ready[0], path, 1) != 1) {
+		printf("FAIL: child could not make a network namespace\n");
+		exit(1);
+	}
+
+	CHECK(netlock_tree_netns(getpid(), &fd) == 0 && fd == -1, "we share our own namespace");
+	CHECK(netlock_tree_netns(child, &fd) == 0 && fd >= 0, "child has its own namespace");
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)child);
+	CHECK(fd >= 0 && fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino,
+	      "the fd is the child's namespace");
+
+	CHECK(netlock_tree_lock(NETLOCK_MODE_SKIP, fd, NULL, 0, "cryo-lock-tree", 0) == 0, "skip");
+	CHECK(netlock_table_exists(fd, "cryo-lock-tree") == 0, "skip makes no table");
+	CHECK(netlock_tree_lock(NETLOCK_MODE_NFTABLES, fd, NULL, 0, "cryo-lock-tree", 0) == 0, "lock");
+	CHECK(netlock_table_exists(fd, "cryo-lock-tree") == 1, "tree lock in the child's namespace");
+	CHECK(netlock_table_exists(-1, "cryo-lock-tree") == 0, "not in ours");
+	/* Restore takes over the lock a dump left behind. */
+	CHECK(netlock_tree_lock(NETLOCK_MODE_NFTABLES, fd, NULL, 0, "cryo-lock-tree", NETLOCK_F_REUSE) == 0,
+	      "restore's lock with reuse over the dump's");
+	CHECK(netlock_tree_unlock(NETLOCK_MODE_SKIP, fd, "cryo-lock-tree") == 0, "skip unlock");
+	CHECK(netlock_table_exists(fd, "cryo-lock-tree") == 1, "skip unlock leaves the table");
+	CHECK(netlock_tree_unlock(NETLOCK_MODE_NFTABLES, fd, "cryo-lock-tree") == 0, "unlock");
+	CHECK(netlock_table_exists(fd, "cryo-lock-tree") == 0, "unlocked");
+	CHECK(netlock_tree_netns(999999999, &fd) == -ENOENT, "no such process");
+
+	close(hold[1]);
+	waitpid(child, NULL, 0);
+	if (fd >= 0)
+		close(fd);
+}
+
 int main(void)
 {
 	int tree;
@@ -175,6 +233,7 @@ int main(void)
 	test_netns_lock(tree);
 	test_bad_input(tree);
 	test_many_conns();
+	test_tree();
 
 	if (failures) {
 		printf("FAIL: %d checks failed\n", failures);
