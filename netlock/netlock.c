@@ -293,16 +293,24 @@ static int check_conn(const struct netlock_conn *c, size_t i)
 	return 0;
 }
 
-/* Tests only: a rule for a chain that does not exist makes the kernel reject the batch. */
+/*
+ * Tests only: a rule whose chain name breaks the kernel's attribute policy.
+ * The kernel rejects it with an extended ack message, after it has already
+ * taken the table and chains of the batch, which it must then undo.
+ */
 static int put_fault(struct nl_batch *b, const char *table)
 {
-	_cleanup_(nftnl_rule_freep) struct nftnl_rule *rule = new_rule(table, "cryo-no-such-chain");
+	char chain[NETLOCK_TABLE_NAME_MAX + 40];
+	_cleanup_(nftnl_rule_freep) struct nftnl_rule *rule = NULL;
 	int r;
 
+	memset(chain, 'x', sizeof(chain) - 1);
+	chain[sizeof(chain) - 1] = '\0';
+	rule = new_rule(table, chain);
 	if (!rule)
 		return -ENOMEM;
 	r = add_counter_drop(rule);
-	return r < 0 ? r : put_rule(b, rule, "add rule to missing chain (injected fault)");
+	return r < 0 ? r : put_rule(b, rule, "add rule to an over-long chain name (injected fault)");
 }
 
 /* The table's head: create it, or with NETLOCK_F_REUSE replace any old one. */

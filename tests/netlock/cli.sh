@@ -49,7 +49,7 @@ expect 0 "the first lock is still there" "$NL" exists --netns "$nsp" --table "$t
 # Reuse + a fault at the end: the kernel rejects the batch, so its delete of
 # the old table must not have happened either.
 expect 1 "reuse with an injected fault fails" "$NL" lock --reuse --fault-last --netns "$nsp" --table "$table"
-has "kernel refused 'add rule to missing chain (injected fault)'" "the error names the refused message"
+has "kernel refused 'add rule to an over-long chain name (injected fault)' (" "the error names the refused message and gives the kernel's extended ack"
 ip netns exec "$ns" nft list table inet "$table" >"$out" 2>&1
 has "chain output" "the old table survives the rejected batch whole"
 
