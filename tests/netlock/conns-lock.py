@@ -24,9 +24,7 @@ def endpoint(addr):
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-lab = None
-try:
-    lab = t.Lab("c")
+def main(lab):
     host, peer = lab.a, lab.b
     table = f"cryo-lock-conns-{lab.n}"
 
@@ -96,6 +94,6 @@ try:
         want = b"to-peer-" + name.encode()
         t.check(t.recv_within(c, 10, len(want)) == want, f"{name}: held data reaches the peer after unlock")
         t.check(t.exchange(c, s, b"after"), f"{name} carries data after unlock")
-finally:
-    if lab:
-        t.finish(lab)
+
+
+t.run_test("c", main)

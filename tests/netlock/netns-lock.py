@@ -9,9 +9,7 @@ import sys
 sys.path.insert(0, __import__("os").path.dirname(__file__))
 import nettest as t  # noqa: E402
 
-lab = None
-try:
-    lab = t.Lab("n")
+def main(lab):
     tree, peer = lab.a, lab.b
     table = f"cryo-lock-test-{lab.n}"
 
@@ -103,6 +101,6 @@ try:
     udp_cli.sendto(b"udp-after", (lab.a4, udp_srv.getsockname()[1]))
     t.check(t.recv_within(udp_srv, 3) == b"udp-after", "UDP arrives after unlock")
     t.check(peer.exec("ping", "-c1", "-W2", lab.a4).returncode == 0, "ping answers after unlock")
-finally:
-    if lab:
-        t.finish(lab)
+
+
+t.run_test("n", main)

@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import traceback
 
 CLONE_NEWNET = 0x40000000
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -94,6 +95,13 @@ class Lab:
         signal.signal(signal.SIGTERM, self._die)
         signal.signal(signal.SIGALRM, self._die)
         signal.alarm(seconds)  # bounded: a hang becomes a failure, not a stuck test
+        try:
+            self._setup(pid, tag)
+        except BaseException:
+            self.close()
+            raise
+
+    def _setup(self, pid, tag):
         self.a = self._netns(f"nlk{pid}{tag}a")
         self.b = self._netns(f"nlk{pid}{tag}b")
         va, vb = f"nlk{pid}{tag}a"[:15], f"nlk{pid}{tag}b"[:15]
@@ -192,8 +200,19 @@ def nodelay(*socks):
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
-def finish(lab):
-    lab.close()
+def run_test(tag, body):
+    """body(lab) in a fresh Lab; any exception is a failure; always cleaned up."""
+    global failures
+    lab = None
+    try:
+        lab = Lab(tag)
+        body(lab)
+    except BaseException:
+        traceback.print_exc(file=sys.stdout)
+        failures += 1
+    finally:
+        if lab:
+            lab.close()
     if failures:
         say(f"FAIL: {failures} checks failed")
         sys.exit(1)
