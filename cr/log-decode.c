@@ -19,6 +19,7 @@
 #include "log-format.h"
 
 #define MAX_NAME_LEN 4096
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX_FMT_LEN (1u << 20)
 /* u32 id, u8 level, u8 nargs, u16, u32 line, u32 fmt len, u32 file len */
 #define MIN_FMT_ENTRY 20
@@ -142,7 +143,7 @@ static int read_format(struct log_file *lf, size_t i, struct fmt_entry *e)
 		return r;
 	if (id != i)
 		return fail_at(lf, at, "format entry %zu has id %u", i, id);
-	if (e->level < LOG_LVL_ERROR || e->level > LOG_LVL_DEBUG)
+	if (e->level > LOG_LVL_DEBUG) /* 0: chosen at run time */
 		return fail_at(lf, at, "format %u has invalid level %u", id, e->level);
 	if (nargs > LOG_MAX_ARGS)
 		return fail_at(lf, at, "format %u has %u arguments, at most %d are possible", id, nargs,
@@ -171,10 +172,12 @@ static int read_header(struct log_file *lf)
 	int r;
 
 	free_table(lf);
+	/* a short file that does not even start like the magic is not a truncated log */
+	if (memcmp(lf->data + lf->off, LOG_FILE_MAGIC,
+		   MIN(lf->size - lf->off, (size_t)LOG_FILE_MAGIC_LEN)))
+		return fail_at(lf, at, "not a cryo binary log (bad magic)");
 	if ((r = get(lf, magic, sizeof(magic), "header")) < 0)
 		return r;
-	if (memcmp(magic, LOG_FILE_MAGIC, LOG_FILE_MAGIC_LEN))
-		return fail_at(lf, at, "not a cryo binary log (bad magic)");
 	if ((r = GET(lf, version, "header")) < 0 || (r = GET(lf, bom, "header")) < 0)
 		return r;
 	if (version != LOG_FILE_VERSION)
@@ -443,7 +446,7 @@ static int decode_all(struct log_file *lf, FILE *out)
 
 static void print_table(const struct log_file *lf, FILE *out)
 {
-	static const char *const names[] = { "none", "error", "warn", "info", "debug" };
+	static const char *const names[] = { "any", "error", "warn", "info", "debug" };
 
 	for (size_t i = 0; i < lf->nfmts; i++) {
 		const struct fmt_entry *e = &lf->fmts[i];

@@ -26,7 +26,7 @@
  *            u64 start time (CLOCK_REALTIME ns), u32 pid,
  *            u32 length + bytes of the program name,
  *            u32 number of formats, then per format:
- *              u32 id, u8 level, u8 nargs, u16 zero, u32 line,
+ *              u32 id, u8 level (0: chosen at run time), u8 nargs, u16 zero, u32 line,
  *              u8 type[nargs], u32 length + bytes of the format,
  *              u32 length + bytes of the source file name
  *            u32 end-of-table marker

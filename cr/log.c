@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "log.h"
+#include "log-clock.h"
 #include "log-format.h"
 
 #define LOG_BUF_SIZE (256 * 1024)
@@ -36,8 +37,8 @@ static struct {
 	bool own_fd;
 	char *path;
 	size_t len;             /* bytes waiting in log_buf */
-	uint64_t start_ns;      /* CLOCK_MONOTONIC at log_init() */
-	log_clock_fn clock;
+	struct log_clock clk;   /* time since log_init() */
+	log_clock_fn clock;     /* replaces clk when set */
 	log_sink_fn sink;
 	void *sink_data;
 	struct plan_slot *plans;
@@ -63,26 +64,15 @@ static const struct log_fmt_desc fallback_desc = {
 static const struct log_fmt_desc *const fallback_slot __attribute__((section("cryo_logfmt"), used)) =
 	&fallback_desc;
 
-static uint64_t monotonic_ns(void)
+/* Called with the lock held, so records are in time order in the file. */
+static uint64_t log_now_locked(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t log_now(void)
-{
-	log_clock_fn clock = L.clock;
-
-	if (clock)
-		return clock();
-	return monotonic_ns() - L.start_ns;
+	return L.clock ? L.clock() : log_clock_now(&L.clk);
 }
 
 __attribute__((constructor)) static void log_start_clock(void)
 {
-	L.start_ns = monotonic_ns();
+	log_clock_restart(&L.clk);
 }
 
 /* ---- output ---- */
@@ -368,8 +358,8 @@ static void emit(const struct log_fmt_desc *const *site, enum log_level level, c
 		 va_list ap)
 {
 	int err = errno;
-	uint64_t ts = log_now();
 	log_sink_fn sink;
+	uint64_t ts;
 	void *sink_data;
 
 	pthread_mutex_lock(&L.lock);
@@ -381,6 +371,7 @@ static void emit(const struct log_fmt_desc *const *site, enum log_level level, c
 		errno = err;
 		return;
 	}
+	ts = log_now_locked();
 	if (L.format == LOG_FMT_BINARY) {
 		long id = slot_index(site);
 		const struct plan_slot *slot = plan_of(id);
@@ -403,12 +394,14 @@ static void emit(const struct log_fmt_desc *const *site, enum log_level level, c
 	errno = err;
 }
 
-void log_emit(const struct log_fmt_desc *const *slot, const char *fmt, ...)
+void log_emit(const struct log_fmt_desc *const *slot, int level, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (level <= LOG_LVL_NONE || level > LOG_LVL_DEBUG)
+		return;
 	va_start(ap, fmt);
-	emit(slot, (enum log_level)(*slot)->level, fmt, ap);
+	emit(slot, (enum log_level)level, fmt, ap);
 	va_end(ap);
 }
 
@@ -615,7 +608,7 @@ int log_init(const char *path, enum log_format format, enum log_level level)
 	L.path = TAKE_PTR(p);
 	L.format = format;
 	L.write_failed = false;
-	L.start_ns = monotonic_ns();
+	log_clock_restart(&L.clk);
 	if (format == LOG_FMT_BINARY) {
 		r = build_plans_locked();
 		if (r >= 0)

@@ -121,14 +121,14 @@ struct log_fmt_desc {
 	const char *fmt;
 	const char *file;
 	uint32_t line;
-	uint8_t level;
+	uint8_t level;          /* 0 when the call site's level is chosen at run time */
 	uint8_t nargs;
 	uint8_t types[LOG_MAX_ARGS];
 };
 
 extern int log__level;
 
-void log_emit(const struct log_fmt_desc *const *slot, const char *fmt, ...) _printf_(2, 3);
+void log_emit(const struct log_fmt_desc *const *slot, int level, const char *fmt, ...) _printf_(3, 4);
 
 #define LOG__TYPE(x)                                                              \
 	_Generic(1 ? (x) : (x),                                                            \
@@ -182,19 +182,20 @@ void log_emit(const struct log_fmt_desc *const *slot, const char *fmt, ...) _pri
  */
 #define log_at(lvl, FMT, ...)                                                      \
 	do {                                                                       \
-		if ((int)(lvl) <= __atomic_load_n(&log__level, __ATOMIC_RELAXED)) { \
+		int _log_lvl_ = (lvl);                                             \
+		if (_log_lvl_ <= __atomic_load_n(&log__level, __ATOMIC_RELAXED)) { \
 			static const struct log_fmt_desc _log_desc_ = {            \
 				.fmt = (FMT),                                      \
 				.file = __FILE__,                                  \
 				.line = __LINE__,                                  \
-				.level = (lvl),                                    \
+				.level = __builtin_constant_p(lvl) ? (lvl) : 0,    \
 				.nargs = LOG__NARGS(__VA_ARGS__),                  \
 				.types = { LOG__TYPES(__VA_ARGS__) },              \
 			};                                                         \
 			static const struct log_fmt_desc *const _log_slot_         \
 				__attribute__((section("cryo_logfmt"), used)) =    \
 				&_log_desc_;                                       \
-			log_emit(&_log_slot_, FMT, ##__VA_ARGS__);                 \
+			log_emit(&_log_slot_, _log_lvl_, FMT, ##__VA_ARGS__);      \
 		}                                                                  \
 	} while (0)
 

@@ -8,21 +8,28 @@
  */
 #include "pie.h"
 #include "pie-syscall.h"
+#include "pie-thread.h"
 #include "test-blob-args.h"
 
+#include <asm/ioctls.h>
 #include <asm/prctl.h>
+#include <asm/stat.h>
 #include <linux/capability.h>
 #include <linux/errno.h>
 #include <linux/fcntl.h>
 #include <linux/futex.h>
 #include <linux/mman.h>
 #include <linux/prctl.h>
+#include <linux/sched.h>
 #include <linux/signal.h>
 #include <linux/socket.h>
 #include <linux/time.h>
 #include <linux/uio.h>
 #include <linux/un.h>
 #include <linux/wait.h>
+/* After linux/signal.h, which defines what these use. */
+#include <asm/sigcontext.h>
+#include <asm/ucontext.h>
 
 #define CHECK(a, cond, value)                                      \
 	do {                                                       \
@@ -38,6 +45,7 @@
 #define SIGEV_NONE 1
 #endif
 #define SOCK_STREAM_ 1
+#define SOCK_DGRAM_ 2
 #define AF_UNIX_ 1
 
 static bool file_bytes_ok(const unsigned char *buf, long n, long off)
@@ -73,9 +81,35 @@ static int check_files(struct test_blob_sys_args *a)
 	return 0;
 }
 
+/* Write the file's own bytes back (content unchanged) through both write paths. */
+static int check_file_writes(struct test_blob_sys_args *a)
+{
+	unsigned char b1[8], b2[24];
+	struct iovec iov[2] = { { b1, sizeof(b1) }, { b2, sizeof(b2) } };
+	struct stat st;
+	long fd, r;
+
+	for (int i = 0; i < 8; i++)
+		b1[i] = TEST_BLOB_SYS_BYTE(200 + i);
+	for (int i = 0; i < 24; i++)
+		b2[i] = TEST_BLOB_SYS_BYTE(208 + i);
+	fd = sys_openat(AT_FDCWD, a->path, O_RDWR | O_CLOEXEC, 0);
+	CHECK(a, fd >= 0, fd);
+	r = sys_pwrite64(fd, b1, 8, 200);
+	CHECK(a, r == 8, r);
+	r = sys_pwritev(fd, iov, 2, 200);
+	CHECK(a, r == 32, r);
+	r = sys_fstat(fd, &st);
+	CHECK(a, r == 0 && st.st_size == TEST_BLOB_SYS_FILE_SIZE, st.st_size);
+	r = sys_pread64(fd, b2, 24, 208);
+	CHECK(a, r == 24 && file_bytes_ok(b2, 24, 208), r);
+	sys_close(fd);
+	return 0;
+}
+
 static int check_pipes(struct test_blob_sys_args *a)
 {
-	int fds[2];
+	int fds[2], avail = 0;
 	char c = 0;
 	long r, dup;
 
@@ -87,6 +121,8 @@ static int check_pipes(struct test_blob_sys_args *a)
 	CHECK(a, r == fds[1], r);
 	r = sys_write(dup, "x", 1);
 	CHECK(a, r == 1, r);
+	r = sys_ioctl(fds[0], FIONREAD, (long)&avail);
+	CHECK(a, r == 0 && avail == 1, avail);
 	r = sys_read(fds[0], &c, 1);
 	CHECK(a, r == 1 && c == 'x', r);
 	sys_close(dup);
@@ -120,6 +156,34 @@ static int check_memory(struct test_blob_sys_args *a)
 	CHECK(a, r == -EINVAL, r);
 	m = sys_mmap((void *)1, page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	CHECK(a, sys_failed(m) && m == -EINVAL, m);
+	return 0;
+}
+
+/* Datagram sockets: bind one to an abstract name, connect another to it, send. */
+static int check_dgram_sockets(struct test_blob_sys_args *a)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX_ };
+	char out[] = "datagram", in[16] = { 0 };
+	struct iovec iov_out = { out, sizeof(out) }, iov_in = { in, sizeof(in) };
+	struct msghdr m_out = { .msg_iov = &iov_out, .msg_iovlen = 1 };
+	struct msghdr m_in = { .msg_iov = &iov_in, .msg_iovlen = 1 };
+	long rx = sys_socket(AF_UNIX_, SOCK_DGRAM_, 0), tx = sys_socket(AF_UNIX_, SOCK_DGRAM_, 0);
+	int32_t pid = (int32_t)sys_getpid();	/* makes the name unique per process */
+	long r;
+
+	CHECK(a, rx >= 0 && tx >= 0, rx < 0 ? rx : tx);
+	memcpy(sun.sun_path, "\0cryo-blob-test-dgram", 21);
+	memcpy(sun.sun_path + 21, &pid, sizeof(pid));
+	r = sys_bind(rx, (struct sockaddr *)&sun, 2 + 25);
+	CHECK(a, r == 0, r);
+	r = sys_connect(tx, (struct sockaddr *)&sun, 2 + 25);
+	CHECK(a, r == 0, r);
+	r = sys_sendmsg(tx, &m_out, 0);
+	CHECK(a, r == sizeof(out), r);
+	r = sys_recvmsg(rx, &m_in, 0);
+	CHECK(a, r == sizeof(out) && memcmp(in, out, sizeof(out)) == 0, r);
+	sys_close(rx);
+	sys_close(tx);
 	return 0;
 }
 
@@ -174,6 +238,62 @@ static int check_sigaltstack(struct test_blob_sys_args *a)
 	return 0;
 }
 
+#define RESUMED_RAX 12345
+
+/* SA_SIGINFO handlers take three arguments; sa_handler is declared with one. */
+#define AS_SA_HANDLER(fn) ((__sighandler_t)(void (*)(void))(fn))
+
+static volatile int handled_signal;
+
+static void on_signal_return(int sig, void *info, void *uc)
+{
+	(void)info;
+	(void)uc;
+	handled_signal = sig;
+}
+
+/* Resume the interrupted code with an edited register, the way the restorer resumes
+ * a task from a frame it built. */
+static void on_signal_resume(int sig, void *info, void *ucv)
+{
+	struct ucontext *uc = ucv;
+
+	(void)info;
+	handled_signal = sig;
+	uc->uc_mcontext.rax = RESUMED_RAX;
+	pie_rt_sigreturn(uc);
+}
+
+/* Signals delivered to blob code, with handlers that return through
+ * pie_sigreturn_restorer and that leave through pie_rt_sigreturn. */
+static int check_signal_frames(struct test_blob_sys_args *a)
+{
+	struct sigaction act = { .sa_flags = SA_SIGINFO | SA_RESTORER,
+				 .sa_restorer = PIE_ADDR(pie_sigreturn_restorer) }, old;
+	unsigned long unblock = 1UL << (SIGUSR1 - 1), oset;
+	long r, pid = sys_getpid(), tid = sys_gettid();
+
+	r = sys_rt_sigprocmask(SIG_UNBLOCK, &unblock, &oset);
+	CHECK(a, r == 0, r);
+	act.sa_handler = AS_SA_HANDLER(PIE_ADDR(on_signal_return));
+	r = sys_rt_sigaction(SIGUSR1, &act, &old);
+	CHECK(a, r == 0, r);
+	handled_signal = 0;
+	r = sys_tgkill(pid, tid, SIGUSR1);	/* delivered on the way out of tgkill */
+	CHECK(a, r == 0 && handled_signal == SIGUSR1, r);
+
+	act.sa_handler = AS_SA_HANDLER(PIE_ADDR(on_signal_resume));
+	r = sys_rt_sigaction(SIGUSR1, &act, NULL);
+	CHECK(a, r == 0, r);
+	handled_signal = 0;
+	r = sys_tgkill(pid, tid, SIGUSR1);	/* "returns" what the handler put in rax */
+	CHECK(a, r == RESUMED_RAX && handled_signal == SIGUSR1, r);
+
+	sys_rt_sigaction(SIGUSR1, &old, NULL);
+	sys_rt_sigprocmask(SIG_SETMASK, &oset, NULL);
+	return 0;
+}
+
 static int check_signals(struct test_blob_sys_args *a)
 {
 	struct sigaction ign = { .sa_handler = SIG_IGN }, old, cur;
@@ -198,7 +318,7 @@ static int check_signals(struct test_blob_sys_args *a)
 	r = sys_kill(0x7fffffff, 0);
 	CHECK(a, r == -ESRCH, r);
 
-	return check_sigaltstack(a);
+	return check_sigaltstack(a) || check_signal_frames(a);
 }
 
 static int check_task(struct test_blob_sys_args *a)
@@ -283,13 +403,85 @@ static int check_time(struct test_blob_sys_args *a)
 	return 0;
 }
 
+#define THREAD_STACK_SIZE (64 * 1024)
+
+static int thread_report_tid(void *arg)
+{
+	*(volatile int *)arg = sys_gettid();
+	return 0;
+}
+
+/* A thread made with clone3 (args may carry set_tid); waits for it to exit. */
+static long run_clone3_thread(struct clone_args *ca, int *seen_tid)
+{
+	volatile int ctid = 0;
+	long stack, tid;
+
+	stack = sys_mmap(NULL, THREAD_STACK_SIZE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (sys_failed(stack))
+		return stack;
+	ca->flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
+		    CLONE_SYSVSEM | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID;
+	ca->parent_tid = ca->child_tid = (uint64_t)(unsigned long)&ctid;
+	ca->stack = stack;
+	ca->stack_size = THREAD_STACK_SIZE;
+	tid = pie_clone3_thread(ca, sizeof(*ca), thread_report_tid, seen_tid);
+	if (tid > 0) {
+		int v;
+
+		while ((v = ctid) != 0)
+			sys_futex((int *)&ctid, FUTEX_WAIT, v, NULL, NULL, 0);
+	}
+	sys_munmap((void *)stack, THREAD_STACK_SIZE);
+	return tid;
+}
+
+static int check_clone3(struct test_blob_sys_args *a)
+{
+	struct clone_args ca = { 0 };
+	int seen = 0;
+	long tid;
+
+	tid = run_clone3_thread(&ca, &seen);
+	CHECK(a, tid > 0 && tid != sys_gettid(), tid);
+	CHECK(a, seen == tid, seen);
+	return 0;
+}
+
+/* A thread with a tid of the host's choosing, as the restorer makes them. */
+PIE_ENTRY long test_blob_set_tid(struct test_blob_sys_args *a)
+{
+	long tid = -ENOENT;
+
+	if (a->magic != TEST_BLOB_SYS_MAGIC)
+		return -EINVAL;
+	for (int i = 0; i < TEST_BLOB_SET_TID_CANDIDATES && a->set_tid_candidates[i]; i++) {
+		struct clone_args ca = { 0 };
+		int want = a->set_tid_candidates[i], seen = 0;
+
+		ca.set_tid = (uint64_t)(unsigned long)&want;
+		ca.set_tid_size = 1;
+		tid = run_clone3_thread(&ca, &seen);
+		if (tid == -EEXIST)	/* taken meanwhile: try the next one */
+			continue;
+		if (tid > 0) {
+			a->set_tid_got = tid;
+			a->set_tid_seen = seen;
+		}
+		break;
+	}
+	return tid < 0 ? tid : 0;
+}
+
 PIE_ENTRY long test_blob_syscalls(struct test_blob_sys_args *a)
 {
 	if (a->magic != TEST_BLOB_SYS_MAGIC)
 		return -EINVAL;
 	a->failed_line = 0;
-	if (check_files(a) || check_pipes(a) || check_memory(a) || check_sockets(a) ||
-	    check_signals(a) || check_task(a) || check_time(a))
+	if (check_files(a) || check_file_writes(a) || check_pipes(a) || check_memory(a) ||
+	    check_sockets(a) || check_dgram_sockets(a) || check_signals(a) || check_task(a) ||
+	    check_time(a) || check_clone3(a))
 		return -1;
 	return 0;
 }

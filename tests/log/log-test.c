@@ -6,7 +6,7 @@
  *   log-test threads FILE                     4 threads log into one binary file
  *   log-test verify-threads < decoded         check the decode of 'threads'
  *   log-test fork FILE                        parent and child share a binary log
- *   log-test levels | sink | errno | cli      self-checking, print PASS or FAIL
+ *   log-test levels | sink | errno | cli | clock   self-checking, print PASS or FAIL
  *
  * 'write' uses a fixed clock so text and binary runs produce identical bytes.
  */
@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <wchar.h>
 #include "log.h"
@@ -160,6 +161,10 @@ static void log_levels_and_errno(void)
 	log_info("log_error_errno returned %d", r);
 	r = log_warn_errno(-EPERM, "no permission");
 	log_debug_errno(-EINVAL, "debug errno %d", r);
+	/* a level chosen at run time */
+	for (int lvl = LOG_LVL_ERROR; lvl <= LOG_LVL_DEBUG; lvl++)
+		log_at(lvl, "run-time level %d", lvl);
+	log_full_errno(r == -EPERM ? LOG_LVL_WARN : LOG_LVL_ERROR, -EAGAIN, "run-time level errno");
 }
 
 static int do_write(const char *mode, const char *path, int level)
@@ -275,6 +280,78 @@ static int do_fork(const char *path)
 	return 0;
 }
 
+/* ---- real clock ---- */
+
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/*
+ * Timestamps of the real clock (TSC re-anchored on CLOCK_MONOTONIC on x86).
+ * Each record carries this program's own CLOCK_MONOTONIC reading r[i], taken
+ * just before the call, so record i was stamped at a time T[i] with
+ * r[i] <= T[i] <= r[i+1].  Hence, whatever the speed of the machine,
+ *     r[i] - r[1]  <=  stamp[i] - stamp[0]  <=  r[i+1] - r[0]
+ * give or take the microsecond rounding.  A TSC rate off by 0.1% breaks this
+ * within a few milliseconds of records.
+ */
+#define CLOCK_RECORDS 20000
+#define CLOCK_SLACK_US 3
+
+static int test_clock(const char *path)
+{
+	const struct timespec pause = { 0, 15 * 1000 * 1000 };
+	static uint64_t reading[CLOCK_RECORDS + 1], stamp[CLOCK_RECORDS];
+	uint64_t arg;
+	unsigned long sec, usec, got;
+	char line[256];
+	int n = 0;
+	FILE *f;
+
+	CHECK(log_init(path, LOG_FMT_TEXT, LOG_LVL_INFO) == 0, "log_init");
+	for (int i = 0; i < CLOCK_RECORDS; i++) {
+		if (i == CLOCK_RECORDS / 2)
+			nanosleep(&pause, NULL);
+		for (uint64_t t = mono_us(); mono_us() < t + 2;)
+			; /* ~2 us apart: the records span ~40 ms, several anchors */
+		arg = mono_us();
+		log_info("at %lu", (unsigned long)arg);
+	}
+	log_fini();
+	reading[CLOCK_RECORDS] = mono_us();
+
+	f = fopen(path, "r");
+	CHECK(f != NULL, "cannot read %s", path);
+	while (f && n < CLOCK_RECORDS && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "(%lu.%6lu) I: at %lu", &sec, &usec, &got) != 3) {
+			CHECK(false, "bad line %s", line);
+			break;
+		}
+		stamp[n] = (uint64_t)sec * 1000000u + usec;
+		reading[n++] = got;
+	}
+	if (f)
+		fclose(f);
+	CHECK(n == CLOCK_RECORDS, "%d records", n);
+	for (int i = 0; i < n && failures < 5; i++) {
+		CHECK(i == 0 || stamp[i] >= stamp[i - 1], "record %d: timestamp went back from %lu to %lu us",
+		      i, (unsigned long)stamp[i - 1], (unsigned long)stamp[i]);
+		CHECK(i == 0 || stamp[i] - stamp[0] + CLOCK_SLACK_US >= reading[i] - reading[1],
+		      "record %d: %lu us after record 0, but at least %lu us had passed", i,
+		      (unsigned long)(stamp[i] - stamp[0]), (unsigned long)(reading[i] - reading[1]));
+		CHECK(stamp[i] - stamp[0] <= reading[i + 1] - reading[0] + CLOCK_SLACK_US,
+		      "record %d: %lu us after record 0, but at most %lu us had passed", i,
+		      (unsigned long)(stamp[i] - stamp[0]), (unsigned long)(reading[i + 1] - reading[0]));
+	}
+	printf("%s: clock (%d records over %lu us)\n", failures ? "FAIL" : "PASS", n,
+	       (unsigned long)(n ? stamp[n - 1] - stamp[0] : 0));
+	return failures ? 1 : 0;
+}
+
 /* ---- self-checking tests ---- */
 
 struct captured {
@@ -295,9 +372,10 @@ static void capture_sink(enum log_level level, const char *line, void *data)
 
 static int test_levels(void)
 {
-	for (int lvl = LOG_LVL_NONE; lvl <= LOG_LVL_DEBUG; lvl++) {
-		struct captured c = { 0 };
+	struct captured c;
 
+	for (int lvl = LOG_LVL_NONE; lvl <= LOG_LVL_DEBUG; lvl++) {
+		c = (struct captured){ 0 };
 		log_set_sink(capture_sink, &c);
 		log_set_level((enum log_level)lvl);
 		CHECK(log_get_level() == (enum log_level)lvl, "log_get_level() %d != %d",
@@ -435,6 +513,8 @@ int main(int argc, char **argv)
 		return test_errno(argv[2]);
 	if (!strcmp(cmd, "cli") && argc == 3)
 		return test_cli(argv[2]);
+	if (!strcmp(cmd, "clock") && argc == 3)
+		return test_clock(argv[2]);
 	fprintf(stderr, "usage: log-test write|threads|verify-threads|fork|levels|sink|errno|cli ...\n");
 	return 2;
 }
