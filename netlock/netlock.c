@@ -345,6 +345,9 @@ static int send_batch(int netns_fd, const char *table, const struct nl_batch *b,
 		if (r == -EINVAL && netns_fd >= 0)
 			return log_error_errno(r, "network lock: cannot %s table inet %s: fd %d is not a network namespace",
 					       verb, table, netns_fd);
+		if (r == -EPROTONOSUPPORT)
+			return log_error_errno(r, "network lock: cannot %s table inet %s: the kernel has no nfnetlink (no nftables; use --network-lock skip to run without the lock)",
+					       verb, table);
 		return log_error_errno(r, "network lock: cannot %s table inet %s: no nftables netlink socket",
 				       verb, table);
 	}

@@ -4,7 +4,7 @@
 # binary: clear errors, unlock of a missing table, atomic batches (a batch the
 # kernel rejects leaves nothing behind, and does not delete an older table).
 . "$(dirname "$0")/../lib/require.sh"
-require_feature nftables cap-net-admin
+require_feature nftables cap-net-admin cap-sys-admin   # namespaces: ip netns add
 for tool in ip nft; do
 	command -v "$tool" >/dev/null 2>&1 || { echo "SKIP: '$tool' missing (contrib/deps/test.txt)"; exit 77; }
 done

@@ -90,9 +90,9 @@ def main(lab):
     for name in ("locked4", "locked6"):
         c, s = pairs[name]
         want = b"to-host-" + name.encode()
-        t.check(t.recv_within(s, 10, len(want)) == want, f"{name}: held data reaches the host after unlock")
+        t.check(t.recv_within(s, 12, len(want)) == want, f"{name}: held data reaches the host after unlock")
         want = b"to-peer-" + name.encode()
-        t.check(t.recv_within(c, 10, len(want)) == want, f"{name}: held data reaches the peer after unlock")
+        t.check(t.recv_within(c, 12, len(want)) == want, f"{name}: held data reaches the peer after unlock")
         t.check(t.exchange(c, s, b"after"), f"{name} carries data after unlock")
 
 

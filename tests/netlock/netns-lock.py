@@ -84,8 +84,8 @@ def main(lab):
     t.check(f"table inet {table}" not in tree.nft_tables(), "nft list tables: table gone")
 
     # Everything flows again: queued data by retransmission, pending SYNs complete.
-    t.check(t.recv_within(s1, 10, len(b"while-locked")) == b"while-locked", "data held during the lock arrives after unlock")
-    t.check(t.recv_within(c1, 10, len(b"reply-locked")) == b"reply-locked", "the tree's reply arrives after unlock")
+    t.check(t.recv_within(s1, 12, len(b"while-locked")) == b"while-locked", "data held during the lock arrives after unlock")
+    t.check(t.recv_within(c1, 12, len(b"reply-locked")) == b"reply-locked", "the tree's reply arrives after unlock")
     out = t.connect_outcome([c2], 8) + t.connect_outcome([c4], 8) + t.connect_outcome([c3], 8)
     t.check(out[0] == "connected", f"the held connect completes after unlock (got {out[0]})")
     t.check(out[1] == "connected", f"the held loopback connect completes after unlock (got {out[1]})")

@@ -3,7 +3,7 @@
 # Run a netlock Python test: PYTHON SCRIPT.  Gated on the kernel's nftables
 # over netlink and CAP_NET_ADMIN, and on the tools the test drives.
 . "$(dirname "$0")/../lib/require.sh"
-require_feature nftables cap-net-admin
+require_feature nftables cap-net-admin cap-sys-admin   # namespaces: ip netns add
 for tool in ip nft ping; do
 	if ! command -v "$tool" >/dev/null 2>&1; then
 		echo "SKIP: '$tool' missing (install contrib/deps/test.txt: iproute2, nftables, iputils-ping)"
