@@ -69,7 +69,7 @@ static int put_table(struct nl_batch *b, const char *name, uint16_t type, uint16
 	nlh = nftnl_nlmsg_build_hdr(room, type, NFPROTO_INET, flags, nl_batch_next_seq(b));
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	snprintf(what, sizeof(what), "%s the table",
-		 type == NFT_MSG_DELTABLE ? "delete" : (flags & NLM_F_EXCL) ? "create" : "look up");
+		 type == NFT_MSG_DELTABLE ? "delete" : (flags & NLM_F_EXCL) ? "create" : "add (if missing)");
 	return nl_batch_commit(b, what);
 }
 
