@@ -90,6 +90,8 @@ int rootfs_finish(const struct oci_spec *spec, struct oci_error *err);
 int process_set_rlimits(const struct oci_process *p, struct oci_error *err);
 int process_set_user_and_caps(const struct oci_process *p, const struct oci_seccomp *seccomp,
 			      struct oci_error *err);
+/* Fail early (at create) when args[0] cannot be found in the container. */
+int process_check_executable(const struct oci_process *p, struct oci_error *err);
 /* execvpe with PATH from the process env; returns only on failure. */
 int process_exec(const struct oci_process *p, struct oci_error *err);
 

@@ -181,6 +181,12 @@ _noreturn_ static void init_stage2(const struct init_args *a)
 	}
 	if (set_hostname(spec, &err) < 0)
 		die(a->sync_fd, &err);
+	if (spec->process->cwd && chdir(spec->process->cwd) < 0) {
+		oci_error_set(&err, errno, "process.cwd %s: %s", spec->process->cwd, strerror(errno));
+		die(a->sync_fd, &err);
+	}
+	if (process_check_executable(spec->process, &err) < 0)
+		die(a->sync_fd, &err);
 	if (!a->opts->no_new_keyring)
 		syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, NULL);
 	if (a->console_fd >= 0 && console_setup(a->console_fd, spec->process, &err) < 0)

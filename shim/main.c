@@ -68,8 +68,10 @@ int main(int argc, char **argv)
 
 	(void)rootless_unused;
 	first = opts_parse("", "COMMAND", argc, argv, globals);
-	if (first == -2)
+	if (first == -2) {
+		print_help();
 		return 0;
+	}
 	if (first < 0)
 		return 1;
 	if (version) {

@@ -91,7 +91,8 @@ int opts_parse(const char *verb, const char *usage, int argc, char **argv, const
 		eq = strchr(name, '=');
 		len = eq ? (size_t)(eq - name) : strlen(name);
 		if ((len == 1 && name[0] == 'h') || (len == 4 && !strncmp(name, "help", 4))) {
-			opts_print_help(verb, usage, opts);
+			if (*verb) /* the global level prints the verb list itself */
+				opts_print_help(verb, usage, opts);
 			return -2;
 		}
 		o = find_opt(opts, name, len);

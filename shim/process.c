@@ -107,3 +107,31 @@ int process_exec(const struct oci_process *p, struct oci_error *err)
 	return oci_error_set(err, saved, "exec %s: %s in $PATH", cmd,
 			     saved == ENOENT ? "executable file not found" : strerror(saved));
 }
+
+static bool is_executable(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+int process_check_executable(const struct oci_process *p, struct oci_error *err)
+{
+	const char *cmd = p->args[0], *path;
+
+	if (strchr(cmd, '/')) {
+		if (is_executable(cmd))
+			return 0;
+		return oci_error_set(err, ENOENT, "exec %s: executable file not found or not executable", cmd);
+	}
+	for (path = env_path(p->env); path;) {
+		size_t len = strcspn(path, ":");
+		char full[4096];
+
+		snprintf(full, sizeof(full), "%.*s%s%s", (int)len, path, len ? "/" : "", cmd);
+		if (is_executable(full))
+			return 0;
+		path = path[len] ? path + len + 1 : NULL;
+	}
+	return oci_error_set(err, ENOENT, "exec %s: executable file not found in $PATH", cmd);
+}
