@@ -154,12 +154,7 @@ _noreturn_ static void init_stage2(const struct init_args *a)
 		oci_error_set(&err, errno, "setsid: %s", strerror(errno));
 		die(a->sync_fd, &err);
 	}
-	/* O_RDWR never blocks on a FIFO; the read below blocks until start writes. */
-	fifo_fd = open(a->fifo, O_RDWR | O_CLOEXEC);
-	if (fifo_fd < 0) {
-		oci_error_set(&err, errno, "cannot open %s: %s", a->fifo, strerror(errno));
-		die(a->sync_fd, &err);
-	}
+	fifo_fd = a->fifo_fd;
 	if (oci_spec_namespace(spec, CLONE_NEWNS) &&
 	    rootfs_setup(spec, a->rootfs, a->cgroup_paths, user != NULL, &err) < 0)
 		die(a->sync_fd, &err);
@@ -220,7 +215,7 @@ _noreturn_ static void init_stage2(const struct init_args *a)
 	_exit(127);
 }
 
-_noreturn_ void init_stage1(const struct init_args *a)
+_noreturn_ void init_stage1(struct init_args *a)
 {
 	struct oci_error err = { 0 };
 	struct sync_msg m;
@@ -231,6 +226,12 @@ _noreturn_ void init_stage1(const struct init_args *a)
 	if (sync_recv(a->sync_fd, &m) < 0 || m.type != SYNC_GO)
 		_exit(1);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* O_RDWR never blocks on a FIFO; stage 2's read blocks until start writes. */
+	a->fifo_fd = open(a->fifo, O_RDWR | O_CLOEXEC);
+	if (a->fifo_fd < 0) {
+		oci_error_set(&err, errno, "cannot open %s: %s", a->fifo, strerror(errno));
+		die(a->sync_fd, &err);
+	}
 	if (setup_namespaces(a, &err) < 0)
 		die(a->sync_fd, &err);
 	if (pipe2(gate, O_CLOEXEC) < 0) {

@@ -182,20 +182,38 @@ static int remount_bind(const char *target, unsigned long flags)
 	return mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | flags, NULL) < 0 ? negative_errno() : 0;
 }
 
-static int bind_mount(const char *src, const char *target, unsigned long flags, bool rec)
-{
-	if (mount(src, target, NULL, MS_BIND | (rec ? MS_REC : 0), NULL) < 0)
-		return negative_errno();
-	if (flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME |
-		     MS_STRICTATIME))
-		return remount_bind(target, flags & ~(unsigned long)MS_REMOUNT);
-	return 0;
-}
-
-/* cgroup v1 in the container: a tmpfs with one bind mount per hierarchy of our own cgroup. */
 static int open_target(int rootfd, const char *dest, bool as_file, struct oci_error *err);
 static char *fd_path(int fd);
 
+/* A bind mount, then a remount for its flags.  A /proc/self/fd/N target names
+ * the covered directory, so the remount goes through a fresh lookup of dest. */
+static int bind_mount_at(const char *src, const char *target, int rootfd, const char *dest, bool as_file,
+			 unsigned long flags, bool rec)
+{
+	struct oci_error ignored = { 0 };
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *fresh = NULL;
+
+	if (mount(src, target, NULL, MS_BIND | (rec ? MS_REC : 0), NULL) < 0)
+		return negative_errno();
+	if (!(flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME |
+		       MS_STRICTATIME)))
+		return 0;
+	if (rootfd >= 0) {
+		fd = open_target(rootfd, dest, as_file, &ignored);
+		if (fd < 0 || !(fresh = fd_path(fd)))
+			return fd < 0 ? fd : -ENOMEM;
+		target = fresh;
+	}
+	return remount_bind(target, flags & ~(unsigned long)MS_REMOUNT);
+}
+
+static int bind_mount(const char *src, const char *target, unsigned long flags, bool rec)
+{
+	return bind_mount_at(src, target, -1, NULL, false, flags, rec);
+}
+
+/* cgroup v1 in the container: a tmpfs with one bind mount per hierarchy of our own cgroup. */
 static int mount_cgroup(int rootfd, const char *dest, const char *target, const struct mount_opts *mo,
 			char **cgroup_paths, bool cgroupns, struct oci_error *err)
 {
@@ -206,7 +224,7 @@ static int mount_cgroup(int rootfd, const char *dest, const char *target, const 
 		if (cgroupns && mount("cgroup2", target, "cgroup2", mo->flags, NULL) == 0)
 			return 0;
 		const char *dir = cgroups_dir(cgroup_paths, "unified");
-		if (!dir || bind_mount(dir, target, mo->flags, true) < 0)
+		if (!dir || bind_mount_at(dir, target, rootfd, dest, false, mo->flags, true) < 0)
 			return oci_error_set(err, errno, "cannot mount cgroup2 on %s: %s", target, strerror(errno));
 		return 0;
 	}
@@ -238,7 +256,7 @@ static int mount_cgroup(int rootfd, const char *dest, const char *target, const 
 }
 
 /* A filesystem mount, with the fallbacks a user namespace needs. */
-static int mount_fs(const struct oci_mount *m, const char *target, struct mount_opts *mo, bool userns,
+static int mount_fs(int rootfd, const struct oci_mount *m, const char *target, struct mount_opts *mo, bool userns,
 		    struct oci_error *err)
 {
 	const char *data = mo->data[0] ? mo->data : NULL;
@@ -246,9 +264,9 @@ static int mount_fs(const struct oci_mount *m, const char *target, struct mount_
 	if (mount(m->source ? m->source : m->type, target, m->type, mo->flags, data) == 0)
 		return 0;
 	if (userns && (errno == EPERM || errno == EINVAL)) {
-		if (!strcmp(m->type, "sysfs") && bind_mount("/sys", target, mo->flags, true) == 0)
+		if (!strcmp(m->type, "sysfs") && bind_mount_at("/sys", target, rootfd, m->destination, false, mo->flags, true) == 0)
 			return 0;
-		if (!strcmp(m->type, "mqueue") && bind_mount("/dev/mqueue", target, mo->flags, true) == 0)
+		if (!strcmp(m->type, "mqueue") && bind_mount_at("/dev/mqueue", target, rootfd, m->destination, false, mo->flags, true) == 0)
 			return 0;
 		if (!strcmp(m->type, "devpts")) {
 			/* gid=5 fails when gid 5 is not mapped: drop it. */
@@ -293,7 +311,7 @@ static int do_mount(int rootfd, const struct oci_mount *m, char **cgroup_paths, 
 	if (!target)
 		return oci_error_set(err, ENOMEM, "out of memory");
 	if (mo.bind) {
-		r = bind_mount(m->source, target, mo.flags, mo.rec_bind);
+		r = bind_mount_at(m->source, target, rootfd, m->destination, as_file, mo.flags, mo.rec_bind);
 		if (r < 0)
 			return oci_error_set(err, -r, "cannot bind mount %s on %s: %s", m->source, m->destination,
 					     strerror(-r));
@@ -301,7 +319,7 @@ static int do_mount(int rootfd, const struct oci_mount *m, char **cgroup_paths, 
 		r = mount_cgroup(rootfd, m->destination, target, &mo, cgroup_paths, cgroupns, err);
 		if (r < 0)
 			return r;
-	} else if ((r = mount_fs(m, target, &mo, userns, err)) < 0)
+	} else if ((r = mount_fs(rootfd, m, target, &mo, userns, err)) < 0)
 		return r;
 	if (mo.propagation) {
 		/* The O_PATH fd names the old (covered) inode: reopen the new mount by path. */
