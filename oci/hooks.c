@@ -15,6 +15,8 @@ static int spawn_hook(const struct oci_hook *h, int stdin_fd)
 
 	if (pid != 0)
 		return pid;
+	/* Own process group: a timeout kills the hook and whatever it started. */
+	setpgid(0, 0);
 	dup2(stdin_fd, 0);
 	/* Keep the hook's stdout/stderr: engines collect them in their logs. */
 	execve(h->path, h->args && h->args[0] ? h->args : argv0, h->env ? h->env : empty_env);
@@ -34,6 +36,7 @@ static int wait_hook(pid_t pid, int timeout, int *status)
 			r = poll(&p, 1, timeout * 1000);
 		while (r < 0 && errno == EINTR);
 		if (r == 0) {
+			kill(-pid, SIGKILL);
 			kill(pid, SIGKILL);
 			waitpid(pid, status, 0);
 			close(pidfd);

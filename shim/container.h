@@ -97,6 +97,8 @@ int process_exec(const struct oci_process *p, struct oci_error *err);
 
 /* ---- seccomp.c / caps.c ---- */
 int seccomp_load_profile(const struct oci_seccomp *s, struct oci_error *err);
+/* Build the filter without loading it: create rejects a bad profile up front. */
+int seccomp_check_profile(const struct oci_seccomp *s, struct oci_error *err);
 int caps_apply(const struct oci_capabilities *c, struct oci_error *err);
 int caps_drop_bounding(const struct oci_capabilities *c, struct oci_error *err);
 

@@ -115,6 +115,8 @@ static int check_spec(const struct oci_spec *spec, const struct create_opts *o, 
 		log_warn("apparmorProfile \"%s\" ignored: AppArmor is not enabled", spec->process->apparmor_profile);
 	if (spec->process->selinux_label && *spec->process->selinux_label)
 		log_warn("selinuxLabel ignored: SELinux is not enabled");
+	if (spec->linux_ && spec->linux_->seccomp && seccomp_check_profile(spec->linux_->seccomp, err) < 0)
+		return oci_error_prefix(err, "linux.seccomp");
 	if (spec->linux_ && (spec->linux_->n_uid_mappings || spec->linux_->n_gid_mappings) &&
 	    !oci_spec_namespace(spec, CLONE_NEWUSER))
 		return oci_error_set(err, EINVAL, "uidMappings/gidMappings need a user namespace");

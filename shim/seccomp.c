@@ -93,7 +93,7 @@ static int add_rule(scmp_filter_ctx ctx, uint32_t action, int nr, const struct o
 	return 0;
 }
 
-int seccomp_load_profile(const struct oci_seccomp *s, struct oci_error *err)
+static int build_filter(const struct oci_seccomp *s, bool load, struct oci_error *err)
 {
 	_cleanup_(seccomp_releasep) scmp_filter_ctx ctx = NULL;
 	uint32_t def;
@@ -147,8 +147,20 @@ int seccomp_load_profile(const struct oci_seccomp *s, struct oci_error *err)
 				return r;
 		}
 	}
+	if (!load)
+		return 0;
 	r = seccomp_load(ctx);
 	if (r < 0)
 		return oci_error_set(err, -r, "seccomp: cannot load the filter: %s", strerror(-r));
 	return 0;
+}
+
+int seccomp_load_profile(const struct oci_seccomp *s, struct oci_error *err)
+{
+	return build_filter(s, true, err);
+}
+
+int seccomp_check_profile(const struct oci_seccomp *s, struct oci_error *err)
+{
+	return build_filter(s, false, err);
 }

@@ -1,0 +1,36 @@
+#!/bin/bash
+# A terminal container: the pty master arrives over --console-socket; the process sees a tty.
+. "$(dirname "$0")/lib.sh"
+RECV=${CONSOLE_RECV:?}
+B=$T/bundle
+make_bundle "$B" sh -c 'tty; stty size; read line; echo "got:$line"'
+edit_config "$B" 'c["process"]["terminal"] = True; c["process"]["consoleSize"] = {"height": 33, "width": 101}'
+id=$(new_id a)
+"$RECV" "$T/sock" "$T/out" $'hello-tty\n' &
+rpid=$!
+for _ in $(seq 100); do [ -e "$T/out" ] && break; sleep 0.05; done
+c run -d --console-socket "$T/sock" --bundle "$B" "$id" || fail "run with console socket"
+wait "$rpid" || fail "console-recv failed ($?)"
+tr -d '\r' < "$T/out" > "$T/clean"
+grep -q "^/dev/pts/[0-9]" "$T/clean" || fail "process has no tty: $(cat "$T/clean")"
+grep -q "^33 101$" "$T/clean" || fail "consoleSize not applied: $(cat "$T/clean")"
+grep -q "got:hello-tty" "$T/clean" || fail "input through the pty did not arrive: $(cat "$T/clean")"
+wait_status "$id" stopped
+c delete "$id"
+
+# terminal without --console-socket is refused clearly, and leaves nothing
+id2=$(new_id b)
+expect_fail c create --bundle "$B" "$id2" | grep -q "console-socket" || fail "terminal without console socket"
+[ -e "$ROOT/$id2" ] && fail "state left behind"
+
+# exec -t through a console socket
+make_bundle "$T/b2" sleep 1000
+id3=$(new_id c)
+c run -d --bundle "$T/b2" "$id3" || fail "run"
+"$RECV" "$T/sock2" "$T/out2" &
+rpid=$!
+for _ in $(seq 100); do [ -e "$T/out2" ] && break; sleep 0.05; done
+c exec -t --console-socket "$T/sock2" "$id3" tty || fail "exec -t"
+wait "$rpid" || fail "console-recv (exec) failed"
+tr -d '\r' < "$T/out2" | grep -q "^/dev/pts/" || fail "exec -t has no tty: $(cat "$T/out2")"
+pass
