@@ -174,3 +174,21 @@ int wait_pid_gone(pid_t pid, uint64_t start, int timeout_ms)
 	}
 	return -ETIMEDOUT;
 }
+
+int mkdir_parents(const char *path, mode_t mode)
+{
+	_cleanup_free_ char *p = strdup(path);
+
+	if (!p)
+		return -ENOMEM;
+	for (char *s = p + 1; *s; s++)
+		if (*s == '/') {
+			*s = 0;
+			if (mkdir(p, mode) < 0 && errno != EEXIST)
+				return negative_errno();
+			*s = '/';
+		}
+	if (mkdir(p, mode) < 0 && errno != EEXIST)
+		return negative_errno();
+	return 0;
+}

@@ -31,6 +31,8 @@ int container_load(const char *id, struct oci_state **ret, struct oci_error *err
 enum oci_status container_status(const struct oci_state *s);
 /* starttime of /proc/PID/stat (0 if gone); *zombie set when exited but not reaped. */
 uint64_t proc_start_time(pid_t pid, bool *zombie);
+/* mkdir -p. */
+int mkdir_parents(const char *path, mode_t mode);
 /* Remove ROOT/ID and everything below it. */
 int container_remove_dir(const char *id);
 /* Write a pid file atomically. */

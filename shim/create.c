@@ -179,8 +179,8 @@ int container_create(const struct create_opts *o, pid_t *ret_pid, struct oci_err
 	if (!rootfs)
 		return oci_error_set(err, errno, "root.path %s: %s", spec->root_path, strerror(errno));
 
-	if (mkdir(cryo_globals.root, 0711) < 0 && errno != EEXIST)
-		return oci_error_set(err, errno, "cannot create state root %s: %s", cryo_globals.root, strerror(errno));
+	if ((r = mkdir_parents(cryo_globals.root, 0711)) < 0)
+		return oci_error_set(err, -r, "cannot create state root %s: %s", cryo_globals.root, strerror(-r));
 	dir = container_dir(o->id);
 	if (mkdir(dir, 0711) < 0) {
 		if (errno == EEXIST)

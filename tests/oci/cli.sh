@@ -45,6 +45,10 @@ assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", r["time"]), r
 ' || fail "json log line: $(tail -1 "$T/log")"
 "$CRYO" --root "$ROOT" --log-format yaml state x 2>&1 | grep -q "log format" || fail "bad --log-format"
 
+# A --root whose parents do not exist yet (containerd passes /run/containerd/runc/NS).
+"$CRYO" --root "$T/deep/er/root" create --bundle "$B" deep$$ || fail "create with a nested new --root"
+"$CRYO" --root "$T/deep/er/root" delete --force deep$$ || fail "delete deep"
+
 out=$(c kill "$id" NOSUCHSIG 2>&1) && fail "bad signal must fail"
 echo "$out" | grep -q "invalid signal" || fail "bad signal message: $out"
 c list --format yaml 2>&1 | grep -q "invalid format" || fail "bad list format"
