@@ -541,7 +541,15 @@ void cgroups_stats_json(char **paths, FILE *f)
 
 	fprintf(f, "{\"cpu\":{\"usage\":{");
 	first = true;
-	stat_line(f, cgroups_dir(paths, "cpuacct"), "cpuacct.usage", "total", &first);
+	if (v2) {
+		/* cpu.stat starts with "usage_usec N"; runc reports nanoseconds. */
+		char buf[256];
+		unsigned long long usec;
+		const char *dir = cgroups_dir(paths, "cpu");
+		if (dir && read_file(dir, "cpu.stat", buf, sizeof(buf)) == 0 && sscanf(buf, "usage_usec %llu", &usec) == 1)
+			fprintf(f, "\"total\":%llu", usec * 1000);
+	} else
+		stat_line(f, cgroups_dir(paths, "cpuacct"), "cpuacct.usage", "total", &first);
 	fprintf(f, "}},\"memory\":{\"usage\":{");
 	first = true;
 	stat_line(f, cgroups_dir(paths, "memory"), v2 ? "memory.current" : "memory.usage_in_bytes", "usage", &first);
