@@ -55,9 +55,23 @@ int container_destroy(const struct oci_state *s, struct oci_error *err);
 void foreground_prepare(sigset_t *set);
 int foreground_wait(pid_t pid, const sigset_t *set);
 
+/* ---- tty-proxy.c: a terminal for foreground run/exec without --console-socket ---- */
+#include <termios.h>
+struct tty_proxy {
+	char *dir, *path;
+	int listen_fd, master;
+	bool restore;
+	struct termios saved;
+};
+int tty_proxy_listen(struct tty_proxy *t, struct oci_error *err);
+int tty_proxy_accept(struct tty_proxy *t, struct oci_error *err);
+int tty_proxy_wait(struct tty_proxy *t, pid_t pid, const sigset_t *set);
+void tty_proxy_close(struct tty_proxy *t);
+
 /* ---- exec.c: a new process in a running container ---- */
 struct exec_opts {
 	const char *console_socket;
+	struct tty_proxy *tty;  /* foreground -t without --console-socket */
 	const char *pid_file;
 	bool detach;
 	int preserve_fds;

@@ -91,7 +91,7 @@ int container_exec(const struct oci_state *s, const struct oci_spec *spec, const
 	pid_t mid, pid = -1;
 
 	if (p->terminal && !o->console_socket)
-		return oci_error_set(err, EINVAL, "a terminal needs --console-socket");
+		return oci_error_set(err, EINVAL, "a detached terminal needs --console-socket");
 	if (!p->args || !p->args[0])
 		return oci_error_set(err, EINVAL, "no command to execute");
 	if (open_namespaces(s->pid, &ns, err) < 0)
@@ -148,6 +148,13 @@ int container_exec(const struct oci_state *s, const struct oci_spec *spec, const
 		return -err->code;
 	if (o->detach)
 		return 0;
+	if (o->tty) {
+		if (tty_proxy_accept(o->tty, err) < 0) {
+			kill(pid, SIGKILL);
+			return -err->code;
+		}
+		return tty_proxy_wait(o->tty, pid, &set);
+	}
 	code = foreground_wait(pid, &set);
 	return code;
 }

@@ -163,7 +163,17 @@ int verb_exec(int argc, char **argv)
 	}
 	if (cgroup)
 		log_warn("--cgroup %s ignored: sub-cgroups are not supported", cgroup);
+	struct tty_proxy proxy = { .listen_fd = -1, .master = -1 };
+	if (p->terminal && !o.console_socket && !o.detach) {
+		if (tty_proxy_listen(&proxy, &err) < 0) {
+			tty_proxy_close(&proxy);
+			return fail_oci(&err);
+		}
+		o.console_socket = proxy.path;
+		o.tty = &proxy;
+	}
 	r = container_exec(s, spec, p, &o, &err);
+	tty_proxy_close(&proxy);
 	if (r < 0)
 		return fail_oci(&err);
 	return r;

@@ -7,6 +7,18 @@
 #include "container.h"
 #include "cryo.h"
 
+static bool bundle_wants_terminal(const char *bundle)
+{
+	_cleanup_spec_ struct oci_spec *spec = NULL;
+	_cleanup_free_ char *path = NULL;
+	struct oci_error err = { 0 };
+
+	if (asprintf(&path, "%s/config.json", bundle && *bundle ? bundle : ".") < 0 ||
+	    oci_spec_load(path, &spec, &err) < 0)
+		return false; /* create reports the problem */
+	return spec->process && spec->process->terminal;
+}
+
 int verb_run(int argc, char **argv)
 {
 	struct create_opts o = { 0 };
@@ -25,6 +37,8 @@ int verb_run(int argc, char **argv)
 		{},
 	};
 	int i = opts_parse("run", "[options] CONTAINER_ID", argc, argv, opts), code;
+	struct tty_proxy tty = { .listen_fd = -1, .master = -1 };
+	bool terminal = false;
 	_cleanup_state_ struct oci_state *s = NULL;
 	sigset_t set;
 	pid_t pid;
@@ -34,13 +48,25 @@ int verb_run(int argc, char **argv)
 	if (expect_args("run", argc - i, 1, 1) < 0)
 		return 1;
 	o.id = argv[i];
+	if (!detach && !o.console_socket && bundle_wants_terminal(o.bundle)) {
+		/* Like runc: cryo itself holds the terminal of a foreground container. */
+		if (tty_proxy_listen(&tty, &err) < 0) {
+			tty_proxy_close(&tty);
+			return fail_oci(&err);
+		}
+		o.console_socket = tty.path;
+		terminal = true;
+	}
 	if (!detach) {
 		foreground_prepare(&set);
 	}
-	if (container_create(&o, &pid, &err) < 0)
+	if (container_create(&o, &pid, &err) < 0) {
+		tty_proxy_close(&tty);
 		return fail_oci(&err);
-	if (container_start(o.id, &err) < 0) {
+	}
+	if ((terminal && tty_proxy_accept(&tty, &err) < 0) || container_start(o.id, &err) < 0) {
 		struct oci_error e2 = { 0 };
+		tty_proxy_close(&tty);
 		fail_oci(&err);
 		if (container_load(o.id, &s, &e2) == 0)
 			container_destroy(s, &e2);
@@ -48,7 +74,8 @@ int verb_run(int argc, char **argv)
 	}
 	if (detach)
 		return 0;
-	code = foreground_wait(pid, &set);
+	code = terminal ? tty_proxy_wait(&tty, pid, &set) : foreground_wait(pid, &set);
+	tty_proxy_close(&tty);
 	if (!keep && container_load(o.id, &s, &err) == 0)
 		container_destroy(s, &err);
 	return code;

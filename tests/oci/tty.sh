@@ -33,4 +33,20 @@ for _ in $(seq 100); do [ -e "$T/out2" ] && break; sleep 0.05; done
 c exec -t --console-socket "$T/sock2" "$id3" tty || fail "exec -t"
 wait "$rpid" || fail "console-recv (exec) failed"
 tr -d '\r' < "$T/out2" | grep -q "^/dev/pts/" || fail "exec -t has no tty: $(cat "$T/out2")"
+
+# Foreground run and exec -t without --console-socket: cryo holds the terminal itself.
+command -v script >/dev/null || skip "script (util-linux) is missing for the foreground terminal checks"
+make_bundle "$T/b3" sh -c 'tty; read x; echo "got:$x"; exit 5'
+edit_config "$T/b3" 'c["process"]["terminal"] = True'
+id4=$(new_id d)
+(sleep 1; echo typed-in) | timeout 60 script -qec "$CRYO --root $ROOT run --bundle $T/b3 $id4" "$T/ts" > "$T/fg.out"
+rc=$?
+[ $rc = 5 ] || fail "foreground terminal run: exit $rc, expected 5 ($(cat "$T/fg.out"))"
+tr -d "\r" < "$T/fg.out" | grep -q "/dev/pts/" || fail "foreground run has no tty: $(cat "$T/fg.out")"
+tr -d '\r' < "$T/fg.out" | grep -q "got:typed-in" || fail "input did not reach the container: $(cat "$T/fg.out")"
+[ -e "$ROOT/$id4" ] && fail "foreground run left state behind"
+timeout 60 script -qec "$CRYO --root $ROOT exec -t $id3 sh -c 'tty; exit 4'" "$T/ts2" < /dev/null > "$T/fg2.out"
+rc=$?
+[ $rc = 4 ] || fail "exec -t in the foreground: exit $rc, expected 4 ($(cat "$T/fg2.out"))"
+tr -d "\r" < "$T/fg2.out" | grep -q "/dev/pts/" || fail "exec -t (foreground) has no tty"
 pass
