@@ -6,9 +6,9 @@ make_bundle "$B" sleep 1000
 
 no_leftovers() { # ID
 	[ -e "$ROOT/$1" ] && fail "$1: state dir left behind"
-	for d in /sys/fs/cgroup/*/cryo/"$1" /sys/fs/cgroup/*/*/cryo/"$1" /sys/fs/cgroup/cryo/"$1"; do
-		[ -e "$d" ] && fail "$1: cgroup $d left behind"
-	done
+	local d
+	d=$(find /sys/fs/cgroup -maxdepth 8 -type d -name "$1" 2>/dev/null | head -1)
+	[ -n "$d" ] && fail "$1: cgroup $d left behind"
 	pgrep -f "sleep 1000" | while read -r p; do
 		grep -q "$1" "/proc/$p/cgroup" 2>/dev/null && fail "$1: process $p left behind"
 	done

@@ -57,4 +57,16 @@ for p in $pids; do
 	[ -e "/proc/$p" ] && grep -q "$id" "/proc/$p/cgroup" 2>/dev/null && fail "process $p survived kill --all"
 done
 c delete "$id" || fail "delete"
+
+# delete --force of a paused container thaws and kills it
+id2=$(new_id p)
+c run -d --bundle "$B" "$id2" || fail "run p"
+wait_status "$id2" running
+p2=$(c state "$id2" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
+c pause "$id2" || fail "pause p"
+expect_fail c delete "$id2" | grep -q "force" || fail "delete of a paused container without --force"
+c delete --force "$id2" || fail "delete --force of a paused container"
+[ -e "$ROOT/$id2" ] && fail "state left behind"
+[ -n "$(find /sys/fs/cgroup -maxdepth 8 -type d -name "$id2" 2>/dev/null)" ] && fail "cgroup left behind"
+grep -q "sleep\|sh" "/proc/$p2/cmdline" 2>/dev/null && [ "$(awk '/^State/ {print $2}' /proc/$p2/status)" != Z ] && fail "paused init survived"
 pass
