@@ -19,9 +19,13 @@ int verb_delete(int argc, char **argv)
 	if (expect_args("delete", argc - i, 1, 1) < 0)
 		return 1;
 	if (container_load(argv[i], &s, &err) < 0) {
-		/* runc --force on a missing container succeeds: the goal state holds. */
-		if (force && err.code == ENOENT)
+		/* runc --force on a missing container succeeds: the goal state holds.  A dir
+		 * without state.json is what a create killed half-way leaves: remove it. */
+		if (force && err.code == ENOENT) {
+			if (container_id_valid(argv[i], &err) == 0)
+				container_remove_dir(argv[i]);
 			return 0;
+		}
 		return fail_oci(&err);
 	}
 	st = container_status(s);

@@ -65,6 +65,13 @@ check "duplicate id" "already exists" c create --bundle "$B" "$id2"
 c delete --force "$id2" || fail "delete"
 no_leftovers "$id2"
 
+# What a create killed half-way leaves (a dir without state.json) blocks the id until
+# delete --force removes it.
+mkdir -p "$ROOT/halfmade$$"
+check "half-made id" "already exists" c create --bundle "$B" "halfmade$$"
+c delete --force "halfmade$$" || fail "delete --force of a half-made container"
+[ -e "$ROOT/halfmade$$" ] && fail "half-made dir not removed"
+
 # Unknown ids and invalid ids
 for verb in state start kill delete pause resume ps exec events update; do
 	check "$verb unknown id" "does not exist" c $verb nosuchcontainer$$ $( [ $verb = exec ] && echo true)
