@@ -165,16 +165,26 @@ int oci_state_load(const char *path, struct oci_state **ret, struct oci_error *e
 {
 	_cleanup_(yajl_tree_freep) yajl_val tree = NULL;
 	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	_cleanup_free_ char *buf = NULL;
 	struct oci_state *s;
-	char buf[65536], ebuf[128];
-	size_t n;
+	char ebuf[128];
+	size_t n, cap = 0, len = 0;
 	const char *ann[] = { "annotations", NULL }, *cg[] = { "cgroupPaths", NULL };
 	yajl_val a;
 
 	if (!f)
 		return oci_error_set(err, errno, "cannot open %s: %s", path, strerror(errno));
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = 0;
+	do {
+		if (cap - len < 4096) {
+			char *nb = realloc(buf, cap = cap ? cap * 2 : 16384);
+			if (!nb)
+				return oci_error_set(err, ENOMEM, "out of memory");
+			buf = nb;
+		}
+		n = fread(buf + len, 1, cap - len - 1, f);
+		len += n;
+	} while (n > 0);
+	buf[len] = 0;
 	tree = yajl_tree_parse(buf, ebuf, sizeof(ebuf));
 	if (!tree || !YAJL_IS_OBJECT(tree))
 		return oci_error_set(err, EINVAL, "%s: corrupt state file", path);

@@ -136,7 +136,7 @@ enum sync_type {
 struct sync_msg {
 	int type;
 	int value;
-	char text[8192];
+	char text[65536];       /* state JSON with an engine's annotations fits */
 };
 int sync_send(int fd, int type, int value, const char *text);
 int sync_recv(int fd, struct sync_msg *m);

@@ -11,7 +11,7 @@ hook() { # NAME [where-to-write]
 	printf '{"path": "/bin/sh", "args": ["sh", "-c", "cat > %s/%s"]}' "${2:-$H}" "$1"
 }
 edit_config "$B" '
-import json
+c["annotations"] = {"big": "y" * 30000}
 c["hooks"] = {
   "prestart": ['"$(hook prestart)"'],
   "createRuntime": ['"$(hook createRuntime)"'],
@@ -38,6 +38,7 @@ import json, sys
 s = json.load(open(sys.argv[1]))
 assert s["id"] == sys.argv[2] and s["bundle"] == sys.argv[3], s
 assert s["ociVersion"] and isinstance(s["pid"], int), s
+assert s["annotations"]["big"] == "y" * 30000, "annotations cut short"
 want = {"prestart": "creating", "createRuntime": "creating", "createContainer": "creating",
         "startContainer": "creating", "poststart": "running", "poststop": "stopped"}[sys.argv[4]]
 assert s["status"] == want, (sys.argv[4], s["status"])

@@ -3,7 +3,7 @@
 . "$(dirname "$0")/lib.sh"
 B=$T/bundle
 make_bundle "$B" sleep 1000
-edit_config "$B" 'c["annotations"] = {"org.example.key": "value"}'
+edit_config "$B" 'c["annotations"] = {"org.example.key": "value", "org.example.big": "x" * 40000}'
 id=$(new_id s)
 c create --bundle "$B" "$id" || fail "create"
 check_state() {
@@ -18,7 +18,8 @@ for k, t in want.items():
 assert s["status"] == sys.argv[1], s["status"]
 assert s["id"] == sys.argv[2]
 assert s["bundle"] == sys.argv[3], s["bundle"]
-assert s["annotations"] == {"org.example.key": "value"}, s["annotations"]
+assert s["annotations"]["org.example.key"] == "value", s["annotations"]
+assert s["annotations"]["org.example.big"] == "x" * 40000
 assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$", s["created"]), s["created"]
 assert (s["pid"] > 0) == (s["status"] != "stopped")
 ' "$1" "$id" "$B" || fail "state JSON while $1"
