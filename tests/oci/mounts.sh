@@ -8,6 +8,7 @@ mkdir -p "$T/share" && echo shared-data > "$T/share/file"
 edit_config "$B" '
 c["root"]["readonly"] = True
 c["hostname"] = "cryo-test-host"
+c["domainname"] = "cryo.test"
 c["mounts"].append({"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "mode=1777"]})
 c["mounts"].append({"destination": "/share-ro", "type": "bind", "source": "'"$T/share"'", "options": ["rbind", "ro"]})
 c["mounts"].append({"destination": "/share-rw", "source": "'"$T/share"'", "options": ["bind", "rw"]})
@@ -27,6 +28,7 @@ x 'touch /share-rw/made-inside' || fail "rw bind must be writable"
 [ -e "$T/share/made-inside" ] || fail "rw bind does not reach the host directory"
 [ "$(x 'cat /share-file')" = shared-data ] || fail "file bind mount"
 [ "$(x hostname)" = cryo-test-host ] || fail "hostname"
+[ "$(x 'cat /proc/sys/kernel/domainname')" = cryo.test ] || fail "domainname"
 [ "$(x 'cat /proc/sys/net/ipv4/ip_forward')" = 1 ] || fail "sysctl"
 [ "$(cat /proc/sys/net/ipv4/ip_forward)" = 1 ] && echo "note: host ip_forward is 1 too"
 x 'echo 1 > /proc/sys/kernel/domainname' 2>/dev/null && fail "/proc/sys must be read-only"
