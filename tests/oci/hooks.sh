@@ -51,7 +51,7 @@ done
 for kind in fail hang; do
 	rm -rf "$T/b-$kind"; cp -a "$B" "$T/b-$kind"
 	if [ $kind = fail ]; then h='{"path": "/bin/sh", "args": ["sh", "-c", "exit 3"]}'
-	else h='{"path": "/bin/sh", "args": ["sh", "-c", "sleep 30"], "timeout": 1}'; fi
+	else h='{"path": "/bin/sh", "args": ["sh", "-c", "sleep 30 & echo $! > '"$H"'/hang.pid; wait"], "timeout": 1}'; fi
 	edit_config "$T/b-$kind" 'c["hooks"] = {"createRuntime": ['"$h"']}'
 	idk=$(new_id $kind)
 	out=$(expect_fail c create --bundle "$T/b-$kind" "$idk")
@@ -60,6 +60,10 @@ for kind in fail hang; do
 	hang) echo "$out" | grep -q "timed out" || fail "hanging hook: $out" ;;
 	esac
 	[ -e "$ROOT/$idk" ] && fail "$kind hook: state left behind"
-	pgrep -f "sleep 30" >/dev/null && { sleep 1; pgrep -f "^sleep 30" >/dev/null && fail "hung hook left running"; }
+	if [ $kind = hang ]; then
+		hp=$(cat "$H/hang.pid") || fail "the hanging hook did not start"
+		for _ in $(seq 50); do [ -e "/proc/$hp" ] || break; sleep 0.05; done
+		[ -e "/proc/$hp" ] && [ "$(awk '/^State/ {print $2}' /proc/$hp/status)" != Z ] && fail "hung hook's child $hp left running"
+	fi
 done
 pass
