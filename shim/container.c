@@ -153,7 +153,7 @@ int container_signal_all(const struct oci_state *s, int sig)
 	_cleanup_free_ pid_t *pids = NULL;
 	int n = cgroups_pids(s->cgroup_paths, &pids);
 
-	/* A paused container cannot act on signals: thaw it for SIGKILL to land. */
+	/* Signals queue on frozen tasks too; destroy thaws afterwards so SIGKILL lands. */
 	for (int i = 0; i < n; i++)
 		kill(pids[i], sig);
 	if (s->pid > 0 && proc_start_time(s->pid, NULL) == s->pid_start)

@@ -76,6 +76,7 @@ static int serve_init(int sock, pid_t stage1, const struct oci_spec *spec, struc
 			sync_send(sock, SYNC_OK, 0, NULL);
 			break;
 		case SYNC_PID:
+			log_debug("create %s: init is pid %d", st->id, m.value);
 			st->pid = m.value;
 			st->pid_start = proc_start_time(m.value, NULL);
 			break;
@@ -90,6 +91,7 @@ static int serve_init(int sock, pid_t stage1, const struct oci_spec *spec, struc
 			break;
 		}
 		case SYNC_READY:
+			log_debug("create %s: init ready, waiting for start", st->id);
 			return 0;
 		case SYNC_ERROR:
 			return oci_error_set(err, m.value, "%s", m.text);
@@ -182,6 +184,7 @@ int container_create(const struct create_opts *o, pid_t *ret_pid, struct oci_err
 	if ((r = mkdir_parents(cryo_globals.root, 0711)) < 0)
 		return oci_error_set(err, -r, "cannot create state root %s: %s", cryo_globals.root, strerror(-r));
 	dir = container_dir(o->id);
+	log_debug("create %s: bundle %s, rootfs %s", o->id, bundle, rootfs);
 	if (mkdir(dir, 0711) < 0) {
 		if (errno == EEXIST)
 			return oci_error_set(err, EEXIST, "container \"%s\" already exists", o->id);
@@ -197,6 +200,8 @@ int container_create(const struct create_opts *o, pid_t *ret_pid, struct oci_err
 	r = cgroups_create(spec->linux_ ? spec->linux_->cgroups_path : NULL, o->id, &c.cgroups, err);
 	if (r < 0)
 		goto fail;
+	for (size_t i = 0; c.cgroups && c.cgroups[i]; i++)
+		log_debug("create %s: cgroup %s", o->id, c.cgroups[i]);
 	r = cgroups_apply(c.cgroups, spec->linux_ ? spec->linux_->resources : NULL, spec, err);
 	if (r < 0)
 		goto fail;

@@ -30,6 +30,7 @@ int container_start(const char *id, struct oci_error *err)
 	if (write(fd, "s", 1) != 1)
 		return oci_error_set(err, errno, "cannot start container \"%s\": %s", id, strerror(errno));
 	unlink(fifo);
+	log_debug("start %s: init %d released", id, s->pid);
 	if (container_load_spec(s, &spec, err) < 0)
 		return 0; /* started; the bundle went away, so no poststart hooks to run */
 	json = oci_state_json(s, OCI_STATUS_RUNNING);
@@ -45,6 +46,7 @@ int container_destroy(const struct oci_state *s, struct oci_error *err)
 	struct oci_error herr = { 0 };
 
 	(void)err;
+	log_debug("delete %s: killing init %d and its cgroup", s->id, s->pid);
 	if (cgroups_frozen(s->cgroup_paths)) {
 		container_signal_all(s, SIGKILL);
 		cgroups_freeze(s->cgroup_paths, false, &herr);
