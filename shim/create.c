@@ -101,6 +101,34 @@ static int serve_init(int sock, pid_t stage1, const struct oci_spec *spec, struc
 	}
 }
 
+/* A sysctl must belong to a namespace the container has, or it would change the host's. */
+static int check_sysctls(const struct oci_spec *spec, struct oci_error *err)
+{
+	static const struct {
+		const char *prefix;
+		int ns;
+	} allowed[] = {
+		{ "net.", CLONE_NEWNET }, { "kernel.shm", CLONE_NEWIPC }, { "kernel.msg", CLONE_NEWIPC },
+		{ "kernel.sem", CLONE_NEWIPC }, { "fs.mqueue.", CLONE_NEWIPC }, { "kernel.hostname", CLONE_NEWUTS },
+		{ "kernel.domainname", CLONE_NEWUTS },
+	};
+
+	for (size_t i = 0; spec->linux_ && spec->linux_->sysctl_keys && spec->linux_->sysctl_keys[i]; i++) {
+		const char *key = spec->linux_->sysctl_keys[i];
+		size_t j;
+
+		for (j = 0; j < ARRAY_SIZE(allowed); j++)
+			if (!strncmp(key, allowed[j].prefix, strlen(allowed[j].prefix)))
+				break;
+		if (j == ARRAY_SIZE(allowed))
+			return oci_error_set(err, EINVAL, "linux.sysctl: %s is not namespaced and would change the host", key);
+		if (!oci_spec_namespace(spec, allowed[j].ns))
+			return oci_error_set(err, EINVAL, "linux.sysctl: %s needs the container's own %s namespace", key,
+					     oci_namespace_proc_name(allowed[j].ns));
+	}
+	return 0;
+}
+
 static int check_spec(const struct oci_spec *spec, const struct create_opts *o, struct oci_error *err)
 {
 	if (!spec->process)
@@ -117,6 +145,8 @@ static int check_spec(const struct oci_spec *spec, const struct create_opts *o, 
 		log_warn("apparmorProfile \"%s\" ignored: AppArmor is not enabled", spec->process->apparmor_profile);
 	if (spec->process->selinux_label && *spec->process->selinux_label)
 		log_warn("selinuxLabel ignored: SELinux is not enabled");
+	if (check_sysctls(spec, err) < 0)
+		return -err->code;
 	if (spec->linux_ && spec->linux_->seccomp && seccomp_check_profile(spec->linux_->seccomp, err) < 0)
 		return oci_error_prefix(err, "linux.seccomp");
 	if (spec->linux_ && (spec->linux_->n_uid_mappings || spec->linux_->n_gid_mappings) &&
