@@ -52,4 +52,16 @@ assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", r["time"]), r
 out=$(c kill "$id" NOSUCHSIG 2>&1) && fail "bad signal must fail"
 echo "$out" | grep -q "invalid signal" || fail "bad signal message: $out"
 c list --format yaml 2>&1 | grep -q "invalid format" || fail "bad list format"
+
+# bash completion: verbs, a verb's options, and container ids from --root
+if [ -n "${CRYO_SRC:-}" ]; then
+	complete() { :; }
+	. "$CRYO_SRC/contrib/completion/cryo.bash" || fail "completion script does not load"
+	COMP_WORDS=(cryo cre); COMP_CWORD=1; _cryo
+	[[ " ${COMPREPLY[*]} " == *" create "* ]] || fail "completion of verbs: ${COMPREPLY[*]}"
+	COMP_WORDS=(cryo exec --); COMP_CWORD=2; _cryo
+	[[ " ${COMPREPLY[*]} " == *" --process "* ]] || fail "completion of exec options: ${COMPREPLY[*]}"
+	COMP_WORDS=(cryo --root "$ROOT" state ""); COMP_CWORD=4; _cryo
+	[[ " ${COMPREPLY[*]} " == *" $id "* ]] || fail "completion of container ids: ${COMPREPLY[*]}"
+fi
 pass
