@@ -57,6 +57,12 @@ for sig in TERM SIGTERM 15; do
 	c delete "$id2" || fail "delete $id2"
 done
 
+# delete takes several ids
+d1=$(new_id m1); d2=$(new_id m2)
+c create --bundle "$B" "$d1" && c create --bundle "$B" "$d2" || fail "create m1 m2"
+c delete "$d1" "$d2" || fail "delete of two ids"
+[ -e "$ROOT/$d1" ] || [ -e "$ROOT/$d2" ] && fail "delete of two ids left state"
+
 # run in the foreground: exit status and cleanup
 make_bundle "$T/b2" sh -c 'echo hello-run; exit 3'
 id3=$(new_id fg)
