@@ -50,9 +50,8 @@ static void print_help(void)
 
 int main(int argc, char **argv)
 {
-	const char *log_format = NULL, *criu = NULL;
-	bool rootless_unused = false, version = false;
-	char *rootless = NULL;
+	const char *log_format = NULL, *criu = NULL, *rootless = NULL;
+	bool version = false;
 	const struct opt globals[] = {
 		{ "root", OPT_STRING, &cryo_globals.root, "state directory" },
 		{ "log", OPT_STRING, &cryo_globals.log_path, "log file" },
@@ -66,7 +65,6 @@ int main(int argc, char **argv)
 	};
 	int first;
 
-	(void)rootless_unused;
 	first = opts_parse("", "COMMAND", argc, argv, globals);
 	if (first == -2) {
 		print_help();
