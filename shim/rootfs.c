@@ -248,6 +248,16 @@ static int mount_cgroup(int rootfd, const char *dest, const char *target, const 
 		mkdir(sub, 0755);
 		if (bind_mount(dir, sub, mo->flags | MS_NOSUID | MS_NODEV | MS_NOEXEC, false) < 0)
 			return oci_error_set(err, errno, "cannot bind cgroup %s on %s: %s", dir, sub, strerror(errno));
+		/* A co-mounted hierarchy ("cpu,cpuacct") is also reachable by each name, as on hosts. */
+		if (strchr(name, ',') && strncmp(ctrl, "name=", 5)) {
+			_cleanup_free_ char *names = strdup(name);
+			char *save, *tok;
+			for (tok = strtok_r(names, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+				_cleanup_free_ char *link = NULL;
+				if (asprintf(&link, "%s/%s", target, tok) >= 0 && symlink(name, link) < 0 && errno != EEXIST)
+					return oci_error_set(err, errno, "cannot create %s: %s", link, strerror(errno));
+			}
+		}
 	}
 	if ((mo->flags & MS_RDONLY) &&
 	    mount(NULL, target, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755") < 0)
