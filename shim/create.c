@@ -101,6 +101,21 @@ static int serve_init(int sock, pid_t stage1, const struct oci_spec *spec, struc
 	}
 }
 
+/* Is the container's namespace of this kind its own (new, or joined and not ours)? */
+static bool has_own_namespace(const struct oci_spec *spec, int flag)
+{
+	const struct oci_namespace *ns = oci_spec_namespace(spec, flag);
+	char ours[64];
+	struct stat a, b;
+
+	if (!ns)
+		return false;
+	if (!ns->path)
+		return true;
+	snprintf(ours, sizeof(ours), "/proc/self/ns/%s", oci_namespace_proc_name(flag));
+	return stat(ns->path, &a) < 0 || stat(ours, &b) < 0 || a.st_ino != b.st_ino || a.st_dev != b.st_dev;
+}
+
 /* A sysctl must belong to a namespace the container has, or it would change the host's. */
 static int check_sysctls(const struct oci_spec *spec, struct oci_error *err)
 {
@@ -122,7 +137,7 @@ static int check_sysctls(const struct oci_spec *spec, struct oci_error *err)
 				break;
 		if (j == ARRAY_SIZE(allowed))
 			return oci_error_set(err, EINVAL, "linux.sysctl: %s is not namespaced and would change the host", key);
-		if (!oci_spec_namespace(spec, allowed[j].ns))
+		if (!has_own_namespace(spec, allowed[j].ns))
 			return oci_error_set(err, EINVAL, "linux.sysctl: %s needs the container's own %s namespace", key,
 					     oci_namespace_proc_name(allowed[j].ns));
 	}

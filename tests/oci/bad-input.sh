@@ -49,6 +49,7 @@ bad "missing executable" "executable file not found" 'c["process"]["args"] = ["/
 bad "bad mount" "cannot mount" 'c["mounts"].append({"destination": "/x", "type": "nosuchfs", "source": "none"})'
 bad "bad sysctl" "sysctl" 'c["linux"]["sysctl"] = {"net.nonexistent.knob": "1"}'
 bad "host sysctl" "vm.swappiness is not namespaced" 'c["linux"]["sysctl"] = {"vm.swappiness": "1"}'
+bad "net sysctl in the host netns" "needs the container's own net namespace" 'c["linux"]["sysctl"] = {"net.ipv4.ip_forward": "1"}; [n.update(path="/proc/'"$$"'/ns/net") for n in c["linux"]["namespaces"] if n["type"] == "network"]'
 bad "net sysctl without netns" "needs the container's own net namespace" 'c["linux"]["sysctl"] = {"net.ipv4.ip_forward": "1"}; c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "network"]'
 bad "bad rlimit" "rlimit" 'c["process"]["rlimits"] = [{"type": "RLIMIT_BOGUS", "soft": 1, "hard": 1}]'
 printf '{"ociVersion": "1.0.2", "process": {' > "$T/bad/config.json"
