@@ -507,8 +507,6 @@ static void apply_v2(struct writer *w, const struct oci_resources *r)
 	}
 	for (size_t i = 0; r->unified_keys && r->unified_keys[i]; i++)
 		put(w, "unified", r->unified_keys[i], "%s", r->unified_values[i]);
-	if (r->n_devices)
-		log_warn("device cgroup rules are not enforced on cgroup v2 yet (needs eBPF)");
 }
 
 int cgroups_apply(char **paths, const struct oci_resources *res, const struct oci_spec *spec,
@@ -518,9 +516,12 @@ int cgroups_apply(char **paths, const struct oci_resources *res, const struct oc
 
 	if (!res)
 		return 0;
-	if (cgroup_is_v2())
+	if (cgroup_is_v2()) {
 		apply_v2(&w, res);
-	else
+		/* update passes no spec: device rules are set once, at create. */
+		if (w.r == 0 && res->n_devices && spec)
+			w.r = cgroups_bpf_devices(cgroups_dir(paths, "unified"), res, spec, err);
+	} else
 		apply_v1(&w, res, spec);
 	return w.r;
 }

@@ -86,6 +86,9 @@ int cgroups_create(const char *cgroups_path, const char *id, char ***ret_paths, 
 int cgroups_apply(char **paths, const struct oci_resources *res, const struct oci_spec *spec,
 		  struct oci_error *err);
 int cgroups_enter(char **paths, pid_t pid, struct oci_error *err);
+/* cgroup v2 device rules as an eBPF program on dir (cgroups-bpf.c). */
+int cgroups_bpf_devices(const char *dir, const struct oci_resources *res, const struct oci_spec *spec,
+			struct oci_error *err);
 int cgroups_destroy(char **paths);
 /* Directory of a controller ("freezer", "pids", "memory", ...; v2 gives the unified dir). */
 const char *cgroups_dir(char **paths, const char *controller);
