@@ -70,4 +70,15 @@ out=$(c run --bundle "$T/b2" "$id3"); rc=$?
 [ $rc = 3 ] || fail "run exit status $rc, expected 3"
 [ "$out" = hello-run ] || fail "run output: $out"
 [ -e "$ROOT/$id3" ] && fail "run left its state behind"
+
+# run in the foreground forwards signals to the container
+make_bundle "$T/b4" sh -c 'trap "exit 6" TERM; while true; do sleep 0.1; done'
+id4=$(new_id fwd)
+"$CRYO" --root "$ROOT" run --bundle "$T/b4" "$id4" > /dev/null 2>&1 &
+runpid=$!
+wait_status "$id4" running
+kill -TERM $runpid
+wait $runpid; rc=$?
+[ $rc = 6 ] || fail "foreground run after SIGTERM: exit $rc, expected the container's 6"
+[ -e "$ROOT/$id4" ] && fail "foreground run left state behind after a signal"
 pass
