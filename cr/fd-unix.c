@@ -322,6 +322,26 @@ static int restore_named(const FileEntry *e, int *ret_fd)
 	return 0;
 }
 
+static int unix_check(struct fd_ctx *ctx, const FileEntry *e, int pid, int fd)
+{
+	const UnixFile *u = e->unix_sk, *peer;
+
+	if (!u->peer_ino)
+		return 0;
+	peer = find_unix(ctx, u->peer_ino);
+	if (!peer) {
+		log_error("pid %d fd %d: unix socket connected to socket %llu outside the dump; not supported",
+			  pid, fd, (unsigned long long)u->peer_ino);
+		return -EOPNOTSUPP;
+	}
+	if (peer->peer_ino != u->ino || peer->has_name) {
+		log_error("pid %d fd %d: unix socket connected to a bound socket (not a socketpair); not supported",
+			  pid, fd);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
 static int unix_restore(struct fd_ctx *ctx, const FileEntry *e, int *ret_fd)
 {
 	if (e->unix_sk->peer_ino)
@@ -334,5 +354,6 @@ const struct fd_kind_ops fd_unix_ops = {
 	.kind = FD_KIND__FDK_UNIX,
 	.match = unix_match,
 	.collect = unix_collect,
+	.check = unix_check,
 	.restore = unix_restore,
 };

@@ -25,6 +25,7 @@
 struct dump_file {
 	FileEntry *e;
 	int local_fd;		/* kept open so later fds can be kcmp'ed against it */
+	int pid, fd;		/* where it was first seen, for error messages */
 };
 
 struct dump_task {
@@ -272,6 +273,8 @@ static int collect_file(struct fd_ctx *ctx, const struct fd_probe *p, uint32_t *
 	}
 	ctx->files = nf;
 	nf[ctx->nr_files].e = e;
+	nf[ctx->nr_files].pid = p->pid;
+	nf[ctx->nr_files].fd = p->fd;
 	nf[ctx->nr_files].local_fd = fcntl(p->local_fd, F_DUPFD_CLOEXEC, 3);
 	if (nf[ctx->nr_files].local_fd < 0) {
 		protobuf_c_message_free_unpacked(&e->base, NULL);
@@ -378,11 +381,30 @@ int fds_collect_task(struct fd_ctx *ctx, int pid)
 	return 0;
 }
 
+/* Checks that need every task collected (a socket's peer in the dump). */
+static int check_collected(struct fd_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->nr_files; i++) {
+		const struct fd_kind_ops *ops = fd_kind_by_id(ctx->files[i].e->kind);
+		int r;
+
+		if (!ops->check)
+			continue;
+		r = ops->check(ctx, ctx->files[i].e, ctx->files[i].pid, ctx->files[i].fd);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 int fds_write_images(struct fd_ctx *ctx, struct img_dir *d)
 {
 	struct img *img;
 	int r;
 
+	r = check_collected(ctx);
+	if (r < 0)
+		return r;
 	r = img_open(d, IMG_FILES, true, &img);
 	if (r < 0)
 		return r;
@@ -485,12 +507,14 @@ int fds_load_images(struct img_dir *d, const struct fd_opts *opts, struct fd_ctx
 
 size_t fd_ctx_nr_files(const struct fd_ctx *ctx)
 {
-	return ctx->nr_rfiles;
+	return ctx->nr_rfiles ? ctx->nr_rfiles : ctx->nr_files;
 }
 
 const FileEntry *fd_ctx_file(const struct fd_ctx *ctx, size_t idx)
 {
-	return idx < ctx->nr_rfiles ? ctx->rfiles[idx] : NULL;
+	if (ctx->nr_rfiles)
+		return idx < ctx->nr_rfiles ? ctx->rfiles[idx] : NULL;
+	return idx < ctx->nr_files ? ctx->files[idx].e : NULL;
 }
 
 int fd_ctx_take_pipe_end(struct fd_ctx *ctx, uint64_t ino, bool want_write)

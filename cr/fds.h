@@ -56,6 +56,10 @@ struct fd_kind_ops {
 	bool (*match)(const struct fd_probe *p);
 	/* Fill e's kind-specific part (all malloc'ed); flags and pos are already set. */
 	int (*collect)(struct fd_ctx *ctx, const struct fd_probe *p, FileEntry *e);
+	/* Optional: once every task is collected (before the images are
+	 * written), refuse what needs something outside the dump; pid/fd: where
+	 * the file was first seen. */
+	int (*check)(struct fd_ctx *ctx, const FileEntry *e, int pid, int fd);
 	/* Open a new file equal to e in the current process; *ret_fd anywhere. */
 	int (*restore)(struct fd_ctx *ctx, const FileEntry *e, int *ret_fd);
 };
@@ -80,7 +84,8 @@ const struct fd_opts *fd_ctx_opts(const struct fd_ctx *ctx);
  * naming pid, fd and kind.
  */
 int fds_collect_task(struct fd_ctx *ctx, int pid);
-/* Write files.img and fds-PID.img for every task collected. */
+/* Write files.img and fds-PID.img for every task collected, after the
+ * checks that need the whole dump (a unix socket's peer must be in it). */
 int fds_write_images(struct fd_ctx *ctx, struct img_dir *d);
 
 /* Restore side: load files.img into a new ctx. */
@@ -114,7 +119,8 @@ int fd_ctx_put_pipe_end(struct fd_ctx *ctx, uint64_t ino, bool is_write, int fd)
 /* Collect of a pipe: true the first time ino is seen (that end carries the data). */
 bool fd_ctx_pipe_first_seen(struct fd_ctx *ctx, uint64_t ino);
 
-/* Restore side: the file entries of files.img (index 0..n-1, id = index + 1). */
+/* The file entries (index 0..n-1, id = index + 1): files.img on the restore
+ * side, the files collected so far on the dump side. */
 size_t fd_ctx_nr_files(const struct fd_ctx *ctx);
 const FileEntry *fd_ctx_file(const struct fd_ctx *ctx, size_t idx);
 

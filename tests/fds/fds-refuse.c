@@ -119,6 +119,18 @@ static int setup_epoll_stale(void)
 	return 0;
 }
 
+/* fd 10: one end of a socketpair whose other end only the test holds */
+static int outside_pair[2] = { -1, -1 };
+
+static int setup_outside_peer(void)
+{
+	if (place_fd(dup(outside_pair[0]), 10) < 0)
+		return tlog("setup: %m"), -1;
+	close(outside_pair[0]);
+	close(outside_pair[1]);
+	return 0;
+}
+
 static int verify_open(bool restored _unused_)
 {
 	CHECK(fcntl(10, F_GETFD) >= 0, "fd 10 still open");
@@ -139,12 +151,24 @@ int main(void)
 		{ .name = "fds-refuse (epoll watching a closed fd number)", .setup = setup_epoll_stale,
 		  .verify = verify_open, .refused_fd = 10,
 		  .expect_dump_refusal = "epoll watches a file that is no longer open at fd 11" },
+		{ .name = "fds-refuse (unix socket whose peer is outside the dump)", .setup = setup_outside_peer,
+		  .verify = verify_open, .refused_fd = 10,
+		  .expect_dump_refusal = "unix socket connected to socket" },
 		{ .name = "fds-refuse (fanotify)", .setup = setup_fanotify, .verify = verify_open,
 		  .refused_fd = 10, .expect_dump_refusal = "fanotify is not supported" },
 	};
 	int r = 0;
 
-	for (size_t i = 0; i < ARRAY_SIZE(cases) && r == 0; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(cases) && r == 0; i++) {
+		/* made here, in the network namespace of the dump (sock_diag only sees that one) */
+		bool outside = cases[i].setup == setup_outside_peer;
+		if (outside && socketpair(AF_UNIX, SOCK_STREAM, 0, outside_pair) < 0)
+			return 1;
 		r = fds_case_run(&cases[i]);
+		if (outside) {
+			close(outside_pair[0]);
+			close(outside_pair[1]);
+		}
+	}
 	return r;
 }
