@@ -73,8 +73,16 @@ static int reg_collect(struct fd_ctx *ctx, const struct fd_probe *p, FileEntry *
 	r->path = strdup(p->link);
 	if (!r->path)
 		return -ENOMEM;
+	bool deleted = len > slen && !strcmp(r->path + len - slen, DELETED_SUFFIX);
+	if (deleted && (!S_ISREG(p->st.st_mode) || p->st.st_nlink > 0)) {
+		/* the name is gone but not the inode: a removed directory, or a file
+		 * still linked under another name we do not know */
+		log_error("pid %d fd %d: %s: %s; not supported", p->pid, p->fd, p->link,
+			  S_ISREG(p->st.st_mode) ? "unlinked file that still has other links" : "removed");
+		return -EOPNOTSUPP;
+	}
 	if (S_ISREG(p->st.st_mode) && p->st.st_nlink == 0) {
-		if (len > slen && !strcmp(r->path + len - slen, DELETED_SUFFIX))
+		if (deleted)
 			r->path[len - slen] = 0;
 		if ((uint64_t)p->st.st_size > fd_ctx_opts(ctx)->ghost_limit) {
 			log_error("pid %d fd %d: unlinked file %s has %llu bytes, more than the ghost limit %llu",

@@ -14,6 +14,8 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <poll.h>
+#include <sys/stat.h>
 #include <sys/ioctl.h>
 #include <stdio.h>
 #include <arpa/inet.h>
@@ -45,7 +47,8 @@ static int verify_corked(bool restored _unused_)
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	CHECK(rx >= 0 && bind(rx, (void *)&a, sizeof(a)) == 0, "receiver");
 	CHECK(setsockopt(10, IPPROTO_UDP, UDP_CORK, &zero, sizeof(zero)) == 0, "uncork");
-	usleep(10000);
+	struct pollfd pfd = { .fd = rx, .events = POLLIN };
+	poll(&pfd, 1, 5000);
 	CHECK(recv(rx, buf, sizeof(buf), 0) == 6 && !memcmp(buf, "queued", 6), "the queued datagram left intact");
 	(void)outq;
 	return 0;
@@ -131,6 +134,17 @@ static int setup_outside_peer(void)
 	return 0;
 }
 
+/* fd 10: a directory that was removed after open */
+static int setup_removed_dir(void)
+{
+	char dir[64];
+
+	snprintf(dir, sizeof(dir), "/tmp/cryo-fds-refuse-dir-%d", getpid());
+	if (mkdir(dir, 0700) < 0 || place_fd(open(dir, O_RDONLY | O_DIRECTORY), 10) < 0 || rmdir(dir) < 0)
+		return tlog("setup: %m"), -1;
+	return 0;
+}
+
 static int verify_open(bool restored _unused_)
 {
 	CHECK(fcntl(10, F_GETFD) >= 0, "fd 10 still open");
@@ -154,6 +168,8 @@ int main(void)
 		{ .name = "fds-refuse (unix socket whose peer is outside the dump)", .setup = setup_outside_peer,
 		  .verify = verify_open, .refused_fd = 10,
 		  .expect_dump_refusal = "unix socket connected to socket" },
+		{ .name = "fds-refuse (removed directory)", .setup = setup_removed_dir, .verify = verify_open,
+		  .refused_fd = 10, .expect_dump_refusal = "/tmp/cryo-fds-refuse-dir-" },
 		{ .name = "fds-refuse (fanotify)", .setup = setup_fanotify, .verify = verify_open,
 		  .refused_fd = 10, .expect_dump_refusal = "fanotify is not supported" },
 	};
