@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * epoll: every watch (target fd number, events, data) from fdinfo.  Watches
- * are keyed by (file, fd number), so an epoll is restored in stage 1, after
- * every other fd of the task sits at its number.
+ * are keyed by (file, fd number), so an epoll is restored in the last stage,
+ * after every other fd of the task sits at its number.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -94,7 +94,7 @@ static int epoll_restore(struct fd_ctx *ctx, const FileEntry *e, int *ret_fd)
 const struct fd_kind_ops fd_epoll_ops = {
 	.name = "epoll",
 	.kind = FD_KIND__FDK_EPOLL,
-	.stage = 1,
+	.stage = 2,
 	.match = epoll_match,
 	.collect = epoll_collect,
 	.restore = epoll_restore,

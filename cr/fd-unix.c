@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * AF_UNIX sockets: socketpairs whose two ends are both dumped (stream,
- * dgram, seqpacket; unread data both ways), listening sockets bound to a
- * path or an abstract name with no connection waiting, and unconnected
- * sockets.  The peer of a socket comes from sock_diag (NETLINK_SOCK_DIAG,
+ * AF_UNIX sockets: socketpairs and accepted connections whose two ends are
+ * both dumped (stream, dgram, seqpacket; unread data both ways), listening
+ * sockets bound to a path or an abstract name with no connection waiting,
+ * and unconnected sockets.  The peer of a socket comes from sock_diag (NETLINK_SOCK_DIAG,
  * UNIX_DIAG_PEER): the socket must be in our network namespace.  Queued
  * data is peeked (MSG_PEEK, datagram by datagram with SO_PEEK_OFF, which is
  * put back as it was).  Anything else, and data carrying fds
@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <stdio.h>
 #include <unistd.h>
 #include "fds.h"
 #include "log.h"
@@ -204,9 +205,8 @@ static int unix_collect(struct fd_ctx *ctx _unused_, const struct fd_probe *p, F
 		return 0;
 	}
 	if (di.peer) {
-		if (u->has_name) {
-			log_error("pid %d fd %d: bound and connected unix socket is not supported (only socketpairs)",
-				  p->pid, p->fd);
+		if (u->has_name && p->sk_type == SOCK_DGRAM) {
+			log_error("pid %d fd %d: bound and connected unix datagram socket is not supported", p->pid, p->fd);
 			return -EOPNOTSUPP;
 		}
 		u->has_peer_ino = true;
@@ -255,6 +255,56 @@ static int name_addr(const UnixFile *u, struct sockaddr_un *sun, socklen_t *len)
 	return 0;
 }
 
+/* Put a socket node that is in the way aside (rename), to put it back after. */
+static int set_aside(const struct sockaddr_un *sun, char *aside, size_t len)
+{
+	struct stat st;
+
+	aside[0] = 0;
+	if (!sun->sun_path[0] || lstat(sun->sun_path, &st) < 0)
+		return 0;
+	if (!S_ISSOCK(st.st_mode))
+		return -EEXIST;
+	snprintf(aside, len, "%s.cryo-aside", sun->sun_path);
+	return rename(sun->sun_path, aside) < 0 ? negative_errno() : 0;
+}
+
+/*
+ * An accepted connection: the server end is named after its listener.  A
+ * short-lived listener on that name (any socket node there is renamed aside
+ * meanwhile; the real listener is restored in a later stage) gives a pair
+ * with the same names.
+ */
+static int connect_via_name(const UnixFile *server, int *ret_server, int *ret_client)
+{
+	struct sockaddr_un sun;
+	socklen_t len;
+	char aside[sizeof(sun.sun_path) + 16];
+	int r = name_addr(server, &sun, &len);
+
+	if (r < 0)
+		return r;
+	_cleanup_close_ int l = socket(AF_UNIX, server->type | SOCK_CLOEXEC, 0);
+	_cleanup_close_ int c = socket(AF_UNIX, server->type | SOCK_CLOEXEC, 0);
+	if (l < 0 || c < 0)
+		return negative_errno();
+	r = set_aside(&sun, aside, sizeof(aside));
+	if (r < 0)
+		return log_error_errno(r, "unix socket %llu: cannot borrow its name", (unsigned long long)server->ino);
+	if (bind(l, (struct sockaddr *)&sun, len) < 0 || listen(l, 1) < 0 ||
+	    connect(c, (struct sockaddr *)&sun, len) < 0 || (*ret_server = accept4(l, NULL, NULL, SOCK_CLOEXEC)) < 0)
+		r = log_error_errno(negative_errno(), "unix socket %llu: cannot reconnect through its listener's name",
+				    (unsigned long long)server->ino);
+	if (sun.sun_path[0])
+		unlink(sun.sun_path);
+	if (aside[0] && rename(aside, sun.sun_path) < 0 && r >= 0)
+		r = negative_errno();
+	if (r < 0)
+		return r;
+	*ret_client = TAKE_FD(c);
+	return 0;
+}
+
 static int restore_pair(struct fd_ctx *ctx, const FileEntry *e, int *ret_fd)
 {
 	const UnixFile *u = e->unix_sk, *peer;
@@ -264,13 +314,19 @@ static int restore_pair(struct fd_ctx *ctx, const FileEntry *e, int *ret_fd)
 	if (*ret_fd >= 0)
 		return 0;
 	peer = find_unix(ctx, u->peer_ino);
-	if (!peer || peer->peer_ino != u->ino || peer->has_name) {
-		log_error("unix socket %llu (file %u): its peer %llu is not a socketpair end in the dump; not supported",
+	if (!peer || peer->peer_ino != u->ino || (u->has_name && peer->has_name)) {
+		log_error("unix socket %llu (file %u): its peer %llu is not a socketpair end or accepted connection in the dump; not supported",
 			  (unsigned long long)u->ino, e->id, (unsigned long long)u->peer_ino);
 		return -EOPNOTSUPP;
 	}
-	if (socketpair(AF_UNIX, u->type | SOCK_CLOEXEC, 0, sk) < 0)
-		return negative_errno();
+	if (u->has_name)
+		r = connect_via_name(u, &sk[0], &sk[1]);
+	else if (peer->has_name)
+		r = connect_via_name(peer, &sk[1], &sk[0]);
+	else
+		r = socketpair(AF_UNIX, u->type | SOCK_CLOEXEC, 0, sk) < 0 ? negative_errno() : 0;
+	if (r < 0)
+		return r;
 	/* what one end had received, the other end sends again */
 	r = send_items(sk[1], u, NULL, 0);
 	if (r >= 0)
@@ -334,12 +390,17 @@ static int unix_check(struct fd_ctx *ctx, const FileEntry *e, int pid, int fd)
 			  pid, fd, (unsigned long long)u->peer_ino);
 		return -EOPNOTSUPP;
 	}
-	if (peer->peer_ino != u->ino || peer->has_name) {
-		log_error("pid %d fd %d: unix socket connected to a bound socket (not a socketpair); not supported",
+	if (peer->peer_ino != u->ino || (peer->has_name && (u->has_name || u->type == SOCK_DGRAM))) {
+		log_error("pid %d fd %d: unix socket connected to a bound socket (neither a socketpair nor an accepted connection); not supported",
 			  pid, fd);
 		return -EOPNOTSUPP;
 	}
 	return 0;
+}
+
+static int unix_file_stage(const FileEntry *e)
+{
+	return e->unix_sk->listening ? 1 : 0;
 }
 
 static int unix_restore(struct fd_ctx *ctx, const FileEntry *e, int *ret_fd)
@@ -355,5 +416,6 @@ const struct fd_kind_ops fd_unix_ops = {
 	.match = unix_match,
 	.collect = unix_collect,
 	.check = unix_check,
+	.file_stage = unix_file_stage,
 	.restore = unix_restore,
 };

@@ -59,6 +59,7 @@ struct fd_ctx {
 	int above;		/* every fd number of that task is below this */
 	int *placed;		/* file id - 1 -> fd number the last fds_restore_task put it at (or -1) */
 	int cur_pid;
+	int cur_stage;
 };
 
 static void *grow(void *arr, size_t nr, size_t size)
@@ -67,6 +68,14 @@ static void *grow(void *arr, size_t nr, size_t size)
 }
 
 static void free_task_fds(struct fd_ctx *ctx);
+
+int fd_file_stage(const FileEntry *fe)
+{
+	const struct fd_kind_ops *ops = fd_kind_by_id(fe->kind);
+	int stage = ops->file_stage ? ops->file_stage(fe) : ops->stage;
+
+	return stage < 0 ? 0 : stage >= FD_STAGES ? FD_STAGES - 1 : stage;
+}
 
 int fd_ctx_new(const struct fd_opts *opts, struct fd_ctx **ret)
 {
@@ -552,8 +561,8 @@ int fd_ctx_task_fd_restored(struct fd_ctx *ctx, int task_fd)
 	for (size_t i = 0; i < ctx->nr_cur_fds; i++)
 		if (ctx->cur_fds[i]->fd == task_fd) {
 			const FileEntry *fe = ctx->rfiles[ctx->cur_fds[i]->file_id - 1];
-			/* stage-1 files (an epoll watching an epoll) may not be there yet */
-			return fd_kind_by_id(fe->kind)->stage == 0 ? task_fd : -EOPNOTSUPP;
+			/* files of this stage (an epoll watching an epoll) are not there yet */
+			return fd_file_stage(fe) < ctx->cur_stage ? task_fd : -EOPNOTSUPP;
 		}
 	return -ENOENT;
 }
@@ -635,7 +644,7 @@ static int restore_stage(struct fd_ctx *ctx, int pid, int stage, int above, int 
 	for (size_t i = 0; i < ctx->nr_cur_fds && r >= 0; i++) {
 		const FileEntry *fe = ctx->rfiles[ctx->cur_fds[i]->file_id - 1];
 
-		if (fd_kind_by_id(fe->kind)->stage != stage || tmp[fe->id - 1] >= 0)
+		if (fd_file_stage(fe) != stage || tmp[fe->id - 1] >= 0)
 			continue;
 		r = restore_file(ctx, fe, above, &tmp[fe->id - 1]);
 		if (r < 0)
@@ -645,7 +654,7 @@ static int restore_stage(struct fd_ctx *ctx, int pid, int stage, int above, int 
 		const FdEntry *fde = ctx->cur_fds[i];
 		const FileEntry *fe = ctx->rfiles[fde->file_id - 1];
 
-		if (fd_kind_by_id(fe->kind)->stage != stage)
+		if (fd_file_stage(fe) != stage)
 			continue;
 		if (dup3(tmp[fe->id - 1], fde->fd, fde->cloexec ? O_CLOEXEC : 0) < 0)
 			r = log_error_errno(negative_errno(), "pid %d fd %d: cannot put it in place", pid, fde->fd);
@@ -736,8 +745,10 @@ int fds_restore_task(struct fd_ctx *ctx)
 	ctx->above = above;
 
 	r = take_inherited(ctx, above, tmp);
-	for (int stage = 0; stage <= 1 && r >= 0; stage++)
+	for (int stage = 0; stage < FD_STAGES && r >= 0; stage++) {
+		ctx->cur_stage = stage;
 		r = restore_stage(ctx, ctx->cur_pid, stage, above, tmp);
+	}
 	for (size_t i = 0; i < ctx->nr_rfiles; i++)
 		if (tmp[i] >= 0)
 			close(tmp[i]);

@@ -43,16 +43,21 @@ struct fd_opts {
 
 struct fd_ctx;
 
+#define FD_STAGES 3
+
 struct fd_kind_ops {
 	const char *name;
 	FdKind kind;
 	/*
-	 * Restore stage: 0 for files that need nothing else, 1 for files that
-	 * need every stage-0 fd of the task at its final number first (epoll
-	 * watches are keyed by fd number).  This is the kind's dependency
-	 * declaration for a restore plan.
+	 * Restore stage (0 .. FD_STAGES - 1): every file of a stage is at its
+	 * final numbers before the next stage starts.  0: files that need
+	 * nothing else; 1: unix listeners (after the connections accepted from
+	 * them, which borrow their name); 2: epoll (watches are keyed by fd
+	 * number).  This is the kind's dependency declaration for a restore
+	 * plan.  file_stage, if set, decides per file.
 	 */
 	int stage;
+	int (*file_stage)(const FileEntry *e);
 	bool (*match)(const struct fd_probe *p);
 	/* Fill e's kind-specific part (all malloc'ed); flags and pos are already set. */
 	int (*collect)(struct fd_ctx *ctx, const struct fd_probe *p, FileEntry *e);
@@ -67,6 +72,8 @@ struct fd_kind_ops {
 /* The table (fds-kinds.c). */
 const struct fd_kind_ops *fd_kind_by_probe(const struct fd_probe *p);
 const struct fd_kind_ops *fd_kind_by_id(FdKind kind);
+/* The restore stage of a file (its kind's, or the kind's file_stage()). */
+int fd_file_stage(const FileEntry *fe);
 /* A short name for an fd no kind handles ("fanotify", "tty", "unix socket"). */
 void fd_probe_describe(const struct fd_probe *p, char *buf, size_t len);
 
@@ -109,8 +116,8 @@ int fds_read_task(struct fd_ctx *ctx, struct img_dir *d, int pid);
  */
 int fds_restore_task(struct fd_ctx *ctx);
 
-/* For kinds: the file restored for fd number task_fd of the task being
- * restored (stage 1 only: stage-0 fds are already at their numbers). */
+/* For kinds: task_fd if that fd of the task being restored is already at
+ * its number (its file belongs to an earlier stage), else < 0. */
 int fd_ctx_task_fd_restored(struct fd_ctx *ctx, int task_fd);
 /* Restore of a pipe: the other end of pipe ino if it was made already
  * (taken: the caller owns it), else -1; and leaving an end for later. */

@@ -3,7 +3,8 @@
  * Unix sockets: stream, dgram and seqpacket socketpairs with unread data
  * both ways (datagram and record boundaries kept), a listening socket on
  * a path and one on an abstract name (a client connects after restore),
- * and a bound datagram socket with queued datagrams.
+ * connections accepted from them (data both ways, names kept), and a bound
+ * datagram socket with queued datagrams.
  */
 #include <fcntl.h>
 #include <stddef.h>
@@ -49,6 +50,16 @@ static int setup(void)
 	len = addr(&sun, dgram_path, false);
 	if (place_fd(socket(AF_UNIX, SOCK_DGRAM, 0), 18) < 0 || bind(18, (void *)&sun, len) < 0)
 		return tlog("setup dgram bound: %m"), -1;
+	/* fds 20/21: a connection accepted from the path listener; 22/23: from the abstract one */
+	len = addr(&sun, path, false);
+	if (place_fd(socket(AF_UNIX, SOCK_STREAM, 0), 20) < 0 || connect(20, (void *)&sun, len) < 0 ||
+	    place_fd(accept(16, NULL, NULL), 21) < 0 || write(20, "c2s", 3) != 3 || write(21, "s2c", 3) != 3)
+		return tlog("setup accepted stream: %m"), -1;
+	len = addr(&sun, abstract_name, true);
+	if (place_fd(socket(AF_UNIX, SOCK_SEQPACKET, 0), 22) < 0 || connect(22, (void *)&sun, len) < 0 ||
+	    place_fd(accept(17, NULL, NULL), 23) < 0 || write(22, "rec-a", 5) != 5 || write(22, "rec-b", 5) != 5)
+		return tlog("setup accepted seqpacket: %m"), -1;
+	len = addr(&sun, dgram_path, false);
 	int tx = socket(AF_UNIX, SOCK_DGRAM, 0);
 	if (sendto(tx, "hello", 5, 0, (void *)&sun, len) != 5 || sendto(tx, "world!", 6, 0, (void *)&sun, len) != 6)
 		return tlog("setup dgram send: %m"), -1;
@@ -62,6 +73,18 @@ static int expect_read(int fd, const char *want)
 	ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
 
 	CHECK(n == (ssize_t)strlen(want) && !memcmp(buf, want, n), "fd %d: expected '%s', got %zd bytes", fd, want, n);
+	return 0;
+}
+
+/* The local (or peer) name of fd is name. */
+static int check_name(int fd, bool peer, const char *name, bool abstract)
+{
+	struct sockaddr_un got, want;
+	socklen_t len = sizeof(got), wlen = addr(&want, name, abstract);
+	int r = peer ? getpeername(fd, (void *)&got, &len) : getsockname(fd, (void *)&got, &len);
+
+	CHECK(r == 0 && len == wlen && !memcmp(&got, &want, len), "fd %d: %s name is not %s%s", fd,
+	      peer ? "peer" : "local", abstract ? "@" : "", name);
 	return 0;
 }
 
@@ -88,6 +111,14 @@ static int verify(bool restored)
 	if (connect_to(SOCK_STREAM, path, false, 16) || connect_to(SOCK_SEQPACKET, abstract_name, true, 17))
 		return -1;
 	if (expect_read(18, "hello") || expect_read(18, "world!"))
+		return -1;
+	if (expect_read(21, "c2s") || expect_read(20, "s2c") || expect_read(23, "rec-a") || expect_read(23, "rec-b"))
+		return -1;
+	CHECK(write(20, "more", 4) == 4, "accepted stream still connected");
+	if (expect_read(21, "more"))
+		return -1;
+	if (check_name(21, false, path, false) || check_name(20, true, path, false) ||
+	    check_name(23, false, abstract_name, true) || check_name(22, true, abstract_name, true))
 		return -1;
 	if (restored)
 		tlog("restored unix sockets verified");
