@@ -101,6 +101,29 @@ static int probe_fd(int pid, int fd, int local_fd, struct fd_probe *p, char **re
 	return 0;
 }
 
+/* The SIGIO owner and signal belong to the open file description. */
+static int collect_owner(const struct fd_probe *p, FileEntry *e)
+{
+	struct f_owner_ex owner = { 0 };
+	int sig;
+
+	if (fcntl(p->local_fd, F_GETOWN_EX, &owner) < 0)
+		return negative_errno();
+	sig = fcntl(p->local_fd, F_GETSIG);
+	if (sig < 0)
+		return negative_errno();
+	if (owner.pid) {
+		e->has_fown_type = e->has_fown_pid = true;
+		e->fown_type = owner.type;
+		e->fown_pid = owner.pid;
+	}
+	if (sig) {
+		e->has_fown_signum = true;
+		e->fown_signum = sig;
+	}
+	return 0;
+}
+
 static int collect_file(struct fd_ctx *ctx, const struct fd_probe *p, uint32_t *ret_id)
 {
 	const struct fd_kind_ops *ops = fd_kind_by_probe(p);
@@ -128,7 +151,9 @@ static int collect_file(struct fd_ctx *ctx, const struct fd_probe *p, uint32_t *
 	e->flags = p->flags;
 	e->has_pos = true;
 	e->pos = p->pos;
-	r = ops->collect(ctx, p, e);
+	r = collect_owner(p, e);
+	if (r >= 0)
+		r = ops->collect(ctx, p, e);
 	if (r < 0) {
 		protobuf_c_message_free_unpacked(&e->base, NULL);
 		if (r == -EOPNOTSUPP)	/* a refusal: the kind said why */

@@ -147,6 +147,20 @@ static int read_task_fds(struct img_dir *d, int pid, FdEntry ***ret, size_t *ret
 	return 0;
 }
 
+static int restore_owner(int fd, const FileEntry *fe)
+{
+	if (fe->has_fown_pid) {
+		struct f_owner_ex owner = { .type = fe->fown_type, .pid = fe->fown_pid };
+
+		if (fcntl(fd, F_SETOWN_EX, &owner) < 0)
+			return log_error_errno(negative_errno(), "file %u: cannot give SIGIO to %s %d", fe->id,
+					       fe->fown_type == F_OWNER_PGRP ? "process group" : "pid", fe->fown_pid);
+	}
+	if (fe->has_fown_signum && fcntl(fd, F_SETSIG, fe->fown_signum) < 0)
+		return log_error_errno(negative_errno(), "file %u: F_SETSIG %d", fe->id, fe->fown_signum);
+	return 0;
+}
+
 /* Open file id (once per task) at a temporary number above every target. */
 static int restore_file(struct fd_ctx *ctx, const FileEntry *fe, int above, int *tmp_fd)
 {
@@ -160,6 +174,11 @@ static int restore_file(struct fd_ctx *ctx, const FileEntry *fe, int above, int 
 		r = negative_errno();
 		close(fd);
 		return log_error_errno(r, "file %u (%s): cannot set status flags 0%o", fe->id, ops->name, fe->flags);
+	}
+	r = restore_owner(fd, fe);
+	if (r < 0) {
+		close(fd);
+		return r;
 	}
 	*tmp_fd = fcntl(fd, F_DUPFD_CLOEXEC, above);
 	r = negative_errno();

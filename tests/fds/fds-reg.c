@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Regular files: offsets, O_APPEND, access modes, FD_CLOEXEC, two fds
+ * Regular files: offsets, O_APPEND, SIGIO owner and signal, access modes,
+ * FD_CLOEXEC, two fds
  * sharing one open file description, a directory, /dev/null, and a file
  * unlinked after open (its content travels in the image).
  */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,6 +24,10 @@ static int setup(void)
 	    place_fd(open("/tmp", O_RDONLY | O_DIRECTORY), 13) < 0)
 		return tlog("setup: open: %m"), -1;
 	lseek(10, 2, SEEK_SET);
+	/* SIGIO of fd 10 goes to the test process, as SIGRTMIN */
+	struct f_owner_ex owner = { .type = F_OWNER_PID, .pid = getppid() };
+	if (fcntl(10, F_SETOWN_EX, &owner) < 0 || fcntl(10, F_SETSIG, SIGRTMIN) < 0)
+		return tlog("setup owner: %m"), -1;
 	lseek(11, 3, SEEK_SET);
 	fd = open(path_ghost, O_RDWR | O_CREAT | O_EXCL, 0640);
 	if (place_fd(fd, 14) < 0 || write(14, "ghost data", 10) != 10 || unlink(path_ghost) < 0)
@@ -37,6 +43,10 @@ static int verify(bool restored)
 
 	CHECK((fcntl(10, F_GETFL) & (O_ACCMODE | O_APPEND)) == (O_RDWR | O_APPEND), "fd 10 flags");
 	CHECK(lseek(10, 0, SEEK_CUR) == 2, "fd 10 offset");
+	struct f_owner_ex owner = { 0 };
+	CHECK(fcntl(10, F_GETOWN_EX, &owner) == 0 && owner.type == F_OWNER_PID && owner.pid == getppid(),
+	      "fd 10 SIGIO owner");
+	CHECK(fcntl(10, F_GETSIG) == SIGRTMIN, "fd 10 F_SETSIG");
 	CHECK((fcntl(11, F_GETFL) & O_ACCMODE) == O_RDONLY, "fd 11 read-only");
 	CHECK(fcntl(11, F_GETFD) == FD_CLOEXEC && fcntl(12, F_GETFD) == 0, "FD_CLOEXEC of fd 11/12");
 	CHECK(lseek(11, 0, SEEK_CUR) == 3, "fd 11 offset");
