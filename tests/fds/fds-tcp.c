@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * An established TCP connection on loopback in a private network namespace,
+ * Established TCP connections on loopback (IPv4 and IPv6) in a private network namespace,
  * with bytes queued both ways: the test (the peer) sent "ping" that the task
  * has not read, and the task has more bytes queued to send than the peer's
  * small receive buffer takes.  After the dump the original checks its queues
@@ -22,7 +22,8 @@
 #include "util.h"
 
 #define PORT	7000
-static int listener = -1, peer_fd = -1;
+#define PORT6	7001
+static int listener = -1, peer_fd = -1, listener6 = -1, peer6_fd = -1;
 static int outq_at_stop;
 
 static struct sockaddr_in addr(void)
@@ -40,6 +41,11 @@ static int setup(void)
 	int sent = 0;
 
 	close(listener);
+	close(listener6);
+	/* fd 11: a second connection, over IPv6 */
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(PORT6), .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	if (place_fd(socket(AF_INET6, SOCK_STREAM, 0), 11) < 0 || connect(11, (void *)&a6, sizeof(a6)) < 0)
+		return tlog("setup connect v6: %m"), -1;
 	int sndbuf = 16384;
 
 	if (place_fd(socket(AF_INET, SOCK_STREAM, 0), 10) < 0 ||
@@ -70,7 +76,8 @@ static int setup(void)
 static int before_dump(int pid _unused_)
 {
 	peer_fd = accept(listener, NULL, NULL);
-	if (peer_fd < 0 || write(peer_fd, "ping", 4) != 4)
+	peer6_fd = accept(listener6, NULL, NULL);
+	if (peer_fd < 0 || write(peer_fd, "ping", 4) != 4 || peer6_fd < 0 || write(peer6_fd, "ping6", 5) != 5)
 		return -1;
 	usleep(20000);
 	/* The network lock a real dump takes: from now until the restore, no
@@ -79,7 +86,9 @@ static int before_dump(int pid _unused_)
 	if (system("nft add table inet cryo_fds_test && "
 		   "nft add chain inet cryo_fds_test in '{ type filter hook input priority 0; }' && "
 		   "nft add rule inet cryo_fds_test in tcp dport 7000 drop && "
-		   "nft add rule inet cryo_fds_test in tcp sport 7000 drop") != 0) {
+		   "nft add rule inet cryo_fds_test in tcp sport 7000 drop && "
+		   "nft add rule inet cryo_fds_test in tcp dport 7001 drop && "
+		   "nft add rule inet cryo_fds_test in tcp sport 7001 drop") != 0) {
 		printf("nft failed\n");
 		return -1;
 	}
@@ -101,6 +110,10 @@ static int verify(bool restored)
 
 	poll(&pfd, 1, 5000);
 	CHECK(read(10, buf, sizeof(buf)) == 4 && !memcmp(buf, "ping", 4), "'ping' in the receive queue");
+	pfd.fd = 11;
+	poll(&pfd, 1, 5000);
+	CHECK(read(11, buf, sizeof(buf)) == 5 && !memcmp(buf, "ping6", 5), "'ping6' in the IPv6 receive queue");
+	pfd.fd = 10;
 	state_ok = getsockopt(10, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 && ti.tcpi_state == TCP_ESTABLISHED;
 	CHECK(state_ok, "connection established");
 	int nodelay = 0;
@@ -111,7 +124,8 @@ static int verify(bool restored)
 		ioctl(10, SIOCOUTQ, &outq);
 		CHECK(outq == outq_at_stop, "send queue intact: %d bytes, was %d", outq, outq_at_stop);
 		/* go away silently, as a dumped task killed in repair mode */
-		CHECK(setsockopt(10, IPPROTO_TCP, TCP_REPAIR, &one, sizeof(one)) == 0, "TCP_REPAIR on exit");
+		CHECK(setsockopt(10, IPPROTO_TCP, TCP_REPAIR, &one, sizeof(one)) == 0 &&
+		      setsockopt(11, IPPROTO_TCP, TCP_REPAIR, &one, sizeof(one)) == 0, "TCP_REPAIR on exit");
 		return 0;
 	}
 	fcntl(10, F_SETFL, 0);
@@ -119,8 +133,25 @@ static int verify(bool restored)
 	pfd.events = POLLIN;
 	poll(&pfd, 1, 10000);
 	CHECK(read(10, buf, sizeof(buf)) == 5 && !memcmp(buf, "again", 5), "read 'again' from the peer");
+	CHECK(write(11, "pong6", 5) == 5, "write pong6");
+	pfd.fd = 11;
+	poll(&pfd, 1, 10000);
+	CHECK(read(11, buf, sizeof(buf)) == 6 && !memcmp(buf, "again6", 6), "read 'again6' over IPv6");
 	tlog("restored TCP connection verified");
 	return 0;
+}
+
+/* The IPv6 peer: "pong6", answered with "again6". */
+static int peer6(void)
+{
+	char buf[8];
+	struct pollfd pfd = { .fd = peer6_fd, .events = POLLIN };
+
+	if (poll(&pfd, 1, 10000) <= 0 || read(peer6_fd, buf, sizeof(buf)) != 5 || memcmp(buf, "pong6", 5)) {
+		printf("peer6: no pong6\n");
+		return -1;
+	}
+	return write(peer6_fd, "again6", 6) == 6 ? 0 : -1;
 }
 
 /* The peer: the whole digit stream, then "pong"; answer "again". */
@@ -146,7 +177,9 @@ static int peer(void)
 			tail[3] = buf[i];
 			if (!memcmp(tail, "pong", 4)) {
 				printf("peer: %zu bytes of stream, then pong\n", total - 3);
-				return write(peer_fd, "again", 5) == 5 ? 0 : -1;
+				if (write(peer_fd, "again", 5) != 5)
+					return -1;
+				return peer6();
 			}
 			if (buf[i] != 'p' && buf[i] != 'o' && buf[i] != 'n' && buf[i] != 'g' &&
 			    buf[i] != (char)('0' + total % 10)) {
@@ -175,5 +208,9 @@ int main(void)
 	    setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    bind(listener, (void *)&a, sizeof(a)) < 0 || listen(listener, 4) < 0)
 		return printf("FAIL: listener: %m\n"), 1;
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(PORT6), .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	listener6 = socket(AF_INET6, SOCK_STREAM, 0);
+	if (listener6 < 0 || bind(listener6, (void *)&a6, sizeof(a6)) < 0 || listen(listener6, 4) < 0)
+		return printf("FAIL: IPv6 listener: %m\n"), 1;
 	return fds_case_run(&c);
 }
