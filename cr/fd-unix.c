@@ -63,7 +63,7 @@ static int unix_diag(uint32_t ino, struct unix_diag_info *ret)
 	if (n < 0)
 		return negative_errno();
 	struct nlmsghdr *h = (struct nlmsghdr *)buf;
-	if (!NLMSG_OK(h, (int)n))
+	if ((size_t)n < sizeof(*h) || h->nlmsg_len < sizeof(*h) || h->nlmsg_len > (size_t)n)
 		return -EBADMSG;
 	if (h->nlmsg_type == NLMSG_ERROR) {
 		struct nlmsgerr *e = NLMSG_DATA(h);
