@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -232,6 +233,22 @@ static int list_task_fds(int pid, int **ret, size_t *ret_nr)
 	return 0;
 }
 
+static int read_ppid(int pid)
+{
+	char path[64], *buf = NULL, *close_paren;
+	int ppid = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (read_text(path, &buf) < 0)
+		return 0;
+	/* the command name may hold anything: fields start after the last ')' */
+	close_paren = strrchr(buf, ')');
+	if (!close_paren || sscanf(close_paren + 1, " %*c %d", &ppid) != 1)
+		ppid = 0;
+	free(buf);
+	return ppid;
+}
+
 int fds_collect_task(struct fd_ctx *ctx, int pid)
 {
 	_cleanup_close_ int pidfd = syscall(SYS_pidfd_open, pid, 0);
@@ -252,6 +269,7 @@ int fds_collect_task(struct fd_ctx *ctx, int pid)
 	t = &ctx->tasks[ctx->nr_tasks++];
 	memset(t, 0, sizeof(*t));
 	t->pid = pid;
+	t->ppid = read_ppid(pid);
 
 	for (size_t i = 0; i < nr; i++) {
 		_cleanup_close_ int local = syscall(SYS_pidfd_getfd, pidfd, fds[i], 0);
@@ -275,12 +293,76 @@ int fds_collect_task(struct fd_ctx *ctx, int pid)
 	return 0;
 }
 
+/*
+ * What must be created once for the whole tree: a file, or both ends of a
+ * pipe (one pipe() makes them), or both ends of a unix socketpair.
+ */
+static uint64_t sharing_unit(const FileEntry *e)
+{
+	if (e->pipe)
+		return e->pipe->pipe_ino << 1 | 1;
+	if (e->unix_sk && e->unix_sk->peer_ino)
+		return (e->unix_sk->ino < e->unix_sk->peer_ino ? e->unix_sk->ino : e->unix_sk->peer_ino) << 1 | 1;
+	return (uint64_t)e->id << 1;	/* inode numbers and ids never mix: low bit */
+}
+
+static bool task_uses(const struct fd_ctx *ctx, const struct dump_task *t, uint64_t unit)
+{
+	for (size_t i = 0; i < t->nr_fds; i++)
+		if (sharing_unit(ctx->files[t->fds[i]->file_id - 1].e) == unit)
+			return true;
+	return false;
+}
+
+static const struct dump_task *find_task(const struct fd_ctx *ctx, int pid)
+{
+	for (size_t i = 0; i < ctx->nr_tasks; i++)
+		if (ctx->tasks[i].pid == pid)
+			return &ctx->tasks[i];
+	return NULL;
+}
+
+/*
+ * The restore shares a file (or a pipe, or a socketpair) between tasks by
+ * inheritance: the topmost task that has it makes it, its children inherit
+ * it.  So every task that has a shared one must have a parent that has it
+ * too, except one.
+ */
+static int check_sharing_follows_tree(const struct fd_ctx *ctx)
+{
+	for (size_t f = 0; f < ctx->nr_files; f++) {
+		uint64_t unit = sharing_unit(ctx->files[f].e);
+		int root = 0;
+
+		for (size_t i = 0; i < ctx->nr_tasks; i++) {
+			const struct dump_task *t = &ctx->tasks[i], *parent;
+
+			if (!task_uses(ctx, t, unit))
+				continue;
+			parent = find_task(ctx, t->ppid);
+			if (parent && task_uses(ctx, parent, unit))
+				continue;
+			if (root) {
+				log_error("pid %d fd %d: %s shared by pid %d and pid %d, which did not both inherit it from a dumped parent that has it; not supported",
+					  ctx->files[f].pid, ctx->files[f].fd, fd_kind_by_id(ctx->files[f].e->kind)->name,
+					  root, t->pid);
+				return -EOPNOTSUPP;
+			}
+			root = t->pid;
+		}
+	}
+	return 0;
+}
+
 /* Checks that need every task collected (a socket's peer in the dump). */
 static int check_collected(struct fd_ctx *ctx)
 {
+	int r = check_sharing_follows_tree(ctx);
+
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < ctx->nr_files; i++) {
 		const struct fd_kind_ops *ops = fd_kind_by_id(ctx->files[i].e->kind);
-		int r;
 
 		if (!ops->check)
 			continue;

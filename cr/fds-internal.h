@@ -14,6 +14,7 @@ struct dump_file {
 
 struct dump_task {
 	int pid;
+	int ppid;		/* from /proc/PID/stat: sharing must follow the tree */
 	FdEntry **fds;
 	size_t nr_fds;
 };

@@ -5,8 +5,10 @@
  * give shared fds one file id; the restore (parent restored, fork, child
  * restored with the same context) must give back one open file description:
  * an lseek or a pipe write in the restored child is seen by the restored
- * parent, and the child's own file is not left in the parent.
+ * parent, and the child's own file is not left in the parent.  A pipe
+ * whose ends only two siblings hold is refused at dump.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -166,6 +168,71 @@ static int restore(const char *dir, int pid, int child)
 	return 0;
 }
 
+static _noreturn_ void siblings(void)
+{
+	int p[2], null = open("/dev/null", O_RDWR);
+
+	dup2(null, 0);
+	dup2(null, 1);
+	dup2(null, 2);
+	if (pipe(p) < 0)
+		_exit(2);
+	for (int i = 0; i < 2; i++)
+		if (fork() == 0) {
+			place_fd(p[i], 10 + i);
+			close(p[!i]);
+			raise(SIGSTOP);
+			_exit(0);
+		}
+	close(p[0]);
+	close(p[1]);
+	raise(SIGSTOP);
+	while (wait(NULL) > 0)
+		;
+	_exit(0);
+}
+
+/* A pipe whose ends only two siblings have cannot be restored by inheritance: refused. */
+static int sibling_refusal(void)
+{
+	char dir[] = "/tmp/cryo-fds-share-sib-XXXXXX";
+	int pid, st, kids[2], n = 0, r = -1;
+	struct fd_ctx *ctx;
+	struct img_dir *d;
+
+	if (!mkdtemp(dir))
+		return -1;
+	pid = fork();
+	if (pid == 0)
+		siblings();
+	if (waitpid(pid, &st, WUNTRACED) < 0 || !WIFSTOPPED(st))
+		return -1;
+	char file[64], buf[128];
+	snprintf(file, sizeof(file), "/proc/%d/task/%d/children", pid, pid);
+	for (int tries = 0; tries < 500 && n < 2; tries++, usleep(10000)) {
+		int fd = open(file, O_RDONLY);
+		ssize_t len = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		buf[len > 0 ? len : 0] = 0;
+		n = sscanf(buf, "%d %d", &kids[0], &kids[1]);
+	}
+	if (n == 2 && stopped(kids[0]) && stopped(kids[1]) && fd_ctx_new(NULL, &ctx) >= 0) {
+		if (fds_collect_task(ctx, pid) >= 0 && fds_collect_task(ctx, kids[0]) >= 0 &&
+		    fds_collect_task(ctx, kids[1]) >= 0 && img_dir_open_write(dir, &d) >= 0) {
+			r = fds_write_images(ctx, d) == -EOPNOTSUPP ? 0 : -1;
+			img_dir_close(d);
+		}
+		fd_ctx_free(ctx);
+	}
+	for (int i = 0; i < n; i++)
+		kill(kids[i], SIGCONT);
+	kill(pid, SIGCONT);
+	waitpid(pid, &st, 0);
+	fds_test_rmdir(dir);
+	printf(r == 0 ? "ok: a pipe shared only by siblings is refused\n" : "FAIL: siblings' pipe not refused\n");
+	return r;
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/cryo-fds-share-img-XXXXXX";
@@ -204,6 +271,8 @@ int main(void)
 	fds_test_rmdir(dir);
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		return printf("FAIL fds-share: restored sharing is wrong\n"), 1;
+	if (sibling_refusal() < 0)
+		return 1;
 	printf("PASS fds-share\n");
 	return 0;
 }
