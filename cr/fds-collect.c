@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/kcmp.h>
@@ -410,3 +412,20 @@ int fds_write_images(struct fd_ctx *ctx, struct img_dir *d)
 	return 0;
 }
 
+
+int fds_prepare_kill(struct fd_ctx *ctx)
+{
+	int on = TCP_REPAIR_ON, r = 0;
+
+	for (size_t i = 0; i < ctx->nr_files; i++) {
+		const FileEntry *e = ctx->files[i].e;
+
+		if (!e->inet || !e->inet->tcp)
+			continue;
+		/* a socket in repair mode is closed silently */
+		if (setsockopt(ctx->files[i].local_fd, IPPROTO_TCP, TCP_REPAIR, &on, sizeof(on)) < 0)
+			r = log_error_errno(negative_errno(), "pid %d fd %d: TCP_REPAIR before the kill",
+					    ctx->files[i].pid, ctx->files[i].fd);
+	}
+	return r;
+}

@@ -95,6 +95,14 @@ int fds_collect_task(struct fd_ctx *ctx, int pid);
  * checks that need the whole dump (a unix socket's peer must be in it). */
 int fds_write_images(struct fd_ctx *ctx, struct img_dir *d);
 
+/*
+ * After a dump that kills the tasks: put every established TCP socket
+ * collected in ctx in repair mode, so that the kill sends neither FIN nor
+ * RST (the connections live on in the restore).  Call with the network
+ * locked, before the kill.
+ */
+int fds_prepare_kill(struct fd_ctx *ctx);
+
 /* Restore side: load files.img into a new ctx. */
 int fds_load_images(struct img_dir *d, const struct fd_opts *opts, struct fd_ctx **ret);
 /* Read fds-PID.img into ctx (checked against files.img).  Close the image

@@ -4,8 +4,8 @@
  * with bytes queued both ways: the test (the peer) sent "ping" that the task
  * has not read, and the task has more bytes queued to send than the peer's
  * small receive buffer takes.  After the dump the original checks its queues
- * and goes away in repair mode (no FIN/RST, as a dumped task killed under a
- * network lock); the restored process reads "ping", the peer receives the
+ * and is killed as a dumped task is, after fds_prepare_kill() (repair mode:
+ * no FIN/RST) under a network lock; the restored process reads "ping", the peer receives the
  * whole stream and "pong", answers "again", and the restored side reads it.
  */
 #include <arpa/inet.h>
@@ -120,13 +120,9 @@ static int verify(bool restored)
 	len = sizeof(nodelay);
 	CHECK(getsockopt(10, IPPROTO_TCP, TCP_NODELAY, &nodelay, &len) == 0 && nodelay, "TCP_NODELAY kept");
 	if (!restored) {
-		int one = 1;
 		ioctl(10, SIOCOUTQ, &outq);
 		CHECK(outq == outq_at_stop, "send queue intact: %d bytes, was %d", outq, outq_at_stop);
-		/* go away silently, as a dumped task killed in repair mode */
-		CHECK(setsockopt(10, IPPROTO_TCP, TCP_REPAIR, &one, sizeof(one)) == 0 &&
-		      setsockopt(11, IPPROTO_TCP, TCP_REPAIR, &one, sizeof(one)) == 0, "TCP_REPAIR on exit");
-		return 0;
+		return 0;	/* then killed after fds_prepare_kill(): no FIN/RST */
 	}
 	fcntl(10, F_SETFL, 0);
 	CHECK(write(10, "pong", 4) == 4, "write pong");
@@ -193,7 +189,7 @@ static int peer(void)
 int main(void)
 {
 	struct fds_case c = { .name = "fds-tcp", .setup = setup, .verify = verify,
-			      .before_dump = before_dump, .peer = peer,
+			      .before_dump = before_dump, .peer = peer, .kill_original = true,
 			      .after_restore = unlock };
 	struct sockaddr_in a = addr();
 	int small = 4096, one = 1, r;

@@ -57,7 +57,7 @@ int fds_test_netns(void)
 	return 0;
 }
 
-int fds_test_dump(int pid, const char *dir, const struct fd_opts *opts)
+int fds_test_dump(int pid, const char *dir, const struct fd_opts *opts, struct fd_ctx **keep)
 {
 	struct fd_ctx *ctx;
 	struct img_dir *d;
@@ -75,7 +75,10 @@ int fds_test_dump(int pid, const char *dir, const struct fd_opts *opts)
 			r = img_dir_commit(d);
 		img_dir_close(d);
 	}
-	fd_ctx_free(ctx);
+	if (keep && r >= 0)
+		*keep = ctx;
+	else
+		fd_ctx_free(ctx);
 	return r;
 }
 
@@ -122,7 +125,11 @@ static _noreturn_ void run_original(const struct fds_case *c, const char *dir)
 	close(null);
 	raise(SIGSTOP);
 	open_log(dir, "original.log");
-	_exit(c->verify(false) == 0 ? 0 : 1);
+	if (c->verify(false) != 0)
+		_exit(1);
+	if (c->kill_original)
+		raise(SIGSTOP);	/* to be killed */
+	_exit(0);
 }
 
 static _noreturn_ void run_restore(const struct fds_case *c, const char *dir, int pid)
@@ -219,8 +226,26 @@ int fds_case_run(const struct fds_case *c)
 		return printf("FAIL %s: preparing the dump failed\n", c->name), 1;
 	}
 	open_log(dir, "dump.log");
-	r = fds_test_dump(pid, dir, &c->opts);
+	struct fd_ctx *kept = NULL;
+	r = fds_test_dump(pid, dir, &c->opts, c->kill_original ? &kept : NULL);
 	kill(pid, SIGCONT);
+	if (kept) {
+		/* verify(false) passed if the original stopped again */
+		if (waitpid(pid, &st, WUNTRACED) == pid && WIFSTOPPED(st)) {
+			r = fds_prepare_kill(kept);
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			st = r < 0 ? 1 : 0;
+		} else {
+			st = WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+		}
+		fd_ctx_free(kept);
+		if (st != 0) {
+			show_log(dir, "original.log");
+			printf("FAIL %s: the original process is not intact after the dump\n", c->name);
+			return 1;
+		}
+	}
 	if (c->expect_dump_refusal) {
 		char want[512];
 
@@ -245,7 +270,7 @@ int fds_case_run(const struct fds_case *c)
 		wait_exit(pid, "original");
 		return 1;
 	}
-	if ((r = wait_exit(pid, "original")) != 0) {
+	if (!kept && (r = wait_exit(pid, "original")) != 0) {
 		show_log(dir, "original.log");
 		printf("FAIL %s: the original process is not intact after the dump (exit %d)\n", c->name, r);
 		return 1;

@@ -31,6 +31,9 @@ struct fds_case {
 	/* optional: between the dump and the restore, in the test (e.g. change a file) */
 	int (*between)(const char *img_dir);
 	struct fd_opts opts;
+	/* the original ends as a dumped task that is killed: after verify(false)
+	 * it stops, the test calls fds_prepare_kill() and SIGKILLs it */
+	bool kill_original;
 	/* the restore is expected to fail (validation): R must report the failure */
 	bool expect_restore_failure;
 	/* the dump must be refused, logging this (the pid and fd are prefixed: "pid N fd M: ") */
@@ -49,8 +52,8 @@ int place_fd(int fd, int want);
 /* Check helper: logs "what" and returns -1 if !cond. */
 #define CHECK(cond, ...) do { if (!(cond)) { tlog("check failed: " __VA_ARGS__); return -1; } } while (0)
 
-/* Collect pid's fds into dir (used by the corruption and refusal tests). */
-int fds_test_dump(int pid, const char *dir, const struct fd_opts *opts);
+/* Collect pid's fds into dir; keep: the ctx is handed back instead of freed. */
+int fds_test_dump(int pid, const char *dir, const struct fd_opts *opts, struct fd_ctx **keep);
 /* Remove an image directory and its files. */
 void fds_test_rmdir(const char *dir);
 /* Make a private network namespace with lo up: 0, or 77 (why printed). */
