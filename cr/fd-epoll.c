@@ -94,7 +94,7 @@ static int epoll_restore(struct fd_ctx *ctx, const FileEntry *e, int *ret_fd)
 const struct fd_kind_ops fd_epoll_ops = {
 	.name = "epoll",
 	.kind = FD_KIND__FDK_EPOLL,
-	.stage = 2,
+	.stage = FD_STAGES - 1,
 	.match = epoll_match,
 	.collect = epoll_collect,
 	.restore = epoll_restore,

@@ -6,8 +6,9 @@
  * and unconnected sockets.  The peer of a socket comes from sock_diag (NETLINK_SOCK_DIAG,
  * UNIX_DIAG_PEER): the socket must be in our network namespace.  Queued
  * data is peeked (MSG_PEEK, datagram by datagram with SO_PEEK_OFF, which is
- * put back as it was).  Anything else, and data carrying fds
- * (SCM_RIGHTS), is refused.
+ * put back as it was).  Fds in flight (SCM_RIGHTS) are collected as files
+ * (shared with the task's fds when they are the same description) and sent
+ * again at restore.  Anything else is refused.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -104,30 +105,64 @@ static int add_item(UnixFile *u, const void *data, size_t len)
 	return 0;
 }
 
-/* Peek one item (at the current peek offset); -EOPNOTSUPP if it carries fds. */
-static ssize_t peek_one(int fd, void *buf, size_t len)
+#define MAX_FDS_PER_ITEM 64
+
+/* Peek one item (at the current peek offset) and copies of the fds it carries. */
+static ssize_t peek_one(int fd, void *buf, size_t len, int *fds, size_t *nr_fds)
 {
-	char cbuf[CMSG_SPACE(sizeof(int) * 64)];
+	char cbuf[CMSG_SPACE(sizeof(int) * MAX_FDS_PER_ITEM)];
 	struct iovec iov = { buf, len };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
 	ssize_t n = recvmsg(fd, &mh, MSG_PEEK | MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 
+	*nr_fds = 0;
 	if (n < 0)
 		return errno == EAGAIN ? 0 : negative_errno();
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
 		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-			/* the peek gave us copies of the fds: drop them */
-			int *fds = (int *)CMSG_DATA(c);
-			for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++)
-				close(fds[i]);
-			return -EOPNOTSUPP;
+			size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			memcpy(fds + *nr_fds, CMSG_DATA(c), k * sizeof(int));
+			*nr_fds += k;
 		}
+	if (mh.msg_flags & MSG_CTRUNC)
+		return -ETOOMANYREFS;
 	if (mh.msg_flags & MSG_TRUNC)
 		return -EMSGSIZE;
 	return n;
 }
 
-static int peek_queue(const struct fd_probe *p, UnixFile *u)
+/* Collect the files of fds in flight of item idx (and close our copies). */
+static int collect_item_fds(struct fd_ctx *ctx, UnixFile *u, size_t idx, int *fds, size_t nr)
+{
+	UnixQueuedFds *q, **n;
+	int r = 0;
+
+	q = calloc(1, sizeof(*q));
+	n = q ? realloc(u->queue_fds, (u->n_queue_fds + 1) * sizeof(*n)) : NULL;
+	if (n) {
+		u->queue_fds = n;
+		unix_queued_fds__init(q);
+		u->queue_fds[u->n_queue_fds++] = q;
+		q->item = idx;
+		q->file_ids = calloc(nr, sizeof(uint32_t));
+	}
+	if (!n || !q->file_ids) {
+		if (!n)
+			free(q);
+		r = -ENOMEM;
+	}
+	for (size_t i = 0; i < nr; i++) {
+		if (r >= 0) {
+			r = fd_ctx_collect_in_flight(ctx, fds[i], &q->file_ids[i]);
+			if (r >= 0)
+				q->n_file_ids++;
+		}
+		close(fds[i]);
+	}
+	return r;
+}
+
+static int peek_queue(struct fd_ctx *ctx, const struct fd_probe *p, UnixFile *u)
 {
 	int inq = 0, old_off = -1, zero = 0, r = 0;
 	socklen_t len = sizeof(old_off);
@@ -147,25 +182,32 @@ static int peek_queue(const struct fd_probe *p, UnixFile *u)
 	    setsockopt(p->local_fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)) < 0)
 		return negative_errno();
 	for (;;) {
-		ssize_t n = peek_one(p->local_fd, buf, bufsz);
-		if (n < 0) {
+		int fds[MAX_FDS_PER_ITEM];
+		size_t nr_fds;
+		ssize_t n = peek_one(p->local_fd, buf, bufsz, fds, &nr_fds);
+
+		if (n <= 0) {
 			r = n;
 			break;
 		}
-		if (n == 0)
-			break;
 		r = add_item(u, buf, n);
+		if (r >= 0 && nr_fds)
+			r = collect_item_fds(ctx, u, u->n_queue - 1, fds, nr_fds);
+		else
+			for (size_t i = 0; i < nr_fds; i++)
+				close(fds[i]);
 		if (r < 0)
 			break;
 	}
 	/* the task's peek offset, as it was */
 	setsockopt(p->local_fd, SOL_SOCKET, SO_PEEK_OFF, &old_off, sizeof(old_off));
-	if (r == -EOPNOTSUPP)
-		log_error("pid %d fd %d: unix socket has fds in flight (SCM_RIGHTS); not supported", p->pid, p->fd);
+	if (r == -EOPNOTSUPP || r == -ETOOMANYREFS)
+		log_error("pid %d fd %d: unix socket carries an fd in flight (SCM_RIGHTS) that cannot be dumped",
+			  p->pid, p->fd);
 	return r;
 }
 
-static int unix_collect(struct fd_ctx *ctx _unused_, const struct fd_probe *p, FileEntry *e)
+static int unix_collect(struct fd_ctx *ctx, const struct fd_probe *p, FileEntry *e)
 {
 	UnixFile *u = calloc(1, sizeof(*u));
 	struct unix_diag_info di;
@@ -218,7 +260,7 @@ static int unix_collect(struct fd_ctx *ctx _unused_, const struct fd_probe *p, F
 			return -EOPNOTSUPP;
 		}
 	}
-	return peek_queue(p, u);
+	return peek_queue(ctx, p, u);
 }
 
 static const UnixFile *find_unix(struct fd_ctx *ctx, uint64_t ino)
@@ -231,17 +273,62 @@ static const UnixFile *find_unix(struct fd_ctx *ctx, uint64_t ino)
 	return NULL;
 }
 
-static int send_items(int fd, const UnixFile *u, const struct sockaddr_un *to, socklen_t tolen)
+static const UnixQueuedFds *item_fds(const UnixFile *u, size_t idx)
 {
-	for (size_t i = 0; i < u->n_queue; i++) {
-		ssize_t n = sendto(fd, u->queue[i].data, u->queue[i].len, MSG_DONTWAIT | MSG_NOSIGNAL,
-				   (const struct sockaddr *)to, tolen);
-		if (n != (ssize_t)u->queue[i].len)
-			return log_error_errno(n < 0 ? negative_errno() : -EIO,
-					       "unix socket %llu: cannot requeue %zu bytes",
-					       (unsigned long long)u->ino, u->queue[i].len);
+	for (size_t i = 0; i < u->n_queue_fds; i++)
+		if (u->queue_fds[i]->item == idx)
+			return u->queue_fds[i];
+	return NULL;
+}
+
+/* Send item idx again, with its fds in flight (the task's own where shared). */
+static int send_item(struct fd_ctx *ctx, int fd, const UnixFile *u, size_t idx, const struct sockaddr_un *to,
+		     socklen_t tolen)
+{
+	const UnixQueuedFds *q = item_fds(u, idx);
+	int fds[MAX_FDS_PER_ITEM];
+	bool owned[MAX_FDS_PER_ITEM];
+	size_t nr = 0;
+	char cbuf[CMSG_SPACE(sizeof(fds))];
+	struct iovec iov = { u->queue[idx].data, u->queue[idx].len };
+	struct msghdr mh = { .msg_name = (void *)to, .msg_namelen = tolen, .msg_iov = &iov, .msg_iovlen = 1 };
+	int r = 0;
+
+	if (q && q->n_file_ids > MAX_FDS_PER_ITEM)
+		return -EBADMSG;
+	for (; q && nr < q->n_file_ids && r >= 0; nr++)
+		r = fd_ctx_file_for_send(ctx, q->file_ids[nr], &fds[nr], &owned[nr]);
+	if (r < 0)
+		nr--;
+	if (r >= 0 && nr) {
+		memset(cbuf, 0, sizeof(cbuf));
+		mh.msg_control = cbuf;
+		mh.msg_controllen = CMSG_SPACE(nr * sizeof(int));
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(nr * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, nr * sizeof(int));
 	}
-	return 0;
+	if (r >= 0) {
+		ssize_t n = sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n != (ssize_t)u->queue[idx].len)
+			r = log_error_errno(n < 0 ? negative_errno() : -EIO, "unix socket %llu: cannot requeue %zu bytes",
+					    (unsigned long long)u->ino, u->queue[idx].len);
+	}
+	for (size_t i = 0; i < nr; i++)
+		if (owned[i])
+			close(fds[i]);
+	return r;
+}
+
+static int send_items(struct fd_ctx *ctx, int fd, const UnixFile *u, const struct sockaddr_un *to, socklen_t tolen)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < u->n_queue && r >= 0; i++)
+		r = send_item(ctx, fd, u, i, to, tolen);
+	return r;
 }
 
 static int name_addr(const UnixFile *u, struct sockaddr_un *sun, socklen_t *len)
@@ -328,9 +415,9 @@ static int restore_pair(struct fd_ctx *ctx, const FileEntry *e, int *ret_fd)
 	if (r < 0)
 		return r;
 	/* what one end had received, the other end sends again */
-	r = send_items(sk[1], u, NULL, 0);
+	r = send_items(ctx, sk[1], u, NULL, 0);
 	if (r >= 0)
-		r = send_items(sk[0], peer, NULL, 0);
+		r = send_items(ctx, sk[0], peer, NULL, 0);
 	if (r < 0) {
 		close(sk[0]);
 		close(sk[1]);
@@ -340,7 +427,7 @@ static int restore_pair(struct fd_ctx *ctx, const FileEntry *e, int *ret_fd)
 	return fd_ctx_put_pipe_end(ctx, peer->ino, false, sk[1]);
 }
 
-static int restore_named(const FileEntry *e, int *ret_fd)
+static int restore_named(struct fd_ctx *ctx, const FileEntry *e, int *ret_fd)
 {
 	const UnixFile *u = e->unix_sk;
 	_cleanup_close_ int fd = socket(AF_UNIX, u->type | SOCK_CLOEXEC, 0);
@@ -371,7 +458,7 @@ static int restore_named(const FileEntry *e, int *ret_fd)
 		_cleanup_close_ int tx = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 		if (tx < 0)
 			return negative_errno();
-		if ((r = send_items(tx, u, &sun, len)) < 0)
+		if ((r = send_items(ctx, tx, u, &sun, len)) < 0)
 			return r;
 	}
 	*ret_fd = TAKE_FD(fd);
@@ -400,14 +487,16 @@ static int unix_check(struct fd_ctx *ctx, const FileEntry *e, int pid, int fd)
 
 static int unix_file_stage(const FileEntry *e)
 {
-	return e->unix_sk->listening ? 1 : 0;
+	/* connected ones after stage 0 (their fds in flight may be the task's),
+	 * listeners after the connections that borrow their names */
+	return e->unix_sk->listening ? 2 : 1;
 }
 
 static int unix_restore(struct fd_ctx *ctx, const FileEntry *e, int *ret_fd)
 {
 	if (e->unix_sk->peer_ino)
 		return restore_pair(ctx, e, ret_fd);
-	return restore_named(e, ret_fd);
+	return restore_named(ctx, e, ret_fd);
 }
 
 const struct fd_kind_ops fd_unix_ops = {

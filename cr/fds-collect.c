@@ -149,7 +149,6 @@ static int collect_file(struct fd_ctx *ctx, const struct fd_probe *p, uint32_t *
 	if (!e)
 		return -ENOMEM;
 	file_entry__init(e);
-	e->id = ctx->nr_files + 1;
 	e->kind = ops->kind;
 	e->flags = p->flags;
 	e->has_pos = true;
@@ -169,6 +168,8 @@ static int collect_file(struct fd_ctx *ctx, const struct fd_probe *p, uint32_t *
 		return -ENOMEM;
 	}
 	ctx->files = nf;
+	/* the id only now: a kind's collect may have collected files itself (fds in flight) */
+	e->id = ctx->nr_files + 1;
 	nf[ctx->nr_files].e = e;
 	nf[ctx->nr_files].pid = p->pid;
 	nf[ctx->nr_files].fd = p->fd;
@@ -180,6 +181,25 @@ static int collect_file(struct fd_ctx *ctx, const struct fd_probe *p, uint32_t *
 	ctx->nr_files++;
 	*ret_id = e->id;
 	return 0;
+}
+
+int fd_ctx_collect_in_flight(struct fd_ctx *ctx, int local_fd, uint32_t *ret_id)
+{
+	_cleanup_free_ char *fdinfo = NULL;
+	struct fd_probe p;
+	int r;
+
+	if (ctx->in_flight_depth > 0) {
+		log_error("an fd in flight carries fds in flight itself; not supported");
+		return -EOPNOTSUPP;
+	}
+	r = probe_fd(getpid(), local_fd, local_fd, &p, &fdinfo);
+	if (r < 0)
+		return r;
+	ctx->in_flight_depth++;
+	r = collect_file(ctx, &p, ret_id);
+	ctx->in_flight_depth--;
+	return r;
 }
 
 static int add_fd_entry(struct dump_task *t, int fd, uint32_t id, bool cloexec)

@@ -45,6 +45,7 @@ struct fd_ctx {
 	int *placed;		/* file id - 1 -> fd number the last fds_restore_task put it at (or -1) */
 	int cur_pid;
 	int cur_stage;
+	int in_flight_depth;	/* collecting an fd found in a socket queue */
 };
 
 static inline void *grow(void *arr, size_t nr, size_t size)

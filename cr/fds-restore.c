@@ -161,8 +161,47 @@ static int restore_owner(int fd, const FileEntry *fe)
 	return 0;
 }
 
+static int restore_file_fd(struct fd_ctx *ctx, const FileEntry *fe, int *ret_fd);
+
+int fd_ctx_file_for_send(struct fd_ctx *ctx, uint32_t id, int *ret_fd, bool *ret_owned)
+{
+	const FileEntry *fe;
+
+	if (id < 1 || id > ctx->nr_rfiles)
+		return -EBADMSG;
+	fe = ctx->rfiles[id - 1];
+	for (size_t i = 0; i < ctx->nr_cur_fds; i++)
+		if (ctx->cur_fds[i]->file_id == id && fd_file_stage(fe) < ctx->cur_stage) {
+			*ret_fd = ctx->cur_fds[i]->fd;	/* in place: the same description */
+			*ret_owned = false;
+			return 0;
+		}
+	if (fd_file_stage(fe) != 0) {
+		log_error("file %u (%s) in flight: only files of stage 0 can be sent", id, fd_kind_by_id(fe->kind)->name);
+		return -EOPNOTSUPP;
+	}
+	*ret_owned = true;
+	return restore_file_fd(ctx, fe, ret_fd);
+}
+
 /* Open file id (once per task) at a temporary number above every target. */
 static int restore_file(struct fd_ctx *ctx, const FileEntry *fe, int above, int *tmp_fd)
+{
+	int fd, r;
+
+	r = restore_file_fd(ctx, fe, &fd);
+	if (r < 0)
+		return r;
+	*tmp_fd = fcntl(fd, F_DUPFD_CLOEXEC, above);
+	r = negative_errno();
+	close(fd);
+	if (*tmp_fd < 0)
+		return log_error_errno(r, "file %u: cannot move it above fd %d", fe->id, above);
+	return 0;
+}
+
+/* A new open file description for fe, with its status flags and owner. */
+static int restore_file_fd(struct fd_ctx *ctx, const FileEntry *fe, int *ret_fd)
 {
 	const struct fd_kind_ops *ops = fd_kind_by_id(fe->kind);
 	int fd, r;
@@ -180,11 +219,7 @@ static int restore_file(struct fd_ctx *ctx, const FileEntry *fe, int above, int 
 		close(fd);
 		return r;
 	}
-	*tmp_fd = fcntl(fd, F_DUPFD_CLOEXEC, above);
-	r = negative_errno();
-	close(fd);
-	if (*tmp_fd < 0)
-		return log_error_errno(r, "file %u: cannot move it above fd %d", fe->id, above);
+	*ret_fd = fd;
 	return 0;
 }
 

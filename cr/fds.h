@@ -43,7 +43,7 @@ struct fd_opts {
 
 struct fd_ctx;
 
-#define FD_STAGES 3
+#define FD_STAGES 4
 
 struct fd_kind_ops {
 	const char *name;
@@ -51,9 +51,10 @@ struct fd_kind_ops {
 	/*
 	 * Restore stage (0 .. FD_STAGES - 1): every file of a stage is at its
 	 * final numbers before the next stage starts.  0: files that need
-	 * nothing else; 1: unix listeners (after the connections accepted from
-	 * them, which borrow their name); 2: epoll (watches are keyed by fd
-	 * number).  This is the kind's dependency declaration for a restore
+	 * nothing else; 1: connected unix sockets (fds in flight may be fds of
+	 * stage 0, shared); 2: unix listeners (after the connections accepted
+	 * from them, which borrow their name); 3: epoll (watches are keyed by
+	 * fd number).  This is the kind's dependency declaration for a restore
 	 * plan.  file_stage, if set, decides per file.
 	 */
 	int stage;
@@ -127,6 +128,14 @@ int fds_restore_task(struct fd_ctx *ctx);
 /* For kinds: task_fd if that fd of the task being restored is already at
  * its number (its file belongs to an earlier stage), else < 0. */
 int fd_ctx_task_fd_restored(struct fd_ctx *ctx, int task_fd);
+/* Collect of a socket: collect a file found in flight (SCM_RIGHTS), local_fd
+ * being our copy of it; its id (shared with the task's fds if it is one of
+ * theirs). */
+int fd_ctx_collect_in_flight(struct fd_ctx *ctx, int local_fd, uint32_t *ret_id);
+/* Restore of a socket: an fd for file id to send in flight: the task's own
+ * if it has one in place already (shared description), else a new one.
+ * *ret_owned: the caller closes it. */
+int fd_ctx_file_for_send(struct fd_ctx *ctx, uint32_t id, int *ret_fd, bool *ret_owned);
 /* Restore of a pipe: the other end of pipe ino if it was made already
  * (taken: the caller owns it), else -1; and leaving an end for later. */
 int fd_ctx_take_pipe_end(struct fd_ctx *ctx, uint64_t ino, bool want_write);

@@ -2,7 +2,7 @@
 /*
  * What is not supported is refused with an error naming pid, fd and kind,
  * and the refused dump leaves the process intact: a corked UDP socket with
- * data queued, a unix socket with an fd in flight, an inotify instance
+ * data queued, a unix socket with a fanotify fd in flight, an inotify instance
  * with an event queued, a fanotify instance.
  */
 #include <fcntl.h>
@@ -80,10 +80,10 @@ static int setup_fanotify(void)
 	return place_fd(fanotify_init(FAN_CLASS_NOTIF, O_RDONLY), 10) < 0 ? (tlog("fanotify_init: %m"), -1) : 0;
 }
 
-/* fd 10/11: a socketpair with a message carrying an fd (SCM_RIGHTS) queued on 11 */
+/* fd 10/11: a socketpair with a message carrying a fanotify fd (SCM_RIGHTS) queued on 11 */
 static int setup_scm_rights(void)
 {
-	int sk[2], fd = open("/dev/null", O_RDONLY);
+	int sk[2], fd = fanotify_init(FAN_CLASS_NOTIF, O_RDONLY);
 	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
 	struct iovec iov = { "f", 1 };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
@@ -157,9 +157,9 @@ int main(void)
 		{ .name = "fds-refuse (corked UDP with data)", .netns = true, .setup = setup_corked,
 		  .verify = verify_corked, .refused_fd = 10,
 		  .expect_dump_refusal = "corked UDP socket has data queued for sending" },
-		{ .name = "fds-refuse (unix socket with an fd in flight)", .setup = setup_scm_rights,
+		{ .name = "fds-refuse (unix socket with a fanotify fd in flight)", .setup = setup_scm_rights,
 		  .verify = verify_scm_rights, .refused_fd = 11,
-		  .expect_dump_refusal = "unix socket has fds in flight (SCM_RIGHTS); not supported" },
+		  .expect_dump_refusal = "unix socket carries an fd in flight (SCM_RIGHTS) that cannot be dumped" },
 		{ .name = "fds-refuse (inotify with an event queued)", .setup = setup_inotify, .verify = verify_inotify,
 		  .refused_fd = 10, .expect_dump_refusal = "inotify has" },
 		{ .name = "fds-refuse (epoll watching a closed fd number)", .setup = setup_epoll_stale,

@@ -3,7 +3,8 @@
  * Unix sockets: stream, dgram and seqpacket socketpairs with unread data
  * both ways (datagram and record boundaries kept), a listening socket on
  * a path and one on an abstract name (a client connects after restore),
- * connections accepted from them (data both ways, names kept), and a bound
+ * connections accepted from them (data both ways, names kept), fds in
+ * flight (a pipe end, and a file the task also has: shared), and a bound
  * datagram socket with queued datagrams.
  */
 #include <fcntl.h>
@@ -59,6 +60,25 @@ static int setup(void)
 	if (place_fd(socket(AF_UNIX, SOCK_SEQPACKET, 0), 22) < 0 || connect(22, (void *)&sun, len) < 0 ||
 	    place_fd(accept(17, NULL, NULL), 23) < 0 || write(22, "rec-a", 5) != 5 || write(22, "rec-b", 5) != 5)
 		return tlog("setup accepted seqpacket: %m"), -1;
+	/* fds 24/25: a socketpair with fds in flight on 25: a pipe read end (its
+	 * write end is fd 26 of the task) and fd 27, a file the task also has */
+	int p[2];
+	char cbuf[CMSG_SPACE(2 * sizeof(int))] = { 0 };
+	struct iovec iov = { "with-fds", 8 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sk) < 0 || place_fd(sk[0], 24) < 0 || place_fd(sk[1], 25) < 0 ||
+	    pipe(p) < 0 || place_fd(p[1], 26) < 0 || write(26, "through", 7) != 7 ||
+	    place_fd(open("/proc/self/exe", O_RDONLY), 27) < 0)
+		return tlog("setup in flight: %m"), -1;
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(2 * sizeof(int));
+	int pass[2] = { p[0], 27 };
+	memcpy(CMSG_DATA(c), pass, sizeof(pass));
+	if (sendmsg(24, &mh, 0) != 8)
+		return tlog("setup sendmsg: %m"), -1;
+	close(p[0]);
 	len = addr(&sun, dgram_path, false);
 	int tx = socket(AF_UNIX, SOCK_DGRAM, 0);
 	if (sendto(tx, "hello", 5, 0, (void *)&sun, len) != 5 || sendto(tx, "world!", 6, 0, (void *)&sun, len) != 6)
@@ -85,6 +105,26 @@ static int check_name(int fd, bool peer, const char *name, bool abstract)
 
 	CHECK(r == 0 && len == wlen && !memcmp(&got, &want, len), "fd %d: %s name is not %s%s", fd,
 	      peer ? "peer" : "local", abstract ? "@" : "", name);
+	return 0;
+}
+
+static int verify_in_flight(void)
+{
+	char buf[16], cbuf[CMSG_SPACE(4 * sizeof(int))];
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	int fds[2];
+
+	CHECK(recvmsg(25, &mh, MSG_DONTWAIT) == 8 && !memcmp(buf, "with-fds", 8), "message with fds");
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	CHECK(c && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(2 * sizeof(int)), "two fds in flight");
+	memcpy(fds, CMSG_DATA(c), sizeof(fds));
+	CHECK(read(fds[0], buf, sizeof(buf)) == 7 && !memcmp(buf, "through", 7), "the pipe in flight has its data");
+	CHECK(write(26, "x", 1) == 1 && read(fds[0], buf, 1) == 1, "and is the task's pipe");
+	CHECK(lseek(fds[1], 100, SEEK_SET) == 100 && lseek(27, 0, SEEK_CUR) == 100,
+	      "the file in flight is the same description as fd 27");
+	close(fds[0]);
+	close(fds[1]);
 	return 0;
 }
 
@@ -116,6 +156,8 @@ static int verify(bool restored)
 		return -1;
 	CHECK(write(20, "more", 4) == 4, "accepted stream still connected");
 	if (expect_read(21, "more"))
+		return -1;
+	if (verify_in_flight() < 0)
 		return -1;
 	if (check_name(21, false, path, false) || check_name(20, true, path, false) ||
 	    check_name(23, false, abstract_name, true) || check_name(22, true, abstract_name, true))
