@@ -156,6 +156,12 @@ static int collect_item_fds(struct fd_ctx *ctx, UnixFile *u, size_t idx, int *fd
 			r = fd_ctx_collect_in_flight(ctx, fds[i], &q->file_ids[i]);
 			if (r >= 0)
 				q->n_file_ids++;
+			/* the restore sends files made in stage 0 (not sockets, epolls) */
+			if (r >= 0 && fd_file_stage(fd_ctx_file(ctx, q->file_ids[i] - 1)) != 0) {
+				log_error("fd in flight: %s is not supported in flight",
+					  fd_kind_by_id(fd_ctx_file(ctx, q->file_ids[i] - 1)->kind)->name);
+				r = -EOPNOTSUPP;
+			}
 		}
 		close(fds[i]);
 	}
