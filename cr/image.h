@@ -36,6 +36,7 @@ enum img_kind {
 	IMG_CORE,	/* core-%d.img (tid): thread_core_entry, then task_core_entry for a main thread */
 	IMG_MM,		/* mm-%d.img (pid): mm_entry */
 	IMG_PAGEMAP,	/* pagemap-%d.img (id): pagemap_head, then pagemap_entry* */
+	IMG_TASKSTATE,	/* taskstate-%d.img (pid): task_state_entry */
 	IMG_KIND_MAX
 };
 
