@@ -36,6 +36,9 @@ enum {
 	/* An rlimit above the restorer's own hard limit keeps the current limit
 	 * (with a warning) instead of failing. */
 	TS_APPLY_KEEP_RLIMIT = 1u << 0,
+	/* Get POSIX timer ids back by creating timers in order (what kernels
+	 * without PR_TIMER_CREATE_RESTORE_IDS need), even if the prctl exists. */
+	TS_APPLY_SEQUENTIAL_TIMER_IDS = 1u << 1,
 };
 
 struct ts_collect_ctx {

@@ -237,7 +237,8 @@ static int create_timer(const struct ts_apply_ctx *a, const TaskStateEntry *e, c
 		if (id > t->id)
 			break;
 	}
-	return log_error_errno(-EBUSY, "task %u: cannot get POSIX timer id %d back (the kernel gave %d)", e->pid, t->id, id);
+	return log_error_errno(-EBUSY, "task %u: cannot get POSIX timer id %d back (the kernel gave %d; ids are handed out in increasing order and this kernel lacks PR_TIMER_CREATE_RESTORE_IDS)",
+			       e->pid, t->id, id);
 }
 
 static int arm_timer(const TaskStateEntry *e, const TsPosixTimerEntry *t)
@@ -271,7 +272,8 @@ static int apply_posix_timers(const struct ts_apply_ctx *a, const TaskStateEntry
 		return 0;
 	if (!sorted_by_id(e))
 		return log_error_errno(-EINVAL, "task %u: POSIX timers are not in increasing id order", e->pid);
-	by_id = prctl(PR_TIMER_CREATE_RESTORE_IDS, PR_TIMER_CREATE_RESTORE_IDS_ON, 0, 0, 0) == 0;
+	by_id = !(a->flags & TS_APPLY_SEQUENTIAL_TIMER_IDS) &&
+		prctl(PR_TIMER_CREATE_RESTORE_IDS, PR_TIMER_CREATE_RESTORE_IDS_ON, 0, 0, 0) == 0;
 	for (size_t i = 0; r >= 0 && i < e->n_posix_timers; i++)
 		r = create_timer(a, e, e->posix_timers[i], by_id);
 	if (by_id)

@@ -11,6 +11,7 @@
  *       fresh child skips that kind's apply, and the test passes only if the
  *       comparison catches a difference in that kind.
  *   ts-test rlimit-above-hard   a limit above the hard limit fails naming it, passes with keep-current
+ *   ts-test timer-ids[-sequential]  POSIX timers get their ids back (prctl / creation order)
  *   ts-test stopped             a SIGSTOPped task is reported stopped
  *   ts-test traced              a task traced by another process is refused
  *   ts-test order               the kinds table satisfies every declared need
@@ -28,6 +29,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include "image.h"
 #include "log.h"
@@ -398,6 +400,58 @@ static int run_in_child(int (*fn)(void))
 	return WEXITSTATUS(st);
 }
 
+/* ---- POSIX timer ids ----------------------------------------------------------- */
+
+/* Timers 1, 4 and 6 in a fresh process, with the prctl or by creating in order. */
+static int timer_ids_child(unsigned flags)
+{
+	static const int ids[] = { 1, 4, 6 };
+	TsPosixTimerEntry t[3], *tp[3];
+	TaskStateEntry e = TASK_STATE_ENTRY__INIT, *got;
+	struct ts_collect_ctx c = { 0 };
+	struct ts_apply_ctx a = { .flags = flags };
+	pid_t self = getpid();
+	int r;
+
+	for (int i = 0; i < 3; i++) {
+		ts_posix_timer_entry__init(&t[i]);
+		t[i].id = ids[i], t[i].clock = CLOCK_MONOTONIC, t[i].notify = SIGEV_NONE;
+		t[i].has_armed_known = t[i].armed_known = true;
+		t[i].has_value_sec = true, t[i].value_sec = 100 + i;
+		tp[i] = &t[i];
+	}
+	e.pid = self, e.posix_timers = tp, e.n_posix_timers = 3;
+	r = ts_kind_timers.apply(&a, &e);
+	if (r < 0) {
+		printf("FAIL: applying timers 1, 4, 6: %s\n", strerror(-r));
+		return 1;
+	}
+	if (ts_entry_new(self, &self, 1, &got) < 0 || ts_kind_timers.collect(&c, self, got) < 0)
+		return 1;
+	if (got->n_posix_timers != 3) {
+		printf("FAIL: %zu timers after apply, want 3\n", got->n_posix_timers);
+		return 1;
+	}
+	for (int i = 0; i < 3; i++)
+		if (got->posix_timers[i]->id != ids[i]) {
+			printf("FAIL: timer #%d has id %d, want %d\n", i, got->posix_timers[i]->id, ids[i]);
+			return 1;
+		}
+	printf("PASS: timer ids 1, 4, 6 restored (%s)\n",
+	       flags & TS_APPLY_SEQUENTIAL_TIMER_IDS ? "created in order" : "PR_TIMER_CREATE_RESTORE_IDS or in order");
+	return 0;
+}
+
+static int timer_ids_prctl(void)
+{
+	return timer_ids_child(0);
+}
+
+static int timer_ids_sequential(void)
+{
+	return timer_ids_child(TS_APPLY_SEQUENTIAL_TIMER_IDS);
+}
+
 /* ---- stopped and traced ------------------------------------------------------- */
 
 static int collect_state_of(pid_t pid, TaskStateEntry **ret)
@@ -530,12 +584,16 @@ int main(int argc, char **argv)
 		return test_roundtrip(argc >= 4 && !strcmp(argv[2], "--skip") ? argv[3] : NULL);
 	if (argc >= 2 && !strcmp(argv[1], "rlimit-above-hard"))
 		return run_in_child(rlimit_child);
+	if (argc >= 2 && !strcmp(argv[1], "timer-ids"))
+		return run_in_child(timer_ids_prctl);
+	if (argc >= 2 && !strcmp(argv[1], "timer-ids-sequential"))
+		return run_in_child(timer_ids_sequential);
 	if (argc >= 2 && !strcmp(argv[1], "stopped"))
 		return test_stopped();
 	if (argc >= 2 && !strcmp(argv[1], "traced"))
 		return test_traced();
 	if (argc >= 2 && !strcmp(argv[1], "order"))
 		return test_order();
-	fprintf(stderr, "usage: %s roundtrip [--skip KIND] | rlimit-above-hard | stopped | traced | order\n", argv[0]);
+	fprintf(stderr, "usage: %s roundtrip [--skip KIND] | rlimit-above-hard | timer-ids | timer-ids-sequential | stopped | traced | order\n", argv[0]);
 	return 2;
 }
