@@ -169,11 +169,25 @@ static int check_grantable(const TaskStateEntry *e, const struct caps *now, uint
 	return 0;
 }
 
+/* Setting the groups we already have needs no CAP_SETGID if we skip it. */
+static bool groups_are(const TsCredsEntry *cr)
+{
+	gid_t now[256];
+	int n = getgroups(256, now);
+
+	if (n < 0 || (size_t)n != cr->n_groups)
+		return false;
+	for (int i = 0; i < n; i++)
+		if (now[i] != cr->groups[i])
+			return false;
+	return true;
+}
+
 static int apply_ids(const TaskStateEntry *e)
 {
 	const TsCredsEntry *cr = e->creds;
 
-	if (syscall(SYS_setgroups, cr->n_groups, cr->groups) < 0)
+	if (!groups_are(cr) && syscall(SYS_setgroups, cr->n_groups, cr->groups) < 0)
 		return log_error_errno(negative_errno(), "task %u: cannot set %zu supplementary groups (needs CAP_SETGID)",
 				       e->pid, cr->n_groups);
 	if (syscall(SYS_setresgid, cr->gid, cr->egid, cr->sgid) < 0)

@@ -11,6 +11,8 @@
  *       fresh child skips that kind's apply, and the test passes only if the
  *       comparison catches a difference in that kind.
  *   ts-test rlimit-above-hard   a limit above the hard limit fails naming it, passes with keep-current
+ *   ts-test creds-refused       creds the restorer cannot grant fail, naming what was asked
+ *   ts-test image-check         a bad entry in taskstate-PID.img is refused naming the file
  *   ts-test timer-ids[-sequential]  POSIX timers get their ids back (prctl / creation order)
  *   ts-test stopped             a SIGSTOPped task is reported stopped
  *   ts-test traced              a task traced by another process is refused
@@ -400,6 +402,85 @@ static int run_in_child(int (*fn)(void))
 	return WEXITSTATUS(st);
 }
 
+/* ---- what the restorer cannot grant ---------------------------------------------- */
+
+/* As uid 1000 with only CAP_KILL, ask for CAP_SYS_ADMIN, then for uid 0. */
+static int creds_refused_child(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct cd[2] = { { 1u << CAP_KILL, 1u << CAP_KILL, 0 }, { 0, 0, 0 } };
+	TsCredsEntry cr = TS_CREDS_ENTRY__INIT;
+	TaskStateEntry e = TASK_STATE_ENTRY__INIT;
+	TsThreadEntry t = TS_THREAD_ENTRY__INIT;
+	struct ts_apply_ctx a = { 0 };
+	int r;
+
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 || setresgid(1000, 1000, 1000) < 0 ||
+	    setresuid(1000, 1000, 1000) < 0 || syscall(SYS_capset, &h, cd) < 0)
+		return 1;
+	cr.uid = cr.euid = cr.suid = cr.fsuid = 1000;
+	cr.gid = cr.egid = cr.sgid = cr.fsgid = 1000;
+	cr.cap_prm = cr.cap_eff = 1ull << CAP_SYS_ADMIN | 1ull << CAP_KILL;
+	cr.cap_bnd = ~0ull >> 23;
+	e.pid = getpid(), e.creds = &cr;
+	log_set_sink(keep_log, NULL);
+	r = ts_kind_creds.apply_thread(&a, &e, &t);
+	if (r != -EPERM || !strstr(last_log, "cap_sys_admin")) {
+		printf("FAIL: asking for cap_sys_admin without it: %d, '%s'\n", r, last_log);
+		return 1;
+	}
+	printf("ok: %s\n", last_log);
+	cr.cap_prm = cr.cap_eff = 1ull << CAP_KILL;
+	cr.uid = cr.euid = cr.suid = cr.fsuid = 0;
+	cr.cap_bnd = 0;
+	for (int i = 0; i < 64; i++)	/* the same bounding set: nothing to drop */
+		if (prctl(PR_CAPBSET_READ, i, 0, 0, 0) == 1)
+			cr.cap_bnd |= 1ull << i;
+	r = ts_kind_creds.apply_thread(&a, &e, &t);
+	if (r != -EPERM || !strstr(last_log, "uids 0/0/0")) {
+		printf("FAIL: asking for uid 0 as uid 1000: %d, '%s'\n", r, last_log);
+		return 1;
+	}
+	printf("PASS: refused with: %s\n", last_log);
+	return 0;
+}
+
+/* ---- image checks ----------------------------------------------------------------- */
+
+/* A siginfo that is not 128 bytes must be refused by the reader, naming the file. */
+static int test_image_check(void)
+{
+	char dir[] = "/tmp/ts-img-XXXXXX";
+	uint8_t junk[5] = { 0 };
+	TsSiginfoEntry si = TS_SIGINFO_ENTRY__INIT, *sis[] = { &si };
+	TaskStateEntry e = TASK_STATE_ENTRY__INIT, *back = NULL;
+	struct img_dir *d;
+	int r;
+
+	if (!mkdtemp(dir))
+		return 1;
+	e.pid = 4242, e.shared_pending = sis, e.n_shared_pending = 1;
+	si.siginfo.data = junk, si.siginfo.len = sizeof(junk);
+	if (img_dir_open_write(dir, &d) < 0)
+		return 1;
+	r = ts_image_write(d, &e);
+	if (r >= 0)
+		r = img_dir_commit(d);
+	img_dir_close(d);
+	if (r < 0 || img_dir_open_read(dir, &d) < 0)
+		return 1;
+	log_set_sink(keep_log, NULL);
+	r = ts_image_read(d, 4242, &back);
+	img_dir_close(d);
+	remove_tree(dir);
+	if (r != -EBADMSG || !strstr(last_log, "taskstate-4242.img")) {
+		printf("FAIL: a 5-byte siginfo: %d, '%s'\n", r, last_log);
+		return 1;
+	}
+	printf("PASS: refused: %s\n", last_log);
+	return 0;
+}
+
 /* ---- POSIX timer ids ----------------------------------------------------------- */
 
 /* Timers 1, 4 and 6 in a fresh process, with the prctl or by creating in order. */
@@ -584,6 +665,10 @@ int main(int argc, char **argv)
 		return test_roundtrip(argc >= 4 && !strcmp(argv[2], "--skip") ? argv[3] : NULL);
 	if (argc >= 2 && !strcmp(argv[1], "rlimit-above-hard"))
 		return run_in_child(rlimit_child);
+	if (argc >= 2 && !strcmp(argv[1], "creds-refused"))
+		return run_in_child(creds_refused_child);
+	if (argc >= 2 && !strcmp(argv[1], "image-check"))
+		return test_image_check();
 	if (argc >= 2 && !strcmp(argv[1], "timer-ids"))
 		return run_in_child(timer_ids_prctl);
 	if (argc >= 2 && !strcmp(argv[1], "timer-ids-sequential"))
@@ -594,6 +679,6 @@ int main(int argc, char **argv)
 		return test_traced();
 	if (argc >= 2 && !strcmp(argv[1], "order"))
 		return test_order();
-	fprintf(stderr, "usage: %s roundtrip [--skip KIND] | rlimit-above-hard | timer-ids | timer-ids-sequential | stopped | traced | order\n", argv[0]);
+	fprintf(stderr, "usage: %s roundtrip [--skip KIND] | rlimit-above-hard | creds-refused | image-check | timer-ids | timer-ids-sequential | stopped | traced | order\n", argv[0]);
 	return 2;
 }
