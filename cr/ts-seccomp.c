@@ -62,8 +62,10 @@ static int collect_seccomp(const struct ts_collect_ctx *c _unused_, pid_t pid, T
 	if (r < 0)
 		return r;
 	ts_status_done(&main_s);
-	if (main_s.seccomp < 0)
-		return log_error_errno(-EOPNOTSUPP, "task %d: /proc/PID/status shows no Seccomp line", pid);
+	if (main_s.seccomp < 0) {
+		log_debug("task %d: no Seccomp line in status (kernel without seccomp)", pid);
+		return 0;
+	}
 	for (size_t i = 0; i < e->n_threads; i++) {
 		struct ts_status s;
 

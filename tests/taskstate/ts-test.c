@@ -12,6 +12,7 @@
  *       comparison catches a difference in that kind.
  *   ts-test rlimit-above-hard   a limit above the hard limit fails naming it, passes with keep-current
  *   ts-test creds-refused       creds the restorer cannot grant fail, naming what was asked
+ *   ts-test seccomp-strict      strict mode collected and applied
  *   ts-test image-check         a bad entry in taskstate-PID.img is refused naming the file
  *   ts-test timer-ids[-sequential]  POSIX timers get their ids back (prctl / creation order)
  *   ts-test stopped             a SIGSTOPped task is reported stopped
@@ -21,6 +22,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <linux/capability.h>
+#include <linux/seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -481,6 +483,77 @@ static int test_image_check(void)
 	return 0;
 }
 
+/* ---- seccomp strict mode ------------------------------------------------------------ */
+
+static int never_written[2] = { -1, -1 };
+
+/* A child in strict mode says so with one byte, then blocks in read (allowed). */
+static _noreturn_ void strict_idle(int fd)
+{
+	char c;
+
+	if (write(fd, "s", 1) != 1)
+		_exit(1);
+	for (;;)
+		if (read(never_written[0], &c, 1) <= 0)
+			_exit(1);
+}
+
+static int wait_byte_and_collect(pid_t pid, int fd, TaskStateEntry **ret)
+{
+	struct ts_collect_ctx c = { 0 };
+	char b;
+
+	if (read(fd, &b, 1) != 1 || seize_all(&pid, 1) < 0)
+		return -EIO;
+	return ts_entry_new(pid, &pid, 1, ret) < 0 ? -ENOMEM : ts_kind_seccomp.collect(&c, pid, *ret);
+}
+
+static int test_seccomp_strict(void)
+{
+	int pa[2], pb[2], ret = 1;
+	pid_t a, b = -1;
+	TaskStateEntry *ea = NULL, *eb = NULL;
+	struct ts_apply_ctx ac = { 0 };
+
+	if (pipe(pa) < 0 || pipe(pb) < 0 || pipe(never_written) < 0)
+		return 1;
+	a = fork();
+	if (a == 0) {
+		if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_STRICT, 0, 0, 0) < 0)
+			_exit(1);
+		strict_idle(pa[1]);
+	}
+	close(pa[1]);
+	if (wait_byte_and_collect(a, pa[0], &ea) < 0 || ea->seccomp_mode != SECCOMP_MODE_STRICT) {
+		printf("FAIL: the strict child: mode %d\n", ea ? (int)ea->seccomp_mode : -1);
+		goto out;
+	}
+	b = fork();
+	if (b == 0) {
+		if (ts_kind_seccomp.apply(&ac, ea) < 0)
+			_exit(1);
+		strict_idle(pb[1]);
+	}
+	close(pb[1]);
+	if (wait_byte_and_collect(b, pb[0], &eb) < 0 || eb->seccomp_mode != ea->seccomp_mode ||
+	    eb->threads[0]->seccomp_mode != SECCOMP_MODE_STRICT) {
+		printf("FAIL: restored seccomp mode %d, original %u\n", eb ? (int)eb->seccomp_mode : -1, ea->seccomp_mode);
+		goto out;
+	}
+	printf("PASS: seccomp strict mode collected and applied\n");
+	ret = 0;
+out:
+	kill(a, SIGKILL);
+	if (b > 0)
+		kill(b, SIGKILL);
+	while (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR)
+		;
+	ts_entry_free(ea);
+	ts_entry_free(eb);
+	return ret;
+}
+
 /* ---- POSIX timer ids ----------------------------------------------------------- */
 
 /* Timers 1, 4 and 6 in a fresh process, with the prctl or by creating in order. */
@@ -667,6 +740,8 @@ int main(int argc, char **argv)
 		return run_in_child(rlimit_child);
 	if (argc >= 2 && !strcmp(argv[1], "creds-refused"))
 		return run_in_child(creds_refused_child);
+	if (argc >= 2 && !strcmp(argv[1], "seccomp-strict"))
+		return test_seccomp_strict();
 	if (argc >= 2 && !strcmp(argv[1], "image-check"))
 		return test_image_check();
 	if (argc >= 2 && !strcmp(argv[1], "timer-ids"))
@@ -679,6 +754,6 @@ int main(int argc, char **argv)
 		return test_traced();
 	if (argc >= 2 && !strcmp(argv[1], "order"))
 		return test_order();
-	fprintf(stderr, "usage: %s roundtrip [--skip KIND] | rlimit-above-hard | creds-refused | image-check | timer-ids | timer-ids-sequential | stopped | traced | order\n", argv[0]);
+	fprintf(stderr, "usage: %s roundtrip [--skip KIND] | rlimit-above-hard | creds-refused | seccomp-strict | image-check | timer-ids | timer-ids-sequential | stopped | traced | order\n", argv[0]);
 	return 2;
 }
