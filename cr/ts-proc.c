@@ -2,7 +2,8 @@
 /*
  * Personality, umask, root and cwd, the exe link and each thread's comm.
  * Root and cwd are paths as the dumper sees them; apply chroots (before the
- * creds drop takes CAP_SYS_CHROOT away) and then changes directory.  The exe
+ * creds drop takes CAP_SYS_CHROOT away) and then changes to the cwd's path
+ * inside that root.  The exe
  * link is recorded for the core (PR_SET_MM_EXE_FILE needs the restored mm).
  */
 #include <errno.h>
@@ -69,16 +70,39 @@ static int collect_proc(const struct ts_collect_ctx *c _unused_, pid_t pid, Task
 	return 0;
 }
 
+/* cwd as the dumper saw it, as a path inside the task's root. */
+static const char *cwd_in_root(const TaskStateEntry *e)
+{
+	size_t n;
+
+	if (!e->root || !strcmp(e->root, "/"))
+		return e->cwd;
+	n = strlen(e->root);
+	if (strncmp(e->cwd, e->root, n))
+		return NULL;	/* cwd outside the root: not reachable after chroot */
+	if (e->cwd[n] == 0)
+		return "/";
+	return e->cwd[n] == '/' ? e->cwd + n : NULL;
+}
+
 static int apply_proc(const struct ts_apply_ctx *a _unused_, const TaskStateEntry *e)
 {
+	const char *cwd;
+
 	if (e->has_personality && personality(e->personality) < 0)
 		return log_error_errno(negative_errno(), "task %u: cannot set personality %#x", e->pid, e->personality);
 	if (e->has_umask)
 		umask(e->umask & 0777);
 	if (e->root && strcmp(e->root, "/") && chroot(e->root) < 0)
 		return log_error_errno(negative_errno(), "task %u: cannot chroot to %s", e->pid, e->root);
-	if (e->cwd && chdir(e->cwd) < 0)
-		return log_error_errno(negative_errno(), "task %u: cannot change directory to %s", e->pid, e->cwd);
+	if (!e->cwd)
+		return 0;
+	cwd = cwd_in_root(e);
+	if (!cwd)
+		return log_error_errno(-EINVAL, "task %u: cwd %s is outside its root %s", e->pid, e->cwd, e->root);
+	if (chdir(cwd) < 0)
+		return log_error_errno(negative_errno(), "task %u: cannot change directory to %s (in root %s)", e->pid, cwd,
+				       e->root ? e->root : "/");
 	return 0;
 }
 

@@ -12,6 +12,7 @@
  *       comparison catches a difference in that kind.
  *   ts-test rlimit-above-hard   a limit above the hard limit fails naming it, passes with keep-current
  *   ts-test creds-refused       creds the restorer cannot grant fail, naming what was asked
+ *   ts-test chroot              root and cwd of a chrooted task
  *   ts-test seccomp-strict      strict mode collected and applied
  *   ts-test image-check         a bad entry in taskstate-PID.img is refused naming the file
  *   ts-test timer-ids[-sequential]  POSIX timers get their ids back (prctl / creation order)
@@ -31,6 +32,7 @@
 #include <sys/ptrace.h>
 #include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -483,6 +485,77 @@ static int test_image_check(void)
 	return 0;
 }
 
+/* ---- root and cwd ------------------------------------------------------------------ */
+
+static _noreturn_ void report_and_idle(int fd)
+{
+	if (write(fd, "r", 1) != 1)
+		_exit(1);
+	idle_forever();
+}
+
+static int collect_proc_of(pid_t pid, int fd, TaskStateEntry **ret)
+{
+	struct ts_collect_ctx c = { 0 };
+	char b;
+
+	if (read(fd, &b, 1) != 1)
+		return -EIO;
+	return ts_entry_new(pid, &pid, 1, ret) < 0 ? -ENOMEM : ts_kind_proc.collect(&c, pid, *ret);
+}
+
+/* A task chrooted into a directory, its cwd below it. */
+static int test_chroot(void)
+{
+	char root[] = "/tmp/ts-root-XXXXXX", sub[64];
+	int pa[2], pb[2], ret = 1;
+	pid_t a, b = -1;
+	TaskStateEntry *ea = NULL, *eb = NULL;
+	struct ts_apply_ctx ac = { 0 };
+
+	if (!mkdtemp(root) || pipe(pa) < 0 || pipe(pb) < 0)
+		return 1;
+	snprintf(sub, sizeof(sub), "%s/sub", root);
+	if (mkdir(sub, 0755) < 0)
+		return 1;
+	a = fork();
+	if (a == 0) {
+		if (chroot(root) < 0 || chdir("/sub") < 0)
+			_exit(1);
+		report_and_idle(pa[1]);
+	}
+	close(pa[1]);
+	if (collect_proc_of(a, pa[0], &ea) < 0 || strcmp(ea->root, root) || strcmp(ea->cwd, sub)) {
+		printf("FAIL: the chrooted child: root %s cwd %s\n", ea ? ea->root : "?", ea ? ea->cwd : "?");
+		goto out;
+	}
+	b = fork();
+	if (b == 0) {
+		if (ts_kind_proc.apply(&ac, ea) < 0)
+			_exit(1);
+		report_and_idle(pb[1]);
+	}
+	close(pb[1]);
+	if (collect_proc_of(b, pb[0], &eb) < 0 || strcmp(eb->root, ea->root) || strcmp(eb->cwd, ea->cwd)) {
+		printf("FAIL: restored root %s cwd %s, original %s %s\n", eb ? eb->root : "?", eb ? eb->cwd : "?",
+		       ea->root, ea->cwd);
+		goto out;
+	}
+	printf("PASS: root %s and cwd %s restored\n", eb->root, eb->cwd);
+	ret = 0;
+out:
+	kill(a, SIGKILL);
+	if (b > 0)
+		kill(b, SIGKILL);
+	while (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR)
+		;
+	rmdir(sub);
+	rmdir(root);
+	ts_entry_free(ea);
+	ts_entry_free(eb);
+	return ret;
+}
+
 /* ---- seccomp strict mode ------------------------------------------------------------ */
 
 static int never_written[2] = { -1, -1 };
@@ -740,6 +813,8 @@ int main(int argc, char **argv)
 		return run_in_child(rlimit_child);
 	if (argc >= 2 && !strcmp(argv[1], "creds-refused"))
 		return run_in_child(creds_refused_child);
+	if (argc >= 2 && !strcmp(argv[1], "chroot"))
+		return test_chroot();
 	if (argc >= 2 && !strcmp(argv[1], "seccomp-strict"))
 		return test_seccomp_strict();
 	if (argc >= 2 && !strcmp(argv[1], "image-check"))
@@ -754,6 +829,6 @@ int main(int argc, char **argv)
 		return test_traced();
 	if (argc >= 2 && !strcmp(argv[1], "order"))
 		return test_order();
-	fprintf(stderr, "usage: %s roundtrip [--skip KIND] | rlimit-above-hard | creds-refused | seccomp-strict | image-check | timer-ids | timer-ids-sequential | stopped | traced | order\n", argv[0]);
+	fprintf(stderr, "usage: %s roundtrip [--skip KIND] | rlimit-above-hard | creds-refused | chroot | seccomp-strict | image-check | timer-ids | timer-ids-sequential | stopped | traced | order\n", argv[0]);
 	return 2;
 }
