@@ -13,6 +13,7 @@
  *   ts-test rlimit-above-hard   a limit above the hard limit fails naming it, passes with keep-current
  *   ts-test creds-refused       creds the restorer cannot grant fail, naming what was asked
  *   ts-test chroot              root and cwd of a chrooted task
+ *   ts-test seccomp-per-thread  a thread with its own filter chain is refused
  *   ts-test seccomp-strict      strict mode collected and applied
  *   ts-test image-check         a bad entry in taskstate-PID.img is refused naming the file
  *   ts-test timer-ids[-sequential]  POSIX timers get their ids back (prctl / creation order)
@@ -23,6 +24,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -627,6 +629,57 @@ out:
 	return ret;
 }
 
+/* ---- threads with their own seccomp chain ------------------------------------------ */
+
+static int own_filter(void *arg _unused_)
+{
+	struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	struct sock_fprog p = { 1, &allow };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
+	return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &p) < 0 ? -errno : 0;
+}
+
+static int test_seccomp_per_thread(void)
+{
+	int p[2], ret = 1, r;
+	pid_t a, tids[16];
+	size_t n = 0;
+	TaskStateEntry *e = NULL;
+	struct ts_collect_ctx c = { 0 };
+	char b;
+
+	if (pipe(p) < 0)
+		return 1;
+	a = fork();
+	if (a == 0) {
+		struct worker w;
+
+		if (worker_start(&w) < 0 || worker_run(&w, own_filter, NULL) < 0)
+			_exit(1);
+		report_and_idle(p[1]);
+	}
+	close(p[1]);
+	if (read(p[0], &b, 1) != 1 || list_tids(a, tids, 16, &n) < 0 || seize_all(tids, n) < 0 ||
+	    ts_entry_new(a, tids, n, &e) < 0)
+		goto out;
+	log_set_sink(keep_log, NULL);
+	r = ts_kind_seccomp.collect(&c, a, e);
+	if (r != -EOPNOTSUPP || !strstr(last_log, "per-thread")) {
+		printf("FAIL: a thread with its own filter: %d, '%s'\n", r, last_log);
+		goto out;
+	}
+	printf("PASS: refused: %s\n", last_log);
+	ret = 0;
+out:
+	kill(a, SIGKILL);
+	while (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR)
+		;
+	ts_entry_free(e);
+	return ret;
+}
+
 /* ---- POSIX timer ids ----------------------------------------------------------- */
 
 /* Timers 1, 4 and 6 in a fresh process, with the prctl or by creating in order. */
@@ -815,6 +868,8 @@ int main(int argc, char **argv)
 		return run_in_child(creds_refused_child);
 	if (argc >= 2 && !strcmp(argv[1], "chroot"))
 		return test_chroot();
+	if (argc >= 2 && !strcmp(argv[1], "seccomp-per-thread"))
+		return test_seccomp_per_thread();
 	if (argc >= 2 && !strcmp(argv[1], "seccomp-strict"))
 		return test_seccomp_strict();
 	if (argc >= 2 && !strcmp(argv[1], "image-check"))
@@ -829,6 +884,6 @@ int main(int argc, char **argv)
 		return test_traced();
 	if (argc >= 2 && !strcmp(argv[1], "order"))
 		return test_order();
-	fprintf(stderr, "usage: %s roundtrip [--skip KIND] | rlimit-above-hard | creds-refused | chroot | seccomp-strict | image-check | timer-ids | timer-ids-sequential | stopped | traced | order\n", argv[0]);
+	fprintf(stderr, "usage: %s roundtrip [--skip KIND] | rlimit-above-hard | creds-refused | chroot | seccomp-strict | seccomp-per-thread | image-check | timer-ids | timer-ids-sequential | stopped | traced | order\n", argv[0]);
 	return 2;
 }
