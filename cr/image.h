@@ -36,6 +36,7 @@ enum img_kind {
 	IMG_CORE,	/* core-%d.img (tid): thread_core_entry, then task_core_entry for a main thread */
 	IMG_MM,		/* mm-%d.img (pid): mm_entry */
 	IMG_PAGEMAP,	/* pagemap-%u.img (id): pagemap_head, then pagemap_entry* */
+	IMG_TASKSTATE,	/* taskstate-%d.img (pid): task_state_entry */
 	IMG_FDS,	/* fds-%d.img (pid): fd_entry per fd */
 	IMG_FILES,	/* files.img: file_entry per open file description */
 	IMG_KIND_MAX
