@@ -202,16 +202,29 @@ void fds_test_rmdir(const char *dir)
 	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+static int run_case(const struct fds_case *c, char *dir);
+
 int fds_case_run(const struct fds_case *c)
 {
 	char dir[] = "/tmp/cryo-fds-XXXXXX";
-	int pid, rpid, st, r;
+	int r;
 
 	setvbuf(stdout, NULL, _IONBF, 0);
 	if (c->netns && (r = fds_test_netns()) != 0)
 		return r;
 	if (!mkdtemp(dir))
 		return printf("FAIL %s: mkdtemp: %s\n", c->name, strerror(errno)), 1;
+	r = run_case(c, dir);
+	if (r == 0)
+		fds_test_rmdir(dir);
+	else
+		printf("(images and logs kept in %s)\n", dir);
+	return r;
+}
+
+static int run_case(const struct fds_case *c, char *dir)
+{
+	int pid, rpid, st, r;
 
 	pid = fork();
 	if (pid == 0)
@@ -262,7 +275,6 @@ int fds_case_run(const struct fds_case *c)
 			return 1;
 		}
 		printf("PASS %s: dump refused, original intact\n", c->name);
-		fds_test_rmdir(dir);
 		return 0;
 	}
 	if (r < 0) {
@@ -297,7 +309,6 @@ int fds_case_run(const struct fds_case *c)
 			return 1;
 		}
 		printf("PASS %s: restore refused as expected\n", c->name);
-		fds_test_rmdir(dir);
 		return 0;
 	}
 	if (r != 0) {
@@ -305,6 +316,5 @@ int fds_case_run(const struct fds_case *c)
 		return 1;
 	}
 	printf("PASS %s\n", c->name);
-	fds_test_rmdir(dir);
 	return 0;
 }
