@@ -28,6 +28,8 @@ static bool reg_match(const struct fd_probe *p)
 {
 	if (p->link[0] != '/')
 		return false;
+	if (p->flags & O_PATH)
+		return true;
 	if (S_ISREG(p->st.st_mode) || S_ISDIR(p->st.st_mode))
 		return true;
 	return (S_ISCHR(p->st.st_mode) || S_ISBLK(p->st.st_mode)) && !is_tty_path(p->link);
@@ -181,7 +183,8 @@ static int reg_restore(struct fd_ctx *ctx, const FileEntry *e, int *ret_fd)
 		if (res < 0)
 			return res;
 	}
-	if (e->has_pos && (S_ISREG(r->mode) || S_ISDIR(r->mode)) && lseek(fd, e->pos, SEEK_SET) < 0)
+	if (e->has_pos && !(e->flags & O_PATH) && (S_ISREG(r->mode) || S_ISDIR(r->mode)) &&
+	    lseek(fd, e->pos, SEEK_SET) < 0)
 		return log_error_errno(negative_errno(), "%s: cannot seek to %llu", r->path, (unsigned long long)e->pos);
 	*ret_fd = TAKE_FD(fd);
 	return 0;

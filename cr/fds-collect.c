@@ -110,6 +110,8 @@ static int collect_owner(const struct fd_probe *p, FileEntry *e)
 	struct f_owner_ex owner = { 0 };
 	int sig;
 
+	if (p->flags & O_PATH)	/* no owner, and fcntl refuses to say so */
+		return 0;
 	if (fcntl(p->local_fd, F_GETOWN_EX, &owner) < 0)
 		return negative_errno();
 	sig = fcntl(p->local_fd, F_GETSIG);

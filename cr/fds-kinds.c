@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The table of fd kinds: one line per kind (fd-KIND.c). */
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -23,6 +24,9 @@ static const struct fd_kind_ops *const kinds[] = {
 
 const struct fd_kind_ops *fd_kind_by_probe(const struct fd_probe *p)
 {
+	/* an O_PATH fd is only a path, whatever the inode behind it */
+	if ((p->flags & O_PATH) && p->link[0] == '/')
+		return &fd_reg_ops;
 	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
 		if (kinds[i]->match(p))
 			return kinds[i];

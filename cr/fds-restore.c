@@ -209,7 +209,7 @@ static int restore_file_fd(struct fd_ctx *ctx, const FileEntry *fe, int *ret_fd)
 	r = ops->restore(ctx, fe, &fd);
 	if (r < 0)
 		return log_error_errno(r, "file %u (%s): restore failed", fe->id, ops->name);
-	if (fcntl(fd, F_SETFL, fe->flags & FD_SETFL_MASK) < 0) {
+	if (!(fe->flags & O_PATH) && fcntl(fd, F_SETFL, fe->flags & FD_SETFL_MASK) < 0) {
 		r = negative_errno();
 		close(fd);
 		return log_error_errno(r, "file %u (%s): cannot set status flags 0%o", fe->id, ops->name, fe->flags);

@@ -3,17 +3,18 @@
  * Regular files: offsets, O_APPEND, SIGIO owner and signal, access modes,
  * FD_CLOEXEC, two fds
  * sharing one open file description, a directory, /dev/null, and a file
- * unlinked after open (its content travels in the image).
+ * unlinked after open (its content travels in the image), O_PATH fds (a file, a directory, a FIFO).
  */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "harness.h"
 
 static char path_a[] = "/tmp/cryo-fds-reg-a-XXXXXX";
-static char path_ghost[64];
+static char path_ghost[64], fifo_path[64];
 
 static int setup(void)
 {
@@ -33,6 +34,9 @@ static int setup(void)
 	if (place_fd(fd, 14) < 0 || write(14, "ghost data", 10) != 10 || unlink(path_ghost) < 0)
 		return tlog("setup: ghost: %m"), -1;
 	lseek(14, 6, SEEK_SET);
+	if (place_fd(open(path_a, O_PATH), 15) < 0 || place_fd(open("/tmp", O_PATH | O_DIRECTORY), 16) < 0 ||
+	    place_fd(open(fifo_path, O_PATH), 17) < 0)
+		return tlog("setup O_PATH: %m"), -1;
 	return 0;
 }
 
@@ -64,6 +68,10 @@ static int verify(bool restored)
 	link[n > 0 ? n : 0] = 0;
 	CHECK(strstr(link, "(deleted)"), "ghost is unlinked: %s", link);
 	CHECK(access(path_ghost, F_OK) < 0, "ghost path is gone");
+	CHECK((fcntl(15, F_GETFL) & O_PATH) && (fcntl(16, F_GETFL) & O_PATH) && (fcntl(17, F_GETFL) & O_PATH),
+	      "fds 15, 16, 17 are O_PATH");
+	n = readlink("/proc/self/fd/15", link, sizeof(link) - 1);
+	CHECK(n == (ssize_t)strlen(path_a) && !memcmp(link, path_a, n), "fd 15 is the file");
 	if (restored)
 		tlog("restored state verified");
 	return 0;
@@ -78,7 +86,11 @@ int main(void)
 		return 1;
 	close(fd);
 	snprintf(path_ghost, sizeof(path_ghost), "%s-ghost", path_a);
+	snprintf(fifo_path, sizeof(fifo_path), "%s-fifo", path_a);
+	if (mkfifo(fifo_path, 0600) < 0)
+		return 1;
 	r = fds_case_run(&c);
 	unlink(path_a);
+	unlink(fifo_path);
 	return r;
 }

@@ -278,6 +278,7 @@ static int run_case(const struct fds_case *c, char *dir)
 		return 0;
 	}
 	if (r < 0) {
+		show_log(dir, "dump.log");
 		printf("FAIL %s: dump failed: %s\n", c->name, strerror(-r));
 		wait_exit(pid, "original");
 		return 1;
