@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include "fds.h"
 #include "file-identity.h"
 #include "log.h"
@@ -33,6 +35,21 @@ static bool reg_match(const struct fd_probe *p)
 	if (S_ISREG(p->st.st_mode) || S_ISDIR(p->st.st_mode))
 		return true;
 	return (S_ISCHR(p->st.st_mode) || S_ISBLK(p->st.st_mode)) && !is_tty_path(p->link);
+}
+
+/* Files of procfs, sysfs and the like change by themselves: no identity. */
+static bool is_pseudo_fs(int fd)
+{
+	struct statfs sf;
+
+	if (fstatfs(fd, &sf) < 0)
+		return false;
+	switch ((unsigned long)sf.f_type) {
+	case PROC_SUPER_MAGIC: case SYSFS_MAGIC: case CGROUP_SUPER_MAGIC: case CGROUP2_SUPER_MAGIC:
+	case DEBUGFS_MAGIC: case TRACEFS_MAGIC: case SECURITYFS_MAGIC: case BPF_FS_MAGIC:
+		return true;
+	}
+	return false;
 }
 
 /* Read the whole content of the file behind /proc/PID/fd/N (any access mode). */
@@ -96,7 +113,7 @@ static int reg_collect(struct fd_ctx *ctx, const struct fd_probe *p, FileEntry *
 		r->has_ghost_data = true;
 		return read_content(p, p->st.st_size, &r->ghost_data);
 	}
-	if (!S_ISREG(p->st.st_mode))
+	if (!S_ISREG(p->st.st_mode) || is_pseudo_fs(p->local_fd))
 		return 0;
 	r->identity = calloc(1, sizeof(*r->identity));
 	if (!r->identity)

@@ -90,6 +90,9 @@ static void open_log(const char *dir, const char *name)
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (log_fd != 2)
+		close(log_fd);	/* the log of an earlier case */
+	log_fd = 2;
 	if (fd >= 0)
 		log_fd = fcntl(fd, F_DUPFD_CLOEXEC, 1000);
 	close(fd);
