@@ -15,6 +15,7 @@
 #include <time.h>
 #include "dump.h"
 #include "fault.h"
+#include "fds.h"
 #include "log.h"
 #include "mem-copy.h"
 #include "proto/inventory.pb-c.h"
@@ -46,36 +47,6 @@ static int check_namespaces(pid_t pid)
 			log_error("process %d is in another %s namespace: not supported yet", pid, ns[i]);
 			return -EOPNOTSUPP;
 		}
-	}
-	return 0;
-}
-
-/* Only stdin/stdout/stderr are supported: they are inherited on restore. */
-static int check_files(pid_t pid)
-{
-	char dir[64];
-	_cleanup_closedir_ DIR *d = NULL;
-	struct dirent *de;
-
-	snprintf(dir, sizeof(dir), "/proc/%d/fd", pid);
-	d = opendir(dir);
-	if (!d)
-		return log_error_errno(negative_errno(), "cannot list %s", dir);
-	while ((de = readdir(d))) {
-		char path[320], target[512];
-		ssize_t l;
-		int fd;
-		if (de->d_name[0] == '.')
-			continue;
-		fd = atoi(de->d_name);
-		if (fd <= 2)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		l = readlink(path, target, sizeof(target) - 1);
-		target[l > 0 ? l : 0] = 0;
-		log_error("process %d: file descriptor %d (%s) is not supported yet "
-			  "(only fds 0-2 are, as inherited stdio)", pid, fd, target);
-		return -EOPNOTSUPP;
 	}
 	return 0;
 }
@@ -144,8 +115,6 @@ static int check_supported(struct dump_ctx *c)
 			continue;
 		r = check_namespaces(k->pid);
 		if (r >= 0)
-			r = check_files(k->pid);
-		if (r >= 0)
 			r = check_task_state(k->pid);
 	}
 	return r;
@@ -200,7 +169,7 @@ static void count_tree(const struct pstree *t, uint32_t *tasks, uint32_t *thread
 
 static int write_inventory(struct dump_ctx *c)
 {
-	static char *dumped[] = { "pstree", "core", "mm", "pages" };
+	static char *dumped[] = { "pstree", "core", "mm", "pages", "files" };
 	InventoryEntry inv = INVENTORY_ENTRY__INIT;
 	DumpStatsEntry st = DUMP_STATS_ENTRY__INIT;
 	struct img *img = NULL;
@@ -257,6 +226,9 @@ static int dump_tasks(struct dump_ctx *c)
 		r = dump_task_core(c, k);
 		if (r >= 0)
 			r = dump_task_mm(c, k);
+		/* Open files: pidfd_getfd duplicates, nothing changes in the task (fds.h). */
+		if (r >= 0)
+			r = fds_collect_task(c->fds, k->pid);
 		if (r < 0)
 			return r;
 	}
@@ -274,7 +246,12 @@ static int dump_seized(struct dump_ctx *c)
 	r = img_dir_open_write(c->opts->dir, &c->dir);
 	if (r < 0)
 		return log_error_errno(r, "cannot open image directory %s", c->opts->dir);
+	r = fd_ctx_new(NULL, &c->fds);
+	if (r < 0)
+		return log_error_errno(r, "cannot set up the collection of open files");
 	r = dump_tasks(c);
+	if (r >= 0)
+		r = fds_write_images(c->fds, c->dir);
 	if (r >= 0)
 		r = write_pstree(c);
 	if (r >= 0)
@@ -328,6 +305,7 @@ static int dump_tree(const struct dump_opts *o)
 		img_dir_close(c.dir);
 	c.stats.store_usec = copy_pipe_store_usec(c.copy);
 	copy_pipe_stop(c.copy);
+	fd_ctx_free(c.fds);
 	free(c.shmem);
 	if (r >= 0)
 		log_stats(&c);

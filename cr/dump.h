@@ -45,6 +45,7 @@ struct dump_ctx {
 	struct shmem_obj *shmem;
 	size_t nr_shmem;
 	struct copy_pipe *copy;		/* memory copy pipeline (mem-copy.h) */
+	struct fd_ctx *fds;		/* open files of the tree (fds.h) */
 };
 
 #define SHMEM_PAGES_ID_BASE 0x40000000u

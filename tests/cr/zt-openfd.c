@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Holds a pipe open (fd 3, 4): not supported yet, so the dump must refuse
- * it, naming the fd, and leave the task running as it was. */
+/* Holds a pipe with data in it (fds 3, 4): the dump collects it (fds.h)
+ * without consuming the data, and the task finds it after the dump. */
 #include <string.h>
 #include <unistd.h>
 #include "lib/zt.h"

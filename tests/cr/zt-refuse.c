@@ -6,11 +6,14 @@
  *   euid      saved uid 1000 (credentials; euid stays 0 so the result file can be written)
  *   timer     a POSIX timer
  *   io-uring  an io_uring ring mapping (anon_inode)
+ *   fanotify  an fd of a kind the fd modules do not support
  */
 #include <linux/filter.h>
 #include <linux/io_uring.h>
 #include <linux/seccomp.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/fanotify.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -45,6 +48,9 @@ static void setup(const char *what)
 			 MAP_SHARED | MAP_POPULATE, fd, IORING_OFF_SQ_RING) == MAP_FAILED)
 			zt_fail("mmap of the ring: %m");
 		close(fd);
+	} else if (!strcmp(what, "fanotify")) {
+		if (fanotify_init(FAN_CLASS_NOTIF, O_RDONLY) < 0)
+			zt_skip("fanotify_init: %m");
 	} else
 		zt_fail("unknown state '%s'", what);
 }
