@@ -15,7 +15,9 @@
 #include <sys/user.h>
 #include "dump.h"
 #include "fault.h"
+#include "infect.h"
 #include "parasite/parasite-host.h"
+#include "taskstate.h"
 #include "kerndat.h"
 #include "log.h"
 #include "proto/core.pb-c.h"
@@ -43,10 +45,46 @@ struct ptrace_rseq_conf {
 	uint32_t pad;
 };
 
+/* cr/taskstate.h runs its inside-only collection through our infection; it
+ * gets the args area of the scratch mapping (the first page holds our code). */
+static int ts_run(void *o, pid_t tid, long nr, const uint64_t a[6], int64_t *ret)
+{
+	struct infect *inf = o;
+	return infect_syscall(inf, tid ? tid : inf->pid, nr, a, ret);
+}
+
+static int ts_rd(void *o, uint64_t off, void *b, size_t n)
+{
+	struct infect *inf = o;
+	return infect_read(inf, inf->args_off + off, b, n);
+}
+
+static int ts_wr(void *o, uint64_t off, const void *b, size_t n)
+{
+	struct infect *inf = o;
+	return infect_write(inf, inf->args_off + off, b, n);
+}
+
+static int taskstate_inside(struct parasite_ctl *ctl, TaskStateEntry *ts)
+{
+	struct infect *inf = parasite_infection(ctl);
+	struct ts_runner run = {
+		.opaque = inf, .scratch = inf->scratch + inf->args_off, .scratch_size = INFECT_ARGS_SIZE,
+		.syscall = ts_run, .read = ts_rd, .write = ts_wr,
+	};
+	int r = ts_collect_inside(&run, ts);
+
+	for (size_t i = 0; i < ts->n_threads && r >= 0; i++)
+		r = ts_collect_inside_thread(&run, ts->threads[i]);
+	if (r < 0)
+		log_error_errno(r, "cannot collect the task state of %d inside it", inf->pid);
+	return r;
+}
+
 /* Infect, ask, cure.  The task is cured (parasite unmapped, registers and
  * masks back) before this returns, also on failure. */
 static int collect_task_remote(struct seized_task *k, struct task_remote *tr,
-			       struct user_regs_struct *regs, uint64_t *sigmasks)
+			       struct user_regs_struct *regs, uint64_t *sigmasks, TaskStateEntry *ts)
 {
 	_cleanup_free_ pid_t *tids = calloc(k->nr_threads, sizeof(pid_t));
 	struct parasite_ctl *ctl = NULL;
@@ -64,6 +102,8 @@ static int collect_task_remote(struct seized_task *k, struct task_remote *tr,
 	for (size_t i = 0; i < k->nr_threads && r >= 0; i++)
 		r = parasite_thread_state(ctl, tids[i], &tr->threads[i]);
 	if (r >= 0)
+		r = taskstate_inside(ctl, ts);
+	if (r >= 0)
 		r = fault_inject("after-parasite-cmd");
 	for (size_t i = 0; ctl && i < k->nr_threads; i++) {
 		const struct user_regs_struct *s = parasite_saved_regs(ctl, tids[i]);
@@ -73,6 +113,30 @@ static int collect_task_remote(struct seized_task *k, struct task_remote *tr,
 	}
 	q = parasite_cure(ctl);
 	return r < 0 ? r : q;
+}
+
+/* Outside part of cr/taskstate.h (before infection: it reads the signal masks). */
+static int taskstate_outside(struct seized_task *k, TaskStateEntry **ret)
+{
+	struct ts_collect_ctx tc = { .tracer = getpid(), .stopped_known = true,
+				     .stopped = k->threads[0].group_stopped };
+	_cleanup_free_ pid_t *tids = calloc(k->nr_threads, sizeof(pid_t));
+	TaskStateEntry *ts = NULL;
+	int r;
+
+	if (!tids)
+		return -ENOMEM;
+	for (size_t i = 0; i < k->nr_threads; i++)
+		tids[i] = k->threads[i].tid;
+	r = ts_entry_new(k->pid, tids, k->nr_threads, &ts);
+	if (r >= 0)
+		r = ts_collect(&tc, k->pid, ts);
+	if (r < 0) {
+		ts_entry_free(ts);
+		return log_error_errno(r, "cannot collect the task state of %d", k->pid);
+	}
+	*ret = ts;
+	return 0;
 }
 
 /* Registers as they must be on restore: an interrupted syscall rewound. */
@@ -317,6 +381,7 @@ int dump_task_core(struct dump_ctx *c, struct seized_task *k)
 	_cleanup_free_ struct parasite_thread_state *threads = calloc(k->nr_threads, sizeof(*threads));
 	_cleanup_free_ struct user_regs_struct *regs = calloc(k->nr_threads, sizeof(*regs));
 	_cleanup_free_ uint64_t *masks = calloc(k->nr_threads, sizeof(uint64_t));
+	TaskStateEntry *ts = NULL;
 	int r;
 
 	if (!threads || !regs || !masks)
@@ -324,7 +389,16 @@ int dump_task_core(struct dump_ctx *c, struct seized_task *k)
 	memset(&tr, 0, sizeof(tr));
 	tr.threads = threads;
 	tr.nr_threads = k->nr_threads;
-	r = collect_task_remote(k, &tr, regs, masks);
+	r = taskstate_outside(k, &ts);
+	if (r < 0)
+		return r;
+	r = collect_task_remote(k, &tr, regs, masks, ts);
+	if (r >= 0) {
+		r = ts_image_write(c->dir, ts);
+		if (r < 0)
+			log_error_errno(r, "cannot write the task state image of %d", k->pid);
+	}
+	ts_entry_free(ts);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < k->nr_threads; i++) {

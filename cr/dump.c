@@ -169,7 +169,7 @@ static void count_tree(const struct pstree *t, uint32_t *tasks, uint32_t *thread
 
 static int write_inventory(struct dump_ctx *c)
 {
-	static char *dumped[] = { "pstree", "core", "mm", "pages", "files" };
+	static char *dumped[] = { "pstree", "core", "mm", "pages", "files", "taskstate" };
 	InventoryEntry inv = INVENTORY_ENTRY__INIT;
 	DumpStatsEntry st = DUMP_STATS_ENTRY__INIT;
 	struct img *img = NULL;

@@ -74,6 +74,11 @@ int parasite_thread_state(struct parasite_ctl *ctl, pid_t tid, struct parasite_t
 	return r;
 }
 
+struct infect *parasite_infection(struct parasite_ctl *ctl)
+{
+	return &ctl->inf;
+}
+
 const struct user_regs_struct *parasite_saved_regs(struct parasite_ctl *ctl, pid_t tid)
 {
 	return infect_saved_regs(&ctl->inf, tid);

@@ -18,6 +18,9 @@ struct parasite_ctl;
 int parasite_infect(pid_t pid, const pid_t *tids, size_t nr_tids, struct parasite_ctl **ret);
 int parasite_task_state(struct parasite_ctl *ctl, struct parasite_task_state *ret);
 int parasite_thread_state(struct parasite_ctl *ctl, pid_t tid, struct parasite_thread_state *ret);
+/* The infection under the parasite, for modules that run their own remote
+ * syscalls (cr/taskstate.h runners); valid until parasite_cure. */
+struct infect *parasite_infection(struct parasite_ctl *ctl);
 /* What the threads had when seized (valid until parasite_cure). */
 const struct user_regs_struct *parasite_saved_regs(struct parasite_ctl *ctl, pid_t tid);
 uint64_t parasite_saved_sigmask(struct parasite_ctl *ctl, pid_t tid);
