@@ -39,6 +39,7 @@ enum img_kind {
 	IMG_MOUNTS,	/* mounts-%u.img (ns id): mnt_ns_entry, then mnt_entry* */
 	IMG_TMPFS,	/* tmpfs-%u.img (mnt id): tmpfs_head, then tmpfs_file_entry* */
 	IMG_NETNS,	/* netns-%u.img (ns id): net_ns_entry, then net_item* */
+	IMG_CGROUP,	/* cgroup.img: cgroup_head, then cgroup_item* */
 	IMG_KIND_MAX
 };
 
