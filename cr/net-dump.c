@@ -24,6 +24,7 @@
 #include "log.h"
 #include "net.h"
 #include "net-nl.h"
+#include "net-nft.h"
 #include "util.h"
 #include "proto/net.pb-c.h"
 
@@ -43,7 +44,7 @@ const char *const net_sysctls[] = {
 
 struct netns_fds {
 	pid_t pid;
-	int nl;
+	int nl, nft;
 	int sysctl[NR_SYSCTLS];
 	int err;
 };
@@ -66,6 +67,8 @@ static void *enter_and_open(void *arg)
 	f->nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (f->nl < 0)
 		f->err = -errno;
+	/* No nf_tables in this kernel: no ruleset to save. */
+	f->nft = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
 	for (int i = 0; net_sysctls[i]; i++) {
 		snprintf(path, sizeof(path), "/proc/sys/net/%s", net_sysctls[i]);
 		f->sysctl[i] = open(path, O_RDONLY | O_CLOEXEC);
@@ -81,7 +84,7 @@ static int open_in_netns(pid_t pid, struct netns_fds *f)
 
 	memset(f, 0, sizeof(*f));
 	f->pid = pid;
-	f->nl = -1;
+	f->nl = f->nft = -1;
 	for (int i = 0; i < NR_SYSCTLS; i++)
 		f->sysctl[i] = -1;
 	r = pthread_create(&th, NULL, enter_and_open, f);
@@ -97,6 +100,8 @@ static void close_netns_fds(struct netns_fds *f)
 {
 	if (f->nl >= 0)
 		close(f->nl);
+	if (f->nft >= 0)
+		close(f->nft);
 	for (int i = 0; i < NR_SYSCTLS; i++)
 		if (f->sysctl[i] >= 0)
 			close(f->sysctl[i]);
@@ -327,6 +332,18 @@ static int dump_sysctls(struct dump_ctx *c, const struct netns_fds *f)
 	return 0;
 }
 
+static int emit_nft(void *ctx, uint32_t type, const void *payload, size_t len)
+{
+	NetNftEntry e = NET_NFT_ENTRY__INIT;
+	NetItem it = NET_ITEM__INIT;
+
+	e.type = type;
+	e.msg.data = (uint8_t *)payload;
+	e.msg.len = len;
+	it.nft = &e;
+	return write_item(ctx, &it);
+}
+
 int net_dump(pid_t pid, struct img_dir *d, unsigned ns_id)
 {
 	struct netns_fds f;
@@ -366,6 +383,10 @@ int net_dump(pid_t pid, struct img_dir *d, unsigned ns_id)
 		r = nl_dump(nl, RTM_GETROUTE, fam ? AF_INET6 : AF_INET, sizeof(struct rtmsg), route_cb, &c);
 	for (int fam = 0; r >= 0 && fam < 2; fam++)
 		r = nl_dump(nl, RTM_GETRULE, fam ? AF_INET6 : AF_INET, sizeof(struct fib_rule_hdr), rule_cb, &c);
+	if (r >= 0 && c.r >= 0 && f.nft >= 0) {
+		r = net_nft_dump(f.nft, emit_nft, &c);
+		f.nft = -1;	/* closed by net_nft_dump */
+	}
 	if (c.r < 0)
 		r = c.r;
 	else if (r < 0)

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "net.h"
 #include "net-nl.h"
+#include "net-nft.h"
 #include "util.h"
 #include "proto/net.pb-c.h"
 
@@ -297,6 +298,23 @@ static int restore_rule(struct mnl_socket *nl, const NetRuleEntry *ru)
 	return 0;
 }
 
+static int restore_nft(const struct net_items *x)
+{
+	_cleanup_free_ struct net_nft_msg *m = calloc(x->n + 1, sizeof(*m));
+	size_t n = 0;
+
+	if (!m)
+		return -ENOMEM;
+	for (size_t i = 0; i < x->n; i++)
+		if (x->it[i]->nft) {
+			m[n].type = x->it[i]->nft->type;
+			m[n].data = x->it[i]->nft->msg.data;
+			m[n].len = x->it[i]->nft->msg.len;
+			n++;
+		}
+	return net_nft_restore(m, n);
+}
+
 int net_restore(struct img_dir *d, unsigned ns_id, const struct net_restore_opts *o)
 {
 	_cleanup_mnl_ struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
@@ -330,6 +348,8 @@ int net_restore(struct img_dir *d, unsigned ns_id, const struct net_restore_opts
 	for (size_t i = 0; r >= 0 && i < x.n; i++)
 		if (x.it[i]->rule)
 			r = restore_rule(nl, x.it[i]->rule);
+	if (r >= 0)
+		r = restore_nft(&x);
 	free_items(&x);
 	return r;
 }

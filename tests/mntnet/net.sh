@@ -38,6 +38,17 @@ ip -n "$S" route add 10.251.0.0/16 dev v0 metric 50
 ip -n "$S" route add default via 192.168.250.2 table 100
 ip -n "$S" rule add from 192.168.250.0/24 table 100 priority 1000
 ip netns exec "$S" sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward'
+ip netns exec "$S" nft -f - <<'NFT' || fail "nft setup"
+table inet cryotest {
+	set allowed { type ipv4_addr; elements = { 192.168.250.2, 192.168.250.9 } }
+	chain input {
+		type filter hook input priority 0; policy accept;
+		ip saddr @allowed icmp type echo-request counter accept
+		tcp dport 9 drop
+	}
+}
+table inet cryo-lock-test { }
+NFT
 ip -n "$P" addr add 192.168.250.2/24 dev p0
 ip -n "$P" link set p0 up
 ip netns exec "$S" sleep 1000 &
@@ -51,7 +62,8 @@ shape() {
 		ip -o addr show | awk "{print \$2, \$3, \$4}" | grep -v " fe80:"
 		ip route show; ip -6 route show | grep -v "^fe80\|^multicast"
 		ip route show table 100; ip rule show
-		cat /proc/sys/net/ipv4/ip_forward'
+		cat /proc/sys/net/ipv4/ip_forward
+		nft list table inet cryotest'
 }
 before=$(shape "$holder")
 
@@ -83,9 +95,12 @@ if [ "$before" != "$after" ]; then
 	fail "network shape differs"
 fi
 echo "$after"
+nsenter -t "$restored" -n nft list tables | grep -q cryo-lock && fail "cryo's lock table was restored"
 ok=
 for i in 1 2 3; do
 	ip netns exec "$P" ping -c 1 -W 2 192.168.250.1 >/dev/null 2>&1 && { ok=1; break; }
 done
 [ -n "$ok" ] || fail "no ping reply from the restored veth"
+nsenter -t "$restored" -n nft list chain inet cryotest input | grep -q "counter packets [1-9]" ||
+	fail "the restored rule did not count the ping"
 echo PASS
