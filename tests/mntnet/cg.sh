@@ -52,6 +52,7 @@ old=$!
 pids=$old
 for d in $(dirs "$A"); do echo "$old" > "$d/cgroup.procs" || fail "join $d"; done
 "$CG" dump "$work/img" "$old" > "$work/out" || fail "dump"
+sh "${ROUNDTRIP:?ROUNDTRIP must name tests/image/roundtrip-dir.sh}" "$work/img" || fail "cgroup image does not round-trip through cryo-image"
 grep -qx frozen=0 "$work/out" || fail "a running task reported frozen: $(cat "$work/out")"
 kill_all
 rm_cg "$A"

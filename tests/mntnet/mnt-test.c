@@ -32,6 +32,7 @@
 #include "proto/inventory.pb-c.h"
 
 static char work[64], hostdata[128];
+static pid_t a, b;	/* the children, killed at exit if still there */
 static int failures;
 
 #define FAIL(...) do { fprintf(stderr, "FAIL: " __VA_ARGS__); fputc('\n', stderr); failures++; } while (0)
@@ -372,6 +373,12 @@ static void cleanup(void)
 {
 	char cmd[256];
 
+	if (a > 0)
+		kill(a, SIGKILL);
+	if (b > 0)
+		kill(b, SIGKILL);
+	while (wait(NULL) > 0)
+		;
 	snprintf(cmd, sizeof(cmd), "umount -R %s/rootA %s/stage 2>/dev/null; rm -rf %s", work, work, work);
 	if (system(cmd)) {
 		/* nothing mounted is the normal case */
@@ -382,7 +389,6 @@ int main(void)
 {
 	int rp[2], gp[2], status;
 	char imgdir[128], p[192], c;
-	pid_t a, b;
 	char *before, *after;
 
 	log_init(NULL, LOG_FMT_TEXT, LOG_LVL_WARN);
@@ -417,6 +423,13 @@ int main(void)
 	}
 	kill(a, SIGKILL);
 	waitpid(a, NULL, 0);
+	a = 0;
+	if (getenv("ROUNDTRIP")) {
+		char cmd[512];
+		snprintf(cmd, sizeof(cmd), "sh '%s' '%s'", getenv("ROUNDTRIP"), imgdir);
+		if (system(cmd))
+			FAIL("the mount images do not round-trip through cryo-image");
+	}
 
 	b = fork();
 	if (b == 0)
@@ -435,6 +448,7 @@ int main(void)
 	if (write(gp[1], "g", 1) != 1)
 		return 1;
 	waitpid(b, &status, 0);
+	b = 0;
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
 		FAIL("checks inside the restored namespace (exit %d)", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 	printf("%s\n", failures ? "FAIL" : "PASS");

@@ -74,6 +74,7 @@ echo "$out" | grep -q "dum0" || fail "the refusal does not name dum0: $out"
 ip -n "$S" link del dum0
 
 "$NT" dump "$holder" "$work/img" || fail "dump"
+sh "${ROUNDTRIP:?ROUNDTRIP must name tests/image/roundtrip-dir.sh}" "$work/img" || fail "netns image does not round-trip through cryo-image"
 kill "$holder"; wait "$holder" 2>/dev/null; holder=
 ip netns del "$S"
 sleep 0.2
