@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -313,6 +314,8 @@ static int restore_one(int rootfd, const TmpfsFileEntry *e)
 	if (pfd < 0)
 		return log_error_errno(pfd, "tmpfs file %s: cannot open its directory", e->path);
 	if (e->has_offset) {
+		if (!e->has_data || e->offset > (uint64_t)INT64_MAX - e->data.len)
+			return log_error_errno(-EINVAL, "tmpfs image: bad data chunk of %s", e->path);
 		fd = openat(pfd, base, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0 || pwrite(fd, e->data.data, e->data.len, (off_t)e->offset) != (ssize_t)e->data.len)
 			return log_error_errno(-errno, "tmpfs file %s: cannot write data", e->path);
