@@ -12,6 +12,7 @@
 #include "proto/core.pb-c.h"
 #include "proto/mm.pb-c.h"
 #include "proto/pagemap.pb-c.h"
+#include "proto/taskstate.pb-c.h"
 #include "proto/mnt.pb-c.h"
 #include "proto/net.pb-c.h"
 #include "proto/cgroup.pb-c.h"
@@ -23,6 +24,7 @@ static const struct img_kind_info kinds[IMG_KIND_MAX] = {
 	[IMG_CORE]      = { IMG_CORE, "core", "core-%d.img", 0x52435943, &thread_core_entry__descriptor, &task_core_entry__descriptor, 2 },
 	[IMG_MM]        = { IMG_MM, "mm", "mm-%d.img", 0x4d4d5943, &mm_entry__descriptor, NULL, 1 },
 	[IMG_PAGEMAP]   = { IMG_PAGEMAP, "pagemap", "pagemap-%u.img", 0x4d505943, &pagemap_head__descriptor, &pagemap_entry__descriptor, 0 },
+	[IMG_TASKSTATE] = { IMG_TASKSTATE, "taskstate", "taskstate-%d.img", 0x53545943, &task_state_entry__descriptor, NULL, 1 },
 	[IMG_MOUNTS]    = { IMG_MOUNTS, "mounts", "mounts-%u.img", 0x544d5943, &mnt_ns_entry__descriptor, &mnt_entry__descriptor, 0 },
 	[IMG_TMPFS]     = { IMG_TMPFS, "tmpfs", "tmpfs-%u.img", 0x46545943, &tmpfs_head__descriptor, &tmpfs_file_entry__descriptor, 0 },
 	[IMG_NETNS]     = { IMG_NETNS, "netns", "netns-%u.img", 0x4e4e5943, &net_ns_entry__descriptor, &net_item__descriptor, 0 },

@@ -36,6 +36,7 @@ enum img_kind {
 	IMG_CORE,	/* core-%d.img (tid): thread_core_entry, then task_core_entry for a main thread */
 	IMG_MM,		/* mm-%d.img (pid): mm_entry */
 	IMG_PAGEMAP,	/* pagemap-%u.img (id): pagemap_head, then pagemap_entry* */
+	IMG_TASKSTATE,	/* taskstate-%d.img (pid): task_state_entry */
 	IMG_MOUNTS,	/* mounts-%u.img (ns id): mnt_ns_entry, then mnt_entry* */
 	IMG_TMPFS,	/* tmpfs-%u.img (mnt id): tmpfs_head, then tmpfs_file_entry* */
 	IMG_NETNS,	/* netns-%u.img (ns id): net_ns_entry, then net_item* */
