@@ -78,8 +78,9 @@ static int load_dir(struct cg_state *s, const CgroupDirEntry *e)
 	    (strlen(nd->path) >= 3 && !strcmp(nd->path + strlen(nd->path) - 3, "/..")))
 		return log_error_errno(-EINVAL, "cgroup.img: bad cgroup path '%s'", nd->path);
 	for (size_t k = 0; k < e->n_props; k++) {
-		if (strchr(e->props[k]->name, '/') || e->props[k]->name[0] == '.')
-			return log_error_errno(-EINVAL, "cgroup.img: bad property name '%s'", e->props[k]->name);
+		if (!cg_prop_known(e->props[k]->name))
+			return log_error_errno(-EINVAL, "cgroup.img: cgroup %s: '%s' is not a property cryo restores",
+					       e->path, e->props[k]->name);
 		nd->props[k].name = strdup(e->props[k]->name);
 		nd->props[k].value = strdup(e->props[k]->value);
 		nd->n_props++;

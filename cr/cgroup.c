@@ -35,6 +35,20 @@ static const char *const v2_props[] = {
 	"memory.high", "memory.max", "memory.swap.max", "pids.max", "io.weight", NULL,
 };
 
+bool cg_prop_known(const char *name)
+{
+	if (!strcmp(name, "devices.list"))
+		return true;
+	for (size_t i = 0; i < ARRAY_SIZE(v1_props); i++)
+		for (size_t k = 0; k < ARRAY_SIZE(v1_props[i].props) && v1_props[i].props[k]; k++)
+			if (!strcmp(name, v1_props[i].props[k]))
+				return true;
+	for (size_t k = 0; v2_props[k]; k++)
+		if (!strcmp(name, v2_props[k]))
+			return true;
+	return false;
+}
+
 int cg_mode_from_name(const char *name, enum cg_mode *ret)
 {
 	static const char *const names[] = { "ignore", "none", "props", "soft", "full", "strict" };

@@ -51,6 +51,8 @@ struct cg_state {
 };
 
 void cg_state_free(struct cg_state *s);
+/* Is this a property cryo saves (and so the only kind it writes back)? */
+bool cg_prop_known(const char *name);
 /* Where the hierarchy of these controllers ("" for v2) is mounted in the
  * caller's namespace; -ENOENT (not logged) when it is not. */
 int cg_hierarchy_mount(const char *controllers, char *buf, size_t len);

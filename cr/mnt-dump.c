@@ -26,7 +26,7 @@
 #include "proto/mnt.pb-c.h"
 
 /* Filesystems cryo recreates by mounting them anew. */
-static bool fstype_recreatable(const char *fstype)
+bool mnt_fstype_recreatable(const char *fstype)
 {
 	static const char *const types[] = { "tmpfs", "proc", "sysfs", "devpts", "mqueue",
 					     "cgroup", "cgroup2" };
@@ -112,7 +112,7 @@ int mnt_collect(pid_t pid, const struct mnt_dump_opts *o, struct mnt_tree **ret)
 	for (size_t i = 0; i < t->n; i++) {
 		struct mnt_node *m = &t->m[i];
 		const char *key = ext_key_for(o, m->mountpoint);
-		bool internal = fstype_recreatable(m->fstype) && !dev_in_tree(host, m->major, m->minor);
+		bool internal = mnt_fstype_recreatable(m->fstype) && !dev_in_tree(host, m->major, m->minor);
 
 		if (key || (m->is_root && !internal)) {
 			m->ext_key = strdup(key ? key : "root");

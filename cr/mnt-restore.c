@@ -47,6 +47,12 @@ static int node_from_entry(struct mnt_node *m, const MntEntry *e)
 		return -ENOMEM;
 	if (m->mountpoint[0] != '/')
 		return log_error_errno(-EINVAL, "mount %u: mountpoint '%s' is not absolute", m->id, m->mountpoint);
+	/* The image is input from outside: never mount a device or filesystem
+	 * it names unless it is one cryo makes anew (externals come from the
+	 * user's map, binds from mounts already made). */
+	if (!m->ext_key && !e->has_bind_of && !mnt_fstype_recreatable(m->fstype))
+		return log_error_errno(-EINVAL, "mount %s (id %u): filesystem %s is neither recreatable nor external",
+				       m->mountpoint, m->id, m->fstype);
 	return 0;
 }
 

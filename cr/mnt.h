@@ -58,6 +58,9 @@ struct mnt_restore_opts {
 	const char *workdir;	/* where to stage the new tree (default /tmp), must exist */
 };
 
+/* tmpfs, proc, sysfs, devpts, mqueue, cgroup, cgroup2: mounted anew at restore. */
+bool mnt_fstype_recreatable(const char *fstype);
+
 /* Parse a mountinfo file (no classification). */
 int mnt_parse_mountinfo(const char *path, struct mnt_tree **ret);
 /* Resolve parent indexes and the root; -EINVAL (logged) for a broken tree. */

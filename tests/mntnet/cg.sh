@@ -57,6 +57,14 @@ grep -qx frozen=0 "$work/out" || fail "a running task reported frozen: $(cat "$w
 kill_all
 rm_cg "$A"
 
+# A tampered image naming a file that is not a saved property is refused.
+mkdir "$work/bad"
+cp "$work/img/inventory.img" "$work/bad/"
+"$CRYO_IMAGE" decode "$work/img/cgroup.img" | sed 's/"pids.max"/"cgroup.procs"/' > "$work/bad.json"
+"$CRYO_IMAGE" encode -i "$work/bad.json" -o "$work/bad/cgroup.img" || fail "cannot encode the tampered image"
+"$CG" restore "$work/bad" full "$old" -- true 2>"$work/err" && fail "a tampered cgroup image was restored"
+grep -q "cgroup.procs' is not a property" "$work/err" || fail "unclear refusal of a tampered image: $(cat "$work/err")"
+
 remaps="memory:$(base memory)/$A:$(base memory)/$B cpu:$(base cpu)/$A:$(base cpu)/$B"
 remaps="$remaps pids:$(base pids)/$A:$(base pids)/$B cpuset:$(base cpuset)/$A:$(base cpuset)/$B"
 val() { cat "$R/$1$(base "$1")/$B/$2"; }

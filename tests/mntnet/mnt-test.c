@@ -241,6 +241,36 @@ static int dump(pid_t pid, const char *imgdir)
 	return r;
 }
 
+/* An image that asks for a filesystem cryo does not make anew (here every
+ * tmpfs turned into ext4) is refused at load: restore never mounts a device
+ * an image names. */
+static void check_tampered(const char *imgdir)
+{
+	const char *tool = getenv("CRYO_IMAGE");
+	struct img_dir *d = NULL;
+	struct mnt_tree *t = NULL;
+	char cmd[1024], bad[128];
+	int r;
+
+	if (!tool)
+		return;
+	snprintf(bad, sizeof(bad), "%s/bad", work);
+	snprintf(cmd, sizeof(cmd),
+		 "mkdir %s && cp %s/inventory.img %s/ && '%s' decode %s/mounts-1.img | sed 's/\"tmpfs\"/\"ext4\"/g' > %s/bad.json && '%s' encode -i %s/bad.json -o %s/mounts-1.img",
+		 bad, imgdir, bad, tool, imgdir, work, tool, work, bad);
+	if (system(cmd)) {
+		FAIL("cannot make a tampered mount image");
+		return;
+	}
+	r = img_dir_open_read(bad, &d);
+	if (r >= 0)
+		r = mnt_load(d, 1, &t);
+	if (r != -EINVAL)
+		FAIL("a mount image asking for ext4 was loaded (%d)", r);
+	mnt_tree_free(t);
+	img_dir_close(d);
+}
+
 /* ---- restore ------------------------------------------------------------- */
 
 static int file_is(const char *path, const char *want)
@@ -430,6 +460,7 @@ int main(void)
 		if (system(cmd))
 			FAIL("the mount images do not round-trip through cryo-image");
 	}
+	check_tampered(imgdir);
 
 	b = fork();
 	if (b == 0)
