@@ -61,6 +61,10 @@ struct mnt_restore_opts {
 /* tmpfs, proc, sysfs, devpts, mqueue, cgroup, cgroup2: mounted anew at restore. */
 bool mnt_fstype_recreatable(const char *fstype);
 
+/* --external mnt[KEY]:PATH, split in place (ret points into arg): 1 parsed,
+ * 0 not a mount external (try other kinds), -EINVAL malformed (logged). */
+int mnt_parse_external(char *arg, struct mnt_external *ret);
+
 /* Parse a mountinfo file (no classification). */
 int mnt_parse_mountinfo(const char *path, struct mnt_tree **ret);
 /* Resolve parent indexes and the root; -EINVAL (logged) for a broken tree. */

@@ -28,6 +28,11 @@ struct net_restore_opts {
 	int outer_netns_fd;	/* the namespace for peers with netns_fd -1 */
 };
 
+/* --external veth[KEY]:PEER[@NETNS], split in place: NETNS is a path or an
+ * 'ip netns' name, opened here (ret->netns_fd, the caller closes it; -1 when
+ * absent).  1 parsed, 0 not a veth external, < 0 malformed (logged). */
+int net_parse_external(char *arg, struct net_external *ret);
+
 /* Write netns-NSID.img for pid's network namespace.  A device kind cryo cannot
  * recreate is refused (-EOPNOTSUPP, logged naming the device and the task). */
 int net_dump(pid_t pid, struct img_dir *d, unsigned ns_id);

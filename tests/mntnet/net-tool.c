@@ -4,7 +4,7 @@
  * restore one into a new network namespace and exec a command there.
  *
  *   mntnet-net dump PID DIR
- *   mntnet-net restore DIR [KEY=PEER@NETNSPATH]... -- CMD [ARGS...]
+ *   mntnet-net restore DIR [veth[KEY]:PEER[@NETNS]]... -- CMD [ARGS...]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -49,23 +49,9 @@ static int do_restore(const char *dir, int argc, char **argv)
 	int i, r;
 
 	for (i = 0; i < argc && strcmp(argv[i], "--") && o.n_ext < 8; i++) {
-		char *eq = strchr(argv[i], '='), *at = eq ? strchr(eq, '@') : NULL;
-
-		if (!eq) {
-			fprintf(stderr, "bad mapping '%s' (KEY=PEER[@NETNS])\n", argv[i]);
+		if (net_parse_external(argv[i], &ext[o.n_ext]) != 1) {
+			fprintf(stderr, "bad mapping '%s' (veth[KEY]:PEER[@NETNS])\n", argv[i]);
 			return -EINVAL;
-		}
-		*eq = 0;
-		ext[o.n_ext].key = argv[i];
-		ext[o.n_ext].peer_name = eq + 1;
-		ext[o.n_ext].netns_fd = -1;
-		if (at) {
-			*at = 0;
-			ext[o.n_ext].netns_fd = open(at + 1, O_RDONLY | O_CLOEXEC);
-			if (ext[o.n_ext].netns_fd < 0) {
-				fprintf(stderr, "%s: %s\n", at + 1, strerror(errno));
-				return -errno;
-			}
 		}
 		o.n_ext++;
 	}
@@ -96,7 +82,7 @@ int main(int argc, char **argv)
 	else if (argc >= 3 && !strcmp(argv[1], "restore"))
 		r = do_restore(argv[2], argc - 3, argv + 3);
 	else
-		fprintf(stderr, "usage: mntnet-net dump PID DIR | restore DIR [KEY=PEER@NETNS]... -- CMD...\n");
+		fprintf(stderr, "usage: mntnet-net dump PID DIR | restore DIR [veth[KEY]:PEER[@NETNS]]... -- CMD...\n");
 	if (r < 0)
 		fprintf(stderr, "mntnet-net %s: %s\n", argc > 1 ? argv[1] : "", strerror(-r));
 	return r < 0 ? 1 : 0;

@@ -80,7 +80,7 @@ ip netns del "$S"
 sleep 0.2
 ip -n "$P" link show p0 >/dev/null 2>&1 && fail "p0 outlived its namespace"
 
-"$NT" restore "$work/img" v0=p0@/run/netns/"$P" -- sleep 1000 &
+"$NT" restore "$work/img" "veth[v0]:p0@$P" -- sleep 1000 &
 restored=$!
 for i in 1 2 3 4 5 6 7 8 9 10; do
 	ip -n "$P" link show p0 >/dev/null 2>&1 && break
