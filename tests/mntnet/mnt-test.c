@@ -3,8 +3,8 @@
  * Mount namespace C/R through the library, on real namespaces.
  *
  * A child builds its own mount namespace on a tmpfs root: proc, sysfs, devpts,
- * a bind of a host directory (external "data"), a tmpfs with files, a tmpfs
- * inside it, a read-only nosuid/nodev/noexec tmpfs, a shared tmpfs with a peer
+ * mqueue, a bind of a host directory (external "data"), a tmpfs with files, a
+ * bind of a directory of it, a tmpfs inside it, a read-only nosuid/nodev/noexec tmpfs, a shared tmpfs with a peer
  * bind and a slave bind, and a tmpfs hidden under another one.  The parent
  * collects and dumps it, kills it, and a second child restores the image into
  * a fresh mount namespace.  Checked: the mountinfo shape (mountpoints, types,
@@ -90,9 +90,9 @@ static void child_setup(int ready)
 {
 	char root[128], put[160], data[160];
 	static const char *const dirs[] = { "proc", "sys", "dev", "data", "tmp", "ro", "shared", "peer",
-					    "slave", "over" };
+					    "slave", "over", "bound" };
 
-	if (unshare(CLONE_NEWNS | CLONE_NEWNET) < 0)
+	if (unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC) < 0)
 		DIE("unshare");
 	xmount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
 	snprintf(root, sizeof(root), "%s/rootA", work);
@@ -104,6 +104,8 @@ static void child_setup(int ready)
 	}
 	snprintf(put, sizeof(put), "%s/dev/pts", root);
 	mkdir(put, 0755);
+	snprintf(put, sizeof(put), "%s/dev/mqueue", root);
+	mkdir(put, 0755);
 	snprintf(data, sizeof(data), "%s/data", root);
 	xmount(hostdata, data, NULL, MS_BIND, NULL);
 	if (chdir(root) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
@@ -113,6 +115,8 @@ static void child_setup(int ready)
 	xmount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620");
 	xmount("tmpfs", "/tmp", "tmpfs", MS_NODEV, "size=16m,mode=1777");
 	fill_tmp();
+	xmount("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	xmount("/tmp/sub", "/bound", NULL, MS_BIND, NULL);
 	xmount("inner", "/tmp/inner", "tmpfs", 0, "size=1m");
 	write_file("/tmp/inner/deep.txt", "deep\n", 5, 0644);
 	xmount("rofs", "/ro", "tmpfs", 0, NULL);
@@ -329,7 +333,7 @@ static void child_restore(const char *imgdir, int ready, int go)
 	char c;
 
 	snprintf(stage, sizeof(stage), "%s/stage", work);
-	if (unshare(CLONE_NEWNS | CLONE_NEWNET) < 0)
+	if (unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC) < 0)
 		DIE("unshare");
 	if (getenv("MNTNET_SKIP_RESTORE")) {
 		/* For checking by hand that the test fails without the restore. */
@@ -380,6 +384,9 @@ static void check_contents(pid_t pid)
 	snprintf(p, sizeof(p), "/proc/%d/root/tmp/sub/suid", (int)pid);
 	if (stat(p, &st) < 0 || (st.st_mode & 07777) != 04755)
 		FAIL("/tmp/sub/suid mode");
+	snprintf(p, sizeof(p), "/proc/%d/root/bound/suid", (int)pid);
+	if (stat(p, &st) < 0 || (st.st_mode & 07777) != 04755)
+		FAIL("/bound (a bind of /tmp/sub) does not show suid");
 	snprintf(p, sizeof(p), "/proc/%d/root/tmp/inner/deep.txt", (int)pid);
 	if (!file_is(p, "deep\n"))
 		FAIL("/tmp/inner/deep.txt");
