@@ -122,15 +122,38 @@ static struct nlmsghdr *put_link_header(char *buf, uint16_t type, uint16_t flags
 	return nlh;
 }
 
+static int send_veth(struct mnl_socket *nl, const NetLinkEntry *l, const char *peer_name, int peer_ns,
+		     uint32_t peer_index, bool keep_index)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = put_link_header(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL,
+					       keep_index ? (int)l->ifindex : 0);
+	struct nlattr *info, *data, *peer;
+	struct ifinfomsg *pifi;
+
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, l->name);
+	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
+	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	peer = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
+	pifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*pifi));
+	memset(pifi, 0, sizeof(*pifi));
+	pifi->ifi_index = keep_index ? (int)peer_index : 0;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, peer_name);
+	if (peer_ns >= 0)
+		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)peer_ns);
+	mnl_attr_nest_end(nlh, peer);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, info);
+	return nl_request(nl, nlh);
+}
+
 static int create_veth(struct mnl_socket *nl, const NetLinkEntry *l, const struct net_items *x,
 		       const struct net_restore_opts *o)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = put_link_header(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0);
-	struct nlattr *info, *data, *peer;
-	struct ifinfomsg *pifi;
 	const char *peer_name = NULL;
-	int peer_ns = -1;
+	uint32_t peer_index = 0;
+	int peer_ns = -1, r;
 
 	if (l->peer_outside) {
 		const struct net_external *e = find_ext(o, l->external_key ? l->external_key : l->name);
@@ -150,21 +173,15 @@ static int create_veth(struct mnl_socket *nl, const NetLinkEntry *l, const struc
 			return log_error_errno(-EINVAL, "veth %s: its peer (index %u) is not in the image", l->name, l->peer_ifindex);
 		if (if_nametoindex(peer_name))
 			return 0;	/* made with its other end */
+		peer_index = l->peer_ifindex;
 	}
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, l->name);
-	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
-	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
-	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
-	peer = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
-	pifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*pifi));
-	memset(pifi, 0, sizeof(*pifi));
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, peer_name);
-	if (peer_ns >= 0)
-		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)peer_ns);
-	mnl_attr_nest_end(nlh, peer);
-	mnl_attr_nest_end(nlh, data);
-	mnl_attr_nest_end(nlh, info);
-	int r = nl_request(nl, nlh);
+	/* Keep the dumped device indexes (programs cache them); an index taken
+	 * already in this namespace falls back to the kernel's choice. */
+	r = send_veth(nl, l, peer_name, peer_ns, peer_index, true);
+	if (r == -EEXIST || r == -EBUSY) {
+		log_warn("veth %s: index %u is taken here: restored with another index", l->name, l->ifindex);
+		r = send_veth(nl, l, peer_name, peer_ns, peer_index, false);
+	}
 	if (r < 0)
 		return log_error_errno(r, "veth %s (peer %s): cannot create it", l->name, peer_name);
 	return 0;

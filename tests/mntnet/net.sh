@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Network namespace C/R through cr/net*: a namespace with lo, a veth whose peer
-# is in another test namespace, IPv4/IPv6 addresses, routes (one through a
+# is in another test namespace, a veth pair with both ends inside, IPv4/IPv6 addresses, routes (one through a
 # gateway, one in table 100), a rule, MTU, MAC and sysctls.  Dump, delete it,
 # restore into a new namespace, compare the shape, and ping across the veth.
 # Only private addresses, only between namespaces this test creates.
@@ -33,6 +33,9 @@ ip -n "$S" link set v0 address 02:00:00:00:25:01 mtu 1400
 ip -n "$S" link set v0 up
 ip -n "$S" addr add 192.168.250.1/24 dev v0
 ip -n "$S" addr add fd00:250::1/64 dev v0 nodad
+ip -n "$S" link add vA type veth peer name vB || fail "cannot make an inner veth pair"
+ip -n "$S" addr add 192.168.251.1/24 dev vA
+ip -n "$S" link set vA up
 ip -n "$S" route add 10.250.0.0/16 via 192.168.250.2
 ip -n "$S" route add 10.251.0.0/16 dev v0 metric 50
 ip -n "$S" route add default via 192.168.250.2 table 100
@@ -58,7 +61,7 @@ sleep 0.2
 shape() {
 	nsenter -t "$1" -n sh -c '
 		ip -br link show | awk "{sub(/@.*/, \"\", \$1); print \$1, \$3, \$4}"
-		ip -o link show | awk "{sub(/@.*/, \"\", \$2); print \$2, \$4, \$5}"
+		ip -o link show | awk "{sub(/@.*/, \"\", \$2); print \$1, \$2, \$4, \$5}"
 		ip -o addr show | awk "{print \$2, \$3, \$4}" | grep -v " fe80:"
 		ip route show; ip -6 route show | grep -v "^fe80\|^multicast"
 		ip route show table 100; ip rule show
@@ -96,6 +99,7 @@ if [ "$before" != "$after" ]; then
 	fail "network shape differs"
 fi
 echo "$after"
+nsenter -t "$restored" -n ip -o link show vA | grep -q "vA@vB" || fail "the inner veth pair vA/vB was not restored as a pair"
 nsenter -t "$restored" -n nft list tables | grep -q cryo-lock && fail "cryo's lock table was restored"
 ok=
 for i in 1 2 3; do
