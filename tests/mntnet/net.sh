@@ -93,6 +93,11 @@ sleep 0.3
 kill -0 "$restored" 2>/dev/null || fail "restore exited"
 ip -n "$P" addr add 192.168.250.2/24 dev p0
 ip -n "$P" link set p0 up
+# Carrier comes up asynchronously once both ends are up.
+for i in $(seq 50); do
+	nsenter -t "$restored" -n ip -o link show v0 | grep -q NO-CARRIER || break
+	sleep 0.1
+done
 after=$(shape "$restored")
 if [ "$before" != "$after" ]; then
 	echo "--- dumped:"; echo "$before"; echo "--- restored:"; echo "$after"
