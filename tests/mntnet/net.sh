@@ -68,6 +68,10 @@ shape() {
 		cat /proc/sys/net/ipv4/ip_forward
 		nft list table inet cryotest'
 }
+for i in $(seq 50); do
+	ip -n "$S" -o link show v0 | grep -q NO-CARRIER || break
+	sleep 0.1
+done
 before=$(shape "$holder")
 
 # A device kind cryo does not recreate is refused, naming it.
