@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/mount.h>
 #include "log.h"
 #include "mnt.h"
@@ -195,8 +196,12 @@ void mnt_tree_free(struct mnt_tree *t)
 {
 	if (!t)
 		return;
-	for (size_t i = 0; i < t->n; i++)
+	for (size_t i = 0; i < t->n; i++) {
+		if (t->m[i].fd >= 0)
+			close(t->m[i].fd);
 		node_clear(&t->m[i]);
+	}
+	free(t->stage_root);
 	free(t->m);
 	free(t);
 }

@@ -383,34 +383,73 @@ static int pivot_into(const char *new_root)
 	return 0;
 }
 
-int mnt_restore(struct img_dir *d, struct mnt_tree *t, const struct mnt_restore_opts *o)
+static void close_fds(struct mnt_tree *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->m[i].fd >= 0) {
+			close(t->m[i].fd);
+			t->m[i].fd = -1;
+		}
+}
+
+int mnt_restore_begin(struct mnt_tree *t, const struct mnt_restore_opts *o)
 {
 	const char *work = o->workdir ? o->workdir : "/tmp";
-	_cleanup_free_ int *order = NULL;
-	char stage_root[PATH_MAX];
-	int r;
 
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return log_error_errno(-errno, "cannot make the new mount namespace private");
 	/* The staging tmpfs lives only in this namespace and goes with the old root. */
 	if (mount("cryo-stage", work, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") < 0)
 		return log_error_errno(-errno, "cannot mount the staging tmpfs on %s", work);
-	snprintf(stage_root, sizeof(stage_root), "%s/root", work);
-	if (mkdir(stage_root, 0755) < 0)
-		return log_error_errno(-errno, "mkdir %s", stage_root);
-	r = mnt_restore_order(t, &order);
-	for (size_t k = 0; r >= 0 && k < t->n; k++)
-		r = mount_one(d, t, &t->m[order[k]], o, stage_root);
-	for (size_t k = 0; r >= 0 && k < t->n; k++)
-		r = apply_flags(&t->m[order[k]]);
+	free(t->stage_root);
+	if (asprintf(&t->stage_root, "%s/root", work) < 0) {
+		t->stage_root = NULL;
+		return -ENOMEM;
+	}
+	if (mkdir(t->stage_root, 0755) < 0)
+		return log_error_errno(-errno, "mkdir %s", t->stage_root);
+	return 0;
+}
+
+int mnt_restore_mount(struct img_dir *d, struct mnt_tree *t, size_t idx, const struct mnt_restore_opts *o)
+{
+	struct mnt_node *m = &t->m[idx];
+
+	if (!t->stage_root || idx >= t->n || m->fd >= 0 ||
+	    (m->parent >= 0 && t->m[m->parent].fd < 0) || (m->bind_of >= 0 && t->m[m->bind_of].fd < 0))
+		return log_error_errno(-EINVAL, "mount %s: restored out of order (its parent or bind source is not there yet)",
+				       m->mountpoint);
+	return mount_one(d, t, m, o, t->stage_root);
+}
+
+int mnt_restore_finish(struct mnt_tree *t)
+{
+	int r = t->stage_root ? 0 : -EINVAL;
+
+	for (size_t i = 0; r >= 0 && i < t->n; i++)
+		if (t->m[i].fd < 0)
+			r = log_error_errno(-EINVAL, "mount %s was not restored", t->m[i].mountpoint);
+	for (size_t i = 0; r >= 0 && i < t->n; i++)
+		r = apply_flags(&t->m[i]);
 	if (r >= 0)
-		r = pivot_into(stage_root);
+		r = pivot_into(t->stage_root);
 	if (r >= 0)
 		r = restore_propagation(t);
-	for (size_t i = 0; i < t->n; i++)
-		if (t->m[i].fd >= 0) {
-			close(t->m[i].fd);
-			t->m[i].fd = -1;
-		}
+	close_fds(t);
+	return r;
+}
+
+int mnt_restore(struct img_dir *d, struct mnt_tree *t, const struct mnt_restore_opts *o)
+{
+	_cleanup_free_ int *order = NULL;
+	int r = mnt_restore_begin(t, o);
+
+	if (r >= 0)
+		r = mnt_restore_order(t, &order);
+	for (size_t k = 0; r >= 0 && k < t->n; k++)
+		r = mnt_restore_mount(d, t, (size_t)order[k], o);
+	if (r >= 0)
+		return mnt_restore_finish(t);
+	close_fds(t);
 	return r;
 }

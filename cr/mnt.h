@@ -37,6 +37,7 @@ struct mnt_tree {
 	size_t n;
 	uint64_t ns_ino;
 	int root;		/* index of the namespace's root mount */
+	char *stage_root;	/* restore only: where the new root is built */
 };
 
 /* One mapping of --external mnt[KEY]:PATH.  At dump PATH is the mountpoint in
@@ -94,6 +95,13 @@ int mnt_restore_order(const struct mnt_tree *t, int **ret);
  * (unshare(CLONE_NEWNS)) of a single-threaded caller: mounts in order, tmpfs
  * contents, flags, propagation, then pivot_root into the new root. */
 int mnt_restore(struct img_dir *d, struct mnt_tree *t, const struct mnt_restore_opts *o);
+/* The same in steps, for a restore plan with one step per mount:
+ * begin (private namespace, staging), then mnt_restore_mount() for each mount
+ * once its parent and bind source are mounted (-EINVAL otherwise), then finish
+ * (flags, pivot_root, propagation). */
+int mnt_restore_begin(struct mnt_tree *t, const struct mnt_restore_opts *o);
+int mnt_restore_mount(struct img_dir *d, struct mnt_tree *t, size_t idx, const struct mnt_restore_opts *o);
+int mnt_restore_finish(struct mnt_tree *t);
 
 /* tmpfs contents (mnt-tmpfs.c) */
 int mnt_tmpfs_dump(int rootfd, struct img_dir *d, unsigned mnt_id);
