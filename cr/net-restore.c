@@ -254,7 +254,7 @@ static int restore_addr(struct mnl_socket *nl, const NetAddrEntry *a, const stru
 	return 0;
 }
 
-static int restore_route(struct mnl_socket *nl, const NetRouteEntry *rt, const struct net_items *x)
+static int restore_route(struct mnl_socket *nl, const NetRouteEntry *rt, const struct net_items *x, bool quiet)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -289,12 +289,48 @@ static int restore_route(struct mnl_socket *nl, const NetRouteEntry *rt, const s
 	r = nl_request(nl, nlh);
 	if (r == -EEXIST)
 		return 0;
+	if (r == -ENETUNREACH && quiet)
+		return r;
 	if (r < 0) {
 		char txt[INET6_ADDRSTRLEN] = "default";
 		if (rt->has_dst)
 			inet_ntop((int)rt->family, rt->dst.data, txt, sizeof(txt));
 		return log_error_errno(r, "route %s/%u (table %u): cannot add it", txt, rt->dst_len, rt->table);
 	}
+	return 0;
+}
+
+/* A route through a gateway needs the route to the gateway first: the ones
+ * that fail with ENETUNREACH are tried again while others go in. */
+static int restore_routes(struct mnl_socket *nl, const struct net_items *x)
+{
+	_cleanup_free_ bool *done = calloc(x->n + 1, sizeof(bool));
+	size_t left = 0;
+
+	if (!done)
+		return -ENOMEM;
+	for (size_t i = 0; i < x->n; i++)
+		left += x->it[i]->route != NULL;
+	while (left) {
+		size_t before = left;
+
+		for (size_t i = 0; i < x->n; i++) {
+			if (!x->it[i]->route || done[i])
+				continue;
+			int r = restore_route(nl, x->it[i]->route, x, true);
+			if (r == -ENETUNREACH)
+				continue;
+			if (r < 0)
+				return r;
+			done[i] = true;
+			left--;
+		}
+		if (left == before)
+			break;
+	}
+	for (size_t i = 0; left && i < x->n; i++)
+		if (x->it[i]->route && !done[i])
+			return restore_route(nl, x->it[i]->route, x, false);	/* logs why */
 	return 0;
 }
 
@@ -357,11 +393,8 @@ int net_restore(struct img_dir *d, unsigned ns_id, const struct net_restore_opts
 	for (size_t i = 0; r >= 0 && i < x.n; i++)
 		if (x.it[i]->addr)
 			r = restore_addr(nl, x.it[i]->addr, &x);
-	/* Routes through a gateway need the route to the gateway first: retry
-	 * the ones that failed with ENETUNREACH once the others are in. */
-	for (size_t i = 0; r >= 0 && i < x.n; i++)
-		if (x.it[i]->route)
-			r = restore_route(nl, x.it[i]->route, &x);
+	if (r >= 0)
+		r = restore_routes(nl, &x);
 	for (size_t i = 0; r >= 0 && i < x.n; i++)
 		if (x.it[i]->rule)
 			r = restore_rule(nl, x.it[i]->rule);

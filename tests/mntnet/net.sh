@@ -38,6 +38,9 @@ ip -n "$S" addr add 192.168.251.1/24 dev vA
 ip -n "$S" link set vA up
 ip -n "$S" route add 10.250.0.0/16 via 192.168.250.2
 ip -n "$S" route add 10.251.0.0/16 dev v0 metric 50
+# A gateway reachable only through a route dumped after the one using it.
+ip -n "$S" route add 10.254.0.1/32 dev v0
+ip -n "$S" route add 10.253.0.0/16 via 10.254.0.1
 ip -n "$S" route add default via 192.168.250.2 table 100
 ip -n "$S" rule add from 192.168.250.0/24 table 100 priority 1000
 ip netns exec "$S" sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward'
