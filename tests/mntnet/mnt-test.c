@@ -277,6 +277,41 @@ static void check_tampered(const char *imgdir)
 
 /* ---- restore ------------------------------------------------------------- */
 
+/* Restoring without a mapping for the external "data" fails (-ENOENT, naming
+ * it), and a mount restored before its parent is refused.  In a throwaway
+ * child: the half-built namespace goes with it. */
+static void check_restore_refusals(const char *imgdir)
+{
+	pid_t c = fork();
+	int status;
+
+	if (c == 0) {
+		char stage[128];
+		struct mnt_restore_opts o = { .workdir = stage };
+		struct mnt_tree *t = NULL;
+		struct img_dir *d = NULL;
+		int r;
+
+		snprintf(stage, sizeof(stage), "%s/stage", work);
+		if (unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC) < 0 || img_dir_open_read(imgdir, &d) < 0 ||
+		    mnt_load(d, 1, &t) < 0)
+			_exit(2);
+		r = mnt_restore_begin(t, &o);
+		/* the last mount in the file is never the root: its parent is not there yet */
+		if (r < 0 || mnt_restore_mount(d, t, t->n - 1, &o) != -EINVAL)
+			_exit(3);
+		mnt_tree_free(t);
+		t = NULL;
+		if (mnt_load(d, 1, &t) < 0)
+			_exit(2);
+		r = mnt_restore(d, t, &o);
+		_exit(r == -ENOENT ? 0 : 4);
+	}
+	if (c < 0 || waitpid(c, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+		FAIL("restore refusals (an unmapped external, a mount before its parent): child status %d",
+		     c > 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
 static int file_is(const char *path, const char *want)
 {
 	char buf[256] = { 0 };
@@ -468,6 +503,7 @@ int main(void)
 			FAIL("the mount images do not round-trip through cryo-image");
 	}
 	check_tampered(imgdir);
+	check_restore_refusals(imgdir);
 
 	b = fork();
 	if (b == 0)
