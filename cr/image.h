@@ -39,6 +39,10 @@ enum img_kind {
 	IMG_TASKSTATE,	/* taskstate-%d.img (pid): task_state_entry */
 	IMG_FDS,	/* fds-%d.img (pid): fd_entry per fd */
 	IMG_FILES,	/* files.img: file_entry per open file description */
+	IMG_MOUNTS,	/* mounts-%u.img (ns id): mnt_ns_entry, then mnt_entry* */
+	IMG_TMPFS,	/* tmpfs-%u.img (mnt id): tmpfs_head, then tmpfs_file_entry* */
+	IMG_NETNS,	/* netns-%u.img (ns id): net_ns_entry, then net_item* */
+	IMG_CGROUP,	/* cgroup.img: cgroup_head, then cgroup_item* */
 	IMG_KIND_MAX
 };
 
