@@ -57,7 +57,10 @@ int ns_read_nspid(pid_t pid, pid_t *ret_nspid, unsigned *ret_len)
 	char path[64], line[512];
 	_cleanup_fclose_ FILE *f = NULL;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/status");
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;

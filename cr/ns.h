@@ -141,7 +141,8 @@ struct ns_pid_ns {
  */
 int ns_pid_plan(struct ns_pid_task *tasks, unsigned n, struct ns_pid_ns *ret_ns, unsigned *ret_nr_ns);
 
-/* Parse the NSpid line of /proc/PID/status. */
+/* Parse the NSpid line of /proc/PID/status (pid 0: /proc/self, right from inside
+ * a pid namespace too). */
 int ns_read_nspid(pid_t pid, pid_t *ret_nspid, unsigned *ret_len);
 
 #endif
