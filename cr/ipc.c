@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "image.h"
+#include "ipc-mqueue.h"
 #include "log.h"
 #include "ns.h"
 #include "util.h"
@@ -203,7 +204,7 @@ static int collect_ipc(void *arg)
 	r = collect_msg(ns);
 	if (r < 0)
 		return log_error_errno(r, "message queues (MSG_COPY needs CONFIG_CHECKPOINT_RESTORE)");
-	return 0;
+	return ipc_mqueue_collect(ns);
 }
 
 /*
@@ -239,6 +240,22 @@ static int perm_to_ns(pid_t pid, IpcPermEntry *p)
 	return 0;
 }
 
+static int owner_to_ns(pid_t pid, uint32_t *uid, uint32_t *gid, const char *name)
+{
+	IpcPermEntry p = IPC_PERM_ENTRY__INIT;
+	int r;
+
+	p.uid = p.cuid = *uid;
+	p.gid = p.cgid = *gid;
+	p.id = -1;
+	r = perm_to_ns(pid, &p);
+	if (r < 0)
+		return log_error_errno(r, "task %d: POSIX message queue /%s", pid, name);
+	*uid = p.uid;
+	*gid = p.gid;
+	return 0;
+}
+
 static int perms_to_ns(pid_t pid, IpcNsEntry *ns)
 {
 	int r = 0;
@@ -249,6 +266,8 @@ static int perms_to_ns(pid_t pid, IpcNsEntry *ns)
 		r = perm_to_ns(pid, ns->sem[i]->perm);
 	for (size_t i = 0; i < ns->n_msg && r >= 0; i++)
 		r = perm_to_ns(pid, ns->msg[i]->perm);
+	for (size_t i = 0; i < ns->n_mqueue && r >= 0; i++)
+		r = owner_to_ns(pid, &ns->mqueue[i]->uid, &ns->mqueue[i]->gid, ns->mqueue[i]->name);
 	return r;
 }
 
@@ -443,6 +462,8 @@ static int restore_objects(const IpcNsEntry *ns)
 		r = restore_sem(ns->sem[i]);
 	for (size_t i = 0; i < ns->n_msg && r >= 0; i++)
 		r = restore_msg(ns->msg[i]);
+	for (size_t i = 0; i < ns->n_mqueue && r >= 0; i++)
+		r = ipc_mqueue_restore(ns->mqueue[i]);
 	return r;
 }
 

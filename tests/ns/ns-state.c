@@ -9,6 +9,7 @@
  * everything from inside, PASS/FAIL per item.
  */
 #include <fcntl.h>
+#include <mqueue.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include <sys/msg.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include "image.h"
 #include "log.h"
@@ -48,6 +50,14 @@ static const struct { long type; const char *text; } msgs[] = {
 	{ 5, "first, type five" }, { 1, "second" }, { 9, "" }, { 1, "fourth: type one again, longer text" },
 };
 #define NMSGS	(sizeof(msgs) / sizeof(msgs[0]))
+
+#define MQ_NAME		"/cryo-ns-q"
+static const struct { unsigned prio; const char *text; } mq_msgs[] = {
+	{ 1, "mq one" }, { 5, "mq urgent" }, { 1, "mq three" },
+};
+/* receive order: highest priority first, FIFO within one */
+static const unsigned mq_order[] = { 1, 0, 2 };
+#define NMQ	3
 
 union semun { int val; struct semid_ds *buf; unsigned short *array; };
 
@@ -118,6 +128,17 @@ static void fill_ipc(void)
 		if (msgsnd(q, &m, strlen(msgs[i].text), 0) < 0)
 			DIE("msgsnd");
 	}
+	struct mq_attr ma = { .mq_maxmsg = 8, .mq_msgsize = 64 };
+	mqd_t mq = mq_open(MQ_NAME, O_CREAT | O_RDWR, 0640, &ma);
+	if (mq == (mqd_t)-1)
+		DIE("mq_open");
+	for (size_t i = 0; i < NMQ; i++)
+		if (mq_send(mq, mq_msgs[i].text, strlen(mq_msgs[i].text), mq_msgs[i].prio) < 0)
+			DIE("mq_send");
+	if (fchmod(mq, 0640) < 0 || fchown(mq, OWNER_UID, OWNER_GID) < 0)
+		DIE("mq owner");
+	mq_close(mq);
+
 	msgctl(q, IPC_STAT, &mds);
 	mds.msg_perm.gid = OWNER_GID;
 	mds.msg_perm.mode = 0620;
@@ -216,6 +237,29 @@ static void check_ipc(const char *where, bool consume, bool outside)
 		semctl(sem, 0, GETALL, (union semun){ .array = vals });
 		CHECK(!memcmp(vals, sem_values, sizeof(vals)), "%s: sem values %u %u %u %u", where,
 		      vals[0], vals[1], vals[2], vals[3]);
+	}
+
+	mqd_t mq = mq_open(MQ_NAME, O_RDONLY | O_NONBLOCK);
+	CHECK(mq != (mqd_t)-1, "%s: POSIX queue %s exists", where, MQ_NAME);
+	if (mq != (mqd_t)-1) {
+		struct mq_attr ma;
+		struct stat st;
+		mq_getattr(mq, &ma);
+		CHECK(ma.mq_maxmsg == 8 && ma.mq_msgsize == 64 && ma.mq_curmsgs == NMQ,
+		      "%s: POSIX queue holds %ld messages (max %ld of %ld bytes)", where,
+		      ma.mq_curmsgs, ma.mq_maxmsg, ma.mq_msgsize);
+		fstat(mq, &st);
+		CHECK(st.st_uid == uid && st.st_gid == gid && (st.st_mode & 0777) == 0640,
+		      "%s: POSIX queue owner %u:%u mode %o", where, st.st_uid, st.st_gid, st.st_mode & 0777);
+		for (size_t i = 0; consume && i < NMQ; i++) {
+			char b[65] = "";
+			unsigned prio = 0;
+			ssize_t n = mq_receive(mq, b, 64, &prio);
+			unsigned w = mq_order[i];
+			CHECK(n == (ssize_t)strlen(mq_msgs[w].text) && prio == mq_msgs[w].prio &&
+			      !strncmp(b, mq_msgs[w].text, n), "%s: POSIX message %zu: prio %u '%s'", where, i, prio, b);
+		}
+		mq_close(mq);
 	}
 
 	int q = msgget(MSG_KEY, 0);
