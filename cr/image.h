@@ -36,6 +36,9 @@ enum img_kind {
 	IMG_CORE,	/* core-%d.img (tid): thread_core_entry, then task_core_entry for a main thread */
 	IMG_MM,		/* mm-%d.img (pid): mm_entry */
 	IMG_PAGEMAP,	/* pagemap-%u.img (id): pagemap_head, then pagemap_entry* */
+	IMG_TASKSTATE,	/* taskstate-%d.img (pid): task_state_entry */
+	IMG_FDS,	/* fds-%d.img (pid): fd_entry per fd */
+	IMG_FILES,	/* files.img: file_entry per open file description */
 	IMG_NS_IDS,	/* ns-ids.img: ns_ids_entry per task */
 	IMG_UTSNS,	/* utsns-%u.img (ns inode): uts_ns_entry */
 	IMG_IPCNS,	/* ipcns-%u.img (ns inode): ipc_ns_entry */
