@@ -213,6 +213,36 @@ static int write_ids(struct img_dir *d, const struct ns_ids *ids, unsigned n)
 	return r < 0 ? r : rc;
 }
 
+/*
+ * A task that unshared a pid or time namespace and has not forked yet has
+ * *_for_children pointing elsewhere: its next child would land in a namespace
+ * nobody is in yet.  Not restorable here.
+ */
+static int check_for_children(pid_t pid)
+{
+	static const struct { const char *ns, *child; } pairs[] = {
+		{ "pid", "pid_for_children" }, { "time", "time_for_children" },
+	};
+	char spid[16];
+
+	snprintf(spid, sizeof(spid), "%d", pid);
+	for (unsigned i = 0; i < 2; i++) {
+		uint32_t a, b;
+		int r = ns_ino(spid, pairs[i].ns, &a);
+
+		if (r >= 0)
+			r = ns_ino(spid, pairs[i].child, &b);
+		if (r < 0)
+			return log_error_errno(r, "task %d: cannot read its %s namespaces", pid, pairs[i].ns);
+		if (a != b) {
+			log_error("task %d: %s namespace: it unshared a new one (%u) for its future children "
+				  "and is not in it (%u): not supported", pid, pairs[i].ns, b, a);
+			return -EOPNOTSUPP;
+		}
+	}
+	return 0;
+}
+
 /* Every task shares the root's namespace of each kind but pid. */
 static int check_shared(const struct ns_ids *ids, unsigned n)
 {
@@ -258,6 +288,9 @@ int ns_dump_tree(struct img_dir *d, const pid_t *pids, const pid_t *ppids, unsig
 		return -ENOMEM;
 	for (unsigned i = 0; i < n; i++) {
 		r = ns_collect_ids(pids[i], &ids[i]);
+		if (r < 0)
+			return r;
+		r = check_for_children(pids[i]);
 		if (r < 0)
 			return r;
 	}

@@ -2,7 +2,8 @@
 /*
  * What the ns library does not support is refused at dump, with an error
  * that names the namespace kind and the task: tasks of one tree in different
- * uts namespaces, a user namespace nested two levels below the dumper's.
+ * uts namespaces, a user namespace nested two levels below the dumper's, a
+ * task whose time_for_children is not its time namespace.
  * Nothing is written for a refused tree.
  */
 #include <fcntl.h>
@@ -95,6 +96,9 @@ int main(void)
 	pid_t u = child_in(CLONE_NEWUSER, true);
 	expect_refused("a nested user namespace", &u, (pid_t[]){ 0 }, 1, "user", u);
 
+	pid_t t = child_in(CLONE_NEWTIME, false);
+	expect_refused("a task that unshared a time namespace and did not fork", &t, (pid_t[]){ 0 }, 1, "time", t);
+
 	pid_t c = child_in(0, false);
 	struct ns_ids ids;
 	CHECK(ns_collect_ids(c, &ids) == 0, "ids of a task in the test's own namespaces");
@@ -103,8 +107,8 @@ int main(void)
 		all_own &= ids.own[k];
 	CHECK(all_own, "a task sharing every namespace with the dumper: nothing to create");
 
-	pid_t kids[] = { a, b, u, c };
-	for (unsigned i = 0; i < 4; i++) {
+	pid_t kids[] = { a, b, u, t, c };
+	for (unsigned i = 0; i < 5; i++) {
 		kill(kids[i], SIGKILL);
 		waitpid(kids[i], NULL, 0);
 	}
