@@ -356,7 +356,8 @@ static int restore_shm(const IpcShmEntry *e)
 	void *p = shmat(id, NULL, 0);
 	if (p == (void *)-1)
 		return log_error_errno(-errno, "shared memory segment %d: cannot attach it", id);
-	memcpy(p, e->data.data, e->size);
+	if (e->size)
+		memcpy(p, e->data.data, e->size);
 	shmdt(p);
 	if (shmctl(id, IPC_STAT, &ds) < 0)
 		return -errno;
@@ -439,7 +440,8 @@ static int restore_msg(const IpcMsgEntry *e)
 			return -EBADMSG;
 		}
 		buf->mtype = m->mtype;
-		memcpy(buf->mtext, m->text.data, m->text.len);
+		if (m->text.len)	/* an empty message unpacks with no data */
+			memcpy(buf->mtext, m->text.data, m->text.len);
 		if (msgsnd(id, buf, m->text.len, IPC_NOWAIT) < 0)
 			return log_error_errno(-errno, "message queue %d: cannot queue message %zu", id, i);
 	}
