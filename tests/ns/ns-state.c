@@ -400,13 +400,16 @@ static int commit_image(const char *dir, pid_t task)
 
 int main(void)
 {
-	char dir[] = "/tmp/cryo-ns-state-XXXXXX";
+	char tmpl[] = "/tmp/cryo-ns-state-XXXXXX";
+	/* NS_TEST_IMAGE_DIR: write the image there and keep it (image round trip). */
+	const char *keep_dir = getenv("NS_TEST_IMAGE_DIR");
+	const char *dir = keep_dir ? keep_dir : tmpl;
 	struct ns_ids ids;
 	struct img_dir *d;
 	pid_t task;
 
 	log_init(NULL, LOG_FMT_TEXT, getenv("NS_TEST_VERBOSE") ? LOG_LVL_DEBUG : LOG_LVL_WARN);
-	if (!mkdtemp(dir))
+	if (!keep_dir && !mkdtemp(tmpl))
 		DIE("mkdtemp");
 	pid_t h = start_original(&task);
 
@@ -430,7 +433,7 @@ int main(void)
 
 	kill(task, SIGKILL);
 	waitpid(h, NULL, 0);
-	if (!getenv("NS_TEST_KEEP")) {
+	if (!keep_dir && !getenv("NS_TEST_KEEP")) {
 		char cmd[128];
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 		if (system(cmd) != 0)
