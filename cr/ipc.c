@@ -271,34 +271,19 @@ static int perms_to_ns(pid_t pid, IpcNsEntry *ns)
 	return r;
 }
 
-static int ipc_dump(pid_t pid, uint32_t ino, struct img_dir *d)
+static int ipc_collect(pid_t pid, uint32_t ino, ProtobufCMessage **ret)
 {
 	IpcNsEntry *ns = calloc(1, sizeof(*ns));
-	struct img *img;
 	int r;
 
 	if (!ns)
 		return -ENOMEM;
 	ipc_ns_entry__init(ns);
+	*ret = &ns->base;
 	r = ns_run_in(pid, CLONE_NEWIPC, collect_ipc, ns);
-	if (r < 0) {
-		log_error_errno(r, "task %d: cannot collect its ipc namespace %u", pid, ino);
-		goto out;
-	}
-	r = perms_to_ns(pid, ns);
 	if (r < 0)
-		goto out;
-	r = img_open(d, IMG_IPCNS, true, &img, ino);
-	if (r < 0)
-		goto out;
-	r = img_write(img, &ns->base);
-	int rc = img_close(img);
-	if (r >= 0)
-		r = rc;
-out:
-	/* Everything in ns was malloc'ed here: the generic free walks it. */
-	protobuf_c_message_free_unpacked(&ns->base, NULL);
-	return r;
+		return log_error_errno(r, "task %d: cannot collect its ipc namespace %u", pid, ino);
+	return perms_to_ns(pid, ns);
 }
 
 /* ---- restore (runs inside the fresh namespace) ------------------------------- */
@@ -469,24 +454,13 @@ static int restore_objects(const IpcNsEntry *ns)
 	return r;
 }
 
-static int ipc_restore_fill(struct img_dir *d, uint32_t ino)
+static int ipc_restore_fill(const ProtobufCMessage *state, uint32_t ino)
 {
-	struct img *img;
-	ProtobufCMessage *m;
-	int r;
+	int r = restore_objects((const IpcNsEntry *)state);
 
-	r = img_open(d, IMG_IPCNS, false, &img, ino);
 	if (r < 0)
-		return r == -ENOENT ? log_error_errno(r, "ipc namespace %u: ipcns-%u.img missing", ino, ino) : r;
-	r = img_read_one(img, &m);
-	img_close(img);
-	if (r < 0)
-		return r;
-	r = restore_objects((IpcNsEntry *)m);
-	if (r < 0)
-		log_error_errno(r, "ipc namespace %u: cannot restore it", ino);
-	img_free_msg(m);
-	return r;
+		return log_error_errno(r, "ipc namespace %u: cannot restore it", ino);
+	return 0;
 }
 
 int ipc_shm_restored_id(int dumped_shmid, int *ret_shmid)
@@ -504,6 +478,7 @@ const struct ns_kind ns_kind_ipc = {
 	.id = NS_IPC,
 	.name = "ipc",
 	.clone_flag = CLONE_NEWIPC,
-	.dump = ipc_dump,
+	.img = IMG_IPCNS,
+	.collect = ipc_collect,
 	.restore_fill = ipc_restore_fill,
 };

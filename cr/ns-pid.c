@@ -104,4 +104,5 @@ const struct ns_kind ns_kind_pid = {
 	.id = NS_PID,
 	.name = "pid",
 	.clone_flag = CLONE_NEWPID,
+	.img = IMG_KIND_MAX,	/* the NSpid chains in ns-ids.img are all it takes */
 };

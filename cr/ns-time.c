@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "image.h"
@@ -43,21 +44,20 @@ static int read_offsets(pid_t pid, TimeNsEntry *e)
 	return seen == 3 ? 0 : -EBADMSG;
 }
 
-static int time_dump(pid_t pid, uint32_t ino, struct img_dir *d)
+static int time_collect(pid_t pid, uint32_t ino, ProtobufCMessage **ret)
 {
-	TimeNsEntry e = TIME_NS_ENTRY__INIT;
-	struct img *img;
+	TimeNsEntry *e = calloc(1, sizeof(*e));
 	int r;
 
-	r = read_offsets(pid, &e);
+	if (!e)
+		return -ENOMEM;
+	time_ns_entry__init(e);
+	*ret = &e->base;
+	r = read_offsets(pid, e);
 	if (r < 0)
-		return log_error_errno(r, "task %d: time namespace: cannot read /proc/%d/timens_offsets", pid, pid);
-	r = img_open(d, IMG_TIMENS, true, &img, ino);
-	if (r < 0)
-		return r;
-	r = img_write(img, &e.base);
-	int rc = img_close(img);
-	return r < 0 ? r : rc;
+		return log_error_errno(r, "task %d: time namespace %u: cannot read /proc/%d/timens_offsets",
+				       pid, ino, pid);
+	return 0;
 }
 
 static int write_offsets(const TimeNsEntry *e)
@@ -81,31 +81,21 @@ static int write_offsets(const TimeNsEntry *e)
 	return 0;
 }
 
-static int time_restore_fill(struct img_dir *d, uint32_t ino)
+static int time_restore_fill(const ProtobufCMessage *state, uint32_t ino)
 {
-	struct img *img;
-	ProtobufCMessage *m;
-	int r;
+	int r = write_offsets((const TimeNsEntry *)state);
 
-	r = img_open(d, IMG_TIMENS, false, &img, ino);
 	if (r < 0)
-		return r == -ENOENT ? log_error_errno(r, "time namespace %u: timens-%u.img missing", ino, ino) : r;
-	r = img_read_one(img, &m);
-	img_close(img);
-	if (r < 0)
-		return r;
-	r = write_offsets((TimeNsEntry *)m);
-	if (r < 0)
-		log_error_errno(r, "time namespace %u: cannot write the clock offsets "
-				"(a task already entered the namespace?)", ino);
-	img_free_msg(m);
-	return r;
+		return log_error_errno(r, "time namespace %u: cannot write the clock offsets "
+				       "(a task already entered the namespace?)", ino);
+	return 0;
 }
 
 const struct ns_kind ns_kind_time = {
 	.id = NS_TIME,
 	.name = "time",
 	.clone_flag = CLONE_NEWTIME,
-	.dump = time_dump,
+	.img = IMG_TIMENS,
+	.collect = time_collect,
 	.restore_fill = time_restore_fill,
 };

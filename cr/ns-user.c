@@ -21,27 +21,42 @@
 
 #define MAP_EXTENTS_MAX	340	/* the kernel's limit per map */
 
-static int read_map(pid_t pid, const char *file, UidGidExtent **ret, size_t *ret_n)
+static void free_map(UidGidExtent **ext, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(ext[i]);
+	free(ext);
+}
+
+/* Every extent malloc'ed on its own: the array goes into a message. */
+static int read_map(pid_t pid, const char *file, UidGidExtent ***ret, size_t *ret_n)
 {
 	char path[64];
 	unsigned first, lower, count;
 	size_t n = 0;
 	_cleanup_fclose_ FILE *f = NULL;
+	UidGidExtent **ext;
 
 	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
-	*ret = calloc(MAP_EXTENTS_MAX, sizeof(**ret));
-	if (!*ret)
+	ext = calloc(MAP_EXTENTS_MAX, sizeof(*ext));
+	if (!ext)
 		return -ENOMEM;
 	while (n < MAP_EXTENTS_MAX && fscanf(f, "%u %u %u", &first, &lower, &count) == 3) {
-		uid_gid_extent__init(&(*ret)[n]);
-		(*ret)[n].first = first;
-		(*ret)[n].lower_first = lower;
-		(*ret)[n].count = count;
-		n++;
+		UidGidExtent *e = calloc(1, sizeof(*e));
+		if (!e) {
+			free_map(ext, n);
+			return -ENOMEM;
+		}
+		uid_gid_extent__init(e);
+		e->first = first;
+		e->lower_first = lower;
+		e->count = count;
+		ext[n++] = e;
 	}
+	*ret = ext;
 	*ret_n = n;
 	return 0;
 }
@@ -61,43 +76,29 @@ static int read_setgroups(pid_t pid, bool *ret)
 	return 0;
 }
 
-static int user_dump(pid_t pid, uint32_t ino, struct img_dir *d)
+static int user_collect(pid_t pid, uint32_t ino, ProtobufCMessage **ret)
 {
-	UserNsEntry e = USER_NS_ENTRY__INIT;
-	_cleanup_free_ UidGidExtent *uids = NULL, *gids = NULL;
-	_cleanup_free_ UidGidExtent **up = NULL, **gp = NULL;
+	UserNsEntry *e = calloc(1, sizeof(*e));
 	bool allow = true;
-	struct img *img;
 	int r;
 
-	r = read_map(pid, "uid_map", &uids, &e.n_uid_map);
+	if (!e)
+		return -ENOMEM;
+	user_ns_entry__init(e);
+	*ret = &e->base;
+	r = read_map(pid, "uid_map", &e->uid_map, &e->n_uid_map);
 	if (r >= 0)
-		r = read_map(pid, "gid_map", &gids, &e.n_gid_map);
+		r = read_map(pid, "gid_map", &e->gid_map, &e->n_gid_map);
 	if (r >= 0)
 		r = read_setgroups(pid, &allow);
 	if (r < 0)
-		return log_error_errno(r, "task %d: user namespace: cannot read its maps", pid);
-	up = calloc(e.n_uid_map + 1, sizeof(*up));
-	gp = calloc(e.n_gid_map + 1, sizeof(*gp));
-	if (!up || !gp)
-		return -ENOMEM;
-	for (size_t i = 0; i < e.n_uid_map; i++)
-		up[i] = &uids[i];
-	for (size_t i = 0; i < e.n_gid_map; i++)
-		gp[i] = &gids[i];
-	e.uid_map = up;
-	e.gid_map = gp;
-	e.setgroups_allowed = allow;
-	r = img_open(d, IMG_USERNS, true, &img, ino);
-	if (r < 0)
-		return r;
-	r = img_write(img, &e.base);
-	int rc = img_close(img);
-	return r < 0 ? r : rc;
+		return log_error_errno(r, "task %d: user namespace %u: cannot read its maps", pid, ino);
+	e->setgroups_allowed = allow;
+	return 0;
 }
 
 /* The whole map in one write: the kernel accepts a map only once. */
-static int write_map(pid_t pid, const char *file, UidGidExtent **ext, size_t n)
+static int write_map(pid_t pid, const char *file, UidGidExtent *const *ext, size_t n)
 {
 	char path[64];
 	_cleanup_free_ char *buf = malloc(n * 40 + 1);
@@ -134,53 +135,49 @@ static int write_setgroups(pid_t pid, bool allow)
 	return 0;
 }
 
-static int user_restore_create(struct img_dir *d, uint32_t ino, pid_t creator)
+static int user_restore_create(const ProtobufCMessage *state, uint32_t ino, pid_t creator)
 {
-	struct img *img;
-	ProtobufCMessage *m;
+	const UserNsEntry *e = (const UserNsEntry *)state;
 	int r;
 
-	r = img_open(d, IMG_USERNS, false, &img, ino);
-	if (r < 0)
-		return r == -ENOENT ? log_error_errno(r, "user namespace %u: userns-%u.img missing", ino, ino) : r;
-	r = img_read_one(img, &m);
-	img_close(img);
-	if (r < 0)
-		return r;
-	UserNsEntry *e = (UserNsEntry *)m;
 	/* setgroups must be set before gid_map is written. */
 	r = write_setgroups(creator, e->setgroups_allowed);
 	if (r < 0)
-		log_error_errno(r, "user namespace %u: cannot write setgroups of task %d", ino, creator);
-	if (r >= 0 && (r = write_map(creator, "uid_map", e->uid_map, e->n_uid_map)) < 0)
-		log_error_errno(r, "user namespace %u: cannot write uid_map of task %d", ino, creator);
-	if (r >= 0 && (r = write_map(creator, "gid_map", e->gid_map, e->n_gid_map)) < 0)
-		log_error_errno(r, "user namespace %u: cannot write gid_map of task %d", ino, creator);
-	img_free_msg(m);
-	return r;
+		return log_error_errno(r, "user namespace %u: cannot write setgroups of task %d", ino, creator);
+	r = write_map(creator, "uid_map", e->uid_map, e->n_uid_map);
+	if (r < 0)
+		return log_error_errno(r, "user namespace %u: cannot write uid_map of task %d", ino, creator);
+	r = write_map(creator, "gid_map", e->gid_map, e->n_gid_map);
+	if (r < 0)
+		return log_error_errno(r, "user namespace %u: cannot write gid_map of task %d", ino, creator);
+	return 0;
 }
 
 const struct ns_kind ns_kind_user = {
 	.id = NS_USER,
 	.name = "user",
 	.clone_flag = CLONE_NEWUSER,
-	.dump = user_dump,
+	.img = IMG_USERNS,
+	.collect = user_collect,
 	.restore_create = user_restore_create,
 };
 
 int ns_user_id_to_ns(pid_t pid, bool gid, uint32_t outer, uint32_t *ret)
 {
-	_cleanup_free_ UidGidExtent *ext = NULL;
+	UidGidExtent **ext;
 	size_t n;
 	int r;
 
 	r = read_map(pid, gid ? "gid_map" : "uid_map", &ext, &n);
 	if (r < 0)
 		return r;
+	r = -ERANGE;
 	for (size_t i = 0; i < n; i++)
-		if (outer >= ext[i].lower_first && outer - ext[i].lower_first < ext[i].count) {
-			*ret = ext[i].first + (outer - ext[i].lower_first);
-			return 0;
+		if (outer >= ext[i]->lower_first && outer - ext[i]->lower_first < ext[i]->count) {
+			*ret = ext[i]->first + (outer - ext[i]->lower_first);
+			r = 0;
+			break;
 		}
-	return -ERANGE;
+	free_map(ext, n);
+	return r;
 }

@@ -2,6 +2,7 @@
 /* UTS namespaces: hostname and domainname. */
 #include <errno.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -15,52 +16,41 @@ static int read_uname(void *arg)
 	return uname(arg) < 0 ? -errno : 0;
 }
 
-static int uts_dump(pid_t pid, uint32_t ino, struct img_dir *d)
+static int uts_collect(pid_t pid, uint32_t ino, ProtobufCMessage **ret)
 {
 	struct utsname u;
-	UtsNsEntry e = UTS_NS_ENTRY__INIT;
-	struct img *img;
+	UtsNsEntry *e;
 	int r;
 
 	r = ns_run_in(pid, CLONE_NEWUTS, read_uname, &u);
 	if (r < 0)
-		return log_error_errno(r, "task %d: cannot read its uts namespace", pid);
-	e.nodename = u.nodename;
-	e.domainname = u.domainname;
-	r = img_open(d, IMG_UTSNS, true, &img, ino);
-	if (r < 0)
-		return r;
-	r = img_write(img, &e.base);
-	int rc = img_close(img);
-	return r < 0 ? r : rc;
+		return log_error_errno(r, "task %d: cannot read its uts namespace %u", pid, ino);
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	uts_ns_entry__init(e);
+	e->nodename = strdup(u.nodename);
+	e->domainname = strdup(u.domainname);
+	*ret = &e->base;
+	return e->nodename && e->domainname ? 0 : -ENOMEM;
 }
 
-static int uts_restore_fill(struct img_dir *d, uint32_t ino)
+static int uts_restore_fill(const ProtobufCMessage *state, uint32_t ino)
 {
-	struct img *img;
-	ProtobufCMessage *m;
-	int r;
+	const UtsNsEntry *e = (const UtsNsEntry *)state;
 
-	r = img_open(d, IMG_UTSNS, false, &img, ino);
-	if (r < 0)
-		return r == -ENOENT ? log_error_errno(r, "uts namespace %u: utsns-%u.img missing", ino, ino) : r;
-	r = img_read_one(img, &m);
-	img_close(img);
-	if (r < 0)
-		return r;
-	UtsNsEntry *e = (UtsNsEntry *)m;
 	if (sethostname(e->nodename, strlen(e->nodename)) < 0)
-		r = log_error_errno(-errno, "uts namespace %u: cannot set the hostname '%s'", ino, e->nodename);
-	else if (setdomainname(e->domainname, strlen(e->domainname)) < 0)
-		r = log_error_errno(-errno, "uts namespace %u: cannot set the domainname '%s'", ino, e->domainname);
-	img_free_msg(m);
-	return r;
+		return log_error_errno(-errno, "uts namespace %u: cannot set the hostname '%s'", ino, e->nodename);
+	if (setdomainname(e->domainname, strlen(e->domainname)) < 0)
+		return log_error_errno(-errno, "uts namespace %u: cannot set the domainname '%s'", ino, e->domainname);
+	return 0;
 }
 
 const struct ns_kind ns_kind_uts = {
 	.id = NS_UTS,
 	.name = "uts",
 	.clone_flag = CLONE_NEWUTS,
-	.dump = uts_dump,
+	.img = IMG_UTSNS,
+	.collect = uts_collect,
 	.restore_fill = uts_restore_fill,
 };

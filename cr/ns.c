@@ -310,9 +310,9 @@ int ns_dump_tree(struct img_dir *d, const pid_t *pids, const pid_t *ppids, unsig
 	if (r < 0)
 		return r;
 	for (unsigned k = 0; k < NS_KIND_MAX; k++) {
-		if (ids[0].own[k] || !kinds[k]->dump)
+		if (ids[0].own[k] || !kinds[k]->collect)
 			continue;
-		r = kinds[k]->dump(pids[0], ids[0].ino[k], d);
+		r = ns_dump_one(kinds[k], pids[0], ids[0].ino[k], d);
 		if (r < 0)
 			return r;
 		log_debug("task %d: dumped %s namespace %u", pids[0], kinds[k]->name, ids[0].ino[k]);
@@ -320,7 +320,63 @@ int ns_dump_tree(struct img_dir *d, const pid_t *pids, const pid_t *ppids, unsig
 	return 0;
 }
 
+int ns_dump_one(const struct ns_kind *k, pid_t pid, uint32_t ino, struct img_dir *d)
+{
+	ProtobufCMessage *m = NULL;
+	struct img *img;
+	int r, rc;
+
+	r = k->collect(pid, ino, &m);
+	if (r < 0)
+		return r;
+	r = img_open(d, k->img, true, &img, ino);
+	if (r >= 0) {
+		r = img_write(img, m);
+		rc = img_close(img);
+		if (r >= 0)
+			r = rc;
+	}
+	protobuf_c_message_free_unpacked(m, NULL);
+	return r;
+}
+
 /* ---- restore ---------------------------------------------------------------- */
+
+static int load_state(struct img_dir *d, const struct ns_kind *k, uint32_t ino, ProtobufCMessage **ret)
+{
+	struct img *img;
+	int r;
+
+	r = img_open(d, k->img, false, &img, ino);
+	if (r == -ENOENT)
+		return log_error_errno(r, "%s namespace %u: its image is missing", k->name, ino);
+	if (r < 0)
+		return r;
+	r = img_read_one(img, ret);
+	img_close(img);
+	return r;
+}
+
+static int load_states(struct img_dir *d, struct ns_restore *r)
+{
+	for (unsigned k = 0; k < NS_KIND_MAX; k++) {
+		if (!r->ino[k] || kinds[k]->img == IMG_KIND_MAX)
+			continue;
+		int ret = load_state(d, kinds[k], r->ino[k], &r->state[k]);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+void ns_restore_close(struct ns_restore *r)
+{
+	for (unsigned k = 0; k < NS_KIND_MAX; k++) {
+		if (r->state[k])
+			img_free_msg(r->state[k]);
+		r->state[k] = NULL;
+	}
+}
 
 int ns_restore_open(struct img_dir *d, pid_t root_pid, struct ns_restore *ret)
 {
@@ -345,7 +401,10 @@ int ns_restore_open(struct img_dir *d, pid_t root_pid, struct ns_restore *ret)
 			ret->ino[NS_TIME] = e->has_time ? e->time : 0;
 			img_free_msg(m);
 			img_close(img);
-			return 0;
+			r = load_states(d, ret);
+			if (r < 0)
+				ns_restore_close(ret);
+			return r;
 		}
 		img_free_msg(m);
 	}
@@ -361,14 +420,14 @@ int ns_restore_clone_flags(const struct ns_restore *r)
 	return r->ino[NS_USER] ? CLONE_NEWUSER : 0;
 }
 
-int ns_restore_user_maps(struct img_dir *d, const struct ns_restore *r, pid_t helper)
+int ns_restore_user_maps(const struct ns_restore *r, pid_t helper)
 {
 	if (!r->ino[NS_USER])
 		return 0;
-	return kinds[NS_USER]->restore_create(d, r->ino[NS_USER], helper);
+	return kinds[NS_USER]->restore_create(r->state[NS_USER], r->ino[NS_USER], helper);
 }
 
-int ns_restore_enter(struct img_dir *d, const struct ns_restore *r)
+int ns_restore_enter(const struct ns_restore *r)
 {
 	int flags = 0, ret;
 
@@ -377,12 +436,11 @@ int ns_restore_enter(struct img_dir *d, const struct ns_restore *r)
 			flags |= kinds[k]->clone_flag;
 	if (flags && unshare(flags) < 0)
 		return log_error_errno(-errno, "cannot create namespaces (unshare 0x%x)", (unsigned)flags);
-	/* Filled with the capabilities a fresh user namespace gives its creator,
-	 * still under the restorer's own uid: it can read the image files. */
+	/* Filled with the capabilities a fresh user namespace gives its creator. */
 	for (unsigned k = NS_PID; k < NS_KIND_MAX; k++) {
 		if (!r->ino[k] || !kinds[k]->restore_fill)
 			continue;
-		ret = kinds[k]->restore_fill(d, r->ino[k]);
+		ret = kinds[k]->restore_fill(r->state[k], r->ino[k]);
 		if (ret < 0)
 			return ret;
 	}

@@ -27,7 +27,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-struct img_dir;
+#include <protobuf-c/protobuf-c.h>
+#include "image.h"
 
 /* The kinds handled here, in the order they are created at restore. */
 enum ns_kind_id {
@@ -49,18 +50,27 @@ struct ns_ids {
 	pid_t nspid[NS_PID_LEVELS_MAX];
 };
 
-/* One namespace kind: each has its own file (ns-uts.c, ipc.c, ns-time.c, ...). */
+/*
+ * One namespace kind: each has its own file (ns-uts.c, ipc.c, ns-time.c, ...).
+ * The state of one namespace is one message of the kind's image (its file
+ * named by the namespace's inode number); ns.c reads and writes the images.
+ */
 struct ns_kind {
 	enum ns_kind_id id;
 	const char *name;		/* as in /proc/PID/ns/ ("uts") */
 	int clone_flag;			/* CLONE_NEWUTS */
-	/* Collect the namespace pid is in (from outside) and write its image. */
-	int (*dump)(pid_t pid, uint32_t ino, struct img_dir *d);
+	enum img_kind img;		/* its image kind; IMG_KIND_MAX: none (pid) */
+	/* Collect the state of the namespace pid is in, from outside; *ret is
+	 * malloc'ed all through (protobuf_c_message_free_unpacked frees it). */
+	int (*collect)(pid_t pid, uint32_t ino, ProtobufCMessage **ret);
 	/* Restore, in the parent of the namespace's creator (user: the maps). */
-	int (*restore_create)(struct img_dir *d, uint32_t ino, pid_t creator);
+	int (*restore_create)(const ProtobufCMessage *state, uint32_t ino, pid_t creator);
 	/* Restore, inside the fresh namespace, before any task of the tree enters. */
-	int (*restore_fill)(struct img_dir *d, uint32_t ino);
+	int (*restore_fill)(const ProtobufCMessage *state, uint32_t ino);
 };
+
+/* Collect one namespace and write its image (collect, then img_write). */
+int ns_dump_one(const struct ns_kind *k, pid_t pid, uint32_t ino, struct img_dir *d);
 
 const struct ns_kind *ns_kind(enum ns_kind_id id);
 const char *ns_kind_name(enum ns_kind_id id);
@@ -84,17 +94,21 @@ int ns_run_in(pid_t pid, int nstype, int (*fn)(void *arg), void *arg);
 
 struct ns_restore {
 	uint32_t ino[NS_KIND_MAX];	/* 0: keep the restorer's namespace */
+	ProtobufCMessage *state[NS_KIND_MAX];	/* the image of each, read by ns_restore_open */
 };
 
-/* Read ns-ids.img: the namespaces the root task root_pid must be created in. */
+/* Read ns-ids.img (the namespaces the root task root_pid must be created in)
+ * and the image of each: nothing is read from the image directory later, so
+ * entering the new user namespace cannot cut the restorer off from it. */
 int ns_restore_open(struct img_dir *d, pid_t root_pid, struct ns_restore *ret);
+void ns_restore_close(struct ns_restore *r);
 /* Flags for the restorer's clone of its helper: CLONE_NEWUSER or 0. */
 int ns_restore_clone_flags(const struct ns_restore *r);
 /* In the parent, once the helper exists: write its uid/gid maps and setgroups. */
-int ns_restore_user_maps(struct img_dir *d, const struct ns_restore *r, pid_t helper);
+int ns_restore_user_maps(const struct ns_restore *r, pid_t helper);
 /* In the helper, after the maps: unshare the other kinds and fill them.  The
  * helper's next child is the first task of the new pid and time namespaces. */
-int ns_restore_enter(struct img_dir *d, const struct ns_restore *r);
+int ns_restore_enter(const struct ns_restore *r);
 
 /* Per kind, for the table (ns-uts.c, ipc.c, ns-time.c, ns-user.c). */
 extern const struct ns_kind ns_kind_user, ns_kind_pid, ns_kind_uts, ns_kind_ipc, ns_kind_time;

@@ -358,7 +358,7 @@ static int restore(struct img_dir *d, pid_t root_pid)
 			DIE("unshare user");
 		put_int(to_test[1], 0);
 		get_int(from_test[0]);
-		if (ns_restore_enter(d, &nr) < 0)
+		if (ns_restore_enter(&nr) < 0)
 			_exit(3);
 		pid_t v = fork();
 		if (v == 0) {
@@ -369,11 +369,12 @@ static int restore(struct img_dir *d, pid_t root_pid)
 		_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 4);
 	}
 	get_int(to_test[0]);
-	int r = ns_restore_user_maps(d, &nr, h);
+	int r = ns_restore_user_maps(&nr, h);
 	CHECK(r == 0, "restore: uid/gid maps written");
 	put_int(from_test[1], 0);
 	waitpid(h, &st, 0);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "restore: helper and first task (status 0x%x)", st);
+	ns_restore_close(&nr);
 	return 0;
 }
 
