@@ -183,7 +183,7 @@ static int check_userns_level(pid_t pid)
 	return 0;
 }
 
-static int write_ids(struct img_dir *d, const struct ns_ids *ids, unsigned n)
+static int write_ids(struct img_dir *d, const struct ns_ids *ids, const pid_t *ppids, unsigned n)
 {
 	struct img *img = NULL;
 	int r;
@@ -196,6 +196,10 @@ static int write_ids(struct img_dir *d, const struct ns_ids *ids, unsigned n)
 		uint32_t nspid[NS_PID_LEVELS_MAX];
 
 		e.pid = ids[i].pid;
+		if (i) {
+			e.has_ppid = true;
+			e.ppid = ppids[i];
+		}
 #define ID(field, kind) if (!ids[i].own[kind]) { e.has_##field = true; e.field = ids[i].ino[kind]; }
 		ID(user, NS_USER);
 		ID(pid_ns, NS_PID);
@@ -306,7 +310,7 @@ int ns_dump_tree(struct img_dir *d, const pid_t *pids, const pid_t *ppids, unsig
 	r = check_pid_tree(ids, pids, ppids, n);
 	if (r < 0)
 		return r;
-	r = write_ids(d, ids, n);
+	r = write_ids(d, ids, ppids, n);
 	if (r < 0)
 		return r;
 	for (unsigned k = 0; k < NS_KIND_MAX; k++) {
@@ -449,5 +453,74 @@ int ns_restore_enter(const struct ns_restore *r)
 	if (r->ino[NS_USER] && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
 		return log_error_errno(-errno, "user namespace %u: cannot become its root "
 				       "(are uid/gid 0 mapped?)", r->ino[NS_USER]);
+	return 0;
+}
+
+static int read_pid_tasks(struct img_dir *d, struct ns_pid_task **ret, unsigned *ret_n)
+{
+	_cleanup_free_ struct ns_pid_task *t = NULL;
+	struct img *img;
+	ProtobufCMessage *m;
+	unsigned n = 0;
+	int r;
+
+	r = img_open(d, IMG_NS_IDS, false, &img);
+	if (r < 0)
+		return r;
+	while ((r = img_read(img, &m)) > 0) {
+		NsIdsEntry *e = (NsIdsEntry *)m;
+		struct ns_pid_task *nt = realloc(t, (n + 1) * sizeof(*t));
+
+		if (!nt || e->n_nspid > NS_PID_LEVELS_MAX) {
+			if (nt)
+				log_error("%s: ns-ids.img: task %u has %zu pid levels", img_dir_path(d), e->pid, e->n_nspid);
+			img_free_msg(m);
+			r = nt ? -EBADMSG : -ENOMEM;
+			if (nt)
+				t = nt;
+			break;
+		}
+		t = nt;
+		memset(&t[n], 0, sizeof(t[n]));
+		t[n].pid = e->pid;
+		t[n].ppid = e->has_ppid ? e->ppid : 0;
+		t[n].nspid_len = e->n_nspid;
+		for (size_t l = 0; l < e->n_nspid; l++)
+			t[n].nspid[l] = e->nspid[l];
+		n++;
+		img_free_msg(m);
+	}
+	img_close(img);
+	if (r < 0)
+		return r;
+	if (!n) {
+		log_error("%s: ns-ids.img has no task", img_dir_path(d));
+		return -EBADMSG;
+	}
+	*ret = TAKE_PTR(t);
+	*ret_n = n;
+	return 0;
+}
+
+int ns_restore_pid_plan(struct img_dir *d, struct ns_pid_task **ret_tasks, unsigned *ret_n,
+			struct ns_pid_ns **ret_ns, unsigned *ret_nr_ns)
+{
+	_cleanup_free_ struct ns_pid_task *t = NULL;
+	_cleanup_free_ struct ns_pid_ns *pns = NULL;
+	unsigned n;
+	int r;
+
+	r = read_pid_tasks(d, &t, &n);
+	if (r < 0)
+		return r;
+	pns = calloc(n + 1, sizeof(*pns));
+	if (!pns)
+		return -ENOMEM;
+	r = ns_pid_plan(t, n, pns, ret_nr_ns);
+	if (r < 0)
+		return r;
+	*ret_tasks = TAKE_PTR(t);
+	*ret_n = n;
+	*ret_ns = TAKE_PTR(pns);
 	return 0;
 }

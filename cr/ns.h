@@ -14,11 +14,13 @@
  *   2. ns_restore_clone_flags()     the restorer clones its helper with these
  *                                   (CLONE_NEWUSER or 0); the helper waits
  *   3. ns_restore_user_maps()       in the parent: uid_map, gid_map, setgroups
- *   4. ns_restore_enter()           in the helper: become root of the user ns,
- *                                   unshare uts/ipc/time/pid and fill them
- *                                   (hostname, IPC objects, clock offsets)
+ *   4. ns_restore_enter()           in the helper: unshare uts/ipc/time/pid,
+ *                                   fill them (hostname, IPC objects, clock
+ *                                   offsets), become root of the user ns
  *   5. the helper forks the tree root with clone3(): it lands in the new pid
- *      and time namespaces; ns_pid_plan() gives every task its set_tid array.
+ *      and time namespaces; ns_restore_pid_plan() gives every task its
+ *      set_tid array (from ns-ids.img, through ns_pid_plan()).
+ *   6. ns_restore_close()
  */
 #ifndef CRYO_NS_H
 #define CRYO_NS_H
@@ -154,6 +156,11 @@ struct ns_pid_ns {
  * the init of, inconsistent chains.  ret_ns has room for n + 1 entries.
  */
 int ns_pid_plan(struct ns_pid_task *tasks, unsigned n, struct ns_pid_ns *ret_ns, unsigned *ret_nr_ns);
+
+/* Read the chains of every task from ns-ids.img and plan them (ns_pid_plan):
+ * *ret_tasks (malloc'ed, in dump order) and ret_ns (malloc'ed, *ret_nr_ns). */
+int ns_restore_pid_plan(struct img_dir *d, struct ns_pid_task **ret_tasks, unsigned *ret_n,
+			struct ns_pid_ns **ret_ns, unsigned *ret_nr_ns);
 
 /* Parse the NSpid line of /proc/PID/status (pid 0: /proc/self, right from inside
  * a pid namespace too). */

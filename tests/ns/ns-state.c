@@ -25,6 +25,17 @@
 #include "ns.h"
 #include "proto/inventory.pb-c.h"
 #include "common.h"
+#include <linux/sched.h>
+#include <sys/syscall.h>
+
+static pid_t clone3_tid(unsigned long flags, const pid_t *set_tid, unsigned n)
+{
+	struct clone_args a = {
+		.flags = flags, .exit_signal = SIGCHLD, .set_tid = (uintptr_t)set_tid, .set_tid_size = n,
+	};
+
+	return syscall(SYS_clone3, &a, sizeof(a));
+}
 
 #define HOSTNAME	"cryo-ns-orig"
 #define DOMAINNAME	"ns.cryo.test"
@@ -41,6 +52,7 @@
 #define SEM_ID		4242
 #define MSG_KEY		0x3456
 #define MSG_ID		32770
+#define CHILD_PID	5
 #define OWNER_UID	1000
 #define OWNER_GID	1001
 
@@ -174,12 +186,28 @@ static pid_t start_original(pid_t *ret_task)
 		if (sethostname(HOSTNAME, strlen(HOSTNAME)) < 0 || setdomainname(DOMAINNAME, strlen(DOMAINNAME)) < 0)
 			DIE("sethostname");
 		fill_ipc();
+		int t_ready[2];
+		if (pipe(t_ready) < 0)
+			DIE("pipe");
 		pid_t t = fork();
 		if (t == 0) {
+			/* pid 1; its child gets pid CHILD_PID after some are used and freed */
 			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			for (int i = 2; i < CHILD_PID; i++)
+				if (fork() == 0)
+					_exit(0);
+				else
+					wait(NULL);
+			if (fork() == 0) {
+				prctl(PR_SET_PDEATHSIG, SIGKILL);
+				for (;;)
+					pause();
+			}
+			put_int(t_ready[1], 0);
 			for (;;)
 				pause();
 		}
+		get_int(t_ready[0]);
 		put_int(to_test[1], t);
 		waitpid(t, NULL, 0);
 		_exit(0);
@@ -343,7 +371,19 @@ static int restore(struct img_dir *d, pid_t root_pid)
 	struct ns_restore nr;
 	int to_test[2], from_test[2], st;
 
+	struct ns_pid_task *plan;
+	struct ns_pid_ns *pns;
+	unsigned n, nr_ns;
+
 	if (ns_restore_open(d, root_pid, &nr) < 0)
+		return -1;
+	if (ns_restore_pid_plan(d, &plan, &n, &pns, &nr_ns) < 0)
+		return -1;
+	CHECK(n == 2 && nr_ns == 2 && plan[0].new_pidns && plan[0].set_tid_size == 1 && plan[0].set_tid[0] == 1 &&
+	      !plan[1].new_pidns && plan[1].set_tid_size == 1 && plan[1].set_tid[0] == CHILD_PID,
+	      "restore: pid plan from ns-ids.img: %u tasks, %u pid namespaces, set_tid [%d] and [%d]",
+	      n, nr_ns, plan[0].set_tid[0], n > 1 ? plan[1].set_tid[0] : 0);
+	if (n != 2)
 		return -1;
 	CHECK(ns_restore_clone_flags(&nr) == CLONE_NEWUSER, "restore: a user namespace to create");
 	for (unsigned k = 0; k < NS_KIND_MAX; k++)
@@ -360,11 +400,23 @@ static int restore(struct img_dir *d, pid_t root_pid)
 		get_int(from_test[0]);
 		if (ns_restore_enter(&nr) < 0)
 			_exit(3);
-		pid_t v = fork();
+		/* The root: the helper already unshared the pid namespace. */
+		pid_t v = clone3_tid(0, plan[0].set_tid, plan[0].set_tid_size);
 		if (v == 0) {
 			verify_restored();
+			pid_t w = clone3_tid(plan[1].new_pidns ? CLONE_NEWPID : 0, plan[1].set_tid,
+					     plan[1].set_tid_size);
+			if (w == 0)
+				_exit(getpid() == CHILD_PID ? 0 : 1);
+			CHECK(w == CHILD_PID, "restored: the child cloned with set_tid [%d] got pid %d", plan[1].set_tid[0], w);
+			if (w > 0) {
+				waitpid(w, &st, 0);
+				CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "restored: the child sees getpid() == %d", CHILD_PID);
+			}
 			_exit(nr_fail ? 1 : 0);
 		}
+		if (v < 0)
+			DIE("clone3 of the root with set_tid [%d]", plan[0].set_tid[0]);
 		waitpid(v, &st, 0);
 		_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 4);
 	}
@@ -375,11 +427,27 @@ static int restore(struct img_dir *d, pid_t root_pid)
 	waitpid(h, &st, 0);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "restore: helper and first task (status 0x%x)", st);
 	ns_restore_close(&nr);
+	free(plan);
+	free(pns);
 	return 0;
+}
+
+static pid_t first_child(pid_t pid)
+{
+	char path[64], buf[64] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", pid, pid);
+	f = fopen(path, "re");
+	if (!f || !fgets(buf, sizeof(buf), f))
+		DIE("children of %d", pid);
+	fclose(f);
+	return atoi(buf);
 }
 
 static int commit_image(const char *dir, pid_t task)
 {
+	pid_t child = first_child(task);
 	struct img_dir *d;
 	InventoryEntry inv = INVENTORY_ENTRY__INIT;
 	struct img *img;
@@ -387,8 +455,8 @@ static int commit_image(const char *dir, pid_t task)
 
 	if (img_dir_open_write(dir, &d) < 0)
 		return -1;
-	r = ns_dump_tree(d, &task, (pid_t[]){ 0 }, 1);
-	CHECK(r == 0, "dump: ns_dump_tree of task %d (%d)", task, r);
+	r = ns_dump_tree(d, (pid_t[]){ task, child }, (pid_t[]){ 0, task }, 2);
+	CHECK(r == 0, "dump: ns_dump_tree of tasks %d and %d (%d)", task, child, r);
 	if (img_inventory_init(&inv) < 0 || img_open(d, IMG_INVENTORY, true, &img) < 0)
 		return -1;
 	img_write(img, &inv.base);
