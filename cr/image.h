@@ -43,6 +43,11 @@ enum img_kind {
 	IMG_TMPFS,	/* tmpfs-%u.img (mnt id): tmpfs_head, then tmpfs_file_entry* */
 	IMG_NETNS,	/* netns-%u.img (ns id): net_ns_entry, then net_item* */
 	IMG_CGROUP,	/* cgroup.img: cgroup_head, then cgroup_item* */
+	IMG_NS_IDS,	/* ns-ids.img: ns_ids_entry per task */
+	IMG_UTSNS,	/* utsns-%u.img (ns inode): uts_ns_entry */
+	IMG_IPCNS,	/* ipcns-%u.img (ns inode): ipc_ns_entry */
+	IMG_TIMENS,	/* timens-%u.img (ns inode): time_ns_entry */
+	IMG_USERNS,	/* userns-%u.img (ns inode): user_ns_entry */
 	IMG_KIND_MAX
 };
 
