@@ -79,9 +79,8 @@ static int wait_root(pid_t root)
 int cr_restore_main(int argc, char **argv)
 {
 	struct restore_opts o = { 0 };
-	const char *log_file = NULL;
-	enum log_format fmt = LOG_FMT_TEXT;
-	enum log_level level = LOG_LVL_WARN;
+	const char *log_file = NULL, *log_format = NULL;
+	int level = LOG_LVL_WARN;
 	size_t n_unsup = 0;
 	while (unsupported[n_unsup])
 		n_unsup++;
@@ -95,6 +94,7 @@ int cr_restore_main(int argc, char **argv)
 		{ "shell-job", no_argument, NULL, 'j' },
 		{ "log-file", required_argument, NULL, 'o' },
 		{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
+		{ "verbosity", optional_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 	};
 	memcpy(longopts, known, sizeof(known));
@@ -122,20 +122,19 @@ int cr_restore_main(int argc, char **argv)
 			log_file = optarg;
 			break;
 		case 'v':
-			level = optarg ? (enum log_level)atoi(optarg) : LOG_LVL_INFO;
-			if (level > LOG_LVL_DEBUG)
+			/* -v alone or -vvvv: debug; -vN: level N. */
+			if (!optarg || optarg[0] == 'v')
 				level = LOG_LVL_DEBUG;
-			break;
-		case OPT_LOG_FORMAT:
-			if (!strcmp(optarg, "text"))
-				fmt = LOG_FMT_TEXT;
-			else if (!strcmp(optarg, "binary"))
-				fmt = LOG_FMT_BINARY;
+			else if (optarg[0] >= '0' && optarg[0] <= '4' && !optarg[1])
+				level = optarg[0] - '0';
 			else {
-				fprintf(stderr, "cryo-cr restore: unknown log format '%s' (text or binary)\n", optarg);
+				fprintf(stderr, "cryo-cr restore: bad verbosity '%s' (0-4)\n", optarg);
 				free(longopts);
 				return 1;
 			}
+			break;
+		case OPT_LOG_FORMAT:
+			log_format = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -169,10 +168,9 @@ int cr_restore_main(int argc, char **argv)
 		fprintf(stderr, "cryo-cr restore: the image directory is required (-D DIR)\n");
 		return 1;
 	}
-	if (log_init(log_file, fmt, level) < 0) {
-		fprintf(stderr, "cryo-cr restore: cannot open log file %s: %m\n", log_file);
+	/* log_setup_cli() reports bad log options itself. */
+	if (log_setup_cli(log_file, log_format, level) < 0)
 		return 1;
-	}
 
 	pid_t root;
 	int r = restore_run(&o, &root);

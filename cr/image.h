@@ -35,7 +35,7 @@ enum img_kind {
 	IMG_PSTREE,	/* pstree.img: pstree_entry per process */
 	IMG_CORE,	/* core-%d.img (tid): thread_core_entry, then task_core_entry for a main thread */
 	IMG_MM,		/* mm-%d.img (pid): mm_entry */
-	IMG_PAGEMAP,	/* pagemap-%d.img (id): pagemap_head, then pagemap_entry* */
+	IMG_PAGEMAP,	/* pagemap-%u.img (id): pagemap_head, then pagemap_entry* */
 	IMG_KIND_MAX
 };
 
@@ -96,8 +96,13 @@ int img_create_path(const char *path, const struct img_kind_info *k, uint32_t ve
 /* Append an already packed record (cryo-image encode of non-canonical records). */
 int img_write_raw(struct img *img, const uint8_t *buf, size_t len);
 
-/* Open one structured file of a kind; the varargs fill the kind's name template. */
+/* Open one structured file of a kind; the varargs fill the kind's name template.
+ * Reading a file that does not exist returns -ENOENT without an error log (it may
+ * be optional: the caller decides); every other failure is logged. */
 int img_open(struct img_dir *d, enum img_kind kind, bool write, struct img **ret, ...);
+/* Open a file by its name in d: the kind comes from the name's template (and must
+ * match the magic when reading). */
+int img_open_name(struct img_dir *d, const char *name, bool write, struct img **ret);
 /* 0 if the file exists, -ENOENT if not (used for optional kinds). */
 int img_exists(struct img_dir *d, enum img_kind kind, ...);
 /* Append one message of the kind's type. */
@@ -140,6 +145,7 @@ struct page_entry {
 };
 
 struct page_reader;
+/* -ENOENT, not logged, when there is no pagemap-ID.img (like img_open). */
 int page_reader_open(struct img_dir *d, unsigned id, struct page_reader **ret);
 /* Next entry: 1 and *e set, 0 at the end, < 0 on a corrupt pagemap (logged). */
 int page_reader_next(struct page_reader *r, struct page_entry *e);

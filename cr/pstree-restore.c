@@ -191,7 +191,9 @@ static int step_fork(void *ctx, void *data)
 	int r = restore_fault("fork");
 	if (r < 0)
 		return r;
-	fflush(NULL); /* buffered output must not be written twice */
+	/* Buffered output must not be written twice (raw clone3 runs no atfork handler). */
+	log_flush();
+	fflush(NULL);
 	long pid = syscall(SYS_clone3, &ca, sizeof(ca));
 	if (pid < 0) {
 		r = negative_errno();

@@ -28,7 +28,7 @@
 #include "log.h"
 #include "restore.h"
 #include "restore-fault.h"
-#include "restorer-args.h"
+#include "restorer/restorer-args.h"
 
 static const char *const blob_steps[] = {
 	[RST_STEP_UNMAP] = "unmapping the old memory",

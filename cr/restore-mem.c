@@ -29,7 +29,7 @@
 #include "log.h"
 #include "restore.h"
 #include "restore-fault.h"
-#include "restorer-args.h"
+#include "restorer/restorer-args.h"
 #include "restorer-blob.h"
 
 #define PAGE_SZ 4096ul
@@ -175,8 +175,8 @@ static int create_shmem(struct restore_ctx *rc, const VmaEntry *v)
 	struct mem_state *ms = state(rc);
 	if (shmem_find(ms, v->shmem_id))
 		return 0;
-	/* Large enough for the window of every sharer. */
-	uint64_t size = 0;
+	/* The dumped size, and large enough for the window of every sharer. */
+	uint64_t size = v->has_shmem_size ? v->shmem_size : 0;
 	for (size_t i = 0; i < rc->n_tasks; i++)
 		for (size_t j = 0; rc->tasks[i].mm && j < rc->tasks[i].mm->n_vmas; j++) {
 			const VmaEntry *w = rc->tasks[i].mm->vmas[j];

@@ -10,6 +10,7 @@
  *  - no undefined dynamic symbols;
  *  - every allocated section inside the image [__blob_start, __blob_end), except the
  *    linker's dynamic-linking metadata, which pie.lds puts after the image;
+ *  - no sanitizer or coverage instrumentation symbols;
  *  - each requested entry is a defined function in the code part;
  *  - the image (bytes + bss) is at most --max-size bytes.
  * Any violation is an error naming the file and the offending thing.
@@ -56,11 +57,14 @@ struct elf_file {
 	size_t strtab_size;
 };
 
-/* The image bounds from pie.lds's symbols. */
+/* The image bounds from pie.lds's symbols, and how much of it has file content. */
 struct layout {
 	uint64_t data_start;
 	uint64_t bss_start;
 	uint64_t end;
+	/* Bytes to copy: up to the end of the last file content. Everything after it
+	 * (.bss, and the padding before .data's page when there is no .data) is zero. */
+	uint64_t copy_size;
 };
 
 static const char *input_path = "?";
@@ -285,10 +289,14 @@ static void describe_address(const struct elf_file *f, uint64_t addr, char *buf,
 		if (!best || s->st_value > best->st_value)
 			best = s;
 	}
-	if (best)
-		snprintf(buf, len, "%s+0x%" PRIx64, symbol_name(f, best), addr - best->st_value);
-	else
+	if (!best)
 		snprintf(buf, len, "no symbol");
+	else if (best->st_size && addr >= best->st_value + best->st_size)
+		/* Often a compiler-made initialiser template: name it for what it is. */
+		snprintf(buf, len, "unnamed data 0x%" PRIx64 " after the end of %s",
+			 addr - best->st_value - best->st_size, symbol_name(f, best));
+	else
+		snprintf(buf, len, "%s+0x%" PRIx64, symbol_name(f, best), addr - best->st_value);
 }
 
 static const char *section_at(const struct elf_file *f, uint64_t addr)
@@ -328,7 +336,7 @@ static int read_layout(const struct elf_file *f, struct layout *l)
 	return 0;
 }
 
-static int check_segments(const struct elf_file *f, const struct layout *l)
+static int check_segments(const struct elf_file *f, struct layout *l)
 {
 	const Elf64_Phdr *ph = (const Elf64_Phdr *)(f->data + f->eh->e_phoff);
 
@@ -347,6 +355,9 @@ static int check_segments(const struct elf_file *f, const struct layout *l)
 			      i, ph[i].p_vaddr, ph[i].p_vaddr + ph[i].p_filesz);
 		else if (ph[i].p_vaddr < l->end && ph[i].p_vaddr + ph[i].p_memsz > l->end)
 			error("segment %u crosses the end of the image", i);
+		else if (ph[i].p_vaddr < l->end && ph[i].p_filesz &&
+			 ph[i].p_vaddr + ph[i].p_filesz > l->copy_size)
+			l->copy_size = ph[i].p_vaddr + ph[i].p_filesz;
 	}
 	return n_errors ? -EINVAL : 0;
 }
@@ -401,7 +412,8 @@ static void report_relocations(const struct elf_file *f, const Elf64_Shdr *sh)
 		}
 		describe_address(f, off, where, sizeof(where));
 		error("unsupported relocation %s at offset 0x%" PRIx64 " (%s, %s): blobs must "
-		      "have no load-time relocations; is a pointer stored in static data?",
+		      "have no load-time relocations; is an address stored in static data or in an "
+		      "initialiser (see PIE_ADDR in pie.h)?",
 		      type, off, section_at(f, off), where);
 	}
 }
@@ -481,6 +493,30 @@ static void check_sections(const struct elf_file *f, const struct layout *l)
 	}
 }
 
+/*
+ * Sanitizer, coverage and profiling runtimes must never reach blob code (their flags
+ * are overridden for blob targets). An undefined reference already fails the link;
+ * this also catches instrumentation that came with its runtime pieces defined.
+ */
+static void check_instrumentation(const struct elf_file *f)
+{
+	static const char *const prefixes[] = {
+		"__asan_", "__ubsan_", "__tsan_", "__msan_", "__hwasan_", "__sanitizer_",
+		"__gcov_", "__llvm_profile_", "__llvm_gcov", "__sancov_",
+	};
+
+	for (size_t i = 1; i < f->n_syms; i++) {
+		const char *name = symbol_name(f, &f->syms[i]);
+
+		for (size_t j = 0; j < sizeof(prefixes) / sizeof(prefixes[0]); j++)
+			if (strncmp(name, prefixes[j], strlen(prefixes[j])) == 0) {
+				error("instrumentation symbol '%s': sanitizer or coverage code in a "
+				      "blob (use pie_override_options)", name);
+				break;
+			}
+	}
+}
+
 static int find_entries(const struct elf_file *f, const struct options *o, const struct layout *l,
 			uint64_t *offsets)
 {
@@ -497,18 +533,18 @@ static int find_entries(const struct elf_file *f, const struct options *o, const
 	return n_errors ? -EINVAL : 0;
 }
 
-/* The copied part of the image: [0, bss_start), zeros where no segment has file data. */
+/* The copied part of the image: [0, copy_size), zeros where no segment has file data. */
 static uint8_t *build_image(const struct elf_file *f, const struct layout *l)
 {
 	const Elf64_Phdr *ph = (const Elf64_Phdr *)(f->data + f->eh->e_phoff);
-	uint8_t *img = calloc(1, l->bss_start ? l->bss_start : 1);
+	uint8_t *img = calloc(1, l->copy_size ? l->copy_size : 1);
 
 	if (!img) {
 		error("out of memory");
 		return NULL;
 	}
 	for (unsigned i = 0; i < f->eh->e_phnum; i++) {
-		if (ph[i].p_type != PT_LOAD || ph[i].p_vaddr >= l->bss_start)
+		if (ph[i].p_type != PT_LOAD || ph[i].p_vaddr >= l->end || !ph[i].p_filesz)
 			continue;
 		memcpy(img + ph[i].p_vaddr, f->data + ph[i].p_offset, ph[i].p_filesz);
 	}
@@ -527,9 +563,9 @@ static int write_header(const struct options *o, const struct layout *l, const u
 	}
 	fprintf(out, "/* Generated by blobgen from %s: do not edit. See docs/blob.md. */\n", o->input);
 	fprintf(out, "#ifndef CRYO_BLOB_%s_H\n#define CRYO_BLOB_%s_H\n\n", n, n);
-	fprintf(out, "/* Bytes to copy to a page-aligned address; then zero %s_blob_bss_size bytes after them. */\n", n);
-	fprintf(out, "#define %s_blob_size %" PRIu64 "UL\n", n, l->bss_start);
-	fprintf(out, "#define %s_blob_bss_size %" PRIu64 "UL\n", n, l->end - l->bss_start);
+	fprintf(out, "/* Bytes to copy to a page-aligned address; then zero %s_blob_bss_size bytes after them\n   (.bss, and any padding before it). */\n", n);
+	fprintf(out, "#define %s_blob_size %" PRIu64 "UL\n", n, l->copy_size);
+	fprintf(out, "#define %s_blob_bss_size %" PRIu64 "UL\n", n, l->end - l->copy_size);
 	fprintf(out, "/* Whole image in memory (bytes + bss). */\n");
 	fprintf(out, "#define %s_blob_mem_size %" PRIu64 "UL\n", n, l->end);
 	fprintf(out, "/* [0, rx_size) is code and read-only data; writable data starts there (page aligned). */\n");
@@ -537,8 +573,8 @@ static int write_header(const struct options *o, const struct layout *l, const u
 	for (size_t i = 0; i < o->n_entries; i++)
 		fprintf(out, "#define %s_%s_OFF 0x%" PRIx64 "UL\n", n, o->entries[i], offsets[i]);
 	fprintf(out, "\nstatic const unsigned char %s_blob[%" PRIu64 "] __attribute__((aligned(16), unused)) = {",
-		n, l->bss_start ? l->bss_start : 1);
-	for (uint64_t i = 0; i < l->bss_start; i++)
+		n, l->copy_size ? l->copy_size : 1);
+	for (uint64_t i = 0; i < l->copy_size; i++)
 		fprintf(out, "%s0x%02x,", i % 12 ? " " : "\n\t", img[i]);
 	fprintf(out, "\n};\n\n#endif\n");
 	if (fclose(out) != 0) {
@@ -626,7 +662,7 @@ int main(int argc, char **argv)
 {
 	struct options o = {};
 	struct elf_file f = {};
-	struct layout l;
+	struct layout l = {};
 	uint64_t offsets[MAX_ENTRIES];
 	uint8_t *img;
 
@@ -637,6 +673,7 @@ int main(int argc, char **argv)
 	    read_layout(&f, &l) < 0 || check_segments(&f, &l) < 0)
 		return 1;
 	check_sections(&f, &l);
+	check_instrumentation(&f);
 	if (find_entries(&f, &o, &l, offsets) < 0 || n_errors)
 		return 1;
 	if (l.end > o.max_size) {
@@ -646,7 +683,7 @@ int main(int argc, char **argv)
 	}
 	if (o.check_only) {
 		printf("%s: blob '%s' ok: %" PRIu64 " bytes + %" PRIu64 " bss (limit %" PRIu64 "), "
-		       "no relocations", o.input, o.name, l.bss_start, l.end - l.bss_start, o.max_size);
+		       "no relocations", o.input, o.name, l.copy_size, l.end - l.copy_size, o.max_size);
 		for (size_t i = 0; i < o.n_entries; i++)
 			printf(", %s at 0x%" PRIx64, o.entries[i], offsets[i]);
 		printf("\n");

@@ -97,10 +97,30 @@ static PIE_ALWAYS_INLINE int sys_failed(long ret)
 
 #define L_(x) ((long)(x))
 
+/* The socket message structures are libc's, not in the uapi headers; the kernel's
+ * user_msghdr and cmsghdr have this layout on x86_64. */
+struct msghdr {
+	void *msg_name;
+	int msg_namelen;
+	struct iovec *msg_iov;
+	unsigned long msg_iovlen;
+	void *msg_control;
+	unsigned long msg_controllen;
+	unsigned msg_flags;
+};
+
+struct cmsghdr {
+	unsigned long cmsg_len;
+	int cmsg_level;
+	int cmsg_type;
+};
+
+_Static_assert(sizeof(struct msghdr) == 56, "struct msghdr is the kernel's user_msghdr");
+_Static_assert(sizeof(struct cmsghdr) == 16, "struct cmsghdr is the kernel's");
+
 /* Kernel structures are passed through as opaque pointers: the blob includes the
  * linux/ uapi header it needs for the layout. */
 struct sockaddr;
-struct msghdr;
 struct iovec;
 struct timespec;
 struct kernel_timespec;
@@ -184,10 +204,32 @@ static inline long sys_rt_sigaction(int sig, const void *act, void *oact) { retu
 static inline long sys_rt_sigprocmask(int how, const void *set, void *oset) { return sys_call4(__NR_rt_sigprocmask, how, L_(set), L_(oset), PIE_KERNEL_SIGSET_SIZE); }
 static inline long sys_sigaltstack(const void *ss, void *oss) { return sys_call2(__NR_sigaltstack, L_(ss), L_(oss)); }
 /*
- * rt_sigreturn restores the frame at the current stack pointer: the caller must have
- * moved rsp to a struct rt_sigframe first (the restorer does that in its own asm).
+ * rt_sigreturn restores the registers, signal mask and alternate stack saved in the
+ * frame at the stack pointer, so it is only useful with a frame there: use
+ * pie_sigreturn_restorer as sa_restorer (handlers that return), or pie_rt_sigreturn().
  */
 static inline long sys_rt_sigreturn(void) { return sys_call0(__NR_rt_sigreturn); }
+
+/*
+ * Return from a signal frame, or "return" into any state built as one: the x86_64 frame
+ * is struct rt_sigframe { char *pretcode; struct ucontext uc; siginfo_t info; }, and the
+ * kernel finds it at rsp - 8, i.e. rsp must point at uc. This is how a handler can
+ * resume elsewhere (edit uc->uc_mcontext first) and how the restorer ends: it builds a
+ * frame with the task's registers and jumps into it. Never returns.
+ */
+static inline PIE_NORETURN void pie_rt_sigreturn(void *uc)
+{
+	asm volatile("movq %0, %%rsp\n\t"
+		     "syscall"
+		     :
+		     : "r"(uc), "a"((long)__NR_rt_sigreturn)
+		     : "memory");
+	__builtin_unreachable();
+}
+
+/* An sa_restorer for handlers installed by blob code (x86_64 requires SA_RESTORER):
+ * when the handler returns here, it calls rt_sigreturn on the frame. */
+void pie_sigreturn_restorer(void);
 
 /* Time and timers */
 static inline long sys_nanosleep(const struct timespec *req, struct timespec *rem) { return sys_call2(__NR_nanosleep, L_(req), L_(rem)); }

@@ -16,4 +16,15 @@
 long pie_clone_thread(unsigned long flags, void *stack_top, int *ptid, int *ctid,
 		      unsigned long tls, int (*fn)(void *), void *arg);
 
+struct clone_args;
+
+/*
+ * clone3(args, size) and run fn(arg) in the child, exiting the thread with its return
+ * value; returns the child's tid in the parent, or -errno. This is the one to use for
+ * a chosen tid (args->set_tid) or a pidfd. With CLONE_VM, args->stack and
+ * args->stack_size must be set; the kernel starts the child at stack + stack_size,
+ * which should be 16-byte aligned. For CLONE_THREAD, args->exit_signal must be 0.
+ */
+long pie_clone3_thread(struct clone_args *args, unsigned long size, int (*fn)(void *), void *arg);
+
 #endif

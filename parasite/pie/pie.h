@@ -22,6 +22,19 @@
  */
 #define PIE_ENTRY __attribute__((used, noinline))
 
+/*
+ * The address of a function or static object, computed at run time (RIP-relative).
+ * Use it when putting such an address into a struct or array initialiser, even a
+ * local one: clang may otherwise turn the initialiser into a static template holding
+ * the address, which needs a load-time relocation and fails the blob check.
+ */
+#define PIE_ADDR(x)                                  \
+	({                                           \
+		__typeof__(&(x)) pie_addr_ = &(x);   \
+		asm("" : "+r"(pie_addr_));           \
+		pie_addr_;                           \
+	})
+
 #define PIE_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The compiler may emit calls to these; pie/string.c provides them. */

@@ -58,6 +58,35 @@ _Static_assert(offsetof(struct test_blob_report, text) == 72, "report layout");
 _Static_assert(sizeof(struct test_blob_report) == 88, "report size");
 _Static_assert(sizeof(TEST_BLOB_TEXT) <= 16, "text fits the report");
 
+/* Host to blob for test_blob_syscalls(): resources to work on, and where it failed. */
+#define TEST_BLOB_SYS_MAGIC 0x6372796f73797363ULL	/* "cryosysc" */
+#define TEST_BLOB_SYS_FILE_SIZE (3 * 4096)
+/* Content of the test file at offset i. */
+#define TEST_BLOB_SYS_BYTE(i) ((unsigned char)((i) * 7 + 3))
+#define TEST_BLOB_SET_TID_CANDIDATES 8
+
+struct test_blob_sys_args {
+	uint64_t magic;
+	int32_t sock_fds[2];	/* a connected AF_UNIX SOCK_SEQPACKET pair */
+	char path[96];		/* a TEST_BLOB_SYS_FILE_SIZE file of TEST_BLOB_SYS_BYTE()s */
+	int32_t failed_line;	/* out: 0, or the source line of the first failed check */
+	int32_t reserved;
+	int64_t failed_value;	/* out: what that check got */
+	/* For test_blob_set_tid(): tids to try in order (0 ends the list), and the
+	 * outcome: the tid clone3 gave the thread and the tid the thread saw. */
+	int32_t set_tid_candidates[TEST_BLOB_SET_TID_CANDIDATES];
+	int32_t set_tid_got;
+	int32_t set_tid_seen;
+};
+
+_Static_assert(offsetof(struct test_blob_sys_args, sock_fds) == 8, "sys args layout");
+_Static_assert(offsetof(struct test_blob_sys_args, path) == 16, "sys args layout");
+_Static_assert(offsetof(struct test_blob_sys_args, failed_line) == 112, "sys args layout");
+_Static_assert(offsetof(struct test_blob_sys_args, failed_value) == 120, "sys args layout");
+_Static_assert(offsetof(struct test_blob_sys_args, set_tid_candidates) == 128, "sys args layout");
+_Static_assert(offsetof(struct test_blob_sys_args, set_tid_got) == 160, "sys args layout");
+_Static_assert(sizeof(struct test_blob_sys_args) == 168, "sys args size");
+
 /* What both sides compute; the host's copy checks the blob's. */
 static inline uint64_t test_blob_fnv1a(const uint32_t *w, uint32_t n)
 {

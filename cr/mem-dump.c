@@ -1,0 +1,435 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * mm-PID.img and the memory of one process.
+ *
+ * Which pages go to the image is read from /proc/PID/pagemap (no
+ * soft-dirty here): for private areas every present or swapped page that
+ * is not a page-cache page of the file (anonymous or COWed); shared
+ * objects (shmem, shared anonymous, memfd) are dumped once for the whole
+ * tree from their /proc/PID/map_files entry, keyed by device and inode.
+ * Page data is read with large preads from /proc/PID/mem (which ignores
+ * protections, so PROT_NONE and read-only areas need no mprotect) into one
+ * bounded buffer; all-zero pages are recorded as PE_ZERO, not stored.
+ */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include "dump.h"
+#include "fault.h"
+#include "log.h"
+#include "proto/mm.pb-c.h"
+
+#define PAGE_SIZE ((uint64_t)4096)
+#define PM_PRESENT (1ull << 63)
+#define PM_SWAP (1ull << 62)
+#define PM_FILE (1ull << 61)
+#define PM_CHUNK 8192	/* pagemap entries read at once (32 MiB of address space) */
+
+struct page_sink {
+	struct dump_ctx *c;
+	struct page_writer *w;
+	int src_fd;		/* /proc/PID/mem or a map_files fd */
+	int64_t src_delta;	/* src offset = vaddr + src_delta */
+};
+
+static bool page_is_zero(const uint8_t *p)
+{
+	const uint64_t *q = (const uint64_t *)p;
+
+	for (size_t i = 0; i < PAGE_SIZE / 8; i++)
+		if (q[i])
+			return false;
+	return true;
+}
+
+/* Store a buffer of pages: runs of zero pages become PE_ZERO holes. */
+static int store_pages(struct page_sink *s, uint64_t vaddr, const uint8_t *buf, uint64_t nr)
+{
+	uint64_t i = 0;
+
+	while (i < nr) {
+		bool zero = page_is_zero(buf + i * PAGE_SIZE);
+		uint64_t j = i + 1;
+		int r;
+
+		while (j < nr && page_is_zero(buf + j * PAGE_SIZE) == zero)
+			j++;
+		if (zero) {
+			r = page_writer_add_hole(s->w, vaddr + i * PAGE_SIZE, j - i, PE_ZERO);
+			s->c->stats.pages_zero += j - i;
+		} else {
+			r = page_writer_add_data(s->w, vaddr + i * PAGE_SIZE, buf + i * PAGE_SIZE, j - i);
+			s->c->stats.pages_written += j - i;
+			s->c->stats.bytes_written += (j - i) * PAGE_SIZE;
+		}
+		if (r < 0)
+			return log_error_errno(r, "cannot write pages at %#" PRIx64, vaddr + i * PAGE_SIZE);
+		i = j;
+	}
+	return 0;
+}
+
+/* Copy nr pages at vaddr through the bounded buffer. */
+static int copy_run(struct page_sink *s, uint64_t vaddr, uint64_t nr)
+{
+	static bool fault_checked;
+	uint64_t max = DUMP_BUF_SIZE / PAGE_SIZE;
+
+	while (nr) {
+		uint64_t n = nr < max ? nr : max;
+		size_t len = (size_t)(n * PAGE_SIZE);
+		ssize_t got = pread(s->src_fd, s->c->buf, len, (off_t)((int64_t)vaddr + s->src_delta));
+		int r;
+
+		if (got != (ssize_t)len)
+			return log_error_errno(got < 0 ? negative_errno() : -EIO,
+					       "cannot read %zu bytes of memory at %#" PRIx64, len, vaddr);
+		r = store_pages(s, vaddr, s->c->buf, n);
+		if (r < 0)
+			return r;
+		if (!fault_checked) {
+			fault_checked = true;
+			r = fault_inject("mid-memory");
+			if (r < 0)
+				return r;
+		}
+		vaddr += n * PAGE_SIZE;
+		nr -= n;
+	}
+	return 0;
+}
+
+static bool page_wanted(uint64_t pm, VmaKind kind)
+{
+	if (pm & PM_SWAP)
+		return true;
+	if (!(pm & PM_PRESENT))
+		return false;
+	/* Private file areas: only the pages no longer shared with the file. */
+	if (kind == VMA_KIND__VMA_FILE_PRIVATE)
+		return !(pm & PM_FILE);
+	return true;
+}
+
+static int dump_private_vma(struct page_sink *s, int pm_fd, const VmaEntry *v)
+{
+	_cleanup_free_ uint64_t *pm = malloc(PM_CHUNK * sizeof(uint64_t));
+	uint64_t run_start = 0, run_len = 0;
+	int r;
+
+	if (!pm)
+		return -ENOMEM;
+	for (uint64_t addr = v->start; addr < v->end;) {
+		uint64_t n = (v->end - addr) / PAGE_SIZE;
+		ssize_t got;
+
+		if (n > PM_CHUNK)
+			n = PM_CHUNK;
+		got = pread(pm_fd, pm, n * 8, (off_t)(addr / PAGE_SIZE * 8));
+		if (got != (ssize_t)(n * 8))
+			return log_error_errno(got < 0 ? negative_errno() : -EIO,
+					       "cannot read pagemap at %#" PRIx64, addr);
+		s->c->stats.pages_scanned += n;
+		for (uint64_t i = 0; i < n; i++, addr += PAGE_SIZE) {
+			if (page_wanted(pm[i], v->kind)) {
+				if (!run_len)
+					run_start = addr;
+				run_len++;
+				continue;
+			}
+			if (run_len) {
+				r = copy_run(s, run_start, run_len);
+				if (r < 0)
+					return r;
+				run_len = 0;
+			}
+		}
+	}
+	return run_len ? copy_run(s, run_start, run_len) : 0;
+}
+
+static uint32_t shmem_id_of(struct dump_ctx *c, uint64_t dev, uint64_t ino)
+{
+	struct shmem_obj *n;
+
+	for (size_t i = 0; i < c->nr_shmem; i++)
+		if (c->shmem[i].dev == dev && c->shmem[i].ino == ino)
+			return c->shmem[i].id;
+	n = realloc(c->shmem, (c->nr_shmem + 1) * sizeof(*n));
+	if (!n)
+		return 0;
+	c->shmem = n;
+	n[c->nr_shmem] = (struct shmem_obj){ .dev = dev, .ino = ino, .id = (uint32_t)c->nr_shmem + 1 };
+	return n[c->nr_shmem++].id;
+}
+
+static struct shmem_obj *shmem_find(struct dump_ctx *c, uint32_t id)
+{
+	return id && id <= c->nr_shmem ? &c->shmem[id - 1] : NULL;
+}
+
+/* A shared object's whole content, once, from its map_files entry: only the
+ * ranges the object really has (SEEK_DATA/SEEK_HOLE). */
+static int dump_shmem_obj(struct dump_ctx *c, pid_t pid, const VmaEntry *v, struct shmem_obj *o)
+{
+	char path[96];
+	_cleanup_close_ int fd = -1;
+	struct page_sink s = { .c = c };
+	off_t pos = 0, size = (off_t)v->shmem_size;
+	int r, q;
+
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid, v->start, v->end);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return log_error_errno(negative_errno(), "cannot open %s", path);
+	r = page_writer_open(c->dir, SHMEM_PAGES_ID_BASE + o->id, &s.w);
+	if (r < 0)
+		return log_error_errno(r, "cannot create pages of shared object %u", o->id);
+	s.src_fd = fd;
+	while (pos < size) {
+		off_t data = lseek(fd, pos, SEEK_DATA), hole;
+		if (data < 0) {
+			if (errno == ENXIO)
+				break;
+			r = log_error_errno(negative_errno(), "SEEK_DATA in %s", path);
+			break;
+		}
+		hole = lseek(fd, data, SEEK_HOLE);
+		if (hole < 0 || hole > size)
+			hole = size;
+		data &= ~(off_t)(PAGE_SIZE - 1);
+		hole = (hole + (off_t)PAGE_SIZE - 1) & ~(off_t)(PAGE_SIZE - 1);
+		r = copy_run(&s, (uint64_t)data, (uint64_t)(hole - data) / PAGE_SIZE);
+		if (r < 0)
+			break;
+		pos = hole;
+	}
+	q = page_writer_close(s.w);
+	if (r >= 0 && q < 0)
+		r = log_error_errno(q, "cannot write pages of shared object %u", o->id);
+	if (r >= 0)
+		o->dumped = true;
+	return r;
+}
+
+static bool path_is(const char *p, const char *prefix)
+{
+	return p && !strncmp(p, prefix, strlen(prefix));
+}
+
+static bool path_deleted(const char *p)
+{
+	size_t l = p ? strlen(p) : 0;
+	return l > 10 && !strcmp(p + l - 10, " (deleted)");
+}
+
+static int classify_vma(struct dump_ctx *c, const struct proc_vma *pv, VmaEntry *v)
+{
+	const char *p = pv->path;
+
+	v->start = pv->start;
+	v->end = pv->end;
+	v->prot = pv->prot;
+	v->flags = pv->shared ? MAP_SHARED : MAP_PRIVATE;
+	v->has_pgoff = true;
+	v->pgoff = pv->pgoff;
+	if (path_is(p, "[vdso]"))
+		v->kind = VMA_KIND__VMA_VDSO;
+	else if (path_is(p, "[vvar"))
+		v->kind = VMA_KIND__VMA_VVAR;
+	else if (path_is(p, "[vsyscall]"))
+		v->kind = VMA_KIND__VMA_VSYSCALL;
+	else if (pv->ino && path_is(p, "/memfd:"))
+		v->kind = VMA_KIND__VMA_MEMFD;
+	else if (pv->shared && pv->ino && (path_is(p, "/dev/zero") || path_is(p, "/SYSV")))
+		v->kind = VMA_KIND__VMA_ANON_SHARED;
+	else if (pv->ino)
+		v->kind = pv->shared ? VMA_KIND__VMA_FILE_SHARED : VMA_KIND__VMA_FILE_PRIVATE;
+	else if (pv->shared) {
+		log_error("shared mapping %#" PRIx64 "-%#" PRIx64 " without a backing object is not supported",
+			  pv->start, pv->end);
+		return -EOPNOTSUPP;
+	} else
+		v->kind = VMA_KIND__VMA_ANON_PRIVATE;
+
+	if (v->kind == VMA_KIND__VMA_ANON_PRIVATE || v->kind == VMA_KIND__VMA_ANON_SHARED)
+		v->flags |= MAP_ANONYMOUS;
+	if (path_is(p, "[stack]"))
+		v->flags |= MAP_GROWSDOWN;
+	if (p && p[0] == '[')
+		v->name = (char *)p;
+	else if (p)
+		v->path = (char *)p;
+	if ((v->kind == VMA_KIND__VMA_FILE_SHARED || v->kind == VMA_KIND__VMA_FILE_PRIVATE) && path_deleted(p)) {
+		log_error("mapping %#" PRIx64 "-%#" PRIx64 " of deleted file %s is not supported yet",
+			  pv->start, pv->end, p);
+		return -EOPNOTSUPP;
+	}
+	if (pv->has_map_file) {
+		v->has_dev = v->has_ino = true;
+		v->dev = pv->mf_dev;
+		v->ino = pv->mf_ino;
+	}
+	if (pv->shared && (v->kind == VMA_KIND__VMA_ANON_SHARED || v->kind == VMA_KIND__VMA_MEMFD)) {
+		if (!pv->has_map_file) {
+			log_error("no map_files entry for shared area %#" PRIx64, pv->start);
+			return -ENOENT;
+		}
+		v->has_shmem_id = true;
+		v->shmem_id = shmem_id_of(c, pv->mf_dev, pv->mf_ino);
+		if (!v->shmem_id)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int shmem_size(pid_t pid, VmaEntry *v)
+{
+	char path[96];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid, v->start, v->end);
+	if (stat(path, &st) < 0)
+		return log_error_errno(negative_errno(), "cannot stat %s", path);
+	v->has_shmem_size = true;
+	v->shmem_size = (uint64_t)st.st_size;
+	return 0;
+}
+
+static bool vma_private_content(const VmaEntry *v)
+{
+	if (v->flags & MAP_SHARED)
+		return false;
+	return v->kind == VMA_KIND__VMA_ANON_PRIVATE || v->kind == VMA_KIND__VMA_FILE_PRIVATE ||
+	       v->kind == VMA_KIND__VMA_MEMFD;
+}
+
+static int dump_pages(struct dump_ctx *c, pid_t pid, VmaEntry **vmas, size_t n)
+{
+	char path[64];
+	_cleanup_close_ int pm_fd = -1, mem_fd = -1;
+	struct page_sink s = { .c = c };
+	int r = 0, q;
+
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	pm_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (pm_fd < 0)
+		return log_error_errno(negative_errno(), "cannot open %s", path);
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	mem_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (mem_fd < 0)
+		return log_error_errno(negative_errno(), "cannot open %s", path);
+	r = page_writer_open(c->dir, (unsigned)pid, &s.w);
+	if (r < 0)
+		return log_error_errno(r, "cannot create pages image of %d", pid);
+	s.src_fd = mem_fd;
+	for (size_t i = 0; i < n && r >= 0; i++)
+		if (vma_private_content(vmas[i]))
+			r = dump_private_vma(&s, pm_fd, vmas[i]);
+	q = page_writer_close(s.w);
+	if (r >= 0 && q < 0)
+		r = log_error_errno(q, "cannot write pages image of %d", pid);
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		struct shmem_obj *o = vmas[i]->has_shmem_id ? shmem_find(c, vmas[i]->shmem_id) : NULL;
+		if (o && !o->dumped)
+			r = dump_shmem_obj(c, pid, vmas[i], o);
+	}
+	return r;
+}
+
+static void fill_mm(MmEntry *mm, const struct seized_task *k)
+{
+	const struct proc_stat *st = &k->stat;
+
+	mm->has_start_code = mm->has_end_code = mm->has_start_data = mm->has_end_data = true;
+	mm->has_start_brk = mm->has_start_stack = mm->has_arg_start = mm->has_arg_end = true;
+	mm->has_env_start = mm->has_env_end = true;
+	mm->start_code = st->start_code;
+	mm->end_code = st->end_code;
+	mm->start_data = st->start_data;
+	mm->end_data = st->end_data;
+	mm->start_brk = st->start_brk;
+	mm->start_stack = st->start_stack;
+	mm->arg_start = st->arg_start;
+	mm->arg_end = st->arg_end;
+	mm->env_start = st->env_start;
+	mm->env_end = st->env_end;
+}
+
+/* The current brk is the end of the [heap] area, or start_brk without one. */
+static void fill_brk(MmEntry *mm, VmaEntry **v, size_t n)
+{
+	mm->has_brk = true;
+	mm->brk = mm->start_brk;
+	for (size_t i = 0; i < n; i++)
+		if (v[i]->name && !strcmp(v[i]->name, "[heap]"))
+			mm->brk = v[i]->end;
+}
+
+int dump_task_mm(struct dump_ctx *c, struct seized_task *k)
+{
+	struct proc_vmas pv = { 0 };
+	MmEntry mm = MM_ENTRY__INIT;
+	_cleanup_free_ VmaEntry *vma = NULL;
+	_cleanup_free_ VmaEntry **vmap = NULL;
+	_cleanup_free_ uint64_t *auxv = NULL;
+	char exe[4096], path[64];
+	struct img *img = NULL;
+	ssize_t l;
+	size_t nauxv = 0;
+	int r, q;
+
+	r = proc_parse_maps(k->pid, &pv);
+	if (r < 0)
+		return log_error_errno(r, "cannot parse /proc/%d/maps", k->pid);
+	vma = calloc(pv.n ? pv.n : 1, sizeof(*vma));
+	vmap = calloc(pv.n ? pv.n : 1, sizeof(*vmap));
+	if (!vma || !vmap) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < pv.n; i++) {
+		vma_entry__init(&vma[i]);
+		vmap[i] = &vma[i];
+		r = classify_vma(c, &pv.v[i], &vma[i]);
+		if (r >= 0 && vma[i].has_shmem_id)
+			r = shmem_size(k->pid, &vma[i]);
+		if (r < 0)
+			goto out;
+	}
+	mm.n_vmas = pv.n;
+	mm.vmas = vmap;
+	fill_mm(&mm, k);
+	fill_brk(&mm, vmap, pv.n);
+	r = proc_read_auxv(k->pid, &auxv, &nauxv);
+	if (r < 0) {
+		log_error_errno(r, "cannot read /proc/%d/auxv", k->pid);
+		goto out;
+	}
+	mm.auxv = auxv;
+	mm.n_auxv = nauxv;
+	snprintf(path, sizeof(path), "/proc/%d/exe", k->pid);
+	l = readlink(path, exe, sizeof(exe) - 1);
+	if (l > 0) {
+		exe[l] = 0;
+		mm.exe_path = exe;
+	}
+	r = img_open(c->dir, IMG_MM, true, &img, k->pid);
+	if (r < 0) {
+		log_error_errno(r, "cannot create mm image of %d", k->pid);
+		goto out;
+	}
+	r = img_write(img, &mm.base);
+	q = img_close(img);
+	if (r < 0 || q < 0) {
+		r = log_error_errno(r < 0 ? r : q, "cannot write mm image of %d", k->pid);
+		goto out;
+	}
+	r = dump_pages(c, k->pid, vmap, pv.n);
+out:
+	proc_vmas_free(&pv);
+	return r;
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Parsers for /proc/PID files the dumper reads: stat, status, task/, maps, auxv. */
+#ifndef CRYO_PROC_PARSE_H
+#define CRYO_PROC_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* The fields of /proc/PID[/task/TID]/stat the dumper uses. */
+struct proc_stat {
+	char comm[32];
+	char state;		/* R S D T t Z X ... */
+	pid_t ppid, pgid, sid;
+	int num_threads;
+	int exit_signal;
+	uint64_t start_code, end_code, start_stack;
+	uint64_t start_data, end_data, start_brk;
+	uint64_t arg_start, arg_end, env_start, env_end;
+	int exit_code;		/* wait status of a zombie */
+};
+
+struct proc_status {
+	pid_t tgid, ppid, tracer;
+	uint64_t sig_blocked;
+	unsigned umask;
+	int nspid_levels;	/* number of pid namespaces the task is in */
+};
+
+/* VMA from /proc/PID/maps. */
+struct proc_vma {
+	uint64_t start, end, pgoff;
+	unsigned prot;		/* PROT_* */
+	bool shared;		/* 's' in the flags column */
+	unsigned dev_major, dev_minor;
+	uint64_t ino;
+	char *path;		/* path or [name] column, NULL if empty */
+	/* from /proc/PID/map_files (file-backed areas only) */
+	uint64_t mf_dev, mf_ino;
+	bool has_map_file;
+};
+
+struct proc_vmas {
+	struct proc_vma *v;
+	size_t n;
+};
+
+/* tid == 0: the process' stat; otherwise the thread's. */
+int proc_parse_stat(pid_t pid, pid_t tid, struct proc_stat *ret);
+int proc_parse_status(pid_t pid, pid_t tid, struct proc_status *ret);
+/* Sorted list of the TIDs in /proc/PID/task. */
+int proc_list_tasks(pid_t pid, pid_t **ret, size_t *ret_n);
+/* Sorted list of the processes whose parent is PID (scans /proc: no task/children here). */
+int proc_list_children(pid_t pid, pid_t **ret, size_t *ret_n);
+int proc_parse_maps(pid_t pid, struct proc_vmas *ret);
+void proc_vmas_free(struct proc_vmas *v);
+/* auxv words (pairs), without the trailing AT_NULL pair. */
+int proc_read_auxv(pid_t pid, uint64_t **ret, size_t *ret_n);
+/* Read a small /proc file into a NUL-terminated string with trailing newline stripped. */
+int proc_read_small(const char *path, char *buf, size_t size);
+
+#endif
