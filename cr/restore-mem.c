@@ -23,6 +23,7 @@
 #include <sys/mman.h>
 #include <sys/personality.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -819,6 +820,18 @@ static int restore_task_state(struct rst_task *t)
 		if (syscall(SYS_rt_sigaction, (int)s->signo, &ka, NULL, 8) < 0)
 			return log_error_errno(negative_errno(), "task %d: cannot restore the action of signal %u",
 					       t->pid, s->signo);
+	}
+	for (size_t i = 0; i < tc->n_itimers; i++) {
+		const ItimerEntry *it = tc->itimers[i];
+		struct itimerval v = {
+			.it_interval = { (time_t)it->interval_sec, (suseconds_t)it->interval_usec },
+			.it_value = { (time_t)it->value_sec, (suseconds_t)it->value_usec },
+		};
+		if (it->which > ITIMER_PROF || (!v.it_value.tv_sec && !v.it_value.tv_usec))
+			continue;
+		if (setitimer((int)it->which, &v, NULL) < 0)
+			return log_error_errno(negative_errno(), "task %d: cannot restore interval timer %u",
+					       t->pid, it->which);
 	}
 	if (tc->has_umask)
 		umask((mode_t)tc->umask);

@@ -11,8 +11,7 @@
 #include "log.h"
 #include "restore.h"
 
-/* Every pid and tid of the image must be free: find out before creating anything. */
-static int check_ids_free(struct restore_ctx *rc)
+static pid_t first_id_in_use(struct restore_ctx *rc, pid_t *ret_task)
 {
 	for (size_t i = 0; i < rc->n_tasks; i++) {
 		struct rst_task *t = &rc->tasks[i];
@@ -20,10 +19,27 @@ static int check_ids_free(struct restore_ctx *rc)
 		for (size_t j = 0; j < n; j++) {
 			pid_t id = t->n_tids ? (pid_t)t->tids[j] : t->pid;
 			if (kill(id, 0) == 0 || errno != ESRCH) {
-				log_error("pid %d needed by the image (task %d) is already in use", id, t->pid);
-				return -EEXIST;
+				*ret_task = t->pid;
+				return id;
 			}
 		}
+	}
+	return 0;
+}
+
+/*
+ * Every pid and tid of the image must be free: find out before creating anything.
+ * The dumped tree may still be dying (killed after dump, zombies not yet reaped
+ * by their new parent), so give it a moment.
+ */
+static int check_ids_free(struct restore_ctx *rc)
+{
+	pid_t id, task = 0;
+	for (int i = 0; i < 250 && (id = first_id_in_use(rc, &task)); i++)
+		usleep(20000);
+	if ((id = first_id_in_use(rc, &task))) {
+		log_error("pid %d needed by the image (task %d) is already in use", id, task);
+		return -EEXIST;
 	}
 	return 0;
 }
