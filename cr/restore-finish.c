@@ -31,6 +31,7 @@
 #include "restorer/restorer-args.h"
 
 static const char *const blob_steps[] = {
+	[RST_STEP_ARGS] = "checking its arguments",
 	[RST_STEP_UNMAP] = "unmapping the old memory",
 	[RST_STEP_SPECIAL] = "moving the vDSO",
 	[RST_STEP_MMAP] = "mapping an area",

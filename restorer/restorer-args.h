@@ -74,7 +74,8 @@ _Static_assert(sizeof(struct rst_sync) == 24, "rst_sync layout");
 
 /* Where the blob failed, for the host's message. */
 enum {
-	RST_STEP_UNMAP = 1,
+	RST_STEP_ARGS = 1,
+	RST_STEP_UNMAP,
 	RST_STEP_SPECIAL,
 	RST_STEP_MMAP,
 	RST_STEP_PAGES,

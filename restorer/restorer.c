@@ -331,7 +331,7 @@ PIE_ENTRY void restorer_main(struct rst_args *a)
 
 	task_args = a;
 	if (a->magic != RST_ARGS_MAGIC || a->version != RST_ARGS_VERSION)
-		fail(a, -EINVAL, RST_STEP_UNMAP);
+		fail(a, -EINVAL, RST_STEP_ARGS);
 	r = unmap_all(a);
 	if (r < 0)
 		fail(a, r, RST_STEP_UNMAP);

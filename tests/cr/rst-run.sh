@@ -1,0 +1,137 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Restore-side runner for zt test programs (protocol: docs/testing.md).
+#
+#   rst-run.sh [--faults] PROG [ARGS...]
+#
+# Starts PROG in its own session, records every pid and tid of the session,
+# dumps it with --leave-stopped and kills the whole session itself (by pid),
+# then restores it with -d and checks that exactly the same pids and tids are
+# back, the root under its pid; SIGTERM; the program's verdict.
+#
+# --faults: first, for every restore fault point (CRYO_FAULT=restore-POINT),
+# the restore must fail (exit 1, the point named in the log), leave no task of
+# the tree behind and the image files unchanged (sha256 before and after);
+# then the real restore as above.
+# Environment: CRYO_CR, CR_TEST_TIMEOUT (default 20), CR_KEEP=1.
+set -u
+
+faults=0
+if [ "${1:-}" = --faults ]; then faults=1; shift; fi
+[ $# -ge 1 ] || { echo "usage: $0 [--faults] PROG [ARGS...]" >&2; exit 1; }
+
+CRYO_CR=${CRYO_CR:-cryo-cr}
+TIMEOUT=${CR_TEST_TIMEOUT:-20}
+FAULT_POINTS="fork mem restorer before-resume"
+name=$(basename "$1")
+W=$(mktemp -d "/tmp/rst-test.$name.XXXXXX")
+pid=
+result=1
+
+log() { echo "[$name] $*" >&2; }
+
+dump_logs() {
+	for f in "$W"/*.log "$W"/prog.out "$W"/prog.err "$W"/result; do
+		[ -s "$f" ] || continue
+		echo "----- $f" >&2
+		tail -n 40 "$f" >&2
+	done
+}
+
+# Every pid and tid whose session is $1, sorted.
+session_ids() {
+	local s t
+	for s in /proc/[0-9]*/task/[0-9]*/stat; do
+		awk -v sid="$1" '{ sub(/^.*\) /, ""); if ($4 == sid) print FILENAME }' "$s" 2>/dev/null
+	done | sed -E 's|/proc/([0-9]+)/task/([0-9]+)/stat|\1 \2|' | sort -n
+}
+
+kill_session() {
+	local p
+	for p in $(session_ids "$1" | awk '{print $1}' | sort -u); do
+		kill -KILL "$p" 2>/dev/null
+	done
+}
+
+cleanup() {
+	[ -n "$pid" ] && kill_session "$pid"
+	[ $result -eq 0 ] || dump_logs
+	if [ "${CR_KEEP:-0}" = 1 ]; then log "work dir kept: $W"; else rm -rf "$W"; fi
+}
+trap cleanup EXIT
+
+die() { log "FAIL: $*"; result=1; exit 1; }
+
+wait_file() {
+	local i
+	for ((i = 0; i < $2 * 20; i++)); do
+		[ -s "$1" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# Wait until no process of session $1 is left (they are killed or reaped).
+wait_session_gone() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[ -z "$(session_ids "$1" | grep -v "^$$ ")" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+checksums() { (cd "$W/img" && sha256sum -- *) ; }
+
+for fd in /proc/$$/fd/*; do
+	n=${fd##*/}
+	[ "$n" -gt 2 ] 2>/dev/null && [ "$n" != 255 ] && eval "exec $n>&-" 2>/dev/null
+done
+
+ZT_PIDFILE=$W/pid ZT_OUT=$W/result setsid "$@" </dev/null >"$W/prog.out" 2>"$W/prog.err" &
+pid=$!
+if ! wait_file "$W/pid" 10; then
+	grep -qs '^SKIP' "$W/result" && { log "$(head -n1 "$W/result")"; result=77; exit 77; }
+	die "program did not become ready in 10s"
+fi
+session_ids "$pid" >"$W/ids.before"
+
+"$CRYO_CR" dump -t "$pid" -D "$W/img" -v4 -o "$W/dump.log" --log-format text --leave-stopped ||
+	die "dump failed"
+kill_session "$pid"
+wait "$pid" 2>/dev/null
+wait_session_gone "$pid" || die "the dumped tree does not go away"
+
+if [ $faults = 1 ]; then
+	checksums >"$W/sums.before"
+	for point in $FAULT_POINTS; do
+		CRYO_FAULT=restore-$point "$CRYO_CR" restore -D "$W/img" -d -v4 -o "$W/fault-$point.log" \
+			--log-format text && die "restore with fault point $point succeeded"
+		grep -q "fault injected at restore-$point" "$W/fault-$point.log" ||
+			die "fault point $point was not reached"
+		# cryo-cr reaped everything it created before exiting.
+		left=$(session_ids "$pid")
+		[ -z "$left" ] || die "fault $point left tasks behind: $left"
+		while read -r p t; do
+			[ -e "/proc/$t" ] && die "fault $point left pid $t of the tree behind"
+		done <"$W/ids.before"
+		checksums >"$W/sums.after"
+		cmp -s "$W/sums.before" "$W/sums.after" || die "fault $point changed the images"
+		log "fault point $point: failed cleanly"
+	done
+fi
+
+"$CRYO_CR" restore -D "$W/img" -d --pidfile "$W/restored.pid" -v4 -o "$W/restore.log" --log-format text ||
+	die "restore failed"
+[ "$(cat "$W/restored.pid" 2>/dev/null)" = "$pid" ] || die "restored root pid is not $pid"
+session_ids "$pid" >"$W/ids.after"
+diff -u "$W/ids.before" "$W/ids.after" >&2 || die "the pids and tids of the tree differ after restore"
+
+kill -TERM "$pid" || die "cannot signal $pid"
+wait_file "$W/result" "$TIMEOUT" || die "no result from the test within ${TIMEOUT}s"
+verdict=$(head -n1 "$W/result")
+case "$verdict" in
+PASS*) log "PASS"; result=0; exit 0;;
+SKIP*) log "$verdict"; result=77; exit 77;;
+*) die "test says: $verdict";;
+esac
