@@ -4,8 +4,8 @@
 #
 #   rst-run.sh [--faults] PROG [ARGS...]
 #
-# Starts PROG in its own session, records every pid and tid of the session,
-# dumps it with --leave-stopped and kills the whole session itself (by pid),
+# Starts PROG in its own session, records every pid and tid of its tree,
+# dumps it with --leave-stopped and kills the whole tree itself (by pid),
 # then restores it with -d and checks that exactly the same pids and tids are
 # back, the root under its pid; SIGTERM; the program's verdict.
 #
@@ -38,23 +38,37 @@ dump_logs() {
 	done
 }
 
-# Every pid and tid whose session is $1, sorted.
-session_ids() {
-	local s t
-	for s in /proc/[0-9]*/task/[0-9]*/stat; do
-		awk -v sid="$1" '{ sub(/^.*\) /, ""); if ($4 == sid) print FILENAME }' "$s" 2>/dev/null
-	done | sed -E 's|/proc/([0-9]+)/task/([0-9]+)/stat|\1 \2|' | sort -n
+# Every pid and tid of the tree rooted at $1 ("pid tid" lines, sorted).
+tree_ids() {
+	local all p
+	all=$(for p in /proc/[0-9]*/stat; do
+		awk '{ s = $0; sub(/^.*\) /, "", s); split(s, f, " "); print $1, f[2] }' "$p" 2>/dev/null
+	done)
+	local todo=$1 seen=" "
+	while [ -n "$todo" ]; do
+		set -- $todo
+		p=$1
+		shift
+		todo="$*"
+		case "$seen" in *" $p "*) continue;; esac
+		seen="$seen$p "
+		todo="$todo $(echo "$all" | awk -v pp="$p" '$2 == pp {print $1}')"
+		todo=$(echo $todo)
+	done
+	for p in $seen; do
+		ls "/proc/$p/task" 2>/dev/null | sed "s/^/$p /"
+	done | sort -n
 }
 
-kill_session() {
+kill_tree() {
 	local p
-	for p in $(session_ids "$1" | awk '{print $1}' | sort -u); do
+	for p in $(tree_ids "$1" | awk '{print $1}' | sort -u); do
 		kill -KILL "$p" 2>/dev/null
 	done
 }
 
 cleanup() {
-	[ -n "$pid" ] && kill_session "$pid"
+	[ -n "$pid" ] && kill_tree "$pid"
 	[ $result -eq 0 ] || dump_logs
 	if [ "${CR_KEEP:-0}" = 1 ]; then log "work dir kept: $W"; else rm -rf "$W"; fi
 }
@@ -71,11 +85,13 @@ wait_file() {
 	return 1
 }
 
-# Wait until no process of session $1 is left (they are killed or reaped).
-wait_session_gone() {
-	local i
+# Wait until no pid of the dumped tree exists any more (killed, then reaped).
+wait_tree_gone() {
+	local i p t left
 	for ((i = 0; i < 200; i++)); do
-		[ -z "$(session_ids "$1" | grep -v "^$$ ")" ] && return 0
+		left=
+		while read -r p t; do [ -e "/proc/$t" ] && left=1; done <"$W/ids.before"
+		[ -z "$left" ] && return 0
 		sleep 0.05
 	done
 	return 1
@@ -94,13 +110,13 @@ if ! wait_file "$W/pid" 10; then
 	grep -qs '^SKIP' "$W/result" && { log "$(head -n1 "$W/result")"; result=77; exit 77; }
 	die "program did not become ready in 10s"
 fi
-session_ids "$pid" >"$W/ids.before"
+tree_ids "$pid" >"$W/ids.before"
 
 "$CRYO_CR" dump -t "$pid" -D "$W/img" -v4 -o "$W/dump.log" --log-format text --leave-stopped ||
 	die "dump failed"
-kill_session "$pid"
+kill_tree "$pid"
 wait "$pid" 2>/dev/null
-wait_session_gone "$pid" || die "the dumped tree does not go away"
+wait_tree_gone || die "the dumped tree does not go away"
 
 if [ $faults = 1 ]; then
 	checksums >"$W/sums.before"
@@ -110,8 +126,6 @@ if [ $faults = 1 ]; then
 		grep -q "fault injected at restore-$point" "$W/fault-$point.log" ||
 			die "fault point $point was not reached"
 		# cryo-cr reaped everything it created before exiting.
-		left=$(session_ids "$pid")
-		[ -z "$left" ] || die "fault $point left tasks behind: $left"
 		while read -r p t; do
 			[ -e "/proc/$t" ] && die "fault $point left pid $t of the tree behind"
 		done <"$W/ids.before"
@@ -124,7 +138,7 @@ fi
 "$CRYO_CR" restore -D "$W/img" -d --pidfile "$W/restored.pid" -v4 -o "$W/restore.log" --log-format text ||
 	die "restore failed"
 [ "$(cat "$W/restored.pid" 2>/dev/null)" = "$pid" ] || die "restored root pid is not $pid"
-session_ids "$pid" >"$W/ids.after"
+tree_ids "$pid" >"$W/ids.after"
 diff -u "$W/ids.before" "$W/ids.after" >&2 || die "the pids and tids of the tree differ after restore"
 
 kill -TERM "$pid" || die "cannot signal $pid"
