@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include "dump.h"
@@ -238,6 +239,10 @@ static int dump_seized(struct dump_ctx *c)
 
 static void log_stats(const struct dump_ctx *c)
 {
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		log_info("dumper max RSS %ld KiB", ru.ru_maxrss);
 	log_info("dump statistics: frozen %" PRIu64 " us, pages scanned %" PRIu64 ", written %" PRIu64
 		 ", zero %" PRIu64 ", %" PRIu64 " bytes",
 		 c->stats.frozen_usec, c->stats.pages_scanned, c->stats.pages_written,

@@ -259,7 +259,10 @@ static int freeze(struct pstree *t, const char *dir)
 	if (r < 0)
 		return r;
 	t->frozen = true;
-	return freezer_wait_frozen(dir);
+	r = freezer_wait_frozen(dir);
+	if (r >= 0)
+		log_info("froze the tree with %s", dir);
+	return r;
 }
 
 static int thaw(struct pstree *t)

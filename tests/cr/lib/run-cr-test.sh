@@ -14,7 +14,8 @@
 #               untouched, verify
 # Environment: CRYO_CR (cryo-cr binary), IMG_CHECK (img-check binary),
 # CR_TEST_TIMEOUT (seconds, default 20), CR_KEEP=1 keeps the work dir,
-# CR_EXPECT (refuse mode: text the dump log must contain).
+# CR_EXPECT (refuse mode: text the dump log must contain), CR_FREEZER=1 (put
+# the tree in a v1 freezer cgroup and dump with --freeze-cgroup).
 # Exit: 0 PASS, 77 SKIP, 1 FAIL.
 set -u
 
@@ -45,6 +46,11 @@ cleanup() {
 		kill -KILL "$pid" 2>/dev/null
 	fi
 	[ $result -eq 0 ] || dump_logs
+	if [ -n "${freezer_dir:-}" ]; then
+		echo THAWED >"$freezer_dir/freezer.state" 2>/dev/null
+		for t in $(cat "$freezer_dir/tasks" 2>/dev/null); do kill -KILL "$t" 2>/dev/null; done
+		for ((i = 0; i < 100; i++)); do rmdir "$freezer_dir" 2>/dev/null && break; sleep 0.05; done
+	fi
 	if [ "${CR_KEEP:-0}" = 1 ]; then log "work dir kept: $W"; else rm -rf "$W"; fi
 }
 trap cleanup EXIT
@@ -99,10 +105,22 @@ done
 start_prog "$@"
 log "started pid $pid"
 
+# CR_FREEZER=1: put the tree in a v1 freezer cgroup and dump with --freeze-cgroup.
+freezer_args=()
+freezer_dir=
+if [ "${CR_FREEZER:-0}" = 1 ]; then
+	mnt=$(awk '$3 == "cgroup" && $4 ~ /(^|,)freezer(,|$)/ {print $2; exit}' /proc/mounts)
+	if [ -z "$mnt" ]; then log "SKIP: no v1 freezer cgroup mounted"; result=77; exit 77; fi
+	freezer_dir=$mnt/cryo-test-$$
+	mkdir "$freezer_dir" || die "cannot create $freezer_dir"
+	for t in /proc/"$pid"/task/*; do echo "${t##*/}" >"$freezer_dir/tasks" || die "cannot move $pid to $freezer_dir"; done
+	freezer_args=(--freeze-cgroup "$freezer_dir")
+fi
+
 untouched() {
 	local t s
 	t=$(tracer_of "$pid")
-	[ "$t" = 0 ] || die "pid $pid is still traced by $t"
+	[ "$t" = "$tracer_before" ] || die "pid $pid is traced by $t (was $tracer_before before the dump)"
 	s=$(state_of "$pid")
 	case "$s" in t|Z|X) die "pid $pid is in state $s after the dump";; esac
 	if [ -e "$W/maps.before" ]; then
@@ -121,7 +139,7 @@ roundtrip() {
 
 case "$mode" in
 full)
-	"$CRYO_CR" dump -t "$pid" -D "$W/img" -v4 -o "$W/dump.log" --log-format text || die "dump failed"
+	"$CRYO_CR" dump -t "$pid" -D "$W/img" -v4 -o "$W/dump.log" --log-format text "${freezer_args[@]}" || die "dump failed"
 	wait "$pid" 2>/dev/null
 	kill -0 "$pid" 2>/dev/null && die "pid $pid still exists after dump"
 	roundtrip
@@ -131,7 +149,7 @@ full)
 	finish "$pid"
 	;;
 dump-only)
-	"$CRYO_CR" dump -t "$pid" -D "$W/img" -v4 -o "$W/dump.log" --log-format text --leave-stopped || die "dump failed"
+	"$CRYO_CR" dump -t "$pid" -D "$W/img" -v4 -o "$W/dump.log" --log-format text "${freezer_args[@]}" --leave-stopped || die "dump failed"
 	[ "$(state_of "$pid")" = T ] || die "pid $pid not stopped after --leave-stopped ($(state_of "$pid"))"
 	[ "$(tracer_of "$pid")" = 0 ] || die "pid $pid still traced"
 	[ -e "$W/img/inventory.img" ] || die "no inventory.img"
@@ -144,6 +162,7 @@ dump-only)
 	;;
 fault=*|refuse)
 	cat "/proc/$pid/maps" >"$W/maps.before"
+	tracer_before=$(tracer_of "$pid")
 	if [ "$mode" = refuse ]; then
 		"$CRYO_CR" dump -t "$pid" -D "$W/img" -v4 -o "$W/dump.log" --log-format text -R && die "dump succeeded but must refuse"
 		if [ -n "${CR_EXPECT:-}" ]; then
