@@ -62,6 +62,7 @@ struct mem_task {
 	size_t n_pages;
 	int pages_fd;
 	uint64_t args_len;	/* upper bound of what the task writes into the hole */
+	pid_t helper_tid;	/* for the blob's second page-reading thread; 0: none */
 	struct rst_args *args;	/* built by step_mm in the task */
 };
 
@@ -299,7 +300,7 @@ static int find_hole(struct restore_ctx *rc, uint64_t len, uint64_t *ret)
 
 static uint64_t task_args_len(const struct rst_task *t, const struct mem_task *mt)
 {
-	uint64_t len = PAGE_SZ * 4 + t->mm->n_vmas * (sizeof(struct rst_vma) + sizeof(struct rst_special)) +
+	uint64_t len = PAGE_SZ * 4 + THREAD_STACK + t->mm->n_vmas * (sizeof(struct rst_vma) + sizeof(struct rst_special)) +
 		       mt->n_pages * sizeof(struct rst_pages) + t->mm->n_auxv * 8;
 	for (size_t i = 0; i < t->n_tids; i++) {
 		const ThreadCoreEntry *c = t->cores[i];
@@ -340,6 +341,50 @@ static int map_hole(struct restore_ctx *rc, uint64_t args_max)
 	return 0;
 }
 
+static bool id_in_image(struct restore_ctx *rc, pid_t id)
+{
+	for (size_t i = 0; i < rc->n_tasks; i++) {
+		if (rc->tasks[i].pid == id)
+			return true;
+		for (size_t j = 0; j < rc->tasks[i].n_tids; j++)
+			if ((pid_t)rc->tasks[i].tids[j] == id)
+				return true;
+	}
+	return false;
+}
+
+static long read_long_file(const char *path, long fallback)
+{
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	long v;
+	return f && fscanf(f, "%ld", &v) == 1 ? v : fallback;
+}
+
+/*
+ * A tid for the helper thread that reads half of a task's pages: free now and
+ * in no image, so it cannot take a pid a restored task needs.  Should another
+ * process take it meanwhile, the blob's clone3 fails and it reads alone.
+ */
+static void pick_helper_tids(struct restore_ctx *rc)
+{
+	long max = read_long_file("/proc/sys/kernel/pid_max", 32768);
+	pid_t c = (pid_t)read_long_file("/proc/sys/kernel/ns_last_pid", 300) + 64;
+	for (size_t i = 0; i < rc->n_tasks; i++) {
+		struct mem_task *mt = rc->tasks[i].mem;
+		if (!mt || mt->n_pages == 0)
+			continue;
+		for (int tries = 0; tries < 1000; tries++, c++) {
+			if (c >= max)
+				c = 300;
+			if (!id_in_image(rc, c) && kill(c, 0) < 0 && errno == ESRCH) {
+				mt->helper_tid = c++;
+				log_debug("task %d: pages are read by two threads, the second as %d", rc->tasks[i].pid, mt->helper_tid);
+				break;
+			}
+		}
+	}
+}
+
 int mem_restore_prepare(struct restore_ctx *rc)
 {
 	struct mem_state *ms = calloc(1, sizeof(*ms));
@@ -365,6 +410,7 @@ int mem_restore_prepare(struct restore_ctx *rc)
 		if (mt->args_len > args_max)
 			args_max = mt->args_len;
 	}
+	pick_helper_tids(rc);
 	for (size_t i = 0; i < rc->n_tasks; i++)
 		for (size_t j = 0; rc->tasks[i].mm && j < rc->tasks[i].mm->n_vmas; j++)
 			if (rc->tasks[i].mm->vmas[j]->has_shmem_id) {
@@ -734,7 +780,8 @@ static int step_mm(void *ctx, void *data)
 	struct bump b = { base, base + (rc->hole_len - ms->args_off) };
 	struct rst_args *a = bump_alloc(&b, sizeof(*a), 64);
 	struct rst_vma *v = bump_alloc(&b, t->mm->n_vmas * sizeof(*v), 8);
-	struct rst_pages *p = bump_alloc(&b, mt->n_pages * sizeof(*p) + 1, 8);
+	/* One spare run: the blob may cut a run in two to share the work. */
+	struct rst_pages *p = bump_alloc(&b, (mt->n_pages + 1) * sizeof(*p), 8);
 	struct rst_thread *th = bump_alloc(&b, t->n_tids * sizeof(*th), 8);
 	if (!a || !v || !p || !th)
 		return -ENOMEM;
@@ -776,6 +823,13 @@ static int step_mm(void *ctx, void *data)
 	r = fill_mm(t, &b, a);
 	if (r < 0)
 		return r;
+	if (mt->helper_tid) {
+		char *stack = bump_alloc(&b, THREAD_STACK, 64);
+		if (!stack)
+			return -ENOMEM;
+		a->helper_tid = (uint32_t)mt->helper_tid;
+		a->helper_stack_top = (uint64_t)(uintptr_t)(stack + THREAD_STACK);
+	}
 	mt->args = a;
 	return 0;
 }

@@ -116,7 +116,12 @@ struct rst_args {
 	uint64_t temp;		/* a free spot in the hole to park special mappings */
 	uint64_t temp_len;
 	struct rst_mm mm;
+	/* A second thread reads half of the pages: its tid (free and in no image;
+	 * 0: fill with one thread) and its stack. */
+	uint32_t helper_tid;
+	int32_t helper_done;	/* futex: cleared by the kernel when the helper exits */
+	uint64_t helper_stack_top;
 };
-_Static_assert(sizeof(struct rst_args) == 224, "rst_args layout");
+_Static_assert(sizeof(struct rst_args) == 240, "rst_args layout");
 
 #endif

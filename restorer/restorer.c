@@ -145,23 +145,46 @@ static long map_vmas(struct rst_args *a)
 	return 0;
 }
 
-static long fill_pages(struct rst_args *a)
+/*
+ * clone3 with a new stack: the child pops fn and arg that rst_clone3 stored at the
+ * top of its stack.  In: rdi clone_args, rsi size.
+ */
+long rst_clone3(struct clone_args *ca, unsigned long size);
+asm(".text\n"
+    ".type rst_clone3, @function\n"
+    "rst_clone3:\n"
+    "	movl $435, %eax\n" /* __NR_clone3 */
+    "	syscall\n"
+    "	testq %rax, %rax\n"
+    "	jnz 1f\n"
+    "	xorl %ebp, %ebp\n"
+    "	popq %rax\n"
+    "	popq %rdi\n"
+    "	callq *%rax\n"
+    "	movl %eax, %edi\n"
+    "	movl $60, %eax\n" /* __NR_exit */
+    "	syscall\n"
+    "	ud2\n"
+    "1:	ret\n"
+    ".size rst_clone3, .-rst_clone3\n");
+
+/* Fill page runs [from, to): runs that follow each other in the page file are one preadv. */
+static long fill_runs(struct rst_args *a, uint64_t from, uint64_t to)
 {
 	struct rst_pages *p = (struct rst_pages *)a->pages;
 	struct iovec iov[IOV_BATCH];
-	uint64_t i = 0;
+	uint64_t i = from;
 
-	while (i < a->n_pages) {
+	while (i < to) {
 		if (p[i].off < 0) {
 			memset((void *)p[i].vaddr, 0, p[i].nr_pages * PAGE_SIZE);
 			i++;
 			continue;
 		}
-		/* Runs that follow each other in the page file: one preadv. */
 		int64_t off = p[i].off;
 		uint64_t len = 0;
 		int n = 0;
-		while (i < a->n_pages && n < IOV_BATCH && p[i].off == off + (int64_t)len) {
+		while (i < to && n < IOV_BATCH && p[i].off == off + (int64_t)len) {
 			iov[n].iov_base = (void *)p[i].vaddr;
 			iov[n].iov_len = p[i].nr_pages * PAGE_SIZE;
 			len += iov[n].iov_len;
@@ -187,6 +210,85 @@ static long fill_pages(struct rst_args *a)
 		}
 	}
 	return 0;
+}
+
+/* Split the runs into two halves of about the same number of pages; a run that
+ * straddles the middle is cut in two (the array has room for one more run). */
+static uint64_t split_runs(struct rst_args *a)
+{
+	struct rst_pages *p = (struct rst_pages *)a->pages;
+	uint64_t total = 0, acc = 0;
+
+	for (uint64_t i = 0; i < a->n_pages; i++)
+		total += p[i].nr_pages;
+	for (uint64_t i = 0; i < a->n_pages; i++) {
+		if (acc + p[i].nr_pages <= total / 2) {
+			acc += p[i].nr_pages;
+			continue;
+		}
+		uint64_t head = total / 2 - acc;
+		if (head == 0)
+			return i;
+		memmove(&p[i + 1], &p[i], (a->n_pages - i) * sizeof(*p));
+		a->n_pages++;
+		p[i].nr_pages = head;
+		p[i + 1].vaddr += head * PAGE_SIZE;
+		p[i + 1].nr_pages -= head;
+		if (p[i + 1].off >= 0)
+			p[i + 1].off += (int64_t)(head * PAGE_SIZE);
+		return i + 1;
+	}
+	return a->n_pages;
+}
+
+static uint64_t helper_from;
+static long helper_result;
+
+static int helper_main(void *arg)
+{
+	struct rst_args *a = arg;
+	helper_result = fill_runs(a, helper_from, a->n_pages);
+	return 0;
+}
+
+/* The helper is a thread of the task that exits before the task's own threads are made. */
+static long fill_pages(struct rst_args *a)
+{
+	uint64_t total = 0;
+	for (uint64_t i = 0; i < a->n_pages; i++)
+		total += ((struct rst_pages *)a->pages)[i].nr_pages;
+	if (!a->helper_tid || total < 4096)
+		return fill_runs(a, 0, a->n_pages);
+
+	uint64_t mid = split_runs(a);
+	uint64_t top = a->helper_stack_top & ~15ul;
+	uint64_t *slot = (uint64_t *)(top - 16);
+	uint64_t tid = a->helper_tid;
+	struct clone_args ca;
+
+	helper_from = mid;
+	a->helper_done = 1; /* the kernel zeroes it and wakes us when the helper exits */
+	slot[0] = (uint64_t)(uintptr_t)helper_main;
+	slot[1] = (uint64_t)(uintptr_t)a;
+	memset(&ca, 0, sizeof(ca));
+	ca.flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |
+		   CLONE_CHILD_CLEARTID;
+	ca.child_tid = (uint64_t)(uintptr_t)&a->helper_done;
+	ca.stack = top - 16 - 4096 * 4;
+	ca.stack_size = 4096 * 4;
+	ca.set_tid = (uint64_t)(uintptr_t)&tid;
+	ca.set_tid_size = 1;
+	long r = rst_clone3(&ca, sizeof(ca));
+	if (r < 0) /* the tid got taken meanwhile: do it all here */
+		return fill_runs(a, 0, a->n_pages);
+	long mine = fill_runs(a, 0, mid);
+	for (;;) {
+		int32_t v = __atomic_load_n(&a->helper_done, __ATOMIC_SEQ_CST);
+		if (v == 0)
+			break;
+		sys_futex(&a->helper_done, FUTEX_WAIT, v, 0, 0, 0);
+	}
+	return mine < 0 ? mine : helper_result;
 }
 
 static long protect_vmas(struct rst_args *a)
@@ -279,29 +381,6 @@ static int thread_main(void *arg)
 {
 	thread_finish(task_args, arg);
 }
-
-/*
- * clone3 with a new stack: the child pops fn and arg that rst_clone3 stored at the
- * top of its stack.  In: rdi clone_args, rsi size.
- */
-long rst_clone3(struct clone_args *ca, unsigned long size);
-asm(".text\n"
-    ".type rst_clone3, @function\n"
-    "rst_clone3:\n"
-    "	movl $435, %eax\n" /* __NR_clone3 */
-    "	syscall\n"
-    "	testq %rax, %rax\n"
-    "	jnz 1f\n"
-    "	xorl %ebp, %ebp\n"
-    "	popq %rax\n"
-    "	popq %rdi\n"
-    "	callq *%rax\n"
-    "	movl %eax, %edi\n"
-    "	movl $60, %eax\n" /* __NR_exit */
-    "	syscall\n"
-    "	ud2\n"
-    "1:	ret\n"
-    ".size rst_clone3, .-rst_clone3\n");
 
 static long start_thread(struct rst_thread *t)
 {
