@@ -81,8 +81,12 @@ static int wait_ready(struct restore_ctx *rc)
 					   : "?";
 			return log_error_errno(err, "restorer in thread %u failed %s", s->error_tid, what);
 		}
-		if ((size_t)ready >= rc->n_threads_total)
+		if ((size_t)ready >= rc->n_threads_total) {
+			if (s->mm_error)
+				log_warn("task %u: cannot restore its mm fields (PR_SET_MM_MAP): %s; /proc/%u/cmdline and exe may be wrong",
+					 s->mm_error_pid, strerror(-s->mm_error), s->mm_error_pid);
 			return 0;
+		}
 		int r = check_tasks_alive(rc);
 		if (r < 0)
 			return r;

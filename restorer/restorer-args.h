@@ -68,9 +68,11 @@ struct rst_sync {
 	int32_t error;		/* first error of any task (-errno) */
 	uint32_t error_tid;	/* the thread that reported it */
 	uint32_t error_step;	/* RST_STEP_* where it failed */
+	int32_t mm_error;	/* first failure of PR_SET_MM_MAP (not fatal) */
+	uint32_t mm_error_pid;
 	uint32_t pad;
 };
-_Static_assert(sizeof(struct rst_sync) == 24, "rst_sync layout");
+_Static_assert(sizeof(struct rst_sync) == 32, "rst_sync layout");
 
 /* Where the blob failed, for the host's message. */
 enum {

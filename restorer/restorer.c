@@ -329,9 +329,17 @@ static void set_mm_fields(struct rst_args *a)
 		.auxv = m->auxv, .auxv_size = m->auxv_size,
 		.exe_fd = (uint32_t)m->exe_fd,
 	};
-	if (m->valid)
-		m->result = (int32_t)sys_prctl(PR_SET_MM, PR_SET_MM_MAP, (unsigned long)&pm,
-					      sizeof(pm), 0);
+	if (!m->valid)
+		return;
+	m->result = (int32_t)sys_prctl(PR_SET_MM, PR_SET_MM_MAP, (unsigned long)&pm, sizeof(pm), 0);
+	/* Not fatal: the task runs without, only /proc shows stale fields.  cryo-cr warns. */
+	if (m->result < 0) {
+		struct rst_sync *s = (struct rst_sync *)a->sync;
+		int32_t zero = 0;
+		if (__atomic_compare_exchange_n(&s->mm_error, &zero, m->result, false, __ATOMIC_SEQ_CST,
+						__ATOMIC_SEQ_CST))
+			s->mm_error_pid = (uint32_t)sys_getpid();
+	}
 }
 
 /* Per-thread kernel state, then the barrier, then rt_sigreturn: never returns. */

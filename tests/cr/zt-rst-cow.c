@@ -95,6 +95,17 @@ int main(int argc, char **argv)
 		zt_fail("heap lost its data");
 	if (sbrk(0) != brk_before)
 		zt_fail("brk moved from %p to %p", brk_before, sbrk(0));
+	/* mm fields (PR_SET_MM_MAP): the command line and the executable are the dumped ones. */
+	char cmd[4096] = "", exe[4096] = "", want_exe[4096] = "";
+	FILE *f = fopen("/proc/self/cmdline", "re");
+	size_t n = f ? fread(cmd, 1, sizeof(cmd) - 1, f) : 0;
+	if (f)
+		fclose(f);
+	if (n == 0 || strcmp(cmd, argv[0]))
+		zt_fail("/proc/self/cmdline starts with '%s', expected '%s'", cmd, argv[0]);
+	if (readlink("/proc/self/exe", exe, sizeof(exe) - 1) < 0 || !realpath(argv[0], want_exe) ||
+	    strcmp(exe, want_exe))
+		zt_fail("/proc/self/exe is '%s', expected '%s'", exe, want_exe);
 	/* The heap still grows from where it was. */
 	void *more = sbrk(1 << 16);
 	if (more != brk_before)
