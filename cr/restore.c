@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The restore driver: read images -> build a plan -> execute -> restorer -> resume. */
 #include <errno.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,26 @@
 
 #include "log.h"
 #include "restore.h"
+
+/* A zombie, or killed and on its way out: the pid will be free soon. */
+static bool dying(pid_t id)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof(path), "/proc/%d/status", id);
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	if (!f)
+		return true;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long mask;
+		char st;
+		if (sscanf(line, "State: %c", &st) == 1 && (st == 'Z' || st == 'X'))
+			return true;
+		if ((sscanf(line, "ShdPnd: %llx", &mask) == 1 || sscanf(line, "SigPnd: %llx", &mask) == 1) &&
+		    (mask & (1ull << (SIGKILL - 1))))
+			return true;
+	}
+	return false;
+}
 
 static pid_t first_id_in_use(struct restore_ctx *rc, pid_t *ret_task)
 {
@@ -35,7 +56,7 @@ static pid_t first_id_in_use(struct restore_ctx *rc, pid_t *ret_task)
 static int check_ids_free(struct restore_ctx *rc)
 {
 	pid_t id, task = 0;
-	for (int i = 0; i < 250 && (id = first_id_in_use(rc, &task)); i++)
+	for (int i = 0; i < 250 && (id = first_id_in_use(rc, &task)) && dying(id); i++)
 		usleep(20000);
 	if ((id = first_id_in_use(rc, &task))) {
 		log_error("pid %d needed by the image (task %d) is already in use", id, task);
