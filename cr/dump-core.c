@@ -97,6 +97,80 @@ static void regs_for_restart(struct user_regs_struct *r)
 	}
 }
 
+#define PEEK_BATCH 32
+
+/* Queued signals (thread's own queue, or the process' shared one) as raw siginfos. */
+static int peek_pending(pid_t tid, bool shared, ProtobufCBinaryData **ret, size_t *ret_n)
+{
+	struct { uint64_t off; uint32_t flags; int32_t nr; } args = { 0, shared ? 1 : 0, PEEK_BATCH };
+	siginfo_t batch[PEEK_BATCH];
+	ProtobufCBinaryData *out = NULL;
+	size_t n = 0;
+
+	for (;;) {
+		long got = ptrace(PTRACE_PEEKSIGINFO, tid, &args, batch);
+		ProtobufCBinaryData *no;
+		if (got < 0) {
+			free(out);
+			return log_error_errno(negative_errno(), "PTRACE_PEEKSIGINFO of %d", tid);
+		}
+		if (got == 0)
+			break;
+		no = realloc(out, (n + (size_t)got) * sizeof(*out));
+		if (!no) {
+			free(out);
+			return -ENOMEM;
+		}
+		out = no;
+		for (long i = 0; i < got; i++) {
+			out[n].len = sizeof(siginfo_t);
+			out[n].data = malloc(sizeof(siginfo_t));
+			if (!out[n].data) {
+				for (size_t j = 0; j < n; j++)
+					free(out[j].data);
+				free(out);
+				return -ENOMEM;
+			}
+			memcpy(out[n++].data, &batch[i], sizeof(siginfo_t));
+		}
+		args.off += (uint64_t)got;
+	}
+	*ret = out;
+	*ret_n = n;
+	return 0;
+}
+
+static void free_pending(ProtobufCBinaryData *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(p[i].data);
+	free(p);
+}
+
+/* The intercepted signal (if any) goes first: it was dequeued before the rest. */
+static int add_intercepted(const struct seized_thread *th, ProtobufCBinaryData **p, size_t *n)
+{
+	ProtobufCBinaryData *np;
+
+	if (!th->pending_sig)
+		return 0;
+	np = realloc(*p, (*n + 1) * sizeof(*np));
+	if (!np)
+		return -ENOMEM;
+	memmove(np + 1, np, *n * sizeof(*np));
+	np[0].len = sizeof(siginfo_t);
+	np[0].data = malloc(sizeof(siginfo_t));
+	if (!np[0].data) {
+		memmove(np, np + 1, *n * sizeof(*np));
+		*p = np;
+		return -ENOMEM;
+	}
+	memcpy(np[0].data, &th->pending_info, sizeof(siginfo_t));
+	*p = np;
+	(*n)++;
+	return 0;
+}
+
 static void fill_regs(UserRegsX86Entry *e, const struct user_regs_struct *r)
 {
 	e->r15 = r->r15; e->r14 = r->r14; e->r13 = r->r13; e->r12 = r->r12;
@@ -165,10 +239,20 @@ static int write_thread_core(struct dump_ctx *c, struct seized_task *k, size_t i
 	if (proc_read_small(path, comm, sizeof(comm)) >= 0)
 		tc.comm = comm;
 
+	r = peek_pending(tid, false, &tc.pending_siginfo, &tc.n_pending_siginfo);
+	if (r >= 0)
+		r = add_intercepted(&k->threads[idx], &tc.pending_siginfo, &tc.n_pending_siginfo);
+	if (r < 0) {
+		free_pending(tc.pending_siginfo, tc.n_pending_siginfo);
+		return r;
+	}
 	r = img_open(c->dir, IMG_CORE, true, &img, tid);
-	if (r < 0)
+	if (r < 0) {
+		free_pending(tc.pending_siginfo, tc.n_pending_siginfo);
 		return log_error_errno(r, "cannot create core image of %d", tid);
+	}
 	r = img_write(img, &tc.base);
+	free_pending(tc.pending_siginfo, tc.n_pending_siginfo);
 	if (r >= 0 && idx == 0) {
 		TaskCoreEntry tk = TASK_CORE_ENTRY__INIT;
 		SigactionEntry sa[64], *sap[64];
@@ -215,7 +299,12 @@ static int write_thread_core(struct dump_ctx *c, struct seized_task *k, size_t i
 		}
 		tk.has_exit_signal = true;
 		tk.exit_signal = k->stat.exit_signal;
-		r = img_write(img, &tk.base);
+		tk.has_stopped = true;
+		tk.stopped = k->threads[0].group_stopped;
+		r = peek_pending(tid, true, &tk.shared_pending_siginfo, &tk.n_shared_pending_siginfo);
+		if (r >= 0)
+			r = img_write(img, &tk.base);
+		free_pending(tk.shared_pending_siginfo, tk.n_shared_pending_siginfo);
 	}
 	q = img_close(img);
 	if (r < 0 || q < 0)

@@ -6,6 +6,7 @@
  * the image directory uncommitted.
  */
 #include <fcntl.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "dump.h"
 #include "fault.h"
 #include "log.h"
+#include "mem-copy.h"
 #include "proto/inventory.pb-c.h"
 #include "proto/pstree.pb-c.h"
 
@@ -78,6 +80,46 @@ static int check_files(pid_t pid)
 	return 0;
 }
 
+/* State that is not dumped yet and would silently change on restore. */
+static int check_task_state(pid_t pid)
+{
+	static struct proc_status self;
+	static bool have_self;
+	struct proc_status st;
+	char path[64], buf[64];
+	int r;
+
+	if (!have_self) {
+		r = proc_parse_status(getpid(), 0, &self);
+		if (r < 0)
+			return log_error_errno(r, "cannot read our own /proc status");
+		have_self = true;
+	}
+	r = proc_parse_status(pid, 0, &st);
+	if (r < 0)
+		return log_error_errno(r, "cannot read /proc/%d/status", pid);
+	if (strcmp(st.uid, self.uid) || strcmp(st.gid, self.gid) || strcmp(st.groups, self.groups)) {
+		log_error("process %d runs with other credentials (uid %s, gid %s) than the dumper: "
+			  "credentials are not supported yet", pid, st.uid, st.gid);
+		return -EOPNOTSUPP;
+	}
+	if (st.seccomp) {
+		log_error("process %d has seccomp mode %d: seccomp is not supported yet", pid, st.seccomp);
+		return -EOPNOTSUPP;
+	}
+	if (st.no_new_privs) {
+		log_error("process %d has no_new_privs set: not supported yet", pid);
+		return -EOPNOTSUPP;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/timers", pid);
+	r = proc_read_small(path, buf, sizeof(buf));
+	if (r > 0) {
+		log_error("process %d has POSIX timers (/proc/%d/timers): not supported yet", pid, pid);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
 static int check_session(struct dump_ctx *c)
 {
 	struct seized_task *root = &c->tree->tasks[0];
@@ -103,6 +145,8 @@ static int check_supported(struct dump_ctx *c)
 		r = check_namespaces(k->pid);
 		if (r >= 0)
 			r = check_files(k->pid);
+		if (r >= 0)
+			r = check_task_state(k->pid);
 	}
 	return r;
 }
@@ -174,6 +218,9 @@ static int write_inventory(struct dump_ctx *c)
 	inv.n_dumped = ARRAY_SIZE(dumped);
 	st.has_frozen_time_us = st.has_pages_scanned = st.has_pages_written = true;
 	st.has_pages_zero = st.has_tasks = st.has_threads = st.has_image_bytes = true;
+	st.has_memdump_time_us = st.has_memwrite_time_us = true;
+	st.memdump_time_us = c->stats.read_usec;
+	st.memwrite_time_us = copy_pipe_store_usec(c->copy);
 	st.frozen_time_us = now_usec() - c->frozen_since;
 	st.pages_scanned = c->stats.pages_scanned;
 	st.pages_written = c->stats.pages_written;
@@ -244,20 +291,20 @@ static void log_stats(const struct dump_ctx *c)
 	if (getrusage(RUSAGE_SELF, &ru) == 0)
 		log_info("dumper max RSS %ld KiB", ru.ru_maxrss);
 	log_info("dump statistics: frozen %" PRIu64 " us, pages scanned %" PRIu64 ", written %" PRIu64
-		 ", zero %" PRIu64 ", %" PRIu64 " bytes",
+		 ", zero %" PRIu64 ", %" PRIu64 " bytes, read %" PRIu64 " us, store %" PRIu64 " us",
 		 c->stats.frozen_usec, c->stats.pages_scanned, c->stats.pages_written,
-		 c->stats.pages_zero, c->stats.bytes_written);
+		 c->stats.pages_zero, c->stats.bytes_written, c->stats.read_usec, c->stats.store_usec);
 }
 
-int cr_dump(const struct dump_opts *o)
+static int dump_tree(const struct dump_opts *o)
 {
 	struct dump_ctx c = { .opts = o };
 	uint64_t t0 = 0;
 	int r, q;
 
-	c.buf = aligned_alloc(4096, DUMP_BUF_SIZE);
-	if (!c.buf)
-		return log_error_errno(-ENOMEM, "cannot allocate the copy buffer");
+	r = copy_pipe_start(&c.copy);
+	if (r < 0)
+		return log_error_errno(r, "cannot start the memory copy pipeline");
 	r = seize_tree(o->pid, o->freeze_cgroup, &c.tree);
 	if (r >= 0) {
 		t0 = c.frozen_since = now_usec();
@@ -277,9 +324,29 @@ int cr_dump(const struct dump_opts *o)
 	}
 	if (c.dir)
 		img_dir_close(c.dir);
-	free(c.buf);
+	c.stats.store_usec = copy_pipe_store_usec(c.copy);
+	copy_pipe_stop(c.copy);
 	free(c.shmem);
 	if (r >= 0)
 		log_stats(&c);
+	return r;
+}
+
+int cr_dump(const struct dump_opts *o)
+{
+	sigset_t term, saved;
+	int r;
+
+	/* A Ctrl-C or kill of the dumper while the tree is seized would leave it
+	 * with a parasite and foreign registers: termination waits until the
+	 * tree is released.  (SIGKILL cannot be held off; ptrace then detaches.) */
+	sigemptyset(&term);
+	sigaddset(&term, SIGINT);
+	sigaddset(&term, SIGTERM);
+	sigaddset(&term, SIGHUP);
+	sigaddset(&term, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &term, &saved);
+	r = dump_tree(o);
+	sigprocmask(SIG_SETMASK, &saved, NULL);
 	return r;
 }

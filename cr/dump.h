@@ -24,6 +24,8 @@ struct dump_stats {
 	uint64_t pages_written;		/* pages stored in page files */
 	uint64_t pages_zero;		/* pages recorded as PE_ZERO */
 	uint64_t bytes_written;		/* page data bytes */
+	uint64_t read_usec;		/* reading task memory (dumping thread) */
+	uint64_t store_usec;		/* zero checks and page file writes (store thread) */
 };
 
 /* A shared memory object (shmem, shared anonymous, memfd) seen in the tree. */
@@ -41,10 +43,9 @@ struct dump_ctx {
 	uint64_t frozen_since;		/* CLOCK_MONOTONIC usec when the tree was seized */
 	struct shmem_obj *shmem;
 	size_t nr_shmem;
-	void *buf;			/* the one copy buffer (DUMP_BUF_SIZE) */
+	struct copy_pipe *copy;		/* memory copy pipeline (mem-copy.h) */
 };
 
-#define DUMP_BUF_SIZE (8u << 20)
 #define SHMEM_PAGES_ID_BASE 0x40000000u
 
 /* What the task told the parasite. */

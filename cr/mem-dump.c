@@ -18,9 +18,11 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <time.h>
 #include "dump.h"
 #include "fault.h"
 #include "log.h"
+#include "mem-copy.h"
 #include "proto/mm.pb-c.h"
 
 #define PAGE_SIZE ((uint64_t)4096)
@@ -66,48 +68,91 @@ static bool page_is_zero(const uint8_t *p)
 	return true;
 }
 
-/* Store a buffer of pages: runs of zero pages become PE_ZERO holes. */
-static int store_pages(struct page_sink *s, uint64_t vaddr, const uint8_t *buf, uint64_t nr)
+/* Store a buffer of pages (on the store thread): runs of zero pages become PE_ZERO holes. */
+static uint64_t mono_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Record a run of data pages: reserve its page file range (the store threads
+ * write it there) and account the pagemap entry. */
+static int plan_data(struct page_sink *s, struct copy_job *job, uint64_t vaddr, uint32_t buf_off,
+		     uint64_t nr, off_t *file_off)
+{
+	uint32_t len = (uint32_t)(nr * PAGE_SIZE);
+	int r;
+
+	/* page_writer_account() wants the file position at the end of the data. */
+	if (lseek(job->fd, *file_off + (off_t)len, SEEK_SET) < 0)
+		return log_error_errno(negative_errno(), "cannot seek the page file");
+	r = page_writer_account(s->w, vaddr, nr);
+	if (r < 0)
+		return log_error_errno(r, "cannot record pages at %#" PRIx64, vaddr);
+	job->segs[job->nr_segs++] = (struct copy_seg){ .buf_off = buf_off, .len = len, .file_off = *file_off };
+	*file_off += len;
+	s->c->stats.pages_written += nr;
+	s->c->stats.bytes_written += len;
+	return 0;
+}
+
+/* Split a buffer of pages into zero runs (PE_ZERO holes, not stored) and
+ * data runs (segments of the job). */
+static int plan_pages(struct page_sink *s, struct copy_job *job, uint64_t vaddr, uint64_t nr)
 {
 	uint64_t i = 0;
+	off_t file_off;
+	int r;
 
+	job->fd = page_writer_pages_fd(s->w, &file_off);
+	if (job->fd < 0)
+		return log_error_errno(job->fd, "cannot get the page file");
 	while (i < nr) {
-		bool zero = page_is_zero(buf + i * PAGE_SIZE);
+		bool zero = page_is_zero(job->buf + i * PAGE_SIZE);
 		uint64_t j = i + 1;
-		int r;
 
-		while (j < nr && page_is_zero(buf + j * PAGE_SIZE) == zero)
+		while (j < nr && page_is_zero(job->buf + j * PAGE_SIZE) == zero)
 			j++;
 		if (zero) {
 			r = page_writer_add_hole(s->w, vaddr + i * PAGE_SIZE, j - i, PE_ZERO);
+			if (r < 0)
+				return log_error_errno(r, "cannot record zero pages at %#" PRIx64, vaddr + i * PAGE_SIZE);
 			s->c->stats.pages_zero += j - i;
 		} else {
-			r = page_writer_add_data(s->w, vaddr + i * PAGE_SIZE, buf + i * PAGE_SIZE, j - i);
-			s->c->stats.pages_written += j - i;
-			s->c->stats.bytes_written += (j - i) * PAGE_SIZE;
+			r = plan_data(s, job, vaddr + i * PAGE_SIZE, (uint32_t)(i * PAGE_SIZE), j - i, &file_off);
+			if (r < 0)
+				return r;
 		}
-		if (r < 0)
-			return log_error_errno(r, "cannot write pages at %#" PRIx64, vaddr + i * PAGE_SIZE);
 		i = j;
 	}
 	return 0;
 }
 
-/* Copy nr pages at vaddr through the bounded buffer. */
+/* Copy nr pages at vaddr: read and planned here, written by the store threads. */
 static int copy_run(struct page_sink *s, uint64_t vaddr, uint64_t nr)
 {
 	static bool fault_checked;
-	uint64_t max = DUMP_BUF_SIZE / PAGE_SIZE;
+	uint64_t max = COPY_SLOT_SIZE / PAGE_SIZE;
 
 	while (nr) {
-		uint64_t n = nr < max ? nr : max;
-		size_t len = (size_t)(n * PAGE_SIZE);
-		int r = read_source(s, s->c->buf, len, vaddr);
+		uint64_t n = nr < max ? nr : max, t0;
+		struct copy_job *job;
+		int r = copy_pipe_get(s->c->copy, &job), q;
 
-		if (r >= 0)
-			r = store_pages(s, vaddr, s->c->buf, n);
 		if (r < 0)
 			return r;
+		t0 = mono_usec();
+		r = read_source(s, job->buf, (size_t)(n * PAGE_SIZE), vaddr);
+		s->c->stats.read_usec += mono_usec() - t0;
+		if (r >= 0)
+			r = plan_pages(s, job, vaddr, n);
+		if (r < 0)
+			job->nr_segs = 0;
+		q = copy_pipe_post(s->c->copy, job);	/* also gives the buffer back on error */
+		if (r < 0 || q < 0)
+			return r < 0 ? r : q;
 		if (!fault_checked) {
 			fault_checked = true;
 			r = fault_inject("mid-memory");
@@ -225,6 +270,9 @@ static int dump_shmem_obj(struct dump_ctx *c, pid_t pid, const VmaEntry *v, stru
 			break;
 		pos = hole;
 	}
+	q = copy_pipe_drain(c->copy);
+	if (r >= 0)
+		r = q;
 	q = page_writer_close(s.w);
 	if (r >= 0 && q < 0)
 		r = log_error_errno(q, "cannot write pages of shared object %u", o->id);
@@ -254,6 +302,10 @@ static int classify_vma(struct dump_ctx *c, const struct proc_vma *pv, VmaEntry 
 	v->flags = pv->shared ? MAP_SHARED : MAP_PRIVATE;
 	v->has_pgoff = true;
 	v->pgoff = pv->pgoff;
+	if (pv->ino && p && p[0] != '/') {
+		log_error("mapping %#" PRIx64 "-%#" PRIx64 " of %s is not supported yet", pv->start, pv->end, p);
+		return -EOPNOTSUPP;
+	}
 	if (path_is(p, "[vdso]"))
 		v->kind = VMA_KIND__VMA_VDSO;
 	else if (path_is(p, "[vvar"))
@@ -349,6 +401,9 @@ static int dump_pages(struct dump_ctx *c, pid_t pid, VmaEntry **vmas, size_t n)
 			s.vm_pid = (vmas[i]->prot & PROT_READ) ? pid : 0;
 			r = dump_private_vma(&s, pm_fd, vmas[i]);
 		}
+	q = copy_pipe_drain(c->copy);	/* s lives on this stack: nothing may stay posted */
+	if (r >= 0)
+		r = q;
 	q = page_writer_close(s.w);
 	if (r >= 0 && q < 0)
 		r = log_error_errno(q, "cannot write pages image of %d", pid);

@@ -89,6 +89,15 @@ int proc_parse_stat(pid_t pid, pid_t tid, struct proc_stat *ret)
 	return 0;
 }
 
+/* "Key:\t v a l u e\n" -> "v a l u e" */
+static void status_value(const char *line, char *buf, size_t size)
+{
+	const char *v = strchr(line, ':') + 1;
+
+	v += strspn(v, " \t");
+	snprintf(buf, size, "%.*s", (int)strcspn(v, "\n"), v);
+}
+
 int proc_parse_status(pid_t pid, pid_t tid, struct proc_status *ret)
 {
 	char path[64], line[512];
@@ -110,12 +119,16 @@ int proc_parse_status(pid_t pid, pid_t tid, struct proc_status *ret)
 			continue;
 		if (sscanf(line, "SigBlk: %" SCNx64, &ret->sig_blocked) == 1)
 			continue;
-		if (!strncmp(line, "NSpid:", 6)) {
-			char *save = NULL;
-			ret->nspid_levels = 0;
-			for (char *t = strtok_r(line + 6, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save))
-				ret->nspid_levels++;
-		}
+		if (sscanf(line, "Seccomp: %d", &ret->seccomp) == 1)
+			continue;
+		if (sscanf(line, "NoNewPrivs: %d", &ret->no_new_privs) == 1)
+			continue;
+		if (!strncmp(line, "Uid:", 4))
+			status_value(line, ret->uid, sizeof(ret->uid));
+		else if (!strncmp(line, "Gid:", 4))
+			status_value(line, ret->gid, sizeof(ret->gid));
+		else if (!strncmp(line, "Groups:", 7))
+			status_value(line, ret->groups, sizeof(ret->groups));
 	}
 	return 0;
 }

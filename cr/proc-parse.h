@@ -25,7 +25,10 @@ struct proc_status {
 	pid_t tgid, ppid, tracer;
 	uint64_t sig_blocked;
 	unsigned umask;
-	int nspid_levels;	/* number of pid namespaces the task is in */
+	char uid[64], gid[64];	/* the four ids as in the file: "0\t0\t0\t0" */
+	char groups[256];
+	int seccomp;		/* 0 none, 1 strict, 2 filter */
+	int no_new_privs;
 };
 
 /* VMA from /proc/PID/maps. */

@@ -94,6 +94,11 @@ static int wait_thread_stopped(struct seized_thread *th)
 		if (th->pending_sig)
 			log_warn("thread %d: second pending signal %d dropped", th->tid, th->pending_sig);
 		th->pending_sig = WSTOPSIG(status);
+		if (ptrace(PTRACE_GETSIGINFO, th->tid, 0, &th->pending_info) < 0) {
+			memset(&th->pending_info, 0, sizeof(th->pending_info));
+			th->pending_info.si_signo = th->pending_sig;
+			th->pending_info.si_code = SI_USER;
+		}
 		log_debug("thread %d: intercepted signal %d while seizing", th->tid, th->pending_sig);
 		if (ptrace(PTRACE_CONT, th->tid, 0, 0) < 0)
 			return log_error_errno(negative_errno(), "resuming thread %d to its stop", th->tid);
@@ -363,8 +368,12 @@ static int detach_thread(struct seized_task *k, struct seized_thread *th)
 
 	if (!th->seized)
 		return 0;
-	/* The signal we swallowed while seizing goes back before the task runs. */
-	if (th->pending_sig && syscall(SYS_tgkill, k->pid, th->tid, th->pending_sig) < 0)
+	/* The signal we swallowed while seizing goes back, with its siginfo, before
+	 * the task runs.  (The kernel lets us queue a foreign si_code: we are its tracer
+	 * and root; if not, the bare signal is better than none.) */
+	if (th->pending_sig &&
+	    syscall(SYS_rt_tgsigqueueinfo, k->pid, th->tid, th->pending_sig, &th->pending_info) < 0 &&
+	    syscall(SYS_tgkill, k->pid, th->tid, th->pending_sig) < 0)
 		r = log_error_errno(negative_errno(), "re-sending signal %d to %d", th->pending_sig, th->tid);
 	if (ptrace(PTRACE_DETACH, th->tid, 0, 0) < 0 && errno != ESRCH && !r)
 		r = log_error_errno(negative_errno(), "cannot detach from thread %d", th->tid);
@@ -372,10 +381,11 @@ static int detach_thread(struct seized_task *k, struct seized_thread *th)
 	return r;
 }
 
-/* Collect the exit of every thread we traced, so it is gone when we return. */
+/* Collect the exit of every thread we traced, so it is gone when we return.
+ * The leader (index 0) last: its exit is reported only after the others'. */
 static void reap_killed(struct seized_task *k)
 {
-	for (size_t j = 0; j < k->nr_threads; j++) {
+	for (size_t j = k->nr_threads; j-- > 0;) {
 		struct seized_thread *th = &k->threads[j];
 		int status;
 		if (!th->seized)
@@ -385,6 +395,29 @@ static void reap_killed(struct seized_task *k)
 				break;
 		th->seized = false;
 	}
+}
+
+/* After a kill, the pids must be free for a restore: every process below the
+ * root is reaped by init (its parent died with the tree), the root by its
+ * parent outside the tree, which may not have waited yet (a zombie is fine). */
+static void wait_tree_gone(struct pstree *t)
+{
+	for (int i = 0; i < 5000; i++) {
+		bool alive = false;
+		for (size_t j = 0; j < t->nr_tasks && !alive; j++) {
+			struct proc_stat st;
+			pid_t pid = t->tasks[j].pid;
+			if (kill(pid, 0) < 0 && errno == ESRCH)
+				continue;
+			if (j == 0 && proc_parse_stat(pid, 0, &st) == 0 && st.state == 'Z')
+				continue;
+			alive = true;
+		}
+		if (!alive)
+			return;
+		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
+	}
+	log_warn("some processes of the tree of %d are still there 5 s after the kill", t->root);
 }
 
 static void pstree_free(struct pstree *t)
@@ -426,6 +459,8 @@ int release_tree(struct pstree *t, enum release_mode mode)
 	q = thaw(t);
 	if (q < 0 && !r)
 		r = q;
+	if (mode == RELEASE_KILL)
+		wait_tree_gone(t);
 	pstree_free(t);
 	return r;
 }

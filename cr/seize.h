@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <signal.h>
 #include <sys/types.h>
 #include "proc-parse.h"
 
@@ -19,6 +20,7 @@ struct seized_thread {
 	bool seized;		/* ptrace-attached by us */
 	bool group_stopped;	/* was in a job-control stop before we came */
 	int pending_sig;	/* signal we intercepted while seizing; re-sent on release */
+	siginfo_t pending_info;	/* its siginfo */
 };
 
 struct seized_task {

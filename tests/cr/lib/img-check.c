@@ -7,7 +7,8 @@
  *  - every private anonymous page present in the process is in the image,
  *  - every thread's core image exists, its blocked mask is the thread's
  *    SigBlk, its stack pointer and ip match /proc/PID/task/TID/syscall,
- *  - the signal actions agree with SigIgn/SigCgt of /proc/PID/status.
+ *  - the signal actions agree with SigIgn/SigCgt of /proc/PID/status,
+ *  - the queued blocked signals agree with SigPnd (thread) and ShdPnd (process).
  * Exit 0 if all holds, 1 with the first difference on stderr.
  */
 #include <fcntl.h>
@@ -137,6 +138,21 @@ static uint64_t status_hex(pid_t pid, pid_t tid, const char *key)
 	return v;
 }
 
+static uint64_t pending_mask(const ProtobufCBinaryData *p, size_t n)
+{
+	uint64_t m = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int signo;
+		if (p[i].len < sizeof(int))
+			continue;
+		memcpy(&signo, p[i].data, sizeof(int));
+		if (signo >= 1 && signo <= 64)
+			m |= 1ull << (signo - 1);
+	}
+	return m;
+}
+
 static int check_core(struct img_dir *d, pid_t pid, pid_t tid, bool main_thread)
 {
 	struct img *img;
@@ -144,6 +160,7 @@ static int check_core(struct img_dir *d, pid_t pid, pid_t tid, bool main_thread)
 	TaskCoreEntry *tk = NULL;
 	char path[96], line[512];
 	unsigned long long f[9] = { 0 };
+	uint64_t blk;
 	long nr = -2;
 	int rc = 0;
 	FILE *sf;
@@ -155,6 +172,18 @@ static int check_core(struct img_dir *d, pid_t pid, pid_t tid, bool main_thread)
 	img_close(img);
 	if (rc == 0 && tc->blocked_sigset != status_hex(pid, tid, "SigBlk:"))
 		rc = fail("blocked mask differs from SigBlk", pid, tc->blocked_sigset);
+	/* Only blocked signals stay queued for sure: the others may be delivered
+	 * (or discarded, like a default SIGCHLD) when the tree resumes into its stop. */
+	blk = tc->blocked_sigset;
+	if (rc == 0 && (pending_mask(tc->pending_siginfo, tc->n_pending_siginfo) & blk) !=
+			       (status_hex(pid, tid, "SigPnd:") & blk))
+		rc = fail("queued blocked signals differ from SigPnd", pid,
+			  pending_mask(tc->pending_siginfo, tc->n_pending_siginfo));
+	if (rc == 0 && tk &&
+	    (pending_mask(tk->shared_pending_siginfo, tk->n_shared_pending_siginfo) & blk) !=
+		    (status_hex(pid, pid, "ShdPnd:") & blk))
+		rc = fail("shared queued blocked signals differ from ShdPnd", pid,
+			  pending_mask(tk->shared_pending_siginfo, tk->n_shared_pending_siginfo));
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", pid, tid);
 	sf = fopen(path, "r");
 	if (rc == 0 && sf && fgets(line, sizeof(line), sf) &&

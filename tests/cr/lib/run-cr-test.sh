@@ -8,6 +8,8 @@
 #   full        dump (tree killed), restore -d, same pid, verify   (default)
 #   dump-only   dump --leave-stopped, compare the image with the stopped
 #               tree (img-check), resume, verify
+#   leave-running  dump --leave-running; the tree runs on untouched (same
+#               maps, not traced), the image is complete, verify
 #   fault=POINT CRYO_FAULT=POINT dump must fail; the tree must be untouched
 #               (not traced, same maps, no image committed), verify
 #   refuse      the dump must fail (unsupported state) and leave the tree
@@ -15,7 +17,9 @@
 # Environment: CRYO_CR (cryo-cr binary), IMG_CHECK (img-check binary),
 # CR_TEST_TIMEOUT (seconds, default 20), CR_KEEP=1 keeps the work dir,
 # CR_EXPECT (refuse mode: text the dump log must contain), CR_FREEZER=1 (put
-# the tree in a v1 freezer cgroup and dump with --freeze-cgroup).
+# the tree in a v1 freezer cgroup and dump with --freeze-cgroup), CR_MAX_RSS_KB
+# (leave-running: bound on the dumper's peak RSS), CR_STOPPED=1 (leave-running:
+# the tree is in a job-control stop when dumped and must still be after).
 # Exit: 0 PASS, 77 SKIP, 1 FAIL.
 set -u
 
@@ -129,6 +133,16 @@ untouched() {
 	fi
 }
 
+# CR_MAX_RSS_KB: the dumper's peak RSS (logged) must stay below it.
+check_rss() {
+	local kb
+	[ -n "${CR_MAX_RSS_KB:-}" ] || return 0
+	kb=$(sed -n 's/.*dumper max RSS \([0-9]*\) KiB.*/\1/p' "$W/dump.log")
+	[ -n "$kb" ] || die "no 'dumper max RSS' in the dump log"
+	[ "$kb" -le "$CR_MAX_RSS_KB" ] || die "dumper RSS $kb KiB exceeds $CR_MAX_RSS_KB KiB"
+	log "dumper max RSS $kb KiB (limit $CR_MAX_RSS_KB)"
+}
+
 roundtrip() {
 	local rt
 	rt=$(dirname "$0")/../../image/roundtrip-dir.sh
@@ -158,6 +172,26 @@ dump-only)
 	fi
 	roundtrip
 	kill -CONT -- "-$pid"	# the whole process group: children were stopped too
+	finish "$pid"
+	;;
+leave-running)
+	cat "/proc/$pid/maps" >"$W/maps.before"
+	tracer_before=$(tracer_of "$pid")
+	if [ "${CR_STOPPED:-0}" = 1 ]; then	# dump a task that is in a job-control stop
+		kill -STOP -- "-$pid"
+		for ((i = 0; i < 200; i++)); do [ "$(state_of "$pid")" = T ] && break; sleep 0.01; done
+		[ "$(state_of "$pid")" = T ] || die "pid $pid did not stop"
+	fi
+	"$CRYO_CR" dump -t "$pid" -D "$W/img" -v4 -o "$W/dump.log" --log-format text "${freezer_args[@]}" -R ||
+		die "dump failed"
+	[ -e "$W/img/inventory.img" ] || die "no inventory.img"
+	if [ "${CR_STOPPED:-0}" = 1 ]; then
+		[ "$(state_of "$pid")" = T ] || die "pid $pid was stopped before the dump and runs after it"
+		kill -CONT -- "-$pid"
+	fi
+	untouched
+	check_rss
+	roundtrip
 	finish "$pid"
 	;;
 fault=*|refuse)
