@@ -40,6 +40,7 @@ static const char *const blob_steps[] = {
 	[RST_STEP_MM_FIELDS] = "setting mm fields",
 	[RST_STEP_CLONE] = "creating a thread",
 	[RST_STEP_THREAD] = "setting thread state",
+	[RST_STEP_SIGNALS] = "queueing signals",
 };
 
 /* Alive and not a zombie. */
@@ -206,6 +207,14 @@ static int resume_traced(struct restore_ctx *rc)
 		r = unmap_hole(rc, rc->tasks[i].pid);
 		if (r < 0)
 			return r;
+	}
+	/* Tasks dumped in a job-control stop: the SIGSTOP waits behind the trace and
+	 * stops them as soon as they are detached, before they run. */
+	for (size_t i = 0; i < rc->n_tasks; i++) {
+		const TaskCoreEntry *tc = rc->tasks[i].task_core;
+		if (!rc->tasks[i].zombie && tc && tc->has_stopped && tc->stopped &&
+		    kill(rc->tasks[i].pid, SIGSTOP) < 0)
+			return log_error_errno(negative_errno(), "cannot stop task %d again", rc->tasks[i].pid);
 	}
 	for (size_t i = 0; i < rc->n_tasks; i++)
 		for (size_t j = 0; !rc->tasks[i].zombie && j < rc->tasks[i].n_tids; j++)

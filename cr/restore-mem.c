@@ -300,11 +300,13 @@ static int find_hole(struct restore_ctx *rc, uint64_t len, uint64_t *ret)
 
 static uint64_t task_args_len(const struct rst_task *t, const struct mem_task *mt)
 {
-	uint64_t len = PAGE_SZ * 4 + THREAD_STACK + t->mm->n_vmas * (sizeof(struct rst_vma) + sizeof(struct rst_special)) +
+	uint64_t len = PAGE_SZ * 4 + THREAD_STACK +
+		       (t->task_core ? t->task_core->n_shared_pending_siginfo * 128 : 0) + t->mm->n_vmas * (sizeof(struct rst_vma) + sizeof(struct rst_special)) +
 		       mt->n_pages * sizeof(struct rst_pages) + t->mm->n_auxv * 8;
 	for (size_t i = 0; i < t->n_tids; i++) {
 		const ThreadCoreEntry *c = t->cores[i];
-		len += sizeof(struct rst_thread) + THREAD_STACK + PAGE_SZ + (c->has_xsave ? c->xsave.len : 0);
+		len += sizeof(struct rst_thread) + THREAD_STACK + PAGE_SZ + (c->has_xsave ? c->xsave.len : 0) +
+		       c->n_pending_siginfo * 128 + 64;
 	}
 	return page_up(len);
 }
@@ -729,6 +731,19 @@ static int fill_thread(struct rst_task *t, size_t i, struct bump *b, struct rst_
 	const char *comm = c->comm ? c->comm : (i == 0 && t->task_core ? t->task_core->comm : NULL);
 	if (comm)
 		snprintf(th->comm, sizeof(th->comm), "%s", comm);
+	if (c->n_pending_siginfo) {
+		uint8_t *si = bump_alloc(b, c->n_pending_siginfo * 128, 8);
+		if (!si)
+			return -ENOMEM;
+		for (size_t k = 0; k < c->n_pending_siginfo; k++) {
+			if (c->pending_siginfo[k].len != 128)
+				return log_error_errno(-EBADMSG, "thread %u: a queued siginfo of %zu bytes", c->tid,
+						       c->pending_siginfo[k].len);
+			memcpy(si + 128 * k, c->pending_siginfo[k].data, 128);
+		}
+		th->siginfo = (uint64_t)(uintptr_t)si;
+		th->n_siginfo = (uint32_t)c->n_pending_siginfo;
+	}
 	char *stack = bump_alloc(b, THREAD_STACK, 64);
 	if (!stack)
 		return -ENOMEM;
@@ -823,6 +838,20 @@ static int step_mm(void *ctx, void *data)
 	r = fill_mm(t, &b, a);
 	if (r < 0)
 		return r;
+	const TaskCoreEntry *tc = t->task_core;
+	if (tc && tc->n_shared_pending_siginfo) {
+		uint8_t *si = bump_alloc(&b, tc->n_shared_pending_siginfo * 128, 8);
+		if (!si)
+			return -ENOMEM;
+		for (size_t k = 0; k < tc->n_shared_pending_siginfo; k++) {
+			if (tc->shared_pending_siginfo[k].len != 128)
+				return log_error_errno(-EBADMSG, "task %d: a queued siginfo of %zu bytes", t->pid,
+						       tc->shared_pending_siginfo[k].len);
+			memcpy(si + 128 * k, tc->shared_pending_siginfo[k].data, 128);
+		}
+		a->shared_siginfo = (uint64_t)(uintptr_t)si;
+		a->n_shared_siginfo = tc->n_shared_pending_siginfo;
+	}
 	if (mt->helper_tid) {
 		char *stack = bump_alloc(&b, THREAD_STACK, 64);
 		if (!stack)

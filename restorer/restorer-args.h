@@ -58,8 +58,11 @@ struct rst_thread {
 	uint32_t rseq_sig;
 	uint64_t stack_top;	/* the blob's stack for this thread */
 	char comm[16];
+	uint64_t siginfo;	/* queued signals of the thread: n_siginfo raw siginfos of 128 bytes */
+	uint32_t n_siginfo;
+	uint32_t pad;
 };
-_Static_assert(sizeof(struct rst_thread) == 96, "rst_thread layout");
+_Static_assert(sizeof(struct rst_thread) == 112, "rst_thread layout");
 
 /* Shared by all tasks and cryo-cr (MAP_SHARED, in the hole): the resume barrier. */
 struct rst_sync {
@@ -85,6 +88,7 @@ enum {
 	RST_STEP_MM_FIELDS,
 	RST_STEP_CLONE,
 	RST_STEP_THREAD,
+	RST_STEP_SIGNALS,
 };
 
 /* PR_SET_MM_MAP fields (struct prctl_mm_map), exe_fd < 0: keep. */
@@ -123,7 +127,10 @@ struct rst_args {
 	uint32_t helper_tid;
 	int32_t helper_done;	/* futex: cleared by the kernel when the helper exits */
 	uint64_t helper_stack_top;
+	/* Signals queued for the whole process (raw siginfos of 128 bytes). */
+	uint64_t shared_siginfo;
+	uint64_t n_shared_siginfo;
 };
-_Static_assert(sizeof(struct rst_args) == 240, "rst_args layout");
+_Static_assert(sizeof(struct rst_args) == 256, "rst_args layout");
 
 #endif

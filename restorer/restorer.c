@@ -358,6 +358,21 @@ static PIE_NORETURN void thread_finish(struct rst_args *a, struct rst_thread *t)
 	}
 	if (t->comm[0])
 		sys_prctl(PR_SET_NAME, (unsigned long)t->comm, 0, 0, 0);
+	/* Queued signals go back in order; all are blocked until rt_sigreturn. */
+	long pid = sys_getpid();
+	for (uint32_t i = 0; i < t->n_siginfo; i++) {
+		int32_t *si = (int32_t *)(t->siginfo + 128ul * i);
+		r = sys_call4(__NR_rt_tgsigqueueinfo, pid, t->tid, si[0], (long)si);
+		if (r < 0)
+			fail(a, r, RST_STEP_SIGNALS);
+	}
+	if (t == (struct rst_thread *)a->threads)
+		for (uint64_t i = 0; i < a->n_shared_siginfo; i++) {
+			int32_t *si = (int32_t *)(a->shared_siginfo + 128ul * i);
+			r = sys_call3(__NR_rt_sigqueueinfo, pid, si[0], (long)si);
+			if (r < 0)
+				fail(a, r, RST_STEP_SIGNALS);
+		}
 	r = sys_arch_prctl(ARCH_SET_GS, t->gs_base);
 	if (r == 0)
 		r = sys_arch_prctl(ARCH_SET_FS, t->fs_base);
