@@ -11,12 +11,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 #include "lib/zt.h"
 
 #define PG 4096
 #define NPG 8
+
+/* Start of the mapping named name in /proc/self/maps, 0 if none. */
+static unsigned long mapping_named(const char *name)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[512];
+	unsigned long s = 0, found = 0;
+	while (f && fgets(line, sizeof(line), f))
+		if (strstr(line, name) && sscanf(line, "%lx-", &s) == 1) {
+			found = s;
+			break;
+		}
+	if (f)
+		fclose(f);
+	return found;
+}
 
 static const char *prot_of(void *addr, char *buf, size_t len)
 {
@@ -61,6 +79,9 @@ int main(int argc, char **argv)
 	uint8_t *heap = malloc(3 << 20);
 	zt_fill(heap, 3 << 20, 5);
 	void *brk_before = sbrk(0);
+	unsigned long vdso = mapping_named("[vdso]"), vvar = mapping_named("[vvar]");
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 
 	zt_ready();
 	zt_wait();
@@ -95,6 +116,14 @@ int main(int argc, char **argv)
 		zt_fail("heap lost its data");
 	if (sbrk(0) != brk_before)
 		zt_fail("brk moved from %p to %p", brk_before, sbrk(0));
+	/* The vDSO is where the program's libc found it, and works. */
+	if (mapping_named("[vdso]") != vdso || mapping_named("[vvar]") != vvar)
+		zt_fail("[vdso]/[vvar] at %#lx/%#lx, were at %#lx/%#lx", mapping_named("[vdso]"),
+			mapping_named("[vvar]"), vdso, vvar);
+	if (getauxval(AT_SYSINFO_EHDR) != vdso)
+		zt_fail("AT_SYSINFO_EHDR %#lx is not the [vdso] at %#lx", getauxval(AT_SYSINFO_EHDR), vdso);
+	if (clock_gettime(CLOCK_MONOTONIC, &t1) < 0 || t1.tv_sec < t0.tv_sec)
+		zt_fail("clock_gettime through the vDSO went backwards or failed");
 	/* mm fields (PR_SET_MM_MAP): the command line and the executable are the dumped ones. */
 	char cmd[4096] = "", exe[4096] = "", want_exe[4096] = "";
 	FILE *f = fopen("/proc/self/cmdline", "re");
