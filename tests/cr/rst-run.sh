@@ -24,6 +24,7 @@ CRYO_CR=${CRYO_CR:-cryo-cr}
 TIMEOUT=${CR_TEST_TIMEOUT:-20}
 FAULT_POINTS="fork mem restorer before-resume"
 name=$(basename "$1")
+prog_path=$1
 W=$(mktemp -d "/tmp/rst-test.$name.XXXXXX")
 pid=
 result=1
@@ -67,8 +68,17 @@ kill_tree() {
 	done
 }
 
+# Kill what is left of the test: its current tree, and any process recorded at
+# the start that still runs the test program (the tree may have been broken up).
 cleanup() {
+	local p t exe
 	[ -n "$pid" ] && kill_tree "$pid"
+	exe=$(readlink -f "$prog_path")
+	if [ -s "$W/ids.before" ]; then
+		while read -r p t; do
+			[ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$exe" ] && kill -KILL "$p" 2>/dev/null
+		done <"$W/ids.before"
+	fi
 	[ $result -eq 0 ] || dump_logs
 	if [ "${CR_KEEP:-0}" = 1 ]; then log "work dir kept: $W"; else rm -rf "$W"; fi
 }
