@@ -188,6 +188,7 @@ static int step_fork(void *ctx, void *data)
 		.set_tid = (uint64_t)(uintptr_t)&want,
 		.set_tid_size = 1,
 	};
+	pid_t parent = getpid();
 	int r = restore_fault("fork");
 	if (r < 0)
 		return r;
@@ -205,6 +206,11 @@ static int step_fork(void *ctx, void *data)
 	}
 	if (pid == 0) {
 		__atomic_store_n(&rc->created[t->owner - 1], 1, __ATOMIC_SEQ_CST);
+		/* If cryo-cr or a restoring parent dies, the half-restored task goes too;
+		 * the restorer clears this right before the task resumes. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(1);
 		task_main(rc, t);
 	}
 	if (pid != t->pid) {

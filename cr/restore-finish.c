@@ -112,7 +112,7 @@ static int wait_stop(pid_t tid, int *ret_status)
 static int seize_thread(pid_t tid)
 {
 	int st;
-	if (ptrace(PTRACE_SEIZE, tid, 0, PTRACE_O_TRACESYSGOOD) < 0 ||
+	if (ptrace(PTRACE_SEIZE, tid, 0, PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL) < 0 ||
 	    ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0)
 		return log_error_errno(negative_errno(), "cannot trace thread %d", tid);
 	int r = wait_stop(tid, &st);

@@ -385,6 +385,10 @@ static PIE_NORETURN void thread_finish(struct rst_args *a, struct rst_thread *t)
 		sys_futex(&s->go, FUTEX_WAIT, 0, 0, 0, 0);
 	if (__atomic_load_n(&s->go, __ATOMIC_SEQ_CST) < 0)
 		sys_exit_group(71);
+	/* The dumped task had no parent-death signal; ours was for the restore only.
+	 * (cryo-cr traces us from here on, with PTRACE_O_EXITKILL.) */
+	if (t == (struct rst_thread *)a->threads)
+		sys_prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
 
 	/* rsp at the frame's ucontext, as after the handler's ret popped pretcode. */
 	asm volatile("movq %0, %%rsp\n"

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 #include "lib/zt.h"
@@ -124,6 +125,9 @@ int main(int argc, char **argv)
 		zt_fail("AT_SYSINFO_EHDR %#lx is not the [vdso] at %#lx", getauxval(AT_SYSINFO_EHDR), vdso);
 	if (clock_gettime(CLOCK_MONOTONIC, &t1) < 0 || t1.tv_sec < t0.tv_sec)
 		zt_fail("clock_gettime through the vDSO went backwards or failed");
+	int pdeath = -1;
+	if (prctl(PR_GET_PDEATHSIG, &pdeath) < 0 || pdeath != 0)
+		zt_fail("parent-death signal %d after restore (the restore's own must not stay)", pdeath);
 	/* mm fields (PR_SET_MM_MAP): the command line and the executable are the dumped ones. */
 	char cmd[4096] = "", exe[4096] = "", want_exe[4096] = "";
 	FILE *f = fopen("/proc/self/cmdline", "re");
