@@ -654,15 +654,39 @@ static int parse_message(struct jctx *c, const ProtobufCMessageDescriptor *desc,
 			 ProtobufCMessage **ret)
 {
 	ProtobufCMessage *m = calloc(1, desc->sizeof_message);
+	/* Which fields were given: a key twice (or two members of a oneof) is an error. */
+	_cleanup_free_ bool *seen = calloc(desc->n_fields + 1, sizeof(bool));
+	bool seen_unknown = false;
 	int r = 0;
 
-	if (!m)
+	if (!m || !seen) {
+		free(m);
 		return -ENOMEM;
+	}
 	desc->message_init(m);
 	for (size_t i = 0; i < v->u.object.len && r == 0; i++) {
 		const char *key = v->u.object.keys[i];
 		const ProtobufCFieldDescriptor *f;
 
+		if ((f = protobuf_c_message_descriptor_get_field_by_name(desc, key))) {
+			if (seen[f - desc->fields]) {
+				r = jfail(c, "%s: field '%s' given twice", desc->name, key);
+				break;
+			}
+			seen[f - desc->fields] = true;
+			if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+			    *(uint32_t *)((uint8_t *)m + f->quantifier_offset) != 0) {
+				r = jfail(c, "%s: '%s' and another member of its oneof are both set", desc->name, key);
+				break;
+			}
+		}
+		if (!strcmp(key, "_unknown")) {
+			if (seen_unknown) {
+				r = jfail(c, "%s: _unknown given twice", desc->name);
+				break;
+			}
+			seen_unknown = true;
+		}
 		if (!strcmp(key, "_type")) {
 			if (!YAJL_IS_STRING(v->u.object.values[i]) || strcmp(v->u.object.values[i]->u.string, desc->name))
 				r = jfail(c, "_type is not %s", desc->name);

@@ -12,6 +12,7 @@
 #include "proto/core.pb-c.h"
 #include "proto/mm.pb-c.h"
 #include "proto/pagemap.pb-c.h"
+#include "proto/taskstate.pb-c.h"
 
 static const struct img_kind_info kinds[IMG_KIND_MAX] = {
 	/* magic: "CY" and two letters, as the file shows them (little endian) */
@@ -20,6 +21,7 @@ static const struct img_kind_info kinds[IMG_KIND_MAX] = {
 	[IMG_CORE]      = { IMG_CORE, "core", "core-%d.img", 0x52435943, &thread_core_entry__descriptor, &task_core_entry__descriptor, 2 },
 	[IMG_MM]        = { IMG_MM, "mm", "mm-%d.img", 0x4d4d5943, &mm_entry__descriptor, NULL, 1 },
 	[IMG_PAGEMAP]   = { IMG_PAGEMAP, "pagemap", "pagemap-%u.img", 0x4d505943, &pagemap_head__descriptor, &pagemap_entry__descriptor, 0 },
+	[IMG_TASKSTATE] = { IMG_TASKSTATE, "taskstate", "taskstate-%d.img", 0x53545943, &task_state_entry__descriptor, NULL, 1 },
 };
 
 const struct img_kind_info *img_kind_info(enum img_kind kind)

@@ -267,6 +267,52 @@ static int show_files(const char *path)
 	return 0;
 }
 
+/* Files of kinds this summary does not describe (added by later modules). */
+static int show_other_files(struct img_dir *d, const char *path)
+{
+	struct dirent **names;
+	int n = img_tool_list(path, &names), r = 0;
+	bool header = false;
+
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n && r == 0; i++) {
+		const char *name = names[i]->d_name;
+		const struct img_kind_info *k = img_kind_by_file_name(name);
+		ProtobufCMessage *m;
+		struct img *img;
+
+		if (!k || k->kind == IMG_INVENTORY || k->kind == IMG_PSTREE || k->kind == IMG_CORE ||
+		    k->kind == IMG_MM || k->kind == IMG_PAGEMAP)
+			continue;
+		r = img_open_name(d, name, false, &img);
+		if (r < 0)
+			break;
+		while ((r = img_read(img, &m)) > 0)
+			img_free_msg(m);
+		if (r == 0) {
+			if (!header)
+				printf("other files:\n");
+			header = true;
+			printf("  %-24s %s, %u record(s)\n", name, k->name, img_records(img));
+		}
+		img_close(img);
+	}
+	img_tool_free_list(names, n);
+	return r;
+}
+
+/* Dot directories a commit leaves only when it was interrupted (docs/images.md). */
+static void show_leftovers(const char *path)
+{
+	_cleanup_closedir_ DIR *dir = opendir(path);
+	struct dirent *de;
+
+	while (dir && (de = readdir(dir)))
+		if (!strncmp(de->d_name, ".staging-", 9) || !strncmp(de->d_name, ".old-", 5))
+			printf("note: %s/%s is left by a write in progress or an interrupted one\n", path, de->d_name);
+}
+
 static int show_dir(const char *path)
 {
 	struct img_dir *d;
@@ -278,6 +324,7 @@ static int show_dir(const char *path)
 	r = img_dir_open_read(path, &d);
 	if (r < 0)
 		return r;
+	show_leftovers(path);
 	printf("image %s: ", path);
 	r = read_single(d, IMG_INVENTORY, 0, &m);
 	if (r < 0)
@@ -303,6 +350,8 @@ static int show_dir(const char *path)
 	printf("process tree: %zu processes\n", n);
 	for (size_t i = 0; i < n && r == 0; i++)
 		r = show_process(d, procs[i], 1 + tree_depth(procs, n, procs[i]));
+	if (r == 0)
+		r = show_other_files(d, path);
 	for (size_t i = 0; i < n; i++)
 		img_free_msg(&procs[i]->base);
 	free(procs);

@@ -62,7 +62,7 @@ bad:
 /* The kind of an image file by its magic number, without logging (NULL: not an image). */
 const struct img_kind_info *img_tool_sniff(int dirfd, const char *name)
 {
-	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	uint32_t magic;
 
 	if (fd < 0 || pread(fd, &magic, sizeof(magic), 0) != sizeof(magic))
@@ -164,7 +164,7 @@ static int decode_file_at(yajl_gen g, int dirfd, const char *dir, const char *na
 		return -ENOMEM;
 	const char *path = shown ? shown : name;
 
-	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return log_error_errno(negative_errno(), "%s: cannot open", path);
 	if (fstat(fd, &st) < 0) {
@@ -358,6 +358,11 @@ static int encode_file(yajl_val v, const char *what, const char *out)
 	if (!YAJL_IS_STRING(ver) || sscanf(ver->u.string, "%u.%u%n", &major, &minor, &n) != 2 ||
 	    ver->u.string[n] || major > 0xffff || minor > 0xffff) {
 		log_error("%s: \"version\" must be \"MAJOR.MINOR\"", what);
+		return -EINVAL;
+	}
+	if (major < 1 || major > IMG_FORMAT_MAJOR) {
+		log_error("%s: version %u.%u: this tool writes major versions 1 to %u", what, major, minor,
+			  IMG_FORMAT_MAJOR);
 		return -EINVAL;
 	}
 	if (!YAJL_IS_ARRAY(recs)) {

@@ -434,7 +434,7 @@ int img_open_fd(int fd, const char *name, struct img **ret)
 
 int img_open_path(const char *path, struct img **ret)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
 	if (fd < 0)
 		return log_error_errno(negative_errno(), "%s: cannot open", path);

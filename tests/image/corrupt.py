@@ -77,6 +77,17 @@ r = run("decode", os.path.join(tmp, "core-1.img"))
 if r.returncode != 1 or "magic" not in r.stderr:
     fail(f"name/magic mismatch: exit {r.returncode}: {r.stderr}")
 
+# A FIFO under an image name is refused, not waited on.
+fifo = os.path.join(tmp, "core-9.img")
+os.mkfifo(fifo)
+try:
+    r = subprocess.run([tool, "decode", fifo], capture_output=True, text=True, timeout=20)
+    if r.returncode != 1 or "not a regular file" not in r.stderr:
+        fail(f"fifo: exit {r.returncode}: {r.stderr}")
+except subprocess.TimeoutExpired:
+    fail("fifo: decode hangs")
+os.unlink(fifo)
+
 # A directory holding a corrupted file fails as a whole, naming the file.
 bad = os.path.join(tmp, "baddir")
 shutil.copytree(sample, bad)
@@ -139,6 +150,7 @@ def encode_error(name, text, expect):
 
 hdr = '{"kind": "pstree", "version": "1.0", "records": [%s]}'
 encode_error("not-json", "{", "not valid JSON")
+encode_error("newer-major", '{"kind": "pstree", "version": "2.0", "records": []}', "major")
 encode_error("bad-kind", '{"kind": "nope", "version": "1.0", "records": []}', "kind")
 encode_error("missing-required", hdr % '{"pid": 1}', "required")
 encode_error("bad-field", hdr % '{"pid": 1, "ppid": 0, "pgid": 1, "sid": 1, "bogus": 2}', "bogus")

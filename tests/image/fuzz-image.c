@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * libFuzzer target for the image readers.  Input: one mode byte, then
- *   mode even: an image file of any kind: img_open_fd + img_read of every
+ *   mode & 3 == 0: an image file of any kind: img_open_fd + img_read of every
  *              record, each one also turned into JSON (what cryo-image decode does);
+ *   mode & 3 == 2: JSON as cryo-image encode reads it: {"kind", "records"}, every
+ *              record packed as its type;
  *   mode odd:  u16 length, the child's pagemap-1.img, then the parent's
  *              pagemap-1.img; page files of (mode >> 1) & 7 and (mode >> 4)
  *              pages: every entry read, including in-parent ones.
@@ -132,12 +134,41 @@ static void fuzz_pages(uint8_t mode, const uint8_t *data, size_t len)
 	img_dir_close(d);
 }
 
+static void fuzz_json(const uint8_t *data, size_t len)
+{
+	char *text = strndup((const char *)data, len);
+	const char *kp[] = { "kind", NULL }, *rp[] = { "records", NULL };
+	char err[256];
+
+	if (!text)
+		abort();
+	yajl_val v = yajl_tree_parse(text, NULL, 0);
+	free(text);
+	yajl_val kind = yajl_tree_get(v, kp, yajl_t_string);
+	yajl_val recs = yajl_tree_get(v, rp, yajl_t_array);
+	const struct img_kind_info *k = kind ? img_kind_by_short_name(kind->u.string) : NULL;
+
+	for (size_t i = 0; k && recs && i < recs->u.array.len; i++) {
+		const ProtobufCMessageDescriptor *desc = img_kind_record_desc(k, i);
+		uint8_t *buf;
+		size_t blen;
+
+		if (!desc)
+			break;
+		if (img_json_pack_record(desc, recs->u.array.values[i], &buf, &blen, err, sizeof(err)) == 0)
+			free(buf);
+	}
+	yajl_tree_free(v);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	if (len < 1)
 		return 0;
 	if (data[0] & 1)
 		fuzz_pages(data[0], data + 1, len - 1);
+	else if (data[0] & 2)
+		fuzz_json(data + 1, len - 1);
 	else
 		fuzz_file(data + 1, len - 1);
 	return 0;

@@ -1,11 +1,13 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
-# fuzz.sh SRCDIR BUILDDIR MKSAMPLE [SECONDS]: build the image reader fuzzer with
-# clang -fsanitize=fuzzer,address and run it for SECONDS (25) from a corpus
-# seeded with the sample image.  Exit 77 (SKIP) when clang cannot build
+# fuzz.sh SRCDIR BUILDDIR MKSAMPLE CORELIB [SECONDS]: build the image reader fuzzer
+# with clang -fsanitize=fuzzer,address and run it for SECONDS (25) from a corpus
+# seeded with the sample image.  The image code and schemas are compiled here,
+# instrumented; the rest (the log engine) comes uninstrumented from CORELIB, the
+# gcc-built libcryo-core.a, so the fuzzer follows changes of the log engine.  Exit 77 (SKIP) when clang cannot build
 # libFuzzer programs; any crash, leak or sanitizer report fails.
 set -u
-src=$1 build=$2 mksample=$3 secs=${4:-25}
+src=$1 build=$2 mksample=$3 corelib=$4 secs=${5:-25}
 clang=${CLANG:-clang}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -26,17 +28,21 @@ cflags="-g -O1 -std=gnu11 -D_GNU_SOURCE -DCRYO_VERSION=\"fuzz\" -fsanitize=fuzze
 	-fno-sanitize-recover=all -Wall -Werror -I$src -I$src/cr -I$build -I$build/proto -Wno-unused-parameter"
 # shellcheck disable=SC2086
 "$clang" $cflags -o "$tmp/fuzz-image" \
-	"$src/tests/image/fuzz-image.c" "$src/cr/log.c" "$src/cr/log-format.c" \
+	"$src/tests/image/fuzz-image.c" \
 	"$src/cr/image.c" "$src/cr/image-dir.c" "$src/cr/image-kinds.c" "$src/cr/pages.c" \
-	"$src/cr/image-json.c" "$build"/proto/*.pb-c.c -lprotobuf-c -lyajl -lpthread
+	"$src/cr/image-json.c" "$build"/proto/*.pb-c.c "$corelib" -lprotobuf-c -lyajl -lpthread
 
-# Seeds: every file of the sample image (mode 0) and its pagemap (mode 1).
+# Seeds: every file of the sample image (mode 0), its JSON (mode 2), its pagemap (mode 1).
 mkdir "$tmp/corpus" "$tmp/sample"
 "$mksample" "$tmp/sample/img" >/dev/null
 i=0
 for f in "$tmp"/sample/img/*.img; do
 	case $f in */pages-*) continue ;; esac
 	{ printf '\000'; cat "$f"; } > "$tmp/corpus/seed-$i"
+	# and its JSON, for the encoder's parser
+	if [ -x "$build/cr/cryo-image" ]; then
+		{ printf '\002'; "$build/cr/cryo-image" decode "$f"; } > "$tmp/corpus/seed-json-$i"
+	fi
 	i=$((i + 1))
 done
 pm=$(ls "$tmp"/sample/img/pagemap-*.img | head -1)

@@ -266,6 +266,43 @@ static int test_non_canonical(void)
 	return 0;
 }
 
+/* JSON that must be refused with a message naming the problem. */
+static int test_bad_json(void)
+{
+	static const struct {
+		const char *json, *expect;
+	} cases[] = {
+		{ "{\"req\": 1, \"s\": \"a\", \"s\": \"b\"}", "twice" },
+		{ "{\"req\": 1, \"r_s\": [\"a\"], \"r_s\": [\"b\"]}", "twice" },
+		{ "{\"req\": 1, \"one_num\": 1, \"one_str\": \"x\"}", "oneof" },
+		{ "{\"req\": 1, \"_unknown\": [], \"_unknown\": []}", "twice" },
+		{ "{\"s\": \"a\"}", "req" },
+		{ "{\"req\": 1, \"c\": \"PURPLE\"}", "PURPLE" },
+		{ "{\"req\": 1, \"msg\": {\"note\": \"x\"}}", "msg" },
+		{ "{\"req\": 1, \"s\": {\"base64\": \"AAA=\"}}", "NUL" },
+		{ "{\"req\": 1, \"by\": \"not base64!\"}", "by" },
+		{ "{\"req\": \"9223372036854775808\"}", "req" },
+		{ "{\"req\": 1, \"u32\": 1.5}", "u32" },
+		{ "{\"req\": 1, \"_raw\": \"@@@@\"}", "_raw" },
+		{ "{\"req\": 1, \"_raw\": \"/w==\"}", "_raw" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		yajl_val v = yajl_tree_parse(cases[i].json, NULL, 0);
+		uint8_t *buf = NULL;
+		size_t len;
+		char err[256] = "";
+
+		CHECK(v, "case %zu does not parse", i);
+		int r = img_json_pack_record(&alltypes__descriptor, v, &buf, &len, err, sizeof(err));
+		yajl_tree_free(v);
+		if (r == 0)
+			free(buf);
+		CHECK(r < 0, "case %zu accepted: %s", i, cases[i].json);
+		CHECK(strstr(err, cases[i].expect), "case %zu: '%s' does not mention '%s'", i, err, cases[i].expect);
+	}
+	return 0;
+}
+
 static int test_base64(void)
 {
 	uint8_t buf[64], *out;
@@ -315,6 +352,7 @@ int main(void)
 	test_kind_names();
 	test_base64();
 	test_non_canonical();
+	test_bad_json();
 	test_random_messages();
 	if (failures) {
 		printf("FAIL (%d)\n", failures);
