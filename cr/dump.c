@@ -291,9 +291,11 @@ static void log_stats(const struct dump_ctx *c)
 	if (getrusage(RUSAGE_SELF, &ru) == 0)
 		log_info("dumper max RSS %ld KiB", ru.ru_maxrss);
 	log_info("dump statistics: frozen %" PRIu64 " us, pages scanned %" PRIu64 ", written %" PRIu64
-		 ", zero %" PRIu64 ", %" PRIu64 " bytes, read %" PRIu64 " us, store %" PRIu64 " us",
+		 ", zero %" PRIu64 ", %" PRIu64 " bytes, read %" PRIu64 " us, store %" PRIu64 " us, "
+		 "%" PRIu64 " areas scanned with PAGEMAP_SCAN",
 		 c->stats.frozen_usec, c->stats.pages_scanned, c->stats.pages_written,
-		 c->stats.pages_zero, c->stats.bytes_written, c->stats.read_usec, c->stats.store_usec);
+		 c->stats.pages_zero, c->stats.bytes_written, c->stats.read_usec, c->stats.store_usec,
+		 c->stats.scanned_by_ioctl);
 }
 
 static int dump_tree(const struct dump_opts *o)

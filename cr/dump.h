@@ -24,6 +24,7 @@ struct dump_stats {
 	uint64_t pages_written;		/* pages stored in page files */
 	uint64_t pages_zero;		/* pages recorded as PE_ZERO */
 	uint64_t bytes_written;		/* page data bytes */
+	uint64_t scanned_by_ioctl;	/* VMAs scanned with PAGEMAP_SCAN */
 	uint64_t read_usec;		/* reading task memory (dumping thread) */
 	uint64_t store_usec;		/* zero checks and page file writes (store thread) */
 };

@@ -15,12 +15,14 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
 #include "dump.h"
 #include "fault.h"
+#include "kerndat.h"
 #include "log.h"
 #include "mem-copy.h"
 #include "proto/mm.pb-c.h"
@@ -177,12 +179,70 @@ static bool page_wanted(uint64_t pm, VmaKind kind)
 	return true;
 }
 
+/* PAGEMAP_SCAN (Linux 6.7; <linux/fs.h> here is older): the kernel walks the
+ * page tables and returns only the matching ranges, so a huge, mostly empty
+ * area costs nothing. */
+#ifndef PAGEMAP_SCAN
+#define PAGE_IS_FILE (1 << 2)
+#define PAGE_IS_PRESENT (1 << 3)
+#define PAGE_IS_SWAPPED (1 << 4)
+struct page_region {
+	uint64_t start, end, categories;
+};
+struct pm_scan_arg {
+	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
+	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
+};
+#define PAGEMAP_SCAN _IOWR('f', 16, struct pm_scan_arg)
+#endif
+#define SCAN_REGIONS 512
+
+/* 1: done with PAGEMAP_SCAN; 0: not available, use the pagemap read; < 0 error. */
+static int scan_private_vma(struct page_sink *s, int pm_fd, const VmaEntry *v)
+{
+	struct page_region reg[SCAN_REGIONS];
+	struct pm_scan_arg a = {
+		.size = sizeof(a), .start = v->start, .end = v->end,
+		.vec = (uint64_t)(uintptr_t)reg, .vec_len = SCAN_REGIONS,
+		.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+		.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED | PAGE_IS_FILE,
+	};
+	int r;
+
+	if (!kerndat_has(KD_PAGEMAP_SCAN))
+		return 0;
+	/* Private file areas: only the pages no longer shared with the file. */
+	if (v->kind == VMA_KIND__VMA_FILE_PRIVATE)
+		a.category_inverted = a.category_mask = PAGE_IS_FILE;
+	while (a.start < v->end) {
+		long n = ioctl(pm_fd, PAGEMAP_SCAN, &a);
+		if (n < 0) {
+			if ((errno == EINVAL || errno == ENOTTY) && a.start == v->start)
+				return 0;
+			return log_error_errno(negative_errno(), "PAGEMAP_SCAN at %#" PRIx64, (uint64_t)a.start);
+		}
+		for (long i = 0; i < n; i++) {
+			r = copy_run(s, reg[i].start, (reg[i].end - reg[i].start) / PAGE_SIZE);
+			if (r < 0)
+				return r;
+		}
+		if (a.walk_end <= a.start)
+			break;
+		a.start = a.walk_end;
+	}
+	s->c->stats.pages_scanned += (v->end - v->start) / PAGE_SIZE;
+	s->c->stats.scanned_by_ioctl++;
+	return 1;
+}
+
 static int dump_private_vma(struct page_sink *s, int pm_fd, const VmaEntry *v)
 {
 	_cleanup_free_ uint64_t *pm = malloc(PM_CHUNK * sizeof(uint64_t));
 	uint64_t run_start = 0, run_len = 0;
-	int r;
+	int r = scan_private_vma(s, pm_fd, v);
 
+	if (r != 0)
+		return r < 0 ? r : 0;
 	if (!pm)
 		return -ENOMEM;
 	for (uint64_t addr = v->start; addr < v->end;) {

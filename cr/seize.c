@@ -146,7 +146,20 @@ static int seize_thread(struct seized_task *k, pid_t tid, bool wait)
 	if (!wait)
 		return 1;
 	r = wait_thread_stopped(th);
+	if (r == 0)	/* it exited before stopping: nothing to dump */
+		k->nr_threads--;
 	return r < 0 ? r : 1;
+}
+
+/* Forget threads that exited before they stopped (the freezer path waits late). */
+static void prune_dead_threads(struct seized_task *k)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < k->nr_threads; i++)
+		if (k->threads[i].seized)
+			k->threads[n++] = k->threads[i];
+	k->nr_threads = n;
 }
 
 /* Seize threads of task k not seized yet.  Returns how many were new. */
@@ -194,7 +207,10 @@ static int pstree_scan_pass(struct pstree *t, bool wait)
 			r = proc_parse_stat(k->pid, 0, &k->stat);
 			if (r < 0)
 				return log_error_errno(r, "cannot read /proc/%d/stat", k->pid);
+			prune_dead_threads(k);
 			if (k->stat.state == 'Z' || k->stat.state == 'X') {
+				/* It exited while we seized it (all its threads died before
+				 * stopping): from now on it is a zombie of the tree. */
 				if (k->nr_threads) {
 					log_error("process %d exited while being seized", k->pid);
 					return -ESRCH;
@@ -281,7 +297,7 @@ static int thaw(struct pstree *t)
 /* Frozen tree: everything was seized and interrupted; thaw and collect the stops. */
 static int wait_all_stopped(struct pstree *t)
 {
-	for (size_t i = 0; i < t->nr_tasks; i++)
+	for (size_t i = 0; i < t->nr_tasks; i++) {
 		for (size_t j = 0; j < t->tasks[i].nr_threads; j++) {
 			struct seized_thread *th = &t->tasks[i].threads[j];
 			if (th->seized) {
@@ -290,6 +306,8 @@ static int wait_all_stopped(struct pstree *t)
 					return r;
 			}
 		}
+		prune_dead_threads(&t->tasks[i]);
+	}
 	return 0;
 }
 
@@ -349,6 +367,18 @@ int seize_tree(pid_t root, const char *freezer, struct pstree **ret)
 	r = pstree_add_task(t, root, -1);
 	if (r >= 0)
 		r = freezer ? seize_frozen(t, freezer) : seize_live(t);
+	for (size_t i = 0; r >= 0 && i < t->nr_tasks; i++) {
+		struct seized_task *k = &t->tasks[i];
+		if (k->zombie || k->nr_threads)
+			continue;
+		/* All its threads exited before they stopped. */
+		if (proc_parse_stat(k->pid, 0, &k->stat) == 0 && (k->stat.state == 'Z' || k->stat.state == 'X'))
+			k->zombie = true;
+		else {
+			log_error("process %d lost all its threads while being seized", k->pid);
+			r = -ESRCH;
+		}
+	}
 	if (r >= 0 && t->tasks[0].zombie) {
 		log_error("process %d is a zombie: nothing to dump", root);
 		r = -ESRCH;

@@ -4,7 +4,8 @@
  * which must still be stopped as they were (dump --leave-stopped):
  *  - every PE_PRESENT page in the image equals the process' memory,
  *  - every PE_ZERO page is zero in the process,
- *  - every private anonymous page present in the process is in the image,
+ *  - every private anonymous page present in the process is in the image, and
+ *    every COWed page of a private file mapping,
  *  - every thread's core image exists, its blocked mask is the thread's
  *    SigBlk, its stack pointer and ip match /proc/PID/task/TID/syscall,
  *  - the signal actions agree with SigIgn/SigCgt of /proc/PID/status,
@@ -26,6 +27,7 @@
 #define PG 4096u
 #define PM_PRESENT (1ull << 63)
 #define PM_SWAP (1ull << 62)
+#define PM_FILE (1ull << 61)
 
 struct covered {
 	uint64_t start, end;
@@ -107,14 +109,18 @@ static int check_coverage(struct img_dir *d, pid_t pid, const struct covered *co
 	pm = open(path, O_RDONLY);
 	for (size_t i = 0; i < mm->n_vmas && rc == 0; i++) {
 		VmaEntry *v = mm->vmas[i];
-		if (v->kind != VMA_KIND__VMA_ANON_PRIVATE)
+		bool file = v->kind == VMA_KIND__VMA_FILE_PRIVATE;
+		if (v->kind != VMA_KIND__VMA_ANON_PRIVATE && !file)
 			continue;
 		for (uint64_t a = v->start; a < v->end && rc == 0; a += PG) {
 			uint64_t e = 0;
 			if (pread(pm, &e, 8, (off_t)(a / PG * 8)) != 8)
 				rc = fail("unreadable pagemap", pid, a);
+			else if (file && (e & PM_FILE))
+				continue;	/* still the file's page */
 			else if ((e & (PM_PRESENT | PM_SWAP)) && !is_covered(cov, ncov, a))
-				rc = fail("present anonymous page missing from the image", pid, a);
+				rc = fail(file ? "COWed page of a file mapping missing from the image"
+					       : "present anonymous page missing from the image", pid, a);
 		}
 	}
 	close(pm);
