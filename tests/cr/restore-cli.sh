@@ -102,4 +102,21 @@ for ((i = 0; i < 250; i++)); do
 done
 [ "$(awk '/^State:/ {print $2}' /proc/$pid/status 2>/dev/null)" != S ] || fail "the job does not end on SIGTERM"
 echo "ok: --shell-job"
+
+# 4. A task dumped in a job-control stop comes back stopped, and runs on with SIGCONT.
+start "$W/d" setsid
+kill -STOP "$pid"
+for ((i = 0; i < 100; i++)); do [ "$(awk '/^State:/ {print $2}' /proc/$pid/status)" = T ] && break; sleep 0.02; done
+"$CR" dump -t "$pid" -D "$W/d/img" -o "$W/dump-d.log" --log-format text || fail "dump of a stopped task failed"
+wait "$pid" 2>/dev/null
+gone "$pid" || fail "dumped task still there"
+"$CR" restore -D "$W/d/img" -d -o "$W/restore-d.log" --log-format text || fail "restore of a stopped task failed"
+for ((i = 0; i < 100; i++)); do [ "$(awk '/^State:/ {print $2}' /proc/$pid/status)" = T ] && break; sleep 0.02; done
+[ "$(awk '/^State:/ {print $2}' /proc/$pid/status)" = T ] || fail "the task is not stopped after restore"
+[ "$(awk '/^TracerPid:/ {print $2}' /proc/$pid/status)" = 0 ] || fail "the restored task is still traced"
+kill -CONT "$pid"
+kill -TERM "$pid"
+for ((i = 0; i < 250; i++)); do [ -e /proc/$pid ] && [ "$(awk '/^State:/ {print $2}' /proc/$pid/status)" != Z ] || break; sleep 0.02; done
+[ "$(awk '/^State:/ {print $2}' /proc/$pid/status 2>/dev/null)" != S ] || fail "the task does not run on after SIGCONT"
+echo "ok: a stopped task stays stopped"
 echo PASS
