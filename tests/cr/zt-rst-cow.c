@@ -66,6 +66,17 @@ int main(int argc, char **argv)
 		zt_fail("cannot write %s: %m", path);
 	uint8_t *cow = mmap(NULL, NPG * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
 	close(fd);
+	/* A shared file mapping: its content is the file's, and writes keep reaching the file. */
+	char spath[80];
+	snprintf(spath, sizeof(spath), "/tmp/zt-rst-cow-shared.%d", getpid());
+	int sfd = open(spath, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (sfd < 0 || ftruncate(sfd, 2 * PG) < 0)
+		zt_fail("cannot create %s: %m", spath);
+	uint8_t *shf = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, sfd, 0);
+	close(sfd);
+	if (shf == MAP_FAILED)
+		zt_fail("mmap of %s: %m", spath);
+	zt_fill(shf, 2 * PG, 9);
 	uint8_t *ro = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	uint8_t *none = mmap(NULL, 4 * PG, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	uint8_t *wo = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -101,6 +112,15 @@ int main(int argc, char **argv)
 	unlink(path);
 	if (memcmp(cow + 2 * PG, "changed", 7))
 		zt_fail("an unwritten page of the private file mapping is not the file's page any more");
+	if (zt_check(shf, 2 * PG, 9))
+		zt_fail("shared file mapping lost its content");
+	memcpy(shf + PG, "written after restore", 21);
+	char back[32] = "";
+	sfd = open(spath, O_RDONLY | O_CLOEXEC);
+	if (sfd < 0 || pread(sfd, back, 21, PG) != 21 || memcmp(back, "written after restore", 21))
+		zt_fail("a write to the shared file mapping does not reach the file");
+	close(sfd);
+	unlink(spath);
 	if (zt_check(ro, 4 * PG, 3))
 		zt_fail("read-only area lost its data");
 	if (strcmp(prot_of(ro, perms, sizeof(perms)), "r--p"))
