@@ -2,11 +2,10 @@
 /*
  * The memory kind and the hand-over to the restorer blob.
  *
- * In cryo-cr (prepare): read every mm image and pagemap, create each shared
- * object once as a memfd filled from its pages (every sharer inherits the fd
- * and maps it, so writes stay shared), pick the hole (an area free in every
- * dumped address space and in ours) and map the blob and the shared resume
- * barrier there.  Tasks are forked afterwards and inherit all of it.
+ * In cryo-cr (prepare): read every mm image and pagemap, pick the hole (an
+ * area free in every dumped address space and in ours) and map the blob and
+ * the shared resume barrier there.  Tasks are forked afterwards and inherit
+ * all of it, and the shared objects of restore-shmem.c.
  *
  * In each task (step "mm", then mem_restore_enter): open the mapped files,
  * write the blob's args into the hole (areas, page runs, special mappings,
@@ -34,7 +33,6 @@
 #include "restorer-blob.h"
 
 #define PAGE_SZ 4096ul
-#define SHMEM_PAGES_ID 0x40000000u
 #define THREAD_STACK (64ul * 1024)
 #define TEMP_LEN (1ul << 20)
 #define HOLE_MARGIN (4ul << 20)
@@ -45,14 +43,7 @@ static uint64_t page_up(uint64_t x)
 	return (x + PAGE_SZ - 1) & ~(PAGE_SZ - 1);
 }
 
-struct shmem_obj {
-	uint32_t id;
-	int fd;
-};
-
 struct mem_state {
-	struct shmem_obj *shmem;
-	size_t n_shmem;
 	uint64_t blob_len;	/* blob image, page aligned */
 	uint64_t sync_off, temp_off, args_off;	/* offsets in the hole */
 };
@@ -161,71 +152,6 @@ out:
 	if (mt->pages_fd < 0)
 		return -EBADF;
 	return r < 0 ? r : 0;
-}
-
-static struct shmem_obj *shmem_find(struct mem_state *ms, uint32_t id)
-{
-	for (size_t i = 0; i < ms->n_shmem; i++)
-		if (ms->shmem[i].id == id)
-			return &ms->shmem[i];
-	return NULL;
-}
-
-/* One memfd per shared object, filled once from its own page file. */
-static int create_shmem(struct restore_ctx *rc, const VmaEntry *v)
-{
-	struct mem_state *ms = state(rc);
-	if (shmem_find(ms, v->shmem_id))
-		return 0;
-	/* The dumped size, and large enough for the window of every sharer. */
-	uint64_t size = v->has_shmem_size ? v->shmem_size : 0;
-	for (size_t i = 0; i < rc->n_tasks; i++)
-		for (size_t j = 0; rc->tasks[i].mm && j < rc->tasks[i].mm->n_vmas; j++) {
-			const VmaEntry *w = rc->tasks[i].mm->vmas[j];
-			if (w->has_shmem_id && w->shmem_id == v->shmem_id && w->pgoff + (w->end - w->start) > size)
-				size = w->pgoff + (w->end - w->start);
-		}
-	_cleanup_close_ int fd = memfd_create("cryo-shmem", MFD_CLOEXEC);
-	if (fd < 0 || ftruncate(fd, (off_t)size) < 0)
-		return log_error_errno(negative_errno(), "cannot create shared object %u", v->shmem_id);
-	struct page_reader *pr;
-	int r = page_reader_open(rc->dir, SHMEM_PAGES_ID + v->shmem_id, &pr);
-	if (r == -ENOENT)
-		goto done; /* nothing was ever written to it */
-	if (r < 0)
-		return log_error_errno(r, "cannot open the pages of shared object %u", v->shmem_id);
-	struct page_entry e;
-	while ((r = page_reader_next(pr, &e)) > 0) {
-		if (!(e.flags & PE_PRESENT))
-			continue;
-		if (e.vaddr + e.nr_pages * PAGE_SZ > size) {
-			log_error("pages of shared object %u beyond its size", v->shmem_id);
-			r = -EBADMSG;
-			break;
-		}
-		uint64_t len = e.nr_pages * PAGE_SZ;
-		void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)e.vaddr);
-		if (m == MAP_FAILED) {
-			r = negative_errno();
-			break;
-		}
-		r = page_reader_read(pr, &e, m);
-		munmap(m, len);
-		if (r < 0)
-			break;
-	}
-	page_reader_close(pr);
-	if (r < 0)
-		return log_error_errno(r, "cannot fill shared object %u", v->shmem_id);
-done:;
-	struct shmem_obj *a = reallocarray(ms->shmem, ms->n_shmem + 1, sizeof(*a));
-	if (!a)
-		return -ENOMEM;
-	ms->shmem = a;
-	/* Inherited by every task: drop CLOEXEC (the blob closes it after mapping). */
-	fcntl(fd, F_SETFD, 0);
-	a[ms->n_shmem++] = (struct shmem_obj){ v->shmem_id, TAKE_FD(fd) };
-	return 0;
 }
 
 struct range {
@@ -413,13 +339,6 @@ int mem_restore_prepare(struct restore_ctx *rc)
 			args_max = mt->args_len;
 	}
 	pick_helper_tids(rc);
-	for (size_t i = 0; i < rc->n_tasks; i++)
-		for (size_t j = 0; rc->tasks[i].mm && j < rc->tasks[i].mm->n_vmas; j++)
-			if (rc->tasks[i].mm->vmas[j]->has_shmem_id) {
-				int r = create_shmem(rc, rc->tasks[i].mm->vmas[j]);
-				if (r < 0)
-					return r;
-			}
 	return map_hole(rc, args_max);
 }
 
@@ -477,10 +396,10 @@ static int fill_vma(struct restore_ctx *rc, const VmaEntry *v, struct rst_vma *o
 	case VMA_KIND__VMA_ANON_SHARED:
 	case VMA_KIND__VMA_MEMFD:
 		if (v->has_shmem_id) {
-			struct shmem_obj *o = shmem_find(state(rc), v->shmem_id);
-			if (!o)
-				return -ENOENT;
-			out->fd = o->fd;
+			int fd = shmem_restore_fd(rc, v->shmem_id);
+			if (fd < 0)
+				return fd;
+			out->fd = fd;
 			out->map_flags = MAP_SHARED;
 			return 0;
 		}

@@ -71,6 +71,8 @@ static int build_plan(struct restore_ctx *rc)
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < restore_kinds_count; i++) {
+		if (!restore_kinds[i].add_steps)
+			continue;
 		r = restore_kinds[i].add_steps(rc);
 		if (r < 0)
 			return log_error_errno(r, "cannot plan the restore of %s", restore_kinds[i].name);

@@ -62,8 +62,10 @@ struct restore_ctx {
 /* One resource kind: adds its steps (and needs) to rc->plan. */
 struct restore_kind {
 	const char *name;
+	/* Adds the kind's steps; NULL if it has none of its own. */
 	int (*add_steps)(struct restore_ctx *rc);
-	/* Optional: prepare state in cryo-cr after images are read, before the plan runs. */
+	/* Optional: prepare state in cryo-cr after images are read, before the plan runs;
+	 * called in table order. */
 	int (*prepare)(struct restore_ctx *rc);
 };
 
@@ -74,6 +76,9 @@ extern const size_t restore_kinds_count;
 int pstree_restore_add_steps(struct restore_ctx *rc);
 int mem_restore_prepare(struct restore_ctx *rc);
 int mem_restore_add_steps(struct restore_ctx *rc);
+int shmem_restore_prepare(struct restore_ctx *rc);
+/* The fd (inherited by every task) of shared object id. */
+int shmem_restore_fd(struct restore_ctx *rc, uint32_t id);
 
 /* pstree-restore.c */
 int pstree_restore_read(struct restore_ctx *rc);
