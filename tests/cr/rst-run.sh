@@ -136,8 +136,12 @@ if [ $faults = 1 ]; then
 		grep -q "fault injected at restore-$point" "$W/fault-$point.log" ||
 			die "fault point $point was not reached"
 		# cryo-cr reaped everything it created before exiting.
+		# A pid of the tree that exists again runs our program, or it is a reuse
+		# by some other process (pids wrap quickly on a busy machine).
+		exe=$(readlink -f "$prog_path")
 		while read -r p t; do
-			[ -e "/proc/$t" ] && die "fault $point left pid $t of the tree behind"
+			[ "$(readlink "/proc/$p/task/$t/exe" 2>/dev/null)" = "$exe" ] &&
+				die "fault $point left pid $t of the tree behind"
 		done <"$W/ids.before"
 		checksums >"$W/sums.after"
 		cmp -s "$W/sums.before" "$W/sums.after" || die "fault $point changed the images"
