@@ -195,7 +195,7 @@ static int unmap_scratch(struct infect *inf)
 {
 	uint64_t args[6] = { inf->scratch, inf->scratch_size, 0, 0, 0, 0 };
 	int64_t res = 0;
-	int r = syscall_at_thread_ip(&inf->threads[0], SYS_munmap, args, &res);
+	int r = syscall_at_thread_ip(&inf->threads[inf->code_thread], SYS_munmap, args, &res);
 
 	if (r >= 0 && res != 0)
 		r = (int)res;
@@ -228,7 +228,12 @@ int infect_start(struct infect *inf, pid_t pid, const pid_t *tids, size_t nr_tid
 		if (r < 0)
 			return r;
 	}
-	r = map_scratch(inf, &inf->threads[0], blob);
+	/* Any thread whose ip we can patch will do (one may sit in [vsyscall]). */
+	r = -ESRCH;
+	for (size_t i = 0; i < nr_tids && r < 0 && !inf->scratch; i++) {
+		inf->code_thread = i;
+		r = map_scratch(inf, &inf->threads[i], blob);
+	}
 	if (r < 0)
 		return r;
 	log_debug("infected %d: scratch at %#llx", pid, (unsigned long long)inf->scratch);
@@ -292,7 +297,7 @@ int infect_stop(struct infect *inf)
 {
 	int r = 0, q;
 
-	if (inf->scratch && inf->nr_threads && inf->threads[0].prepared)
+	if (inf->scratch && inf->nr_threads && inf->threads[inf->code_thread].prepared)
 		r = unmap_scratch(inf);
 	for (size_t i = 0; i < inf->nr_threads; i++) {
 		q = restore_thread(&inf->threads[i]);

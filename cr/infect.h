@@ -45,9 +45,10 @@ struct infect {
 	uint64_t blob_off, args_off;	/* offsets in the scratch area */
 	struct infect_thread *threads;
 	size_t nr_threads;
+	size_t code_thread;		/* the thread whose ip mapped (and unmaps) the area */
 };
 
-/* Map the scratch area into pid through its first thread (tids[0]) and load blob
+/* Map the scratch area into pid through one of its threads and load blob
  * (NULL: remote syscalls only).  On failure call infect_stop() all the same. */
 int infect_start(struct infect *inf, pid_t pid, const pid_t *tids, size_t nr_tids,
 		 const struct infect_blob *blob);

@@ -31,6 +31,7 @@
 #define PM_PRESENT (1ull << 63)
 #define PM_SWAP (1ull << 62)
 #define PM_FILE (1ull << 61)
+#define PM_GUARD (1ull << 58)
 #define PM_CHUNK 8192	/* pagemap entries read at once (32 MiB of address space) */
 
 struct page_sink {
@@ -169,6 +170,9 @@ static int copy_run(struct page_sink *s, uint64_t vaddr, uint64_t nr)
 
 static bool page_wanted(uint64_t pm, VmaKind kind)
 {
+	/* A guard page is a marker (reported like a swap entry): no data. */
+	if (pm & PM_GUARD)
+		return false;
 	if (pm & PM_SWAP)
 		return true;
 	if (!(pm & PM_PRESENT))
@@ -196,6 +200,9 @@ struct pm_scan_arg {
 #define PAGEMAP_SCAN _IOWR('f', 16, struct pm_scan_arg)
 #endif
 #define SCAN_REGIONS 512
+#ifndef PAGE_IS_GUARD
+#define PAGE_IS_GUARD (1 << 8)
+#endif
 
 /* 1: done with PAGEMAP_SCAN; 0: not available, use the pagemap read; < 0 error. */
 static int scan_private_vma(struct page_sink *s, int pm_fd, const VmaEntry *v)
@@ -214,9 +221,13 @@ static int scan_private_vma(struct page_sink *s, int pm_fd, const VmaEntry *v)
 	/* Private file areas: only the pages no longer shared with the file. */
 	if (v->kind == VMA_KIND__VMA_FILE_PRIVATE)
 		a.category_inverted = a.category_mask = PAGE_IS_FILE;
+	/* Guard pages are reported like swap entries: exclude them. */
+	a.category_inverted |= PAGE_IS_GUARD;
+	a.category_mask |= PAGE_IS_GUARD;
 	while (a.start < v->end) {
 		long n = ioctl(pm_fd, PAGEMAP_SCAN, &a);
 		if (n < 0) {
+			/* Older kernels: no PAGEMAP_SCAN, or no PAGE_IS_GUARD in it. */
 			if ((errno == EINVAL || errno == ENOTTY) && a.start == v->start)
 				return 0;
 			return log_error_errno(negative_errno(), "PAGEMAP_SCAN at %#" PRIx64, (uint64_t)a.start);
@@ -233,6 +244,71 @@ static int scan_private_vma(struct page_sink *s, int pm_fd, const VmaEntry *v)
 	s->c->stats.pages_scanned += (v->end - v->start) / PAGE_SIZE;
 	s->c->stats.scanned_by_ioctl++;
 	return 1;
+}
+
+static int push_range(VmaEntry *v, uint64_t start, uint64_t end)
+{
+	uint64_t *n;
+
+	/* Extend the last range when this one continues it. */
+	if (v->n_guard_ranges && v->guard_ranges[v->n_guard_ranges - 1] == start) {
+		v->guard_ranges[v->n_guard_ranges - 1] = end;
+		return 0;
+	}
+	n = realloc(v->guard_ranges, (v->n_guard_ranges + 2) * sizeof(uint64_t));
+	if (!n)
+		return -ENOMEM;
+	v->guard_ranges = n;
+	n[v->n_guard_ranges++] = start;
+	n[v->n_guard_ranges++] = end;
+	return 0;
+}
+
+/* Guard pages through pagemap bit 58, for kernels whose PAGEMAP_SCAN lacks PAGE_IS_GUARD. */
+static int read_guards(int pm_fd, VmaEntry *v)
+{
+	uint64_t pm[1024];
+
+	for (uint64_t addr = v->start; addr < v->end;) {
+		uint64_t n = (v->end - addr) / PAGE_SIZE;
+		if (n > ARRAY_SIZE(pm))
+			n = ARRAY_SIZE(pm);
+		if (pread(pm_fd, pm, n * 8, (off_t)(addr / PAGE_SIZE * 8)) != (ssize_t)(n * 8))
+			return log_error_errno(negative_errno(), "cannot read pagemap at %#" PRIx64, addr);
+		for (uint64_t i = 0; i < n; i++, addr += PAGE_SIZE)
+			if ((pm[i] & PM_GUARD) && push_range(v, addr, addr + PAGE_SIZE) < 0)
+				return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Record MADV_GUARD_INSTALL ranges of an area (vma_entry.guard_ranges). */
+static int find_guards(int pm_fd, VmaEntry *v)
+{
+	struct page_region reg[SCAN_REGIONS];
+	struct pm_scan_arg a = {
+		.size = sizeof(a), .start = v->start, .end = v->end,
+		.vec = (uint64_t)(uintptr_t)reg, .vec_len = SCAN_REGIONS,
+		.category_mask = PAGE_IS_GUARD, .return_mask = PAGE_IS_GUARD,
+	};
+
+	if (!kerndat_has(KD_PAGEMAP_SCAN))
+		return read_guards(pm_fd, v);
+	while (a.start < v->end) {
+		long n = ioctl(pm_fd, PAGEMAP_SCAN, &a);
+		if (n < 0) {
+			if (errno == EINVAL && a.start == v->start)
+				return read_guards(pm_fd, v);
+			return log_error_errno(negative_errno(), "PAGEMAP_SCAN for guards at %#" PRIx64, (uint64_t)a.start);
+		}
+		for (long i = 0; i < n; i++)
+			if (push_range(v, reg[i].start, reg[i].end) < 0)
+				return -ENOMEM;
+		if (a.walk_end <= a.start)
+			break;
+		a.start = a.walk_end;
+	}
+	return 0;
 }
 
 static int dump_private_vma(struct page_sink *s, int pm_fd, const VmaEntry *v)
@@ -387,8 +463,13 @@ static int classify_vma(struct dump_ctx *c, const struct proc_vma *pv, VmaEntry 
 
 	if (v->kind == VMA_KIND__VMA_ANON_PRIVATE || v->kind == VMA_KIND__VMA_ANON_SHARED)
 		v->flags |= MAP_ANONYMOUS;
-	if (path_is(p, "[stack]"))
+	if (pv->vmflags & PROC_VM_GROWSDOWN)
 		v->flags |= MAP_GROWSDOWN;
+	/* PROC_VM_* bits 1..9 are the VMA_MADV bits of mm.proto shifted by one. */
+	if (pv->vmflags >> 1) {
+		v->has_madv = true;
+		v->madv = pv->vmflags >> 1;
+	}
 	if (p && p[0] == '[')
 		v->name = (char *)p;
 	else if (p)
@@ -475,6 +556,23 @@ static int dump_pages(struct dump_ctx *c, pid_t pid, VmaEntry **vmas, size_t n)
 	return r;
 }
 
+static int find_all_guards(pid_t pid, VmaEntry **v, size_t n)
+{
+	char path[64];
+	_cleanup_close_ int pm_fd = -1;
+	int r = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	pm_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (pm_fd < 0)
+		return log_error_errno(negative_errno(), "cannot open %s", path);
+	for (size_t i = 0; i < n && r >= 0; i++)
+		if (v[i]->kind != VMA_KIND__VMA_VVAR && v[i]->kind != VMA_KIND__VMA_VSYSCALL &&
+		    v[i]->kind != VMA_KIND__VMA_VDSO)
+			r = find_guards(pm_fd, v[i]);
+	return r;
+}
+
 static void fill_mm(MmEntry *mm, const struct seized_task *k)
 {
 	const struct proc_stat *st = &k->stat;
@@ -520,6 +618,11 @@ int dump_task_mm(struct dump_ctx *c, struct seized_task *k)
 	r = proc_parse_maps(k->pid, &pv);
 	if (r < 0)
 		return log_error_errno(r, "cannot parse /proc/%d/maps", k->pid);
+	r = proc_parse_vmflags(k->pid, &pv);
+	if (r < 0) {
+		proc_vmas_free(&pv);
+		return log_error_errno(r, "cannot parse /proc/%d/smaps", k->pid);
+	}
 	vma = calloc(pv.n ? pv.n : 1, sizeof(*vma));
 	vmap = calloc(pv.n ? pv.n : 1, sizeof(*vmap));
 	if (!vma || !vmap) {
@@ -535,6 +638,9 @@ int dump_task_mm(struct dump_ctx *c, struct seized_task *k)
 		if (r < 0)
 			goto out;
 	}
+	r = find_all_guards(k->pid, vmap, pv.n);
+	if (r < 0)
+		goto out;
 	mm.n_vmas = pv.n;
 	mm.vmas = vmap;
 	fill_mm(&mm, k);
@@ -565,6 +671,8 @@ int dump_task_mm(struct dump_ctx *c, struct seized_task *k)
 	}
 	r = dump_pages(c, k->pid, vmap, pv.n);
 out:
+	for (size_t i = 0; vma && i < pv.n; i++)
+		free(vma[i].guard_ranges);
 	proc_vmas_free(&pv);
 	return r;
 }

@@ -312,3 +312,52 @@ int proc_read_auxv(pid_t pid, uint64_t **ret, size_t *ret_n)
 	*ret_n = n;
 	return 0;
 }
+
+static unsigned vmflag_bit(const char *f)
+{
+	static const struct { char name[3]; unsigned bit; } map[] = {
+		{ "gd", PROC_VM_GROWSDOWN }, { "dc", PROC_VM_DONTFORK }, { "wf", PROC_VM_WIPEONFORK },
+		{ "dd", PROC_VM_DONTDUMP }, { "hg", PROC_VM_HUGEPAGE }, { "nh", PROC_VM_NOHUGEPAGE },
+		{ "mg", PROC_VM_MERGEABLE }, { "lo", PROC_VM_LOCKED }, { "sr", PROC_VM_SEQ_READ },
+		{ "rr", PROC_VM_RAND_READ },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
+		if (!strcmp(f, map[i].name))
+			return map[i].bit;
+	return 0;
+}
+
+int proc_parse_vmflags(pid_t pid, struct proc_vmas *v)
+{
+	char path[64];
+	_cleanup_fclose_ FILE *f = NULL;
+	_cleanup_free_ char *line = NULL;
+	size_t linecap = 0, idx = 0;
+	struct proc_vma *cur = NULL;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return negative_errno();
+	while (getline(&line, &linecap, f) > 0) {
+		unsigned long long start, end;
+		char *save = NULL;
+
+		if (sscanf(line, "%llx-%llx ", &start, &end) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+			cur = NULL;
+			/* Same order as maps: look from where the last match was. */
+			for (; idx < v->n; idx++)
+				if (v->v[idx].start == start) {
+					cur = &v->v[idx];
+					break;
+				}
+			continue;
+		}
+		if (!cur || strncmp(line, "VmFlags:", 8))
+			continue;
+		for (char *t = strtok_r(line + 8, " \n", &save); t; t = strtok_r(NULL, " \n", &save))
+			cur->vmflags |= vmflag_bit(t);
+	}
+	return 0;
+}

@@ -42,7 +42,20 @@ struct proc_vma {
 	/* from /proc/PID/map_files (file-backed areas only) */
 	uint64_t mf_dev, mf_ino;
 	bool has_map_file;
+	/* from /proc/PID/smaps VmFlags (proc_parse_vmflags) */
+	unsigned vmflags;	/* PROC_VM_* */
 };
+
+#define PROC_VM_GROWSDOWN	(1u << 0)	/* gd */
+#define PROC_VM_DONTFORK	(1u << 1)	/* dc */
+#define PROC_VM_WIPEONFORK	(1u << 2)	/* wf */
+#define PROC_VM_DONTDUMP	(1u << 3)	/* dd */
+#define PROC_VM_HUGEPAGE	(1u << 4)	/* hg */
+#define PROC_VM_NOHUGEPAGE	(1u << 5)	/* nh */
+#define PROC_VM_MERGEABLE	(1u << 6)	/* mg */
+#define PROC_VM_LOCKED		(1u << 7)	/* lo */
+#define PROC_VM_SEQ_READ	(1u << 8)	/* sr */
+#define PROC_VM_RAND_READ	(1u << 9)	/* rr */
 
 struct proc_vmas {
 	struct proc_vma *v;
@@ -57,6 +70,8 @@ int proc_list_tasks(pid_t pid, pid_t **ret, size_t *ret_n);
 /* Sorted list of the processes whose parent is PID (scans /proc: no task/children here). */
 int proc_list_children(pid_t pid, pid_t **ret, size_t *ret_n);
 int proc_parse_maps(pid_t pid, struct proc_vmas *ret);
+/* Fill vmflags of each VMA from /proc/PID/smaps (same address space, task stopped). */
+int proc_parse_vmflags(pid_t pid, struct proc_vmas *v);
 void proc_vmas_free(struct proc_vmas *v);
 /* auxv words (pairs), without the trailing AT_NULL pair. */
 int proc_read_auxv(pid_t pid, uint64_t **ret, size_t *ret_n);

@@ -231,6 +231,10 @@ static int pstree_scan_pass(struct pstree *t, bool wait)
 		for (size_t j = 0; j < nk; j++) {
 			if (pstree_find(t, kids[j]))
 				continue;
+			if (kids[j] == getpid()) {
+				log_error("the tree of %d contains the dumper itself", t->root);
+				return -EINVAL;
+			}
 			r = pstree_add_task(t, kids[j], (int)i);
 			if (r < 0)
 				return r;
@@ -271,11 +275,17 @@ static int freezer_wait_frozen(const char *dir)
 
 static int freeze(struct pstree *t, const char *dir)
 {
+	char path[4096], state[64];
 	int r;
 
 	t->freezer = strdup(dir);
 	if (!t->freezer)
 		return -ENOMEM;
+	snprintf(path, sizeof(path), "%s/freezer.state", dir);
+	r = proc_read_small(path, state, sizeof(state));
+	if (r < 0)
+		return log_error_errno(r, "cannot read %s", path);
+	t->was_frozen = !strcmp(state, "FROZEN");
 	r = freezer_write(dir, "FROZEN");
 	if (r < 0)
 		return r;
@@ -360,6 +370,13 @@ int seize_tree(pid_t root, const char *freezer, struct pstree **ret)
 	}
 	if (kill(root, 0) < 0)
 		return log_error_errno(negative_errno(), "no process %d", root);
+	{
+		struct proc_status st;
+		if (proc_parse_status(root, 0, &st) == 0 && st.tgid != root) {
+			log_error("%d is a thread of process %d: dump the process", root, st.tgid);
+			return -EINVAL;
+		}
+	}
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
@@ -489,6 +506,12 @@ int release_tree(struct pstree *t, enum release_mode mode)
 	q = thaw(t);
 	if (q < 0 && !r)
 		r = q;
+	/* A cgroup the user had frozen goes back to frozen (the tree is detached). */
+	if (t->was_frozen && mode != RELEASE_KILL) {
+		q = freezer_write(t->freezer, "FROZEN");
+		if (q < 0 && !r)
+			r = q;
+	}
 	if (mode == RELEASE_KILL)
 		wait_tree_gone(t);
 	pstree_free(t);

@@ -38,6 +38,7 @@ struct pstree {
 	size_t nr_tasks;
 	char *freezer;		/* freezer cgroup dir, when --freeze-cgroup was given */
 	bool frozen;		/* we froze it and must thaw it */
+	bool was_frozen;	/* the cgroup was FROZEN before the dump: freeze it again on release */
 };
 
 enum release_mode {

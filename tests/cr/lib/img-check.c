@@ -9,6 +9,8 @@
  *  - every thread's core image exists, its blocked mask is the thread's
  *    SigBlk, its stack pointer and ip match /proc/PID/task/TID/syscall,
  *  - the signal actions agree with SigIgn/SigCgt of /proc/PID/status,
+ *  - each area's guard ranges agree with pagemap bit 58,
+ *  - each area's madv bits and MAP_GROWSDOWN agree with its smaps VmFlags,
  *  - the queued blocked signals agree with SigPnd (thread) and ShdPnd (process).
  * Exit 0 if all holds, 1 with the first difference on stderr.
  */
@@ -17,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include "cr/image.h"
 #include "cr/log.h"
@@ -28,6 +31,7 @@
 #define PM_PRESENT (1ull << 63)
 #define PM_SWAP (1ull << 62)
 #define PM_FILE (1ull << 61)
+#define PM_GUARD (1ull << 58)
 
 struct covered {
 	uint64_t start, end;
@@ -93,6 +97,46 @@ static bool is_covered(const struct covered *c, size_t n, uint64_t addr)
 	return false;
 }
 
+/* VmFlags of the area starting at start, from the live smaps ("" if none). */
+static void live_vmflags(pid_t pid, uint64_t start, char *out, size_t size)
+{
+	char path[64], line[512];
+	unsigned long long s, e;
+	int in = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps", pid);
+	f = fopen(path, "r");
+	out[0] = 0;
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx-%llx ", &s, &e) == 2 && strchr(line, '-') < strchr(line, ' '))
+			in = s == start;
+		else if (in && !strncmp(line, "VmFlags:", 8))
+			snprintf(out, size, "%s", line + 8);
+	}
+	if (f)
+		fclose(f);
+}
+
+/* madv bits of mm.proto and the VmFlags they come from. */
+static int check_madv(pid_t pid, const VmaEntry *v)
+{
+	static const struct { uint32_t bit; const char *flag; } m[] = {
+		{ 1, " dc" }, { 2, " wf" }, { 4, " dd" }, { 64, " lo" },
+	};
+	char flags[512];
+
+	live_vmflags(pid, v->start, flags, sizeof(flags));
+	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		bool img = v->has_madv && (v->madv & m[i].bit), live = strstr(flags, m[i].flag) != NULL;
+		if (img != live)
+			return fail("madv bit differs from VmFlags for the area", pid, v->start);
+	}
+	if (!!(v->flags & MAP_GROWSDOWN) != (strstr(flags, " gd") != NULL))
+		return fail("MAP_GROWSDOWN differs from VmFlags for the area", pid, v->start);
+	return 0;
+}
+
 static int check_coverage(struct img_dir *d, pid_t pid, const struct covered *cov, size_t ncov)
 {
 	struct img *img;
@@ -110,6 +154,20 @@ static int check_coverage(struct img_dir *d, pid_t pid, const struct covered *co
 	for (size_t i = 0; i < mm->n_vmas && rc == 0; i++) {
 		VmaEntry *v = mm->vmas[i];
 		bool file = v->kind == VMA_KIND__VMA_FILE_PRIVATE;
+		rc = check_madv(pid, v);
+		if (rc)
+			break;
+		if (v->kind != VMA_KIND__VMA_VVAR && v->kind != VMA_KIND__VMA_VSYSCALL && v->kind != VMA_KIND__VMA_VDSO)
+			for (uint64_t a = v->start; a < v->end && rc == 0; a += PG) {
+				uint64_t e = 0;
+				bool img = false;
+				for (size_t g = 0; g + 1 < v->n_guard_ranges; g += 2)
+					img |= a >= v->guard_ranges[g] && a < v->guard_ranges[g + 1];
+				if (pread(pm, &e, 8, (off_t)(a / PG * 8)) == 8 && img != !!(e & PM_GUARD))
+					rc = fail("guard pages differ from pagemap bit 58", pid, a);
+			}
+		if (rc)
+			break;
 		if (v->kind != VMA_KIND__VMA_ANON_PRIVATE && !file)
 			continue;
 		for (uint64_t a = v->start; a < v->end && rc == 0; a += PG) {
@@ -118,6 +176,8 @@ static int check_coverage(struct img_dir *d, pid_t pid, const struct covered *co
 				rc = fail("unreadable pagemap", pid, a);
 			else if (file && (e & PM_FILE))
 				continue;	/* still the file's page */
+			else if (e & PM_GUARD)
+				continue;	/* a guard marker (reported as swapped) holds no data */
 			else if ((e & (PM_PRESENT | PM_SWAP)) && !is_covered(cov, ncov, a))
 				rc = fail(file ? "COWed page of a file mapping missing from the image"
 					       : "present anonymous page missing from the image", pid, a);

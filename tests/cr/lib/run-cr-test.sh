@@ -19,7 +19,9 @@
 # CR_EXPECT (refuse mode: text the dump log must contain), CR_FREEZER=1 (put
 # the tree in a v1 freezer cgroup and dump with --freeze-cgroup), CR_MAX_RSS_KB
 # (leave-running: bound on the dumper's peak RSS), CR_STOPPED=1 (leave-running:
-# the tree is in a job-control stop when dumped and must still be after).
+# the tree is in a job-control stop when dumped and must still be after),
+# CR_FREEZER_FROZEN=1 (with CR_FREEZER, leave-running: the cgroup is frozen
+# before the dump and must be frozen after).
 # Exit: 0 PASS, 77 SKIP, 1 FAIL.
 set -u
 
@@ -119,6 +121,11 @@ if [ "${CR_FREEZER:-0}" = 1 ]; then
 	mkdir "$freezer_dir" || die "cannot create $freezer_dir"
 	for t in /proc/"$pid"/task/*; do echo "${t##*/}" >"$freezer_dir/tasks" || die "cannot move $pid to $freezer_dir"; done
 	freezer_args=(--freeze-cgroup "$freezer_dir")
+	# CR_FREEZER_FROZEN=1: the cgroup is already frozen by the user; it must be again after.
+	if [ "${CR_FREEZER_FROZEN:-0}" = 1 ]; then
+		echo FROZEN >"$freezer_dir/freezer.state"
+		for ((i = 0; i < 200; i++)); do [ "$(cat "$freezer_dir/freezer.state")" = FROZEN ] && break; sleep 0.01; done
+	fi
 fi
 
 untouched() {
@@ -188,6 +195,10 @@ leave-running)
 	if [ "${CR_STOPPED:-0}" = 1 ]; then
 		[ "$(state_of "$pid")" = T ] || die "pid $pid was stopped before the dump and runs after it"
 		kill -CONT -- "-$pid"
+	fi
+	if [ "${CR_FREEZER_FROZEN:-0}" = 1 ]; then
+		[ "$(cat "$freezer_dir/freezer.state")" = FROZEN ] || die "the frozen cgroup was left $(cat "$freezer_dir/freezer.state")"
+		echo THAWED >"$freezer_dir/freezer.state"
 	fi
 	untouched
 	check_rss
