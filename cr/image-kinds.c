@@ -13,6 +13,7 @@
 #include "proto/mm.pb-c.h"
 #include "proto/pagemap.pb-c.h"
 #include "proto/taskstate.pb-c.h"
+#include "proto/fd.pb-c.h"
 
 static const struct img_kind_info kinds[IMG_KIND_MAX] = {
 	/* magic: "CY" and two letters, as the file shows them (little endian) */
@@ -22,6 +23,8 @@ static const struct img_kind_info kinds[IMG_KIND_MAX] = {
 	[IMG_MM]        = { IMG_MM, "mm", "mm-%d.img", 0x4d4d5943, &mm_entry__descriptor, NULL, 1 },
 	[IMG_PAGEMAP]   = { IMG_PAGEMAP, "pagemap", "pagemap-%u.img", 0x4d505943, &pagemap_head__descriptor, &pagemap_entry__descriptor, 0 },
 	[IMG_TASKSTATE] = { IMG_TASKSTATE, "taskstate", "taskstate-%d.img", 0x53545943, &task_state_entry__descriptor, NULL, 1 },
+	[IMG_FDS]       = { IMG_FDS, "fds", "fds-%d.img", 0x44465943, &fd_entry__descriptor, &fd_entry__descriptor, 0 },
+	[IMG_FILES]     = { IMG_FILES, "files", "files.img", 0x4c465943, &file_entry__descriptor, &file_entry__descriptor, 0 },
 };
 
 const struct img_kind_info *img_kind_info(enum img_kind kind)

@@ -37,6 +37,8 @@ enum img_kind {
 	IMG_MM,		/* mm-%d.img (pid): mm_entry */
 	IMG_PAGEMAP,	/* pagemap-%u.img (id): pagemap_head, then pagemap_entry* */
 	IMG_TASKSTATE,	/* taskstate-%d.img (pid): task_state_entry */
+	IMG_FDS,	/* fds-%d.img (pid): fd_entry per fd */
+	IMG_FILES,	/* files.img: file_entry per open file description */
 	IMG_KIND_MAX
 };
 
