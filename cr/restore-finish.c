@@ -41,6 +41,7 @@ static const char *const blob_steps[] = {
 	[RST_STEP_CLONE] = "creating a thread",
 	[RST_STEP_THREAD] = "setting thread state",
 	[RST_STEP_SIGNALS] = "queueing signals",
+	[RST_STEP_MADVISE] = "re-applying memory advice or guard pages",
 };
 
 /* Alive and not a zombie. */

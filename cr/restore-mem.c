@@ -224,9 +224,17 @@ static int find_hole(struct restore_ctx *rc, uint64_t len, uint64_t *ret)
 	return -ENOMEM;
 }
 
+static uint64_t guard_bytes(const MmEntry *mm)
+{
+	uint64_t n = 0;
+	for (size_t i = 0; i < mm->n_vmas; i++)
+		n += mm->vmas[i]->n_guard_ranges * 8 + 8;
+	return n;
+}
+
 static uint64_t task_args_len(const struct rst_task *t, const struct mem_task *mt)
 {
-	uint64_t len = PAGE_SZ * 4 + THREAD_STACK +
+	uint64_t len = PAGE_SZ * 4 + THREAD_STACK + guard_bytes(t->mm) +
 		       (t->task_core ? t->task_core->n_shared_pending_siginfo * 128 : 0) + t->mm->n_vmas * (sizeof(struct rst_vma) + sizeof(struct rst_special)) +
 		       mt->n_pages * sizeof(struct rst_pages) + t->mm->n_auxv * 8;
 	for (size_t i = 0; i < t->n_tids; i++) {
@@ -378,6 +386,7 @@ static int open_vma_file(const VmaEntry *v)
 
 static int fill_vma(struct restore_ctx *rc, const VmaEntry *v, struct rst_vma *out)
 {
+	out->madv = v->has_madv ? v->madv : 0;
 	out->start = v->start;
 	out->end = v->end;
 	out->prot = v->prot;
@@ -741,6 +750,31 @@ static int step_mm(void *ctx, void *data)
 	}
 	a->vmas = (uint64_t)(uintptr_t)v;
 	a->n_vmas = nv;
+	size_t ng = 0;
+	for (size_t i = 0; i < t->mm->n_vmas; i++)
+		ng += t->mm->vmas[i]->n_guard_ranges / 2;
+	if (ng) {
+		uint64_t *g = bump_alloc(&b, ng * 16, 8);
+		if (!g)
+			return -ENOMEM;
+		size_t k = 0;
+		for (size_t i = 0; i < t->mm->n_vmas; i++) {
+			const VmaEntry *e = t->mm->vmas[i];
+			for (size_t j = 0; j + 1 < e->n_guard_ranges; j += 2) {
+				if (e->guard_ranges[j] < e->start || e->guard_ranges[j + 1] > e->end ||
+				    e->guard_ranges[j] >= e->guard_ranges[j + 1]) {
+					log_error("mm-%d.img: guard range %#" PRIx64 "-%#" PRIx64 " outside its area",
+						  t->pid, e->guard_ranges[j], e->guard_ranges[j + 1]);
+					return -EBADMSG;
+				}
+				g[2 * k] = e->guard_ranges[j];
+				g[2 * k + 1] = e->guard_ranges[j + 1];
+				k++;
+			}
+		}
+		a->guards = (uint64_t)(uintptr_t)g;
+		a->n_guards = k;
+	}
 	memcpy(p, mt->pages, mt->n_pages * sizeof(*p));
 	a->pages = (uint64_t)(uintptr_t)p;
 	a->n_pages = mt->n_pages;

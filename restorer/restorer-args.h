@@ -23,7 +23,7 @@ struct rst_vma {
 	uint32_t prot;		/* final protection */
 	uint32_t map_flags;	/* MAP_PRIVATE/MAP_SHARED/MAP_ANONYMOUS/MAP_GROWSDOWN */
 	int32_t fd;		/* -1 for anonymous */
-	uint32_t madv;		/* MADV_* to apply after filling (0: none) */
+	uint32_t madv;		/* VMA_MADV_* bits of mm.proto to re-apply after filling */
 };
 _Static_assert(sizeof(struct rst_vma) == 40, "rst_vma layout");
 
@@ -34,6 +34,17 @@ struct rst_special {
 	uint64_t dst_start;	/* where it was at dump time; 0: unmap it */
 };
 _Static_assert(sizeof(struct rst_special) == 24, "rst_special layout");
+
+/* vma_entry.madv bits (mm.proto). */
+#define RST_MADV_DONTFORK	1u
+#define RST_MADV_WIPEONFORK	2u
+#define RST_MADV_DONTDUMP	4u
+#define RST_MADV_HUGEPAGE	8u
+#define RST_MADV_NOHUGEPAGE	16u
+#define RST_MADV_MERGEABLE	32u
+#define RST_MADV_LOCKED		64u
+#define RST_MADV_SEQUENTIAL	128u
+#define RST_MADV_RANDOM		256u
 
 /* A run of pages to fill: nr_pages at vaddr from the page file at off, or zeroes (off < 0). */
 struct rst_pages {
@@ -89,6 +100,7 @@ enum {
 	RST_STEP_CLONE,
 	RST_STEP_THREAD,
 	RST_STEP_SIGNALS,
+	RST_STEP_MADVISE,
 };
 
 /* PR_SET_MM_MAP fields (struct prctl_mm_map), exe_fd < 0: keep. */
@@ -130,7 +142,10 @@ struct rst_args {
 	/* Signals queued for the whole process (raw siginfos of 128 bytes). */
 	uint64_t shared_siginfo;
 	uint64_t n_shared_siginfo;
+	/* Guard pages to install (MADV_GUARD_INSTALL): n_guards [start, end) pairs. */
+	uint64_t guards;
+	uint64_t n_guards;
 };
-_Static_assert(sizeof(struct rst_args) == 256, "rst_args layout");
+_Static_assert(sizeof(struct rst_args) == 272, "rst_args layout");
 
 #endif

@@ -291,6 +291,32 @@ static long fill_pages(struct rst_args *a)
 	return mine < 0 ? mine : helper_result;
 }
 
+/* Re-apply the advice bits of an area: each bit is one madvise (or mlock). */
+static long advise_vma(const struct rst_vma *v)
+{
+	static const struct { uint32_t bit; int advice; } map[] = {
+		{ RST_MADV_DONTFORK, MADV_DONTFORK },	{ RST_MADV_WIPEONFORK, MADV_WIPEONFORK },
+		{ RST_MADV_DONTDUMP, MADV_DONTDUMP },	{ RST_MADV_HUGEPAGE, MADV_HUGEPAGE },
+		{ RST_MADV_NOHUGEPAGE, MADV_NOHUGEPAGE }, { RST_MADV_MERGEABLE, MADV_MERGEABLE },
+		{ RST_MADV_SEQUENTIAL, MADV_SEQUENTIAL }, { RST_MADV_RANDOM, MADV_RANDOM },
+	};
+	void *start = (void *)v->start;
+	unsigned long len = v->end - v->start;
+
+	for (unsigned i = 0; i < PIE_ARRAY_SIZE(map); i++)
+		if (v->madv & map[i].bit) {
+			long r = sys_madvise(start, len, map[i].advice);
+			if (r < 0)
+				return r;
+		}
+	if (v->madv & RST_MADV_LOCKED) {
+		long r = sys_call2(__NR_mlock, (long)start, (long)len);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 static long protect_vmas(struct rst_args *a)
 {
 	struct rst_vma *v = (struct rst_vma *)a->vmas;
@@ -302,8 +328,25 @@ static long protect_vmas(struct rst_args *a)
 			if (r < 0)
 				return r;
 		}
-		if (v[i].madv)
-			sys_madvise((void *)v[i].start, v[i].end - v[i].start, (int)v[i].madv);
+	}
+	return 0;
+}
+
+static long advise_vmas(struct rst_args *a)
+{
+	struct rst_vma *v = (struct rst_vma *)a->vmas;
+	uint64_t *g = (uint64_t *)a->guards;
+
+	for (uint64_t i = 0; i < a->n_vmas; i++) {
+		long r = v[i].madv ? advise_vma(&v[i]) : 0;
+		if (r < 0)
+			return r;
+	}
+	/* Guard pages hold no data: installed once the pages around them are in. */
+	for (uint64_t i = 0; i < a->n_guards; i++) {
+		long r = sys_madvise((void *)g[2 * i], g[2 * i + 1] - g[2 * i], 102 /* MADV_GUARD_INSTALL */);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -450,6 +493,9 @@ PIE_ENTRY void restorer_main(struct rst_args *a)
 	r = fill_pages(a);
 	if (r < 0)
 		fail(a, r, RST_STEP_PAGES);
+	r = advise_vmas(a);
+	if (r < 0)
+		fail(a, r, RST_STEP_MADVISE);
 	r = protect_vmas(a);
 	if (r < 0)
 		fail(a, r, RST_STEP_MPROTECT);
