@@ -168,6 +168,8 @@ int cr_restore_main(int argc, char **argv)
 		fprintf(stderr, "cryo-cr restore: the image directory is required (-D DIR)\n");
 		return 1;
 	}
+	/* Before the log file is opened: it must not sit at a task's fd number. */
+	restore_fds_reserve(o.dir);
 	/* log_setup_cli() reports bad log options itself. */
 	if (log_setup_cli(log_file, log_format, level) < 0)
 		return 1;

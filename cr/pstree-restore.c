@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fds.h"
 #include "log.h"
 #include "restore.h"
 #include "restore-fault.h"
@@ -169,6 +170,9 @@ int pstree_restore_read(struct restore_ctx *rc)
 static _Noreturn void task_main(struct restore_ctx *rc, struct rst_task *t)
 {
 	int r = plan_run(rc->plan, t->owner, rc);
+	/* Its children are forked: the pipe and socket ends kept for them go. */
+	fd_ctx_free(rc->fds);
+	rc->fds = NULL;
 	if (r < 0)
 		_exit(1);
 	restore_task_finish(rc, t);

@@ -709,6 +709,32 @@ static int fill_mm(struct rst_task *t, struct bump *b, struct rst_args *a)
 	return 0;
 }
 
+/*
+ * The fds the blob leaves open: the task's own (restore-fds.c put them in
+ * place).  With --shell-job, stdio the task has no image of was the caller's
+ * terminal (ttys are not dumped) and is inherited from cryo-cr.
+ */
+static int fill_keep_fds(struct restore_ctx *rc, struct rst_task *t, struct bump *b, struct rst_args *a)
+{
+	int32_t *k = bump_alloc(b, (t->n_keep_fds + 3) * sizeof(*k), 8);
+	size_t n = 0, j = 0;
+	if (!k)
+		return -ENOMEM;
+	for (int32_t fd = 0; fd < 3; fd++) {
+		while (j < t->n_keep_fds && t->keep_fds[j] < fd)
+			k[n++] = t->keep_fds[j++];
+		if (j < t->n_keep_fds && t->keep_fds[j] == fd)
+			k[n++] = t->keep_fds[j++];
+		else if (rc->opts.shell_job)
+			k[n++] = fd;
+	}
+	while (j < t->n_keep_fds)
+		k[n++] = t->keep_fds[j++];
+	a->keep_fds = (uint64_t)(uintptr_t)k;
+	a->n_keep_fds = n;
+	return 0;
+}
+
 static int step_mm(void *ctx, void *data)
 {
 	struct restore_ctx *rc = ctx;
@@ -812,6 +838,9 @@ static int step_mm(void *ctx, void *data)
 		a->helper_tid = (uint32_t)mt->helper_tid;
 		a->helper_stack_top = (uint64_t)(uintptr_t)(stack + THREAD_STACK);
 	}
+	r = fill_keep_fds(rc, t, &b, a);
+	if (r < 0)
+		return r;
 	mt->args = a;
 	return 0;
 }

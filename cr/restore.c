@@ -9,6 +9,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "fds.h"
 #include "log.h"
 #include "restore.h"
 
@@ -167,6 +168,7 @@ int restore_run(const struct restore_opts *opts, pid_t *ret_root)
 		munmap((void *)(uintptr_t)rc.hole_start, rc.hole_len);
 	if (rc.dir)
 		img_dir_close(rc.dir);
+	fd_ctx_free(rc.fds);
 	/* Task descriptions are left to process exit: cryo-cr ends right after. */
 	return r;
 }

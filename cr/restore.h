@@ -20,6 +20,8 @@
 #include "core.pb-c.h"
 #include "mm.pb-c.h"
 
+struct fd_ctx;
+
 struct restore_opts {
 	const char *dir;
 	bool detach;
@@ -41,6 +43,8 @@ struct rst_task {
 	unsigned fork_step;	/* plan step id of the step that creates it */
 	unsigned exit_step;	/* zombies: the step after which it exits */
 	void *mem;		/* restore-mem.c's per-task state */
+	int32_t *keep_fds;	/* the dumped fd numbers, sorted: the blob closes the others */
+	size_t n_keep_fds;
 };
 
 struct restore_ctx {
@@ -57,6 +61,7 @@ struct restore_ctx {
 	uint64_t hole_start, hole_len;
 	struct rst_sync *sync;
 	void *mem_priv;		/* restore-mem.c's state */
+	struct fd_ctx *fds;	/* restore-fds.c: files.img, then each task's placement */
 };
 
 /* One resource kind: adds its steps (and needs) to rc->plan. */
@@ -77,6 +82,11 @@ int pstree_restore_add_steps(struct restore_ctx *rc);
 int mem_restore_prepare(struct restore_ctx *rc);
 int mem_restore_add_steps(struct restore_ctx *rc);
 int shmem_restore_prepare(struct restore_ctx *rc);
+int fds_restore_prepare(struct restore_ctx *rc);
+int fds_restore_add_steps(struct restore_ctx *rc);
+/* Before cryo-cr opens anything (even its log): fill every free fd number up
+ * to the highest dumped one, so cryo-cr's own fds stay out of the tasks' way. */
+void restore_fds_reserve(const char *dir);
 /* The fd (inherited by every task) of shared object id. */
 int shmem_restore_fd(struct restore_ctx *rc, uint32_t id);
 

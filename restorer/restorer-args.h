@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define RST_ARGS_MAGIC 0x52535452u	/* "RSTR" */
-#define RST_ARGS_VERSION 1u
+#define RST_ARGS_VERSION 2u
 
 /* One area to map at its dumped address. */
 struct rst_vma {
@@ -145,7 +145,11 @@ struct rst_args {
 	/* Guard pages to install (MADV_GUARD_INSTALL): n_guards [start, end) pairs. */
 	uint64_t guards;
 	uint64_t n_guards;
+	/* The task's fds (int32_t[n_keep_fds], sorted): every other fd is
+	 * cryo-cr's and is closed once the areas are mapped. */
+	uint64_t keep_fds;
+	uint64_t n_keep_fds;
 };
-_Static_assert(sizeof(struct rst_args) == 272, "rst_args layout");
+_Static_assert(sizeof(struct rst_args) == 288, "rst_args layout");
 
 #endif

@@ -473,6 +473,20 @@ static long start_thread(struct rst_thread *t)
 	return r < 0 ? r : 0;
 }
 
+/* Our own fds (page file, mapped files, shared objects, placeholders) are
+ * not the task's: close every fd between the task's ones. */
+static void close_foreign_fds(const struct rst_args *a)
+{
+	const int32_t *k = (const int32_t *)(uintptr_t)a->keep_fds;
+	uint64_t from = 0;
+	for (uint64_t i = 0; i < a->n_keep_fds; i++) {
+		if ((uint64_t)k[i] > from)
+			sys_call3(__NR_close_range, from, (uint64_t)k[i] - 1, 0);
+		from = (uint64_t)k[i] + 1;
+	}
+	sys_call3(__NR_close_range, from, ~0u, 0);
+}
+
 PIE_ENTRY void restorer_main(struct rst_args *a)
 {
 	struct rst_thread *th = (struct rst_thread *)a->threads;
@@ -500,8 +514,7 @@ PIE_ENTRY void restorer_main(struct rst_args *a)
 	if (r < 0)
 		fail(a, r, RST_STEP_MPROTECT);
 	set_mm_fields(a);
-	/* Our own fds (page file, mapped files, shared objects) are not the task's. */
-	sys_call3(__NR_close_range, 3, ~0u, 0);
+	close_foreign_fds(a);
 
 	for (uint64_t i = 1; i < a->n_threads; i++) {
 		r = start_thread(&th[i]);
