@@ -11,5 +11,6 @@ const struct restore_kind restore_kinds[] = {
 	{ "mm", mem_restore_add_steps, mem_restore_prepare },
 	{ "shmem", NULL, shmem_restore_prepare },	/* needs the mm images read */
 	{ "fds", fds_restore_add_steps, fds_restore_prepare },	/* after mm: its steps need "mm" to exist */
+	{ "taskstate", ts_restore_add_steps, ts_restore_prepare },
 };
 const size_t restore_kinds_count = sizeof(restore_kinds) / sizeof(restore_kinds[0]);

@@ -45,6 +45,7 @@ struct rst_task {
 	void *mem;		/* restore-mem.c's per-task state */
 	int32_t *keep_fds;	/* the dumped fd numbers, sorted: the blob closes the others */
 	size_t n_keep_fds;
+	struct TaskStateEntry *ts;	/* restore-ts.c: taskstate-PID.img */
 };
 
 struct restore_ctx {
@@ -84,6 +85,8 @@ int mem_restore_add_steps(struct restore_ctx *rc);
 int shmem_restore_prepare(struct restore_ctx *rc);
 int fds_restore_prepare(struct restore_ctx *rc);
 int fds_restore_add_steps(struct restore_ctx *rc);
+int ts_restore_prepare(struct restore_ctx *rc);
+int ts_restore_add_steps(struct restore_ctx *rc);
 /* Before cryo-cr opens anything (even its log): fill every free fd number up
  * to the highest dumped one, so cryo-cr's own fds stay out of the tasks' way. */
 void restore_fds_reserve(const char *dir);
