@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "fds.h"
@@ -84,6 +85,13 @@ void restore_fds_reserve(const char *dir)
 	img_dir_close(d);
 	if (max < 3 || max > (1 << 20))
 		return;
+	/* The tasks' numbers and ours above them must fit: up to the hard limit
+	 * (ts-rlimits gives each task its own limit back). */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)max + 256 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	for (;;) {
 		int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
