@@ -170,6 +170,7 @@ int cr_restore_main(int argc, char **argv)
 	}
 	/* Before the log file is opened: it must not sit at a task's fd number. */
 	restore_fds_reserve(o.dir);
+	o.log_to_stderr = !log_file || !strcmp(log_file, "-");
 	/* log_setup_cli() reports bad log options itself. */
 	if (log_setup_cli(log_file, log_format, level) < 0)
 		return 1;

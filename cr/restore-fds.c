@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -103,10 +104,39 @@ void restore_fds_reserve(const char *dir)
 	}
 }
 
+static void log_to_fd(enum log_level level, const char *line, void *userdata)
+{
+	static const char tag[] = "NEWIDD";
+	int fd = *(int *)userdata;
+	dprintf(fd, "cryo-cr %c: %s\n", (unsigned)level < sizeof(tag) - 1 ? tag[level] : '?', line);
+}
+
+/*
+ * Logging to stderr: from the first fds step on, fd 2 is a task's, so what
+ * the tasks log until the blob takes over goes to a copy of cryo-cr's stderr
+ * above the task's numbers (the blob closes it).  A child inherits the copy
+ * and moves it above its own numbers.
+ */
+static void keep_log_away(struct restore_ctx *rc, struct rst_task *t)
+{
+	static int err_fd = -1;
+	if (!rc->opts.log_to_stderr)
+		return;
+	int above = t->n_keep_fds ? t->keep_fds[t->n_keep_fds - 1] + 1 : 3;
+	int fd = fcntl(err_fd >= 0 ? err_fd : STDERR_FILENO, F_DUPFD_CLOEXEC, above);
+	if (fd < 0)
+		return;
+	if (err_fd >= 0)
+		close(err_fd);
+	err_fd = fd;
+	log_set_sink(log_to_fd, &err_fd);
+}
+
 static int step_fds(void *ctx, void *data)
 {
 	struct restore_ctx *rc = ctx;
 	struct rst_task *t = data;
+	keep_log_away(rc, t);
 	int r = fds_read_task(rc->fds, rc->dir, t->pid);
 	if (r < 0)
 		return log_error_errno(r, "task %d: cannot read its fds", t->pid);

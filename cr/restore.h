@@ -27,6 +27,7 @@ struct restore_opts {
 	bool detach;
 	bool shell_job;
 	const char *pidfile;
+	bool log_to_stderr;	/* no -o: the log is cryo-cr's fd 2 */
 };
 
 struct rst_task {

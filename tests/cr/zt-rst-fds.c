@@ -8,6 +8,8 @@
  *               the child reads them after restore
  *   eventfd     an eventfd at fd 12 with count 5
  *   socketpair  a unix stream socketpair at fds 13/14, "abc" queued
+ *   nostdio     fds 0-2 closed: they must still be closed after restore
+ *               (not cryo-cr's)
  *
  * Every mode also checks that fds 0-2 are the task's own (the runner's
  * /dev/null and result files), not cryo-cr's.
@@ -150,6 +152,18 @@ static void do_socketpair(void)
 		zt_fail("fds 13 and 14 are not connected to each other");
 }
 
+static void do_nostdio(void)
+{
+	close(0);
+	close(1);
+	close(2);
+	zt_ready();
+	zt_wait();
+	for (int i = 0; i < 3; i++)
+		if (fcntl(i, F_GETFD) >= 0)
+			zt_fail("fd %d is open after restore; the task had closed it", i);
+}
+
 int main(int argc, char **argv)
 {
 	zt_init(argc, argv);
@@ -166,7 +180,10 @@ int main(int argc, char **argv)
 		do_eventfd();
 	else if (!strcmp(argv[1], "socketpair"))
 		do_socketpair();
-	else
+	else if (!strcmp(argv[1], "nostdio")) {
+		do_nostdio();
+		zt_pass();
+	} else
 		zt_fail("unknown mode %s", argv[1]);
 	check_stdio();
 	zt_pass();
