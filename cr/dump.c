@@ -214,6 +214,39 @@ static int write_inventory(struct dump_ctx *c)
 	return 0;
 }
 
+/*
+ * Restore does not rebuild open files yet (it keeps stdio only), so a dump that
+ * kills the tree must not take a task whose other fds would be lost on the way.
+ * With --leave-running or --leave-stopped the tree survives and the image is
+ * complete for a restore that learns them.
+ */
+static int check_fds_restorable(const struct dump_ctx *c, pid_t pid)
+{
+	char path[64], link[256];
+	_cleanup_closedir_ DIR *dir = NULL;
+	struct dirent *de;
+
+	if (c->opts->release != RELEASE_KILL)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	dir = opendir(path);
+	if (!dir)
+		return log_error_errno(negative_errno(), "cannot list %s", path);
+	while ((de = readdir(dir))) {
+		int fd = atoi(de->d_name);
+		ssize_t n;
+
+		if (de->d_name[0] == '.' || fd <= 2)
+			continue;
+		n = readlinkat(dirfd(dir), de->d_name, link, sizeof(link) - 1);
+		link[n > 0 ? n : 0] = '\0';
+		log_error("process %d: fd %d (%s) cannot be restored yet (restore keeps stdio only); "
+			  "dump with --leave-running or --leave-stopped to keep the task", pid, fd, link);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
 static int dump_tasks(struct dump_ctx *c)
 {
 	for (size_t i = 0; i < c->tree->nr_tasks; i++) {
@@ -229,6 +262,8 @@ static int dump_tasks(struct dump_ctx *c)
 		/* Open files: pidfd_getfd duplicates, nothing changes in the task (fds.h). */
 		if (r >= 0)
 			r = fds_collect_task(c->fds, k->pid);
+		if (r >= 0)
+			r = check_fds_restorable(c, k->pid);
 		if (r < 0)
 			return r;
 	}

@@ -11,6 +11,7 @@
 
 #include "log.h"
 #include "restore.h"
+#include "proto/fd.pb-c.h"
 
 /* A zombie, or killed and on its way out: the pid will be free soon. */
 static bool dying(pid_t id)
@@ -111,12 +112,50 @@ static int execute_plan(struct restore_ctx *rc)
 	}
 }
 
+/*
+ * Open files are not rebuilt yet (the restorer keeps cryo-cr's stdio), so an
+ * image that holds other fds is refused rather than restored without them.
+ */
+static int check_fds_restorable(struct restore_ctx *rc)
+{
+	for (size_t i = 0; i < rc->n_tasks; i++) {
+		struct rst_task *t = &rc->tasks[i];
+		_cleanup_(img_closep) struct img *img = NULL;
+		ProtobufCMessage *msg;
+		int r;
+
+		if (t->zombie)
+			continue;
+		r = img_open(rc->dir, IMG_FDS, false, &img, t->pid);
+		if (r == -ENOENT)
+			continue;
+		if (r < 0)
+			return r;
+		while ((r = img_read(img, &msg)) > 0) {
+			int fd = ((FdEntry *)msg)->fd;
+
+			img_free_msg(msg);
+			if (fd > 2) {
+				log_error("process %d: fd %d is in the image, but restore does not rebuild "
+					  "open files yet (only stdio, inherited from cryo-cr)", t->pid, fd);
+				return -EOPNOTSUPP;
+			}
+		}
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 static int restore_prepare(struct restore_ctx *rc)
 {
 	int r = img_dir_open_read(rc->opts.dir, &rc->dir);
 	if (r < 0)
 		return log_error_errno(r, "cannot open the image directory %s", rc->opts.dir);
 	r = pstree_restore_read(rc);
+	if (r < 0)
+		return r;
+	r = check_fds_restorable(rc);
 	if (r < 0)
 		return r;
 	r = check_ids_free(rc);
