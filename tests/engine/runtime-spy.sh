@@ -10,7 +10,8 @@
 # containerd's shim and conmon build their own.) SPY_REAL/SPY_LOG in the environment win.
 #
 # Each call appends one record: argv (one argument per line), cwd, the open fds and what they
-# point at, and the environment. The runtime itself gets the very same argv, fds and env.
+# point at, and the environment; the bundle's config.json and exec's process.json are copied
+# to $SPY_LOG.files/. The runtime itself gets the very same argv, fds and env.
 here=$(dirname "$0")
 real=${SPY_REAL:-}
 log=${SPY_LOG:-}
@@ -32,6 +33,14 @@ n=0
 while [ $n -lt 1024 ]; do
 	if [ -e /proc/$$/fd/$n ]; then
 		target=$(readlink /proc/$$/fd/$n)
+		case "$target" in
+		socket:\[*\])
+			# Name a unix socket by its path (or its peer's, for a socketpair end).
+			inode=${target#socket:[}
+			inode=${inode%]}
+			target="$target unix $(awk -v i="$inode" '$7 == i {print ($8 == "" ? "(unnamed)" : $8)}' /proc/net/unix)"
+			;;
+		esac
 		# The shell holds the script itself open on a high fd; that one is not inherited.
 		[ "$target" != "$script" ] && fds="$fds
 fd $n -> $target"
@@ -48,6 +57,21 @@ record() {
 	env | sort | sed 's/^/env: /'
 }
 
+# Keep copies of the files the call hands over (the bundle's config.json, exec's process.json):
+# engines delete them soon after. Saved as $SPY_LOG.files/<pid>-<name>.
+save_inputs() {
+	mkdir -p "$log.files"
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--bundle|-b) [ -r "${2:-}/config.json" ] && cp "$2/config.json" "$log.files/$$-config.json"; shift ;;
+		--bundle=*|-b=*) [ -r "${1#*=}/config.json" ] && cp "${1#*=}/config.json" "$log.files/$$-config.json" ;;
+		--process|-p) [ -r "${2:-}" ] && cp "$2" "$log.files/$$-process.json"; shift ;;
+		--process=*) [ -r "${1#*=}" ] && cp "${1#*=}" "$log.files/$$-process.json" ;;
+		esac
+		shift
+	done
+}
+
 if [ -n "$log" ]; then
 	# Serialise concurrent calls so records do not interleave.
 	if command -v flock >/dev/null 2>&1; then
@@ -55,5 +79,6 @@ if [ -n "$log" ]; then
 	else
 		record "$@" >>"$log" 2>&1
 	fi
+	save_inputs "$@" 2>/dev/null
 fi
 exec "$real" "$@"
