@@ -100,7 +100,11 @@ containerd_cleanup() {
 	fi
 	stop_containerd
 	kill_leftovers
-	# The shim's runc root is /run/containerd/runc/NS whatever our config says.
+	# The shim's runtime root is /run/containerd/runc/NS whatever our config says; once the
+	# processes are gone, let the runtime drop any state the shim could not delete.
+	for t in $(ls "/run/containerd/runc/$ns" 2>/dev/null); do
+		bounded 10 "$runtime" --root "/run/containerd/runc/$ns" delete --force "$t" >/dev/null 2>&1
+	done
 	rmdir "/run/containerd/runc/$ns" 2>/dev/null
 	remove_if_was_absent
 }

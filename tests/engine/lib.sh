@@ -209,10 +209,10 @@ kill_leftovers() {
 	for p in $(pids_from_files_under "$work"); do
 		[ "$(readlink "/proc/$p/ns/pid" 2>/dev/null)" != "$our_pidns" ] && pids="$pids $p"
 	done
-	for p in /proc/[0-9]*; do
+	for p in $(grep -laF -- "$work/" /proc/[0-9]*/cmdline 2>/dev/null); do
 		p=${p#/proc/}
-		[ "$p" = $$ ] && continue
-		{ tr '\0' ' ' <"/proc/$p/cmdline"; } 2>/dev/null | grep -qF -- "$work/" && pids="$pids $p"
+		p=${p%/cmdline}
+		[ "$p" = $$ ] || [ "$p" = "$BASHPID" ] || pids="$pids $p"
 	done
 	local killed=""
 	for p in $(printf '%s\n' $pids | sort -un); do

@@ -51,6 +51,11 @@ podman_cleanup() {
 		bounded 60 "${pm[@]}" rm --force --all --time 0 >/dev/null 2>&1
 	fi
 	kill_leftovers
+	# Once the processes are gone, let the runtime drop any state podman could not delete.
+	local id
+	for id in $(ls "$work/root/overlay-containers" 2>/dev/null); do
+		[ ${#id} -eq 64 ] && bounded 10 "$runtime" delete --force "$id" >/dev/null 2>&1
+	done
 	remove_if_was_absent
 }
 cleanup() { podman_cleanup; }
