@@ -193,6 +193,25 @@ cgroup_parent=cryo-engine-$$
 tracked_pids=""
 track_pid() { tracked_pids="$tracked_pids $1"; }
 
+# Pids of live processes, other than this shell, whose command line mentions $work.
+pids_mentioning_work() {
+	local p
+	for p in $(grep -laF -- "$work/" /proc/[0-9]*/cmdline 2>/dev/null); do
+		p=${p#/proc/}
+		p=${p%/cmdline}
+		[ "$p" = $$ ] || [ "$p" = "$BASHPID" ] || ! is_live "$p" || echo "$p"
+	done
+}
+
+# wait_engine_quiet SECONDS: let the engine's own background work finish (conmon runs
+# `podman container cleanup` when a container exits, after the podman command returned).
+wait_engine_quiet() {
+	local deadline=$(($(date +%s) + $1))
+	while [ -n "$(pids_mentioning_work)" ] && [ "$(date +%s)" -lt "$deadline" ]; do
+		sleep 0.1
+	done
+}
+
 # Processes started on our behalf that the engine failed to stop: every process in our cgroup
 # parent, tracked container pids and pids named in pid files under $work (both only when in
 # another pid namespace: a pid may be reused), and every process whose command line mentions
@@ -209,11 +228,7 @@ kill_leftovers() {
 	for p in $(pids_from_files_under "$work"); do
 		[ "$(readlink "/proc/$p/ns/pid" 2>/dev/null)" != "$our_pidns" ] && pids="$pids $p"
 	done
-	for p in $(grep -laF -- "$work/" /proc/[0-9]*/cmdline 2>/dev/null); do
-		p=${p#/proc/}
-		p=${p%/cmdline}
-		[ "$p" = $$ ] || [ "$p" = "$BASHPID" ] || pids="$pids $p"
-	done
+	pids="$pids $(pids_mentioning_work)"
 	local killed=""
 	for p in $(printf '%s\n' $pids | sort -un); do
 		# Gone, or a zombie waiting for its parent: nothing to kill.
