@@ -3,6 +3,8 @@
 #ifndef CRYO_CLI_H
 #define CRYO_CLI_H
 
+#include <stddef.h>
+
 /* Every verb gets argv with argv[0] = verb name; returns the process exit code. */
 typedef int (*verb_main_fn)(int argc, char **argv);
 
@@ -13,6 +15,8 @@ struct verb {
 };
 
 int verb_not_implemented(const char *tool, const char *verb);
+/* Run the verb named by argv[1]; handles --help and --version. Returns the exit code. */
+int verb_dispatch(const char *tool, const struct verb *verbs, size_t n, int argc, char **argv);
 
 /* cryo-cr */
 int cr_dump_main(int argc, char **argv);

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The table of image kinds.  Adding a kind is one line in enum img_kind
+ * (image.h) and one line here: the file name template, a magic number no
+ * other kind uses, and the protobuf types of its records.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "image.h"
+#include "proto/inventory.pb-c.h"
+#include "proto/pstree.pb-c.h"
+#include "proto/core.pb-c.h"
+#include "proto/mm.pb-c.h"
+#include "proto/pagemap.pb-c.h"
+
+static const struct img_kind_info kinds[IMG_KIND_MAX] = {
+	/* magic: "CY" and two letters, as the file shows them (little endian) */
+	[IMG_INVENTORY] = { IMG_INVENTORY, "inventory", "inventory.img", 0x56495943, &inventory_entry__descriptor, NULL, 1 },
+	[IMG_PSTREE]    = { IMG_PSTREE, "pstree", "pstree.img", 0x53505943, &pstree_entry__descriptor, &pstree_entry__descriptor, 0 },
+	[IMG_CORE]      = { IMG_CORE, "core", "core-%d.img", 0x52435943, &thread_core_entry__descriptor, &task_core_entry__descriptor, 2 },
+	[IMG_MM]        = { IMG_MM, "mm", "mm-%d.img", 0x4d4d5943, &mm_entry__descriptor, NULL, 1 },
+	[IMG_PAGEMAP]   = { IMG_PAGEMAP, "pagemap", "pagemap-%d.img", 0x4d505943, &pagemap_head__descriptor, &pagemap_entry__descriptor, 0 },
+};
+
+const struct img_kind_info *img_kind_info(enum img_kind kind)
+{
+	if ((unsigned)kind >= IMG_KIND_MAX || !kinds[kind].name)
+		return NULL;
+	return &kinds[kind];
+}
+
+const struct img_kind_info *img_kind_by_magic(uint32_t magic)
+{
+	for (unsigned i = 0; i < IMG_KIND_MAX; i++)
+		if (kinds[i].name && kinds[i].magic == magic)
+			return &kinds[i];
+	return NULL;
+}
+
+const struct img_kind_info *img_kind_by_short_name(const char *name)
+{
+	for (unsigned i = 0; i < IMG_KIND_MAX; i++)
+		if (kinds[i].name && !strcmp(kinds[i].name, name))
+			return &kinds[i];
+	return NULL;
+}
+
+/* Does name match a template with at most one %d/%u (a decimal number)? */
+static bool name_matches_template(const char *name, const char *tmpl)
+{
+	const char *pct = strchr(tmpl, '%');
+
+	if (!pct)
+		return !strcmp(name, tmpl);
+	size_t pre = pct - tmpl;
+	const char *suffix = pct + 2;	/* templates only use %d or %u */
+	size_t nlen = strlen(name), slen = strlen(suffix);
+
+	if (strncmp(name, tmpl, pre) || nlen < pre + slen + 1)
+		return false;
+	if (strcmp(name + nlen - slen, suffix))
+		return false;
+	for (const char *p = name + pre; p < name + nlen - slen; p++)
+		if (*p < '0' || *p > '9')
+			return false;
+	return true;
+}
+
+const struct img_kind_info *img_kind_by_file_name(const char *file_name)
+{
+	const char *base = strrchr(file_name, '/');
+
+	base = base ? base + 1 : file_name;
+	for (unsigned i = 0; i < IMG_KIND_MAX; i++)
+		if (kinds[i].name && name_matches_template(base, kinds[i].tmpl))
+			return &kinds[i];
+	return NULL;
+}
+
+bool img_is_pages_file_name(const char *file_name)
+{
+	const char *base = strrchr(file_name, '/');
+
+	return name_matches_template(base ? base + 1 : file_name, IMG_PAGES_TMPL);
+}
+
+const ProtobufCMessageDescriptor *img_kind_record_desc(const struct img_kind_info *k, unsigned idx)
+{
+	if (k->max_records && idx >= k->max_records)
+		return NULL;
+	return idx == 0 ? k->first : k->rest;
+}
