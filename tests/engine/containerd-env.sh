@@ -63,7 +63,7 @@ containerd_setup() {
 ct_run_detached() {
 	local name=$1
 	shift
-	step "run -d $name" 60 "${ct[@]}" run -d --runc-binary "$engine_runtime" \
+	step "run -d $name" 30 "${ct[@]}" run -d --runc-binary "$engine_runtime" \
 		--fifo-dir "$work/fifo" --log-uri "file://$work/$name.out" "$image" "$name" "$@"
 }
 

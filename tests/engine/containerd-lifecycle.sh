@@ -30,13 +30,13 @@ step "task ps" 30 "${ct[@]}" task ps ticker
 expect_rc "task ps" 0
 expect_out "task ps lists the init pid" "^$ticker_pid( |\$)"
 
-step "exec: output and exit code" 60 "${ct[@]}" task exec --fifo-dir "$work/fifo" \
+step "exec: output and exit code" 30 "${ct[@]}" task exec --fifo-dir "$work/fifo" \
 	--exec-id e1 ticker sh -c 'echo exec-out-$((6 * 7)); echo exec-err >&2; exit 4'
 expect_rc "task exec" 4
 expect_out "exec stdout" '^exec-out-42$'
 expect_out "exec stderr" '^exec-err$'
 
-step "exec: in the container's pid namespace" 60 "${ct[@]}" task exec --fifo-dir "$work/fifo" \
+step "exec: in the container's pid namespace" 30 "${ct[@]}" task exec --fifo-dir "$work/fifo" \
 	--exec-id e2 ticker sh -c 'tr "\\0" " " </proc/1/cmdline'
 expect_rc "task exec cmdline" 0
 expect_out "exec sees the workload as pid 1" 'tick'

@@ -49,7 +49,7 @@ podman_setup() {
 podman_cleanup() {
 	if [ -n "${work:-}" ] && [ -d "$work/root" ]; then
 		wait_engine_quiet 10
-		bounded 60 "${pm[@]}" rm --force --all --time 0 >/dev/null 2>&1
+		bounded 30 "${pm[@]}" rm --force --all --time 0 >/dev/null 2>&1
 		wait_engine_quiet 10
 	fi
 	kill_leftovers
