@@ -18,7 +18,7 @@ containerd_setup() {
 	# A namespace of our own: it also names the cgroup parent and the shim's runtime root.
 	ns=$cgroup_parent
 	# Host paths containerd and its shim use whatever the config says.
-	remember_absent /run/containerd $(cgroup_v1_dirs "$ns")
+	remember_absent /run/containerd/ $(cgroup_v1_dirs "$ns")
 
 	cat >"$work/config.toml" <<-EOF
 	version = 2
@@ -106,6 +106,10 @@ containerd_cleanup() {
 		bounded 10 "$runtime" --root "/run/containerd/runc/$ns" delete --force "$t" >/dev/null 2>&1
 	done
 	rmdir "/run/containerd/runc/$ns" 2>/dev/null
+	# A shim killed above leaves its socket file; one nobody is bound to any more is stale.
+	for t in /run/containerd/s/*; do
+		[ -S "$t" ] && ! grep -qF " $t" /proc/net/unix && rm -f "$t"
+	done
 	remove_if_was_absent
 }
 cleanup() { containerd_cleanup; }

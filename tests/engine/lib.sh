@@ -261,6 +261,8 @@ unmount_under() {
 
 # remember_absent PATH...: note which of these host paths do not exist yet, so that
 # remove_if_was_absent can take away what the engine creates there as a side effect.
+# A path ending in "/" is a shared directory (runtime roots, cgroups: other users may appear in
+# it meanwhile): only its empty directories are removed. Others are removed whole.
 absent_before=""
 remember_absent() {
 	local p
@@ -272,19 +274,17 @@ remember_absent() {
 remove_if_was_absent() {
 	local p
 	for p in $absent_before; do
-		[ -e "$p" ] || continue
-		if [ -d "$p" ] && [ "${p#/sys/fs/cgroup/}" != "$p" ]; then
-			# cgroup dirs go with rmdir, children first; busy ones stay.
-			find "$p" -depth -type d -exec rmdir {} \; 2>/dev/null
-		else
-			rm -rf "$p"
-		fi
+		case "$p" in
+		*/) [ -d "$p" ] && find "$p" -depth -type d -exec rmdir {} \; 2>/dev/null ;;
+		*) rm -rf "$p" ;;
+		esac
 	done
+	return 0
 }
 
-cgroup_v1_dirs() {	# cgroup_v1_dirs NAME: NAME under every cgroup hierarchy mounted
+cgroup_v1_dirs() {	# cgroup_v1_dirs NAME: NAME/ under every cgroup hierarchy mounted
 	local h
 	for h in /sys/fs/cgroup/*/; do
-		[ -e "$h/cgroup.procs" ] && echo "$h$1"
+		[ -e "$h/cgroup.procs" ] && echo "$h$1/"
 	done
 }

@@ -21,7 +21,7 @@ podman_setup() {
 	setup_runtime_for_engine
 
 	# Host paths podman touches even with a private store; removed at exit if we made them.
-	remember_absent /var/lib/containers /dev/shm/libpod_lock /run/libpod /run/runc \
+	remember_absent /var/lib/containers /dev/shm/libpod_lock /run/libpod /run/runc/ /run/cryo/ \
 		$(cgroup_v1_dirs libpod_parent) $(cgroup_v1_dirs "$cgroup_parent")
 	run_opts=(--network none --cgroup-parent "/$cgroup_parent" "${ulimits[@]}")
 
@@ -47,16 +47,17 @@ podman_setup() {
 }
 
 podman_cleanup() {
+	local ids="" id
 	if [ -n "${work:-}" ] && [ -d "$work/root" ]; then
 		wait_engine_quiet 10
+		ids=$(bounded 10 "${pm[@]}" ps -a -q --no-trunc 2>/dev/null)
 		bounded 30 "${pm[@]}" rm --force --all --time 0 >/dev/null 2>&1
 		wait_engine_quiet 10
 	fi
 	kill_leftovers
 	# Once the processes are gone, let the runtime drop any state podman could not delete.
-	local id
-	for id in $(ls "$work/root/overlay-containers" 2>/dev/null); do
-		[ ${#id} -eq 64 ] && bounded 10 "$runtime" delete --force "$id" >/dev/null 2>&1
+	for id in $ids; do
+		bounded 10 "$runtime" delete --force "$id" >/dev/null 2>&1
 	done
 	remove_if_was_absent
 }
