@@ -276,7 +276,12 @@ remove_if_was_absent() {
 	for p in $absent_before; do
 		case "$p" in
 		*/) [ -d "$p" ] && find "$p" -depth -type d -exec rmdir {} \; 2>/dev/null ;;
-		*) rm -rf "$p" ;;
+		*)
+			# Another engine run may have started using it meanwhile (podman maps its shm
+			# lock file): leave it then.
+			grep -qsF -- "$p" /proc/[0-9]*/maps && continue
+			rm -rf "$p"
+			;;
 		esac
 	done
 	return 0
