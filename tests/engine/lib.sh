@@ -167,9 +167,10 @@ print_runtime_calls() {
 	echo "  runtime calls (from the spy, $spy_log):"
 	awk '/^=== /{if (l) print l; l="   "; next} /^argv: /{sub(/^argv: /,""); l=l" "$0} END{if (l) print l}' \
 		"$spy_log"
-	# Save a copy next to the build's test logs, where it survives the temp dir.
-	if [ -n "${MESON_BUILD_ROOT:-}" ] && [ -d "$MESON_BUILD_ROOT/meson-logs" ]; then
-		cp "$spy_log" "$MESON_BUILD_ROOT/meson-logs/engine-$test_name-runtime-calls.log"
+	# Save a copy next to the build's test logs (meson sets CRYO_ENGINE_LOGDIR), where it
+	# survives the temp dir.
+	if [ -n "${CRYO_ENGINE_LOGDIR:-}" ] && [ -d "$CRYO_ENGINE_LOGDIR" ]; then
+		cp "$spy_log" "$CRYO_ENGINE_LOGDIR/engine-$test_name-runtime-calls.log"
 	fi
 }
 
