@@ -175,16 +175,18 @@ bool img_dir_writable(const struct img_dir *d) { return d->write && !d->committe
 void img_dir_file_opened(struct img_dir *d) { d->open_files++; }
 void img_dir_file_closed(struct img_dir *d) { if (d->open_files) d->open_files--; }
 
+/* O_NONBLOCK: a FIFO planted under an image name must not hang the reader (the
+ * readers then refuse anything that is not a regular file). */
 int img_dir_openat_read(struct img_dir *d, const char *name)
 {
 	int fd;
 
 	if (img_dir_writable(d)) {
-		fd = openat(d->staging_fd, name, O_RDONLY | O_CLOEXEC);
+		fd = openat(d->staging_fd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 		if (fd >= 0 || errno != ENOENT)
 			return fd >= 0 ? fd : negative_errno();
 	}
-	fd = openat(d->fd, name, O_RDONLY | O_CLOEXEC);
+	fd = openat(d->fd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	return fd >= 0 ? fd : negative_errno();
 }
 

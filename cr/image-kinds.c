@@ -19,7 +19,7 @@ static const struct img_kind_info kinds[IMG_KIND_MAX] = {
 	[IMG_PSTREE]    = { IMG_PSTREE, "pstree", "pstree.img", 0x53505943, &pstree_entry__descriptor, &pstree_entry__descriptor, 0 },
 	[IMG_CORE]      = { IMG_CORE, "core", "core-%d.img", 0x52435943, &thread_core_entry__descriptor, &task_core_entry__descriptor, 2 },
 	[IMG_MM]        = { IMG_MM, "mm", "mm-%d.img", 0x4d4d5943, &mm_entry__descriptor, NULL, 1 },
-	[IMG_PAGEMAP]   = { IMG_PAGEMAP, "pagemap", "pagemap-%d.img", 0x4d505943, &pagemap_head__descriptor, &pagemap_entry__descriptor, 0 },
+	[IMG_PAGEMAP]   = { IMG_PAGEMAP, "pagemap", "pagemap-%u.img", 0x4d505943, &pagemap_head__descriptor, &pagemap_entry__descriptor, 0 },
 };
 
 const struct img_kind_info *img_kind_info(enum img_kind kind)

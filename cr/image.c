@@ -29,7 +29,12 @@ struct img {
 	uint64_t pos, size;		/* read: offset of the next record, file size */
 	uint8_t *buf;			/* read: the last record; write: pending bytes */
 	size_t len, cap;
+	uint8_t *ra;			/* read-ahead: file bytes [ra_off, ra_off + ra_len) */
+	uint64_t ra_off;
+	size_t ra_len;
 };
+
+#define IMG_READ_AHEAD	(64u << 10)
 
 /* ---- small I/O helpers ------------------------------------------------ */
 
@@ -111,12 +116,41 @@ static void img_free(struct img *img)
 {
 	if (img->fd >= 0)
 		close(img->fd);
+	free(img->ra);
 	free(img->buf);
 	free(img->name);
 	free(img);
 }
 
 /* ---- reading ----------------------------------------------------------- */
+
+/* Read exactly len bytes at off, small reads served from a read-ahead buffer
+ * so that a file of many small records costs few syscalls. */
+static int read_at(struct img *img, void *dst, size_t len, uint64_t off)
+{
+	if (off >= img->ra_off && off + len <= img->ra_off + img->ra_len) {
+		memcpy(dst, img->ra + (off - img->ra_off), len);
+		return 0;
+	}
+	if (len >= IMG_READ_AHEAD / 2)
+		return img_pread_full(img->fd, dst, len, off);
+	if (!img->ra && !(img->ra = malloc(IMG_READ_AHEAD)))
+		return -ENOMEM;
+	/* Refill from off with what the file has (the size is known and checked). */
+	size_t want = IMG_READ_AHEAD;
+	if (img->size - off < want)
+		want = img->size - off;
+	img->ra_len = 0;
+	if (want < len)
+		return -EIO;
+	int r = img_pread_full(img->fd, img->ra, want, off);
+	if (r < 0)
+		return r;
+	img->ra_off = off;
+	img->ra_len = want;
+	memcpy(dst, img->ra, len);
+	return 0;
+}
 
 static int read_header(struct img *img, const struct img_kind_info *want)
 {
@@ -180,7 +214,7 @@ static int read_record(struct img *img)
 			  (unsigned long long)left);
 		return -EBADMSG;
 	}
-	r = img_pread_full(img->fd, &len, sizeof(len), img->pos);
+	r = read_at(img, &len, sizeof(len), img->pos);
 	if (r < 0)
 		return log_error_errno(r, "%s: record %u: cannot read length", img->name, img->nr);
 	len = le32toh(len);
@@ -197,7 +231,7 @@ static int read_record(struct img *img)
 	}
 	if (grow(img, len ? len : 1) < 0)
 		return log_error_errno(-ENOMEM, "%s: record %u", img->name, img->nr);
-	r = img_pread_full(img->fd, img->buf, len, img->pos + sizeof(len));
+	r = read_at(img, img->buf, len, img->pos + sizeof(len));
 	if (r < 0)
 		return log_error_errno(r, "%s: record %u: cannot read %u bytes", img->name, img->nr, len);
 	img->len = len;
@@ -220,7 +254,7 @@ int img_read(struct img *img, ProtobufCMessage **ret)
 	}
 	const ProtobufCMessageDescriptor *desc = img_kind_record_desc(img->kind, img->nr);
 	if (!desc) {
-		log_error("%s: record %u: a %s image holds at most %u records", img->name, img->nr,
+		log_error("%s: record %u: %s images hold at most %u record(s)", img->name, img->nr,
 			  img->kind->name, img->kind->max_records);
 		return img->err = -EBADMSG;
 	}
@@ -315,7 +349,7 @@ int img_write_raw(struct img *img, const uint8_t *buf, size_t len)
 		return -EMSGSIZE;
 	}
 	if (img->kind->max_records && img->nr >= img->kind->max_records) {
-		log_error("%s: record %u: a %s image holds at most %u records", img->name, img->nr,
+		log_error("%s: record %u: %s images hold at most %u record(s)", img->name, img->nr,
 			  img->kind->name, img->kind->max_records);
 		return -E2BIG;
 	}
@@ -400,7 +434,7 @@ int img_open_fd(int fd, const char *name, struct img **ret)
 
 int img_open_path(const char *path, struct img **ret)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
 	if (fd < 0)
 		return log_error_errno(negative_errno(), "%s: cannot open", path);
@@ -459,8 +493,13 @@ static int open_in_dir(struct img_dir *d, const struct img_kind_info *k, const c
 			return log_error_errno(negative_errno(), "%s: cannot create in %s", name, img_dir_path(d));
 	} else {
 		fd = img_dir_openat_read(d, name);
-		if (fd < 0)
+		/* A missing file may be optional: the caller knows, and logs if it is not. */
+		if (fd == -ENOENT)
+			log_debug("%s: not in %s", name, img_dir_path(d));
+		else if (fd < 0)
 			return log_error_errno(fd, "%s: cannot open in %s", name, img_dir_path(d));
+		if (fd < 0)
+			return fd;
 	}
 	img = img_new(d, name, fd, write);
 	if (!img) {
@@ -519,4 +558,15 @@ int img_exists(struct img_dir *d, enum img_kind kind, ...)
 	if (r < 0)
 		return r;
 	return img_dir_file_exists(d, name);
+}
+
+int img_open_name(struct img_dir *d, const char *name, bool write, struct img **ret)
+{
+	const struct img_kind_info *k = img_kind_by_file_name(name);
+
+	if (!k || strchr(name, '/')) {
+		log_error("%s: not the name of an image file", name);
+		return -EINVAL;
+	}
+	return open_in_dir(d, k, name, write, ret);
 }

@@ -35,7 +35,7 @@ enum img_kind {
 	IMG_PSTREE,	/* pstree.img: pstree_entry per process */
 	IMG_CORE,	/* core-%d.img (tid): thread_core_entry, then task_core_entry for a main thread */
 	IMG_MM,		/* mm-%d.img (pid): mm_entry */
-	IMG_PAGEMAP,	/* pagemap-%d.img (id): pagemap_head, then pagemap_entry* */
+	IMG_PAGEMAP,	/* pagemap-%u.img (id): pagemap_head, then pagemap_entry* */
 	IMG_KIND_MAX
 };
 
@@ -96,8 +96,13 @@ int img_create_path(const char *path, const struct img_kind_info *k, uint32_t ve
 /* Append an already packed record (cryo-image encode of non-canonical records). */
 int img_write_raw(struct img *img, const uint8_t *buf, size_t len);
 
-/* Open one structured file of a kind; the varargs fill the kind's name template. */
+/* Open one structured file of a kind; the varargs fill the kind's name template.
+ * Reading a file that does not exist returns -ENOENT without an error log (it may
+ * be optional: the caller decides); every other failure is logged. */
 int img_open(struct img_dir *d, enum img_kind kind, bool write, struct img **ret, ...);
+/* Open a file by its name in d: the kind comes from the name's template (and must
+ * match the magic when reading). */
+int img_open_name(struct img_dir *d, const char *name, bool write, struct img **ret);
 /* 0 if the file exists, -ENOENT if not (used for optional kinds). */
 int img_exists(struct img_dir *d, enum img_kind kind, ...);
 /* Append one message of the kind's type. */
@@ -126,8 +131,9 @@ int page_writer_add_data(struct page_writer *w, uint64_t vaddr, const void *buf,
 /* Record pages that carry no data here: PE_ZERO, PE_LAZY or PE_IN_PARENT. */
 int page_writer_add_hole(struct page_writer *w, uint64_t vaddr, uint64_t nr_pages, uint32_t flags);
 /* The raw page file fd and current offset, for writers that fill it themselves
- * (process_vm_readv into a buffer, or a parasite writing to a passed fd);
- * then call page_writer_account() to record the entry. */
+ * (process_vm_readv into a buffer, or a parasite writing to a passed fd): write
+ * at the fd's file position (write/writev/splice), then call
+ * page_writer_account(), which checks the file grew by exactly that much. */
 int page_writer_pages_fd(struct page_writer *w, off_t *ret_offset);
 int page_writer_account(struct page_writer *w, uint64_t vaddr, uint64_t nr_pages);
 int page_writer_close(struct page_writer *w);
@@ -140,12 +146,15 @@ struct page_entry {
 };
 
 struct page_reader;
+/* -ENOENT, not logged, when there is no pagemap-ID.img (like img_open). */
 int page_reader_open(struct img_dir *d, unsigned id, struct page_reader **ret);
 /* Next entry: 1 and *e set, 0 at the end, < 0 on a corrupt pagemap (logged). */
 int page_reader_next(struct page_reader *r, struct page_entry *e);
 /* The raw page file, for large preadv() straight into place (e.g. by the restorer). */
 int page_reader_pages_fd(struct page_reader *r);
-/* Read the data of a PE_PRESENT entry (checked against the page file size). */
+/* Read the data of an entry into buf (nr_pages * page size bytes): PE_PRESENT from
+ * the page file (checked against its size), PE_ZERO as zeroes, PE_IN_PARENT from
+ * the chain of parent images; -ENODATA for PE_LAZY pages. */
 int page_reader_read(struct page_reader *r, const struct page_entry *e, void *buf);
 void page_reader_close(struct page_reader *r);
 /* Page size of the pagemap (bytes per page). */
@@ -163,9 +172,11 @@ int page_reader_locate(struct page_reader *r, uint64_t vaddr, uint64_t nr_pages,
 /* ---- inventory -------------------------------------------------------- */
 
 struct InventoryEntry;
-/* Init inv and fill format and tool version and the machine parts: uname
- * release and arch, hostname, CPU vendor/model/flags and xsave features.
- * Strings and sub-messages are malloc'ed: release with img_inventory_clear(). */
+/* Init inv and fill format and tool version, dump time and the machine parts:
+ * uname release and arch, hostname, CPU vendor/model/flags and xsave features.
+ * Strings and sub-messages are malloc'ed: release with img_inventory_clear(),
+ * which also free()s stats, parent and dumped[] - set those to NULL first if
+ * they are not malloc'ed. */
 int img_inventory_init(struct InventoryEntry *inv);
 void img_inventory_clear(struct InventoryEntry *inv);
 
