@@ -18,7 +18,7 @@ containerd_setup() {
 	# A namespace of our own: it also names the cgroup parent and the shim's runtime root.
 	ns=$cgroup_parent
 	# Host paths containerd and its shim use whatever the config says.
-	remember_absent /run/containerd/ $(cgroup_v1_dirs "$ns")
+	remember_absent /run/containerd/ $(test_cgroup_dirs "$ns")
 
 	cat >"$work/config.toml" <<-EOF
 	version = 2

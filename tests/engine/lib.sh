@@ -221,7 +221,7 @@ wait_engine_quiet() {
 kill_leftovers() {
 	local pids="" p our_pidns
 	our_pidns=$(readlink /proc/self/ns/pid)
-	pids=$(cat $(find $(cgroup_v1_dirs "$cgroup_parent") -name cgroup.procs 2>/dev/null) \
+	pids=$(cat $(find $(test_cgroup_dirs "$cgroup_parent") -name cgroup.procs 2>/dev/null) \
 		/dev/null 2>/dev/null)
 	for p in $tracked_pids; do
 		[ "$(readlink "/proc/$p/ns/pid" 2>/dev/null)" != "$our_pidns" ] && pids="$pids $p"
@@ -293,4 +293,39 @@ cgroup_v1_dirs() {	# cgroup_v1_dirs NAME: NAME/ under every cgroup hierarchy mou
 	for h in /sys/fs/cgroup/*/; do
 		[ -e "$h/cgroup.procs" ] && echo "$h$1/"
 	done
+}
+
+# test_cgroup_dirs NAME: where containers under cgroup parent NAME may land: NAME/ at the root of
+# every hierarchy (what the OCI spec says), and NAME/ below this test's own cgroup in each (where
+# a runtime that nests cgroupsPath under its caller's cgroup puts them).
+test_cgroup_dirs() {
+	local h own name
+	cgroup_v1_dirs "$1"
+	for h in /sys/fs/cgroup/*/; do
+		[ -e "$h/cgroup.procs" ] || continue
+		name=$(basename "$h")
+		[ "$name" = systemd ] && name=name=systemd
+		[ "$name" = unified ] && name=""
+		own=$(awk -F: -v c="$name" '{ n = split($2, a, ","); if (c == "" && $2 == "") print $3;
+			for (i = 1; i <= n; i++) if (a[i] == c) print $3 }' /proc/self/cgroup | head -1)
+		[ -n "$own" ] && [ "$own" != / ] && echo "$h${own#/}/$1/"
+	done
+}
+
+# cgroup_of PID CONTROLLER: the process's cgroup path in the v1 hierarchy holding CONTROLLER.
+cgroup_of() {
+	awk -F: -v c="$2" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3 }' \
+		"/proc/$1/cgroup" 2>/dev/null | head -1
+}
+
+# check_cgroup_placement PID WANT NAME: where the container's cgroup must be. An absolute
+# cgroupsPath is relative to the root of each hierarchy (OCI runtime spec, config-linux.md),
+# not to the cgroup of whoever called the runtime: engines and tools look for it there.
+check_cgroup_placement() {
+	local pid=$1 want=$2 name=$3 c got bad=""
+	for c in memory pids cpu freezer devices; do
+		got=$(cgroup_of "$pid" "$c")
+		[ "$got" = "$want" ] || bad="$bad $c:$got"
+	done
+	[ -z "$bad" ] || fail "$name: container cgroup is not $want (cgroupsPath is relative to the hierarchy root); the container is in$bad"
 }

@@ -22,7 +22,7 @@ podman_setup() {
 
 	# Host paths podman touches even with a private store; removed at exit if we made them.
 	remember_absent /var/lib/containers /dev/shm/libpod_lock /run/libpod /run/runc/ /run/cryo/ \
-		$(cgroup_v1_dirs libpod_parent) $(cgroup_v1_dirs "$cgroup_parent")
+		$(cgroup_v1_dirs libpod_parent) $(test_cgroup_dirs "$cgroup_parent")
 	run_opts=(--network none --cgroup-parent "/$cgroup_parent" "${ulimits[@]}")
 
 	export CONTAINERS_CONF=$source_root/contrib/podman/containers.conf
