@@ -43,8 +43,10 @@ bounded() {
 	shift
 	timeout -k 5 "$secs" "$@"
 	local rc=$?
-	if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+	if [ $rc -eq 124 ]; then
 		echo "timed out after ${secs}s: $*" >&2
+	elif [ $rc -eq 137 ]; then
+		echo "exit 137: SIGKILLed (by timeout after ${secs}+5s, or by someone else): $*" >&2
 	fi
 	return $rc
 }
