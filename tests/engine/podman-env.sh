@@ -49,7 +49,6 @@ podman_setup() {
 podman_cleanup() {
 	local ids="" id
 	if [ -n "${work:-}" ] && [ -d "$work/root" ]; then
-		wait_engine_quiet 10
 		ids=$(bounded 10 "${pm[@]}" ps -a -q --no-trunc 2>/dev/null)
 		bounded 30 "${pm[@]}" rm --force --all --time 0 >/dev/null 2>&1
 		wait_engine_quiet 10
