@@ -59,6 +59,12 @@ podman_cleanup() {
 		bounded 10 "$runtime" delete --force "$id" >/dev/null 2>&1
 	done
 	remove_if_was_absent
+	# conmon makes its console sockets in /tmp whatever we set; one left from a run that went
+	# wrong and bound by nobody is stale.
+	for id in /tmp/conmon-term.*; do
+		[ -S "$id" ] && [ "$id" -nt "$work" ] && ! grep -qF " $id" /proc/net/unix && rm -f "$id"
+	done
+	return 0
 }
 cleanup() { podman_cleanup; }
 
