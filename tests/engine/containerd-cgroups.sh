@@ -7,7 +7,7 @@
 . "$(dirname "$0")/containerd-env.sh"
 containerd_setup "${1:-}"
 
-step "run -d with --memory-limit, --cpu-shares" 30 "${ct[@]}" run -d \
+step "run -d with --memory-limit, --cpu-shares" 20 "${ct[@]}" run -d \
 	--runc-binary "$engine_runtime" --fifo-dir "$work/fifo" \
 	--memory-limit 67108864 --cpu-shares 512 "$image" limited sleep 60
 expect_rc "run -d" 0
@@ -22,17 +22,17 @@ say "limits in the task's cgroups: $limits"
 	fail "cgroup limits: '$limits', wanted 'memory 67108864 cpu 512'"
 
 # The shim reads the task's cgroup for this.
-step "task metrics" 30 "${ct[@]}" task metrics limited
+step "task metrics" 20 "${ct[@]}" task metrics limited
 expect_rc "task metrics" 0
 expect_out "metrics show the memory limit" 'memory\.limit_in_bytes +67108864'
 
 check_cgroup_placement "$pid" "/$ns/limited" "cgroup placement"
 
-step "kill" 30 "${ct[@]}" task kill --signal SIGKILL limited
+step "kill" 20 "${ct[@]}" task kill --signal SIGKILL limited
 expect_rc "task kill" 0
 wait_until 30 "task STOPPED" task_status_is limited STOPPED
-step "task rm" 30 "${ct[@]}" task rm limited
-step "container rm" 30 "${ct[@]}" container rm limited
+step "task rm" 20 "${ct[@]}" task rm limited
+step "container rm" 20 "${ct[@]}" container rm limited
 expect_rc "container rm" 0
 
 print_runtime_calls

@@ -63,7 +63,7 @@ containerd_setup() {
 ct_run_detached() {
 	local name=$1
 	shift
-	step "run -d $name" 30 "${ct[@]}" run -d --runc-binary "$engine_runtime" \
+	step "run -d $name" 20 "${ct[@]}" run -d --runc-binary "$engine_runtime" \
 		--fifo-dir "$work/fifo" --log-uri "file://$work/$name.out" "$image" "$name" "$@"
 }
 
@@ -90,12 +90,12 @@ stop_containerd() {
 containerd_cleanup() {
 	local t
 	if [ -n "$containerd_pid" ]; then
-		for t in $(bounded 10 "${ct[@]}" task ls -q 2>/dev/null); do
-			bounded 10 "${ct[@]}" task kill -s SIGKILL "$t" >/dev/null 2>&1
-			bounded 20 "${ct[@]}" task rm -f "$t" >/dev/null 2>&1
+		for t in $(bounded "$(cleanup_secs 10)" "${ct[@]}" task ls -q 2>/dev/null); do
+			bounded "$(cleanup_secs 10)" "${ct[@]}" task kill -s SIGKILL "$t" >/dev/null 2>&1
+			bounded "$(cleanup_secs 20)" "${ct[@]}" task rm -f "$t" >/dev/null 2>&1
 		done
-		for t in $(bounded 10 "${ct[@]}" container ls -q 2>/dev/null); do
-			bounded 20 "${ct[@]}" container rm "$t" >/dev/null 2>&1
+		for t in $(bounded "$(cleanup_secs 10)" "${ct[@]}" container ls -q 2>/dev/null); do
+			bounded "$(cleanup_secs 20)" "${ct[@]}" container rm "$t" >/dev/null 2>&1
 		done
 	fi
 	stop_containerd
@@ -103,7 +103,7 @@ containerd_cleanup() {
 	# The shim's runtime root is /run/containerd/runc/NS whatever our config says; once the
 	# processes are gone, let the runtime drop any state the shim could not delete.
 	for t in $(ls "/run/containerd/runc/$ns" 2>/dev/null); do
-		bounded 10 "$runtime" --root "/run/containerd/runc/$ns" delete --force "$t" >/dev/null 2>&1
+		bounded "$(cleanup_secs 10)" "$runtime" --root "/run/containerd/runc/$ns" delete --force "$t" >/dev/null 2>&1
 	done
 	rmdir "/run/containerd/runc/$ns" 2>/dev/null
 	# A shim killed above leaves its socket file; one nobody is bound to any more is stale.

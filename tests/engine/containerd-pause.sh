@@ -14,7 +14,7 @@ expect_rc "run -d" 0
 track_pid "$(bounded 10 "${ct[@]}" task ls | awk '$1 == "ticker" {print $2}')"
 wait_until 30 "the workload ticks" ticks_above 2
 
-step "pause" 30 "${ct[@]}" task pause ticker
+step "pause" 20 "${ct[@]}" task pause ticker
 expect_rc "task pause" 0
 wait_until 10 "ticker PAUSED" task_status_is ticker PAUSED
 before=$(ticks)
@@ -22,17 +22,17 @@ sleep 1
 after=$(ticks)
 [ "$before" = "$after" ] || fail "pause: the workload kept running ($before ticks, then $after)"
 
-step "resume" 30 "${ct[@]}" task resume ticker
+step "resume" 20 "${ct[@]}" task resume ticker
 expect_rc "task resume" 0
 wait_until 10 "ticker RUNNING" task_status_is ticker RUNNING
 wait_until 30 "the workload ticks again after resume" ticks_above "$after"
 
-step "kill" 30 "${ct[@]}" task kill ticker
+step "kill" 20 "${ct[@]}" task kill ticker
 expect_rc "task kill" 0
 wait_until 30 "ticker STOPPED after SIGTERM" task_status_is ticker STOPPED
-step "task rm" 30 "${ct[@]}" task rm ticker
+step "task rm" 20 "${ct[@]}" task rm ticker
 expect_rc "task rm" 0
-step "container rm" 30 "${ct[@]}" container rm ticker
+step "container rm" 20 "${ct[@]}" container rm ticker
 expect_rc "container rm" 0
 
 print_runtime_calls

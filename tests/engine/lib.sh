@@ -64,12 +64,20 @@ step() {
 	# Engine commands carry long private-path prefixes; show them as the bare engine name.
 	[ -n "${step_prefix:-}" ] && shown=${shown/#"$step_prefix"/$step_label}
 	say "step: $name: $shown"
+	local started=$SECONDS
 	out=$(bounded "$secs" "$@" 2>&1)
 	rc=$?
+	# Timed out: 124, or 137 when the engine ignored timeout's SIGTERM (podman run does).
+	[ $((SECONDS - started)) -ge "$secs" ] && runtime_hung=1
 	[ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/    | /'
 	say "step: $name: exit $rc"
 	return 0
 }
+
+# Once a step has timed out the runtime is likely hung: teardown then waits briefly on the
+# engine (cleanup_secs) and kills, so a hanging runtime costs each test seconds, not minutes.
+runtime_hung=0
+cleanup_secs() { [ "$runtime_hung" = 1 ] && echo 3 || echo "$1"; }
 
 # expect_rc NAME WANT: the last step's exit code must be WANT.
 expect_rc() {

@@ -8,11 +8,11 @@
 . "$(dirname "$0")/podman-env.sh"
 podman_setup "${1:-}"
 
-step "run -d with --memory, --pids-limit, --cpu-shares" 30 "${pm[@]}" run -d --name limited \
+step "run -d with --memory, --pids-limit, --cpu-shares" 20 "${pm[@]}" run -d --name limited \
 	"${run_opts[@]}" --memory 64m --pids-limit 77 --cpu-shares 512 "$image" sleep 60
 expect_rc "run -d" 0
 id=$out
-step "inspect" 30 "${pm[@]}" inspect --format '{{.State.Pid}}' limited
+step "inspect" 20 "${pm[@]}" inspect --format '{{.State.Pid}}' limited
 expect_out "inspect: a pid" '^[1-9][0-9]*$'
 pid=$out
 track_pid "$pid"
@@ -25,13 +25,13 @@ say "limits in the container's cgroups: $limits"
 [ "$limits" = "memory 67108864 pids 77 cpu 512" ] ||
 	fail "cgroup limits: '$limits', wanted 'memory 67108864 pids 77 cpu 512'"
 
-step "stats" 30 "${pm[@]}" stats --no-stream --format '{{.MemUsage}}' limited
+step "stats" 20 "${pm[@]}" stats --no-stream --format '{{.MemUsage}}' limited
 expect_rc "stats" 0
 expect_out "stats shows the memory limit" '/ 67\.11MB$'
 
 check_cgroup_placement "$pid" "/$cgroup_parent/libpod-$id" "cgroup placement"
 
-step "rm -f" 30 "${pm[@]}" rm -f -t 0 limited
+step "rm -f" 20 "${pm[@]}" rm -f -t 0 limited
 expect_rc "rm -f" 0
 
 print_runtime_calls

@@ -49,14 +49,14 @@ podman_setup() {
 podman_cleanup() {
 	local ids="" id
 	if [ -n "${work:-}" ] && [ -d "$work/root" ]; then
-		ids=$(bounded 10 "${pm[@]}" ps -a -q --no-trunc 2>/dev/null)
-		bounded 30 "${pm[@]}" rm --force --all --time 0 >/dev/null 2>&1
-		wait_engine_quiet 10
+		ids=$(bounded "$(cleanup_secs 10)" "${pm[@]}" ps -a -q --no-trunc 2>/dev/null)
+		bounded "$(cleanup_secs 30)" "${pm[@]}" rm --force --all --time 0 >/dev/null 2>&1
+		wait_engine_quiet "$(cleanup_secs 10)"
 	fi
 	kill_leftovers
 	# Once the processes are gone, let the runtime drop any state podman could not delete.
 	for id in $ids; do
-		bounded 10 "$runtime" delete --force "$id" >/dev/null 2>&1
+		bounded "$(cleanup_secs 10)" "$runtime" delete --force "$id" >/dev/null 2>&1
 	done
 	remove_if_was_absent
 	# conmon makes its console sockets in /tmp whatever we set; one left from a run that went
@@ -76,7 +76,7 @@ podman_diagnose() {
 		echo "  runtime log $f:"
 		tail -20 "$f" | sed 's/^/    /'
 	done
-	bounded 20 "${pm[@]}" ps -a --format '{{.Names}} {{.Status}}' 2>&1 | sed 's/^/  podman ps -a: /'
+	bounded "$(cleanup_secs 20)" "${pm[@]}" ps -a --format '{{.Names}} {{.Status}}' 2>&1 | sed 's/^/  podman ps -a: /'
 	print_runtime_calls
 }
 diagnose() { podman_diagnose; }

@@ -19,9 +19,11 @@ check() {
 		shift
 	done
 	shift
-	step "$name" 30 "${pm[@]}" run --rm "${run_opts[@]}" "${opts[@]}" "$image" "$@"
+	step "$name" 20 "${pm[@]}" run --rm "${run_opts[@]}" "${opts[@]}" "$image" "$@"
 	local flat
 	flat=$(printf '%s' "$out" | tr '\n' ' ' | sed 's/ *$//')
+	# A runtime that hangs would make every further check wait its full time.
+	[ "$runtime_hung" = 1 ] && fail "$name: timed out; not trying the other options.$failures"
 	if [ "$rc" -ne 0 ] || ! printf '%s' "$flat" | grep -Eqx -- "$want"; then
 		say "FAILED: $name: exit $rc, output '$flat', wanted /$want/"
 		failures="$failures
