@@ -1,7 +1,169 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* cryo-cr dump: CRIU's command line for checkpointing a process tree. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include "cli.h"
+#include "dump.h"
+#include "kerndat.h"
+#include "log.h"
 
-int cr_dump_main(int argc, char **argv) { (void)argc; return verb_not_implemented("cryo-cr", argv[0]); }
+enum {
+	OPT_LOG_FORMAT = 0x100,
+	OPT_LEAVE_STOPPED,
+	OPT_FREEZE_CGROUP,
+	OPT_UNSUPPORTED,
+};
+
+/* CRIU options a user may pass that cryo does not implement yet: refused by name. */
+static const char *const unsupported[] = {
+	"tcp-established", "tcp-close", "ext-unix-sk", "file-locks", "manage-cgroups",
+	"track-mem", "prev-images-dir", "page-server", "lazy-pages", "address", "port",
+	"external", "ext-mount-map", "link-remap", "ghost-limit", "evasive-devices",
+	"inherit-fd", "cpu-cap", "network-lock", "auto-dedup", "skip-in-flight",
+	"timeout", "empty-ns", "enable-fs", "enable-external-sharing",
+	"enable-external-masters", "freeze-cgroup-timeout", "irmap-scan-path",
+	"ext-masters", "orphan-pts-master", "skip-mnt", "force-irmap", "cgroup-root",
+	"cgroup-props", "cgroup-props-file", "cgroup-dump-controller", "weak-sysctls",
+	"lsm-profile", "tls", "tls-cacert", "tls-cert", "tls-key", "pre-dump-mode",
+	"stream", "mntns-compat-mode", "network-lock", "unprivileged", "ghost-fiemap",
+	"display-stats", "work-dir", "root", "config", "no-default-config",
+	"status-fd", "pidfile", "exec-cmd", "action-script", "skip-file-rwx-check",
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: cryo-cr dump -t PID -D DIR [OPTIONS]\n\n"
+		"Checkpoint the process tree rooted at PID into the image directory DIR.\n"
+		"After a successful dump the tree is killed unless -R or -s is given.\n\n"
+		"  -t, --tree PID            root of the tree to dump\n"
+		"  -D, --images-dir DIR      image directory (created if needed)\n"
+		"  -o, --log-file FILE       log to FILE (default: stderr)\n"
+		"  -v[N], --verbosity[=N]    log level 0-4 (-v alone: 4, like -vvvv)\n"
+		"      --log-format FMT      text or binary (default: binary to a file)\n"
+		"  -j, --shell-job           the tree may belong to a session led from outside it\n"
+		"  -R, --leave-running       leave the tree running after the dump\n"
+		"  -s, --leave-stopped       leave the tree stopped after the dump\n"
+		"      --freeze-cgroup PATH  freeze the tree with this v1 freezer cgroup first\n"
+		"  -h, --help                this text\n");
+}
+
+static int parse_verbosity(const char *arg, int *level)
+{
+	if (!arg) {
+		*level = LOG_LVL_DEBUG;
+		return 0;
+	}
+	if (arg[0] == 'v') {	/* -vvvv: getopt gives "vvv" as the argument */
+		*level = 1 + (int)strlen(arg) + 1;
+		if (*level > LOG_LVL_DEBUG)
+			*level = LOG_LVL_DEBUG;
+		return 0;
+	}
+	if (arg[0] < '0' || arg[0] > '4' || arg[1]) {
+		fprintf(stderr, "cryo-cr dump: bad verbosity '%s' (0-4)\n", arg);
+		return -EINVAL;
+	}
+	*level = arg[0] - '0';
+	return 0;
+}
+
+int cr_dump_main(int argc, char **argv)
+{
+	struct option *opts;
+	static const struct option known[] = {
+		{ "tree", required_argument, NULL, 't' },
+		{ "images-dir", required_argument, NULL, 'D' },
+		{ "log-file", required_argument, NULL, 'o' },
+		{ "verbosity", optional_argument, NULL, 'v' },
+		{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
+		{ "shell-job", no_argument, NULL, 'j' },
+		{ "leave-running", no_argument, NULL, 'R' },
+		{ "leave-stopped", no_argument, NULL, 's' },
+		{ "freeze-cgroup", required_argument, NULL, OPT_FREEZE_CGROUP },
+		{ "help", no_argument, NULL, 'h' },
+	};
+	struct dump_opts o = { .release = RELEASE_KILL };
+	const char *log_file = NULL, *log_format = NULL;
+	int level = LOG_LVL_WARN, c, idx, r;
+	size_t nk = ARRAY_SIZE(known), nu = ARRAY_SIZE(unsupported);
+
+	opts = calloc(nk + nu + 1, sizeof(*opts));
+	if (!opts)
+		return 1;
+	memcpy(opts, known, sizeof(known));
+	for (size_t i = 0; i < nu; i++)
+		opts[nk + i] = (struct option){ unsupported[i], optional_argument, NULL, OPT_UNSUPPORTED };
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "t:D:o:v::jRsh", opts, &idx)) != -1) {
+		switch (c) {
+		case 't': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || v <= 0 || v > 0x7fffffff) {
+				fprintf(stderr, "cryo-cr dump: bad pid '%s'\n", optarg);
+				goto fail;
+			}
+			o.pid = (pid_t)v;
+			break;
+		}
+		case 'D': o.dir = optarg; break;
+		case 'o': log_file = optarg; break;
+		case 'v':
+			if (parse_verbosity(optarg, &level) < 0)
+				goto fail;
+			break;
+		case OPT_LOG_FORMAT: log_format = optarg; break;
+		case 'j': o.shell_job = true; break;
+		case 'R': o.release = RELEASE_RUNNING; break;
+		case 's': o.release = RELEASE_STOPPED; break;
+		case OPT_FREEZE_CGROUP: o.freeze_cgroup = optarg; break;
+		case 'h':
+			usage(stdout);
+			free(opts);
+			return 0;
+		case OPT_UNSUPPORTED:
+			fprintf(stderr, "cryo-cr dump: option --%s is not supported yet\n", opts[idx].name);
+			goto fail;
+		default:
+			usage(stderr);
+			goto fail;
+		}
+	}
+	free(opts);
+	opts = NULL;
+	if (optind < argc) {
+		fprintf(stderr, "cryo-cr dump: unexpected argument '%s'\n", argv[optind]);
+		return 1;
+	}
+	if (!o.pid || !o.dir) {
+		fprintf(stderr, "cryo-cr dump: -t PID and -D DIR are required\n");
+		return 1;
+	}
+	/* log_setup_cli() reports bad log options itself. */
+	if (log_setup_cli(log_file, log_format, level) < 0)
+		return 1;
+	r = kerndat_init();
+	if (r < 0)
+		log_error_errno(r, "cannot probe kernel features");
+	else
+		r = cr_dump(&o);
+	if (r < 0)
+		log_error("dump of %d failed", o.pid);
+	else
+		log_info("dump of %d finished", o.pid);
+	log_fini();
+	if (r < 0 && log_file)
+		fprintf(stderr, "cryo-cr dump: dump of %d failed; see %s\n", o.pid, log_file);
+	return r < 0 ? 1 : 0;
+fail:
+	free(opts);
+	return 1;
+}
+
 int cr_pre_dump_main(int argc, char **argv) { (void)argc; return verb_not_implemented("cryo-cr", argv[0]); }
 int cr_page_server_main(int argc, char **argv) { (void)argc; return verb_not_implemented("cryo-cr", argv[0]); }
 int cr_lazy_pages_main(int argc, char **argv) { (void)argc; return verb_not_implemented("cryo-cr", argv[0]); }

@@ -1,4 +1,195 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include "cli.h"
+/*
+ * cryo-cr restore -D DIR [-d] [--pidfile F] [--shell-job] [-o LOG] [-v4] [--log-format text|binary]
+ *
+ * CRIU's semantics: with -d cryo-cr exits once the tree runs (it is reparented);
+ * without, cryo-cr waits for the root task and exits with its status.  Exit 0 on
+ * success, 1 when the restore fails.  CRIU options cryo does not support yet are
+ * rejected by name.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
-int cr_restore_main(int argc, char **argv) { (void)argc; return verb_not_implemented("cryo-cr", argv[0]); }
+#include "cli.h"
+#include "log.h"
+#include "restore.h"
+
+enum {
+	OPT_PIDFILE = 0x100,
+	OPT_LOG_FORMAT,
+	OPT_UNSUPPORTED,
+};
+
+/* CRIU restore options that cryo-cr does not support yet. */
+static const char *const unsupported[] = {
+	"tcp-established", "tcp-close", "ext-unix-sk", "file-locks", "manage-cgroups",
+	"cgroup-root", "root", "inherit-fd", "lazy-pages", "restore-sibling", "external",
+	"link-remap", "evasive-devices", "auto-dedup", "cpu-cap", "weak-sysctls", "lsm-profile",
+	"unprivileged", "veth-pair", "action-script", "work-dir", "exec-cmd", "page-server",
+	"address", "port", "skip-mnt", "enable-fs", "enable-external-sharing",
+	"enable-external-masters", "empty-ns", "tls", "tls-cacert", "tls-cert", "tls-key",
+	"status-fd", "stream", "timeout", "network-lock", "mntns-compat-mode", "freeze-cgroup",
+	"ext-mount-map", "lsm-mount-context", "pidfd-store", "check-only", "display-stats",
+	NULL,
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: cryo-cr restore -D DIR [-d] [--pidfile FILE] [--shell-job] [-o LOG]\n"
+		   "                      [-v[0-4]] [--log-format text|binary]\n\n"
+		   "  -D, --images-dir DIR     image directory (read only)\n"
+		   "  -d, --restore-detached   exit once the tree runs, instead of waiting for it\n"
+		   "      --pidfile FILE       write the root task's pid to FILE\n"
+		   "  -j, --shell-job          the tree belongs to the caller's terminal session\n"
+		   "  -o, --log-file FILE      log to FILE\n"
+		   "  -v[N]                    verbosity 0-4\n"
+		   "      --log-format FMT     text or binary\n");
+}
+
+static int write_pidfile(const char *path, pid_t pid)
+{
+	char tmp[4096];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	_cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return log_error_errno(negative_errno(), "cannot write %s", tmp);
+	if (dprintf(fd, "%d", pid) < 0 || rename(tmp, path) < 0)
+		return log_error_errno(negative_errno(), "cannot write %s", path);
+	return 0;
+}
+
+static int wait_root(pid_t root)
+{
+	int st;
+	while (waitpid(root, &st, 0) < 0)
+		if (errno != EINTR)
+			return log_error_errno(negative_errno(), "cannot wait for task %d", root), 1;
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	return 128 + WTERMSIG(st);
+}
+
+int cr_restore_main(int argc, char **argv)
+{
+	struct restore_opts o = { 0 };
+	const char *log_file = NULL, *log_format = NULL;
+	int level = LOG_LVL_WARN;
+	size_t n_unsup = 0;
+	while (unsupported[n_unsup])
+		n_unsup++;
+	struct option *longopts = calloc(n_unsup + 16, sizeof(*longopts));
+	if (!longopts)
+		return 1;
+	struct option known[] = {
+		{ "images-dir", required_argument, NULL, 'D' },
+		{ "restore-detached", no_argument, NULL, 'd' },
+		{ "pidfile", required_argument, NULL, OPT_PIDFILE },
+		{ "shell-job", no_argument, NULL, 'j' },
+		{ "log-file", required_argument, NULL, 'o' },
+		{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
+		{ "verbosity", optional_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+	};
+	memcpy(longopts, known, sizeof(known));
+	for (size_t i = 0; i < n_unsup; i++)
+		longopts[ARRAY_SIZE(known) + i] =
+			(struct option){ unsupported[i], optional_argument, NULL, OPT_UNSUPPORTED };
+
+	int c, idx = -1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "D:djo:v::hW:", longopts, &idx)) != -1) {
+		switch (c) {
+		case 'D':
+			o.dir = optarg;
+			break;
+		case 'd':
+			o.detach = true;
+			break;
+		case 'j':
+			o.shell_job = true;
+			break;
+		case OPT_PIDFILE:
+			o.pidfile = optarg;
+			break;
+		case 'o':
+			log_file = optarg;
+			break;
+		case 'v':
+			/* -v alone or -vvvv: debug; -vN: level N. */
+			if (!optarg || optarg[0] == 'v')
+				level = LOG_LVL_DEBUG;
+			else if (optarg[0] >= '0' && optarg[0] <= '4' && !optarg[1])
+				level = optarg[0] - '0';
+			else {
+				fprintf(stderr, "cryo-cr restore: bad verbosity '%s' (0-4)\n", optarg);
+				free(longopts);
+				return 1;
+			}
+			break;
+		case OPT_LOG_FORMAT:
+			log_format = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			free(longopts);
+			return 0;
+		case OPT_UNSUPPORTED:
+			fprintf(stderr, "cryo-cr restore: option --%s is not supported yet\n", longopts[idx].name);
+			free(longopts);
+			return 1;
+		case 'W':
+			fprintf(stderr, "cryo-cr restore: option -W (--work-dir) is not supported yet\n");
+			free(longopts);
+			return 1;
+		default:
+			if (optopt)
+				fprintf(stderr, "cryo-cr restore: unknown or incomplete option '-%c'\n", optopt);
+			else
+				fprintf(stderr, "cryo-cr restore: unknown option '%s'\n", argv[optind - 1]);
+			usage(stderr);
+			free(longopts);
+			return 1;
+		}
+		idx = -1;
+	}
+	free(longopts);
+	if (optind < argc) {
+		fprintf(stderr, "cryo-cr restore: unexpected argument '%s'\n", argv[optind]);
+		return 1;
+	}
+	if (!o.dir) {
+		fprintf(stderr, "cryo-cr restore: the image directory is required (-D DIR)\n");
+		return 1;
+	}
+	/* log_setup_cli() reports bad log options itself. */
+	if (log_setup_cli(log_file, log_format, level) < 0)
+		return 1;
+
+	pid_t root;
+	int r = restore_run(&o, &root);
+	if (r < 0) {
+		log_error("restore of %s failed", o.dir);
+		log_fini();
+		return 1;
+	}
+	log_info("restored tree with root %d", root);
+	if (o.pidfile && write_pidfile(o.pidfile, root) < 0) {
+		kill(root, SIGKILL);
+		log_fini();
+		return 1;
+	}
+	if (o.detach) {
+		log_fini();
+		return 0;
+	}
+	int st = wait_root(root);
+	log_fini();
+	return st;
+}

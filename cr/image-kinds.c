@@ -12,6 +12,12 @@
 #include "proto/core.pb-c.h"
 #include "proto/mm.pb-c.h"
 #include "proto/pagemap.pb-c.h"
+#include "proto/taskstate.pb-c.h"
+#include "proto/fd.pb-c.h"
+#include "proto/mnt.pb-c.h"
+#include "proto/net.pb-c.h"
+#include "proto/cgroup.pb-c.h"
+#include "proto/ns.pb-c.h"
 
 static const struct img_kind_info kinds[IMG_KIND_MAX] = {
 	/* magic: "CY" and two letters, as the file shows them (little endian) */
@@ -20,6 +26,18 @@ static const struct img_kind_info kinds[IMG_KIND_MAX] = {
 	[IMG_CORE]      = { IMG_CORE, "core", "core-%d.img", 0x52435943, &thread_core_entry__descriptor, &task_core_entry__descriptor, 2 },
 	[IMG_MM]        = { IMG_MM, "mm", "mm-%d.img", 0x4d4d5943, &mm_entry__descriptor, NULL, 1 },
 	[IMG_PAGEMAP]   = { IMG_PAGEMAP, "pagemap", "pagemap-%u.img", 0x4d505943, &pagemap_head__descriptor, &pagemap_entry__descriptor, 0 },
+	[IMG_TASKSTATE] = { IMG_TASKSTATE, "taskstate", "taskstate-%d.img", 0x53545943, &task_state_entry__descriptor, NULL, 1 },
+	[IMG_FDS]       = { IMG_FDS, "fds", "fds-%d.img", 0x44465943, &fd_entry__descriptor, &fd_entry__descriptor, 0 },
+	[IMG_FILES]     = { IMG_FILES, "files", "files.img", 0x4c465943, &file_entry__descriptor, &file_entry__descriptor, 0 },
+	[IMG_MOUNTS]    = { IMG_MOUNTS, "mounts", "mounts-%u.img", 0x544d5943, &mnt_ns_entry__descriptor, &mnt_entry__descriptor, 0 },
+	[IMG_TMPFS]     = { IMG_TMPFS, "tmpfs", "tmpfs-%u.img", 0x46545943, &tmpfs_head__descriptor, &tmpfs_file_entry__descriptor, 0 },
+	[IMG_NETNS]     = { IMG_NETNS, "netns", "netns-%u.img", 0x4e4e5943, &net_ns_entry__descriptor, &net_item__descriptor, 0 },
+	[IMG_CGROUP]    = { IMG_CGROUP, "cgroup", "cgroup.img", 0x47435943, &cgroup_head__descriptor, &cgroup_item__descriptor, 0 },
+	[IMG_NS_IDS]    = { IMG_NS_IDS, "ns-ids", "ns-ids.img", 0x494e5943, &ns_ids_entry__descriptor, &ns_ids_entry__descriptor, 0 },
+	[IMG_UTSNS]     = { IMG_UTSNS, "utsns", "utsns-%u.img", 0x53555943, &uts_ns_entry__descriptor, NULL, 1 },
+	[IMG_IPCNS]     = { IMG_IPCNS, "ipcns", "ipcns-%u.img", 0x49495943, &ipc_ns_entry__descriptor, NULL, 1 },
+	[IMG_TIMENS]    = { IMG_TIMENS, "timens", "timens-%u.img", 0x4e545943, &time_ns_entry__descriptor, NULL, 1 },
+	[IMG_USERNS]    = { IMG_USERNS, "userns", "userns-%u.img", 0x4e555943, &user_ns_entry__descriptor, NULL, 1 },
 };
 
 const struct img_kind_info *img_kind_info(enum img_kind kind)

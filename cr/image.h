@@ -36,6 +36,18 @@ enum img_kind {
 	IMG_CORE,	/* core-%d.img (tid): thread_core_entry, then task_core_entry for a main thread */
 	IMG_MM,		/* mm-%d.img (pid): mm_entry */
 	IMG_PAGEMAP,	/* pagemap-%u.img (id): pagemap_head, then pagemap_entry* */
+	IMG_TASKSTATE,	/* taskstate-%d.img (pid): task_state_entry */
+	IMG_FDS,	/* fds-%d.img (pid): fd_entry per fd */
+	IMG_FILES,	/* files.img: file_entry per open file description */
+	IMG_MOUNTS,	/* mounts-%u.img (ns id): mnt_ns_entry, then mnt_entry* */
+	IMG_TMPFS,	/* tmpfs-%u.img (mnt id): tmpfs_head, then tmpfs_file_entry* */
+	IMG_NETNS,	/* netns-%u.img (ns id): net_ns_entry, then net_item* */
+	IMG_CGROUP,	/* cgroup.img: cgroup_head, then cgroup_item* */
+	IMG_NS_IDS,	/* ns-ids.img: ns_ids_entry per task */
+	IMG_UTSNS,	/* utsns-%u.img (ns inode): uts_ns_entry */
+	IMG_IPCNS,	/* ipcns-%u.img (ns inode): ipc_ns_entry */
+	IMG_TIMENS,	/* timens-%u.img (ns inode): time_ns_entry */
+	IMG_USERNS,	/* userns-%u.img (ns inode): user_ns_entry */
 	IMG_KIND_MAX
 };
 

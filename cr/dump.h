@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The dump of a seized tree: shared context of the dump-*.c modules. */
+#ifndef CRYO_DUMP_H
+#define CRYO_DUMP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "image.h"
+#include "seize.h"
+#include "parasite/parasite-args.h"
+
+struct dump_opts {
+	pid_t pid;
+	const char *dir;
+	const char *freeze_cgroup;
+	bool shell_job;
+	enum release_mode release;	/* after a successful dump */
+};
+
+struct dump_stats {
+	uint64_t frozen_usec;		/* from seize to release */
+	uint64_t pages_scanned;		/* pagemap entries looked at */
+	uint64_t pages_written;		/* pages stored in page files */
+	uint64_t pages_zero;		/* pages recorded as PE_ZERO */
+	uint64_t bytes_written;		/* page data bytes */
+	uint64_t scanned_by_ioctl;	/* VMAs scanned with PAGEMAP_SCAN */
+	uint64_t read_usec;		/* reading task memory (dumping thread) */
+	uint64_t store_usec;		/* zero checks and page file writes (store thread) */
+};
+
+/* A shared memory object (shmem, shared anonymous, memfd) seen in the tree. */
+struct shmem_obj {
+	uint64_t dev, ino;
+	uint32_t id;
+	bool dumped;
+};
+
+struct dump_ctx {
+	const struct dump_opts *opts;
+	struct img_dir *dir;
+	struct pstree *tree;
+	struct dump_stats stats;
+	uint64_t frozen_since;		/* CLOCK_MONOTONIC usec when the tree was seized */
+	struct shmem_obj *shmem;
+	size_t nr_shmem;
+	struct copy_pipe *copy;		/* memory copy pipeline (mem-copy.h) */
+	struct fd_ctx *fds;		/* open files of the tree (fds.h) */
+};
+
+#define SHMEM_PAGES_ID_BASE 0x40000000u
+
+/* What the task told the parasite. */
+struct task_remote {
+	struct parasite_task_state task;
+	struct parasite_thread_state *threads;	/* in the order of seized_task.threads */
+	size_t nr_threads;
+};
+
+/* dump-core.c: collect in-task state and write core-TID.img for every thread. */
+int dump_task_core(struct dump_ctx *c, struct seized_task *k);
+/* mem-dump.c: mm-PID.img and the pages of one process. */
+int dump_task_mm(struct dump_ctx *c, struct seized_task *k);
+/* dump.c */
+int cr_dump(const struct dump_opts *o);
+
+#endif

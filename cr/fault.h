@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Named fault-injection points.  CRYO_FAULT=<point> in the environment makes
+ * fault_inject(<point>) fail with -EIO (logged), so a test can make a dump
+ * fail exactly there and check that the tree is left as it was.
+ *
+ * Points of the dump: after-seize, after-infect, after-parasite-cmd,
+ * mid-memory, before-write-inventory, before-release.
+ */
+#ifndef CRYO_FAULT_H
+#define CRYO_FAULT_H
+
+/* 0 normally; -EIO (and an error logged) if CRYO_FAULT names this point. */
+int fault_inject(const char *point);
+
+#endif

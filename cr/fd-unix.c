@@ -1,0 +1,516 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * AF_UNIX sockets: socketpairs and accepted connections whose two ends are
+ * both dumped (stream, dgram, seqpacket; unread data both ways), listening
+ * sockets bound to a path or an abstract name with no connection waiting,
+ * and unconnected sockets.  The peer of a socket comes from sock_diag (NETLINK_SOCK_DIAG,
+ * UNIX_DIAG_PEER): the socket must be in our network namespace.  Queued
+ * data is peeked (MSG_PEEK, datagram by datagram with SO_PEEK_OFF, which is
+ * put back as it was).  Fds in flight (SCM_RIGHTS) are collected as files
+ * (shared with the task's fds when they are the same description) and sent
+ * again at restore.  Anything else is refused.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
+#include <linux/sockios.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <stdio.h>
+#include <unistd.h>
+#include "fds.h"
+#include "log.h"
+#include "util.h"
+
+static bool unix_match(const struct fd_probe *p)
+{
+	return p->sk_family == AF_UNIX &&
+	       (p->sk_type == SOCK_STREAM || p->sk_type == SOCK_DGRAM || p->sk_type == SOCK_SEQPACKET);
+}
+
+struct unix_diag_info {
+	uint32_t peer;
+	uint32_t rqueue;	/* listening: connections waiting */
+	uint8_t state;
+};
+
+/* Ask sock_diag about one unix socket by inode. */
+static int unix_diag(uint32_t ino, struct unix_diag_info *ret)
+{
+	_cleanup_close_ int nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	struct {
+		struct nlmsghdr h;
+		struct unix_diag_req r;
+	} req = {
+		.h = { .nlmsg_len = sizeof(req), .nlmsg_type = SOCK_DIAG_BY_FAMILY, .nlmsg_flags = NLM_F_REQUEST },
+		.r = { .sdiag_family = AF_UNIX, .udiag_states = ~0u, .udiag_ino = ino,
+		       .udiag_show = UDIAG_SHOW_PEER | UDIAG_SHOW_RQLEN, .udiag_cookie = { ~0u, ~0u } },
+	};
+	uint32_t buf[2048];
+	ssize_t n;
+
+	if (nl < 0)
+		return negative_errno();
+	if (send(nl, &req, sizeof(req), 0) < 0)
+		return negative_errno();
+	n = recv(nl, buf, sizeof(buf), 0);
+	if (n < 0)
+		return negative_errno();
+	struct nlmsghdr *h = (struct nlmsghdr *)buf;
+	if ((size_t)n < sizeof(*h) || h->nlmsg_len < sizeof(*h) || h->nlmsg_len > (size_t)n)
+		return -EBADMSG;
+	if (h->nlmsg_type == NLMSG_ERROR) {
+		struct nlmsgerr *e = NLMSG_DATA(h);
+		return e->error ? e->error : -ENOENT;
+	}
+	struct unix_diag_msg *m = NLMSG_DATA(h);
+	memset(ret, 0, sizeof(*ret));
+	ret->state = m->udiag_state;
+	if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
+		return -EBADMSG;
+	const char *at = (const char *)(m + 1), *end = (const char *)h + h->nlmsg_len;
+	while (at + sizeof(struct nlattr) <= end) {
+		const struct nlattr *a = (const struct nlattr *)at;
+
+		if (a->nla_len < sizeof(*a) || at + a->nla_len > end)
+			break;
+		if (a->nla_type == UNIX_DIAG_PEER && a->nla_len >= sizeof(*a) + 4)
+			memcpy(&ret->peer, a + 1, sizeof(uint32_t));
+		else if (a->nla_type == UNIX_DIAG_RQLEN && a->nla_len >= sizeof(*a) + 4)
+			memcpy(&ret->rqueue, a + 1, sizeof(uint32_t));
+		at += NLA_ALIGN(a->nla_len);
+	}
+	return 0;
+}
+
+static int add_item(UnixFile *u, const void *data, size_t len)
+{
+	ProtobufCBinaryData *n = realloc(u->queue, (u->n_queue + 1) * sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	u->queue = n;
+	n[u->n_queue].data = malloc(len ? len : 1);
+	if (!n[u->n_queue].data)
+		return -ENOMEM;
+	memcpy(n[u->n_queue].data, data, len);
+	n[u->n_queue++].len = len;
+	return 0;
+}
+
+#define MAX_FDS_PER_ITEM 64
+
+/* Peek one item (at the current peek offset) and copies of the fds it carries. */
+static ssize_t peek_one(int fd, void *buf, size_t len, int *fds, size_t *nr_fds)
+{
+	char cbuf[CMSG_SPACE(sizeof(int) * MAX_FDS_PER_ITEM)];
+	struct iovec iov = { buf, len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	ssize_t n = recvmsg(fd, &mh, MSG_PEEK | MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+
+	*nr_fds = 0;
+	if (n < 0)
+		return errno == EAGAIN ? 0 : negative_errno();
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+			size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			memcpy(fds + *nr_fds, CMSG_DATA(c), k * sizeof(int));
+			*nr_fds += k;
+		}
+	if (mh.msg_flags & MSG_CTRUNC)
+		return -ETOOMANYREFS;
+	if (mh.msg_flags & MSG_TRUNC)
+		return -EMSGSIZE;
+	return n;
+}
+
+/* Collect the files of fds in flight of item idx (and close our copies). */
+static int collect_item_fds(struct fd_ctx *ctx, UnixFile *u, size_t idx, int *fds, size_t nr)
+{
+	UnixQueuedFds *q, **n;
+	int r = 0;
+
+	q = calloc(1, sizeof(*q));
+	n = q ? realloc(u->queue_fds, (u->n_queue_fds + 1) * sizeof(*n)) : NULL;
+	if (n) {
+		u->queue_fds = n;
+		unix_queued_fds__init(q);
+		u->queue_fds[u->n_queue_fds++] = q;
+		q->item = idx;
+		q->file_ids = calloc(nr, sizeof(uint32_t));
+	}
+	if (!n || !q->file_ids) {
+		if (!n)
+			free(q);
+		r = -ENOMEM;
+	}
+	for (size_t i = 0; i < nr; i++) {
+		if (r >= 0) {
+			r = fd_ctx_collect_in_flight(ctx, fds[i], &q->file_ids[i]);
+			if (r >= 0)
+				q->n_file_ids++;
+			/* the restore sends files made in stage 0 (not sockets, epolls) */
+			if (r >= 0 && fd_file_stage(fd_ctx_file(ctx, q->file_ids[i] - 1)) != 0) {
+				log_error("fd in flight: %s is not supported in flight",
+					  fd_kind_by_id(fd_ctx_file(ctx, q->file_ids[i] - 1)->kind)->name);
+				r = -EOPNOTSUPP;
+			}
+		}
+		close(fds[i]);
+	}
+	return r;
+}
+
+static int peek_queue(struct fd_ctx *ctx, const struct fd_probe *p, UnixFile *u)
+{
+	int inq = 0, old_off = -1, zero = 0, r = 0;
+	socklen_t len = sizeof(old_off);
+	_cleanup_free_ uint8_t *buf = NULL;
+	size_t bufsz;
+
+	if (ioctl(p->local_fd, SIOCINQ, &inq) < 0)
+		return negative_errno();
+	if (inq <= 0)
+		return 0;
+	/* dgram SIOCINQ is the first datagram only: size the buffer by the queue limit */
+	bufsz = p->sk_type == SOCK_STREAM ? (size_t)inq : (size_t)inq + (1 << 20);
+	buf = malloc(bufsz);
+	if (!buf)
+		return -ENOMEM;
+	if (getsockopt(p->local_fd, SOL_SOCKET, SO_PEEK_OFF, &old_off, &len) < 0 ||
+	    setsockopt(p->local_fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)) < 0)
+		return negative_errno();
+	for (;;) {
+		int fds[MAX_FDS_PER_ITEM];
+		size_t nr_fds;
+		ssize_t n = peek_one(p->local_fd, buf, bufsz, fds, &nr_fds);
+
+		if (n <= 0) {
+			r = n;
+			break;
+		}
+		r = add_item(u, buf, n);
+		if (r >= 0 && nr_fds)
+			r = collect_item_fds(ctx, u, u->n_queue - 1, fds, nr_fds);
+		else
+			for (size_t i = 0; i < nr_fds; i++)
+				close(fds[i]);
+		if (r < 0)
+			break;
+	}
+	/* the task's peek offset, as it was */
+	setsockopt(p->local_fd, SOL_SOCKET, SO_PEEK_OFF, &old_off, sizeof(old_off));
+	if (r == -EOPNOTSUPP || r == -ETOOMANYREFS)
+		log_error("pid %d fd %d: unix socket carries an fd in flight (SCM_RIGHTS) that cannot be dumped",
+			  p->pid, p->fd);
+	return r;
+}
+
+static int unix_collect(struct fd_ctx *ctx, const struct fd_probe *p, FileEntry *e)
+{
+	UnixFile *u = calloc(1, sizeof(*u));
+	struct unix_diag_info di;
+	struct sockaddr_un sun;
+	socklen_t len = sizeof(sun);
+	int r;
+
+	if (!u)
+		return -ENOMEM;
+	unix_file__init(u);
+	e->unix_sk = u;
+	e->has_pos = false;
+	u->ino = p->st.st_ino;
+	u->type = p->sk_type;
+	r = unix_diag(p->st.st_ino, &di);
+	if (r < 0)
+		return log_error_errno(r, "pid %d fd %d: sock_diag on unix socket %llu (another network namespace?)",
+				       p->pid, p->fd, (unsigned long long)u->ino);
+	if (getsockname(p->local_fd, (struct sockaddr *)&sun, &len) < 0)
+		return negative_errno();
+	if (len > offsetof(struct sockaddr_un, sun_path)) {
+		size_t nlen = len - offsetof(struct sockaddr_un, sun_path);
+		u->has_name = true;
+		u->name.data = malloc(nlen);
+		if (!u->name.data)
+			return -ENOMEM;
+		memcpy(u->name.data, sun.sun_path, nlen);
+		u->name.len = nlen;
+	}
+	if (di.state == TCP_LISTEN) {
+		if (di.rqueue) {
+			log_error("pid %d fd %d: listening unix socket has %u connections waiting in accept(); not supported",
+				  p->pid, p->fd, di.rqueue);
+			return -EOPNOTSUPP;
+		}
+		u->has_listening = u->listening = true;
+		return 0;
+	}
+	if (di.peer) {
+		if (u->has_name && p->sk_type == SOCK_DGRAM) {
+			log_error("pid %d fd %d: bound and connected unix datagram socket is not supported", p->pid, p->fd);
+			return -EOPNOTSUPP;
+		}
+		u->has_peer_ino = true;
+		u->peer_ino = di.peer;
+	} else if (p->sk_type == SOCK_STREAM || p->sk_type == SOCK_SEQPACKET) {
+		if (di.state != TCP_CLOSE) {
+			log_error("pid %d fd %d: unix stream socket in state %u without a peer is not supported",
+				  p->pid, p->fd, di.state);
+			return -EOPNOTSUPP;
+		}
+	}
+	return peek_queue(ctx, p, u);
+}
+
+static const UnixFile *find_unix(struct fd_ctx *ctx, uint64_t ino)
+{
+	for (size_t i = 0; i < fd_ctx_nr_files(ctx); i++) {
+		const FileEntry *f = fd_ctx_file(ctx, i);
+		if (f->unix_sk && f->unix_sk->ino == ino)
+			return f->unix_sk;
+	}
+	return NULL;
+}
+
+static const UnixQueuedFds *item_fds(const UnixFile *u, size_t idx)
+{
+	for (size_t i = 0; i < u->n_queue_fds; i++)
+		if (u->queue_fds[i]->item == idx)
+			return u->queue_fds[i];
+	return NULL;
+}
+
+/* Send item idx again, with its fds in flight (the task's own where shared). */
+static int send_item(struct fd_ctx *ctx, int fd, const UnixFile *u, size_t idx, const struct sockaddr_un *to,
+		     socklen_t tolen)
+{
+	const UnixQueuedFds *q = item_fds(u, idx);
+	int fds[MAX_FDS_PER_ITEM];
+	bool owned[MAX_FDS_PER_ITEM];
+	size_t nr = 0;
+	char cbuf[CMSG_SPACE(sizeof(fds))];
+	struct iovec iov = { u->queue[idx].data, u->queue[idx].len };
+	struct msghdr mh = { .msg_name = (void *)to, .msg_namelen = tolen, .msg_iov = &iov, .msg_iovlen = 1 };
+	int r = 0;
+
+	if (q && q->n_file_ids > MAX_FDS_PER_ITEM)
+		return -EBADMSG;
+	for (; q && nr < q->n_file_ids && r >= 0; nr++)
+		r = fd_ctx_file_for_send(ctx, q->file_ids[nr], &fds[nr], &owned[nr]);
+	if (r < 0)
+		nr--;
+	if (r >= 0 && nr) {
+		memset(cbuf, 0, sizeof(cbuf));
+		mh.msg_control = cbuf;
+		mh.msg_controllen = CMSG_SPACE(nr * sizeof(int));
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(nr * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, nr * sizeof(int));
+	}
+	if (r >= 0) {
+		ssize_t n = sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n != (ssize_t)u->queue[idx].len)
+			r = log_error_errno(n < 0 ? negative_errno() : -EIO, "unix socket %llu: cannot requeue %zu bytes",
+					    (unsigned long long)u->ino, u->queue[idx].len);
+	}
+	for (size_t i = 0; i < nr; i++)
+		if (owned[i])
+			close(fds[i]);
+	return r;
+}
+
+static int send_items(struct fd_ctx *ctx, int fd, const UnixFile *u, const struct sockaddr_un *to, socklen_t tolen)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < u->n_queue && r >= 0; i++)
+		r = send_item(ctx, fd, u, i, to, tolen);
+	return r;
+}
+
+static int name_addr(const UnixFile *u, struct sockaddr_un *sun, socklen_t *len)
+{
+	if (!u->has_name || u->name.len > sizeof(sun->sun_path))
+		return -EBADMSG;
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	memcpy(sun->sun_path, u->name.data, u->name.len);
+	*len = offsetof(struct sockaddr_un, sun_path) + u->name.len;
+	return 0;
+}
+
+/* Put a socket node that is in the way aside (rename), to put it back after. */
+static int set_aside(const struct sockaddr_un *sun, char *aside, size_t len)
+{
+	struct stat st;
+
+	aside[0] = 0;
+	if (!sun->sun_path[0] || lstat(sun->sun_path, &st) < 0)
+		return 0;
+	if (!S_ISSOCK(st.st_mode))
+		return -EEXIST;
+	snprintf(aside, len, "%s.cryo-aside", sun->sun_path);
+	return rename(sun->sun_path, aside) < 0 ? negative_errno() : 0;
+}
+
+/*
+ * An accepted connection: the server end is named after its listener.  A
+ * short-lived listener on that name (any socket node there is renamed aside
+ * meanwhile; the real listener is restored in a later stage) gives a pair
+ * with the same names.
+ */
+static int connect_via_name(const UnixFile *server, int *ret_server, int *ret_client)
+{
+	struct sockaddr_un sun;
+	socklen_t len;
+	char aside[sizeof(sun.sun_path) + 16];
+	int r = name_addr(server, &sun, &len);
+
+	if (r < 0)
+		return r;
+	_cleanup_close_ int l = socket(AF_UNIX, server->type | SOCK_CLOEXEC, 0);
+	_cleanup_close_ int c = socket(AF_UNIX, server->type | SOCK_CLOEXEC, 0);
+	if (l < 0 || c < 0)
+		return negative_errno();
+	r = set_aside(&sun, aside, sizeof(aside));
+	if (r < 0)
+		return log_error_errno(r, "unix socket %llu: cannot borrow its name", (unsigned long long)server->ino);
+	if (bind(l, (struct sockaddr *)&sun, len) < 0 || listen(l, 1) < 0 ||
+	    connect(c, (struct sockaddr *)&sun, len) < 0 || (*ret_server = accept4(l, NULL, NULL, SOCK_CLOEXEC)) < 0)
+		r = log_error_errno(negative_errno(), "unix socket %llu: cannot reconnect through its listener's name",
+				    (unsigned long long)server->ino);
+	if (sun.sun_path[0])
+		unlink(sun.sun_path);
+	if (aside[0] && rename(aside, sun.sun_path) < 0 && r >= 0)
+		r = negative_errno();
+	if (r < 0)
+		return r;
+	*ret_client = TAKE_FD(c);
+	return 0;
+}
+
+static int restore_pair(struct fd_ctx *ctx, const FileEntry *e, int *ret_fd)
+{
+	const UnixFile *u = e->unix_sk, *peer;
+	int sk[2], r;
+
+	*ret_fd = fd_ctx_take_pipe_end(ctx, u->ino, false);
+	if (*ret_fd >= 0)
+		return 0;
+	peer = find_unix(ctx, u->peer_ino);
+	if (!peer || peer->peer_ino != u->ino || (u->has_name && peer->has_name)) {
+		log_error("unix socket %llu (file %u): its peer %llu is not a socketpair end or accepted connection in the dump; not supported",
+			  (unsigned long long)u->ino, e->id, (unsigned long long)u->peer_ino);
+		return -EOPNOTSUPP;
+	}
+	if (u->has_name)
+		r = connect_via_name(u, &sk[0], &sk[1]);
+	else if (peer->has_name)
+		r = connect_via_name(peer, &sk[1], &sk[0]);
+	else
+		r = socketpair(AF_UNIX, u->type | SOCK_CLOEXEC, 0, sk) < 0 ? negative_errno() : 0;
+	if (r < 0)
+		return r;
+	/* what one end had received, the other end sends again */
+	r = send_items(ctx, sk[1], u, NULL, 0);
+	if (r >= 0)
+		r = send_items(ctx, sk[0], peer, NULL, 0);
+	if (r < 0) {
+		close(sk[0]);
+		close(sk[1]);
+		return r;
+	}
+	*ret_fd = sk[0];
+	return fd_ctx_put_pipe_end(ctx, peer->ino, false, sk[1]);
+}
+
+static int restore_named(struct fd_ctx *ctx, const FileEntry *e, int *ret_fd)
+{
+	const UnixFile *u = e->unix_sk;
+	_cleanup_close_ int fd = socket(AF_UNIX, u->type | SOCK_CLOEXEC, 0);
+	struct sockaddr_un sun;
+	socklen_t len = 0;
+	struct stat st;
+	int r;
+
+	if (fd < 0)
+		return negative_errno();
+	if (u->has_name) {
+		if ((r = name_addr(u, &sun, &len)) < 0)
+			return r;
+		/* a path left by the dumped socket: only a socket node is replaced */
+		if (sun.sun_path[0] && lstat(sun.sun_path, &st) == 0 && S_ISSOCK(st.st_mode))
+			unlink(sun.sun_path);
+		if (bind(fd, (struct sockaddr *)&sun, len) < 0)
+			return log_error_errno(negative_errno(), "unix socket (file %u): cannot bind %s%s", e->id,
+					       sun.sun_path[0] ? "" : "@", sun.sun_path[0] ? sun.sun_path : sun.sun_path + 1);
+	}
+	if (u->listening && listen(fd, SOMAXCONN) < 0)
+		return negative_errno();
+	if (u->n_queue) {
+		if (u->type != SOCK_DGRAM || !u->has_name) {
+			log_error("unix socket (file %u): queued data without a peer or a name; not supported", e->id);
+			return -EOPNOTSUPP;
+		}
+		_cleanup_close_ int tx = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (tx < 0)
+			return negative_errno();
+		if ((r = send_items(ctx, tx, u, &sun, len)) < 0)
+			return r;
+	}
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+static int unix_check(struct fd_ctx *ctx, const FileEntry *e, int pid, int fd)
+{
+	const UnixFile *u = e->unix_sk, *peer;
+
+	if (!u->peer_ino)
+		return 0;
+	peer = find_unix(ctx, u->peer_ino);
+	if (!peer) {
+		log_error("pid %d fd %d: unix socket connected to socket %llu outside the dump; not supported",
+			  pid, fd, (unsigned long long)u->peer_ino);
+		return -EOPNOTSUPP;
+	}
+	if (peer->peer_ino != u->ino || (peer->has_name && (u->has_name || u->type == SOCK_DGRAM))) {
+		log_error("pid %d fd %d: unix socket connected to a bound socket (neither a socketpair nor an accepted connection); not supported",
+			  pid, fd);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static int unix_file_stage(const FileEntry *e)
+{
+	/* connected ones after stage 0 (their fds in flight may be the task's),
+	 * listeners after the connections that borrow their names */
+	return e->unix_sk->listening ? 2 : 1;
+}
+
+static int unix_restore(struct fd_ctx *ctx, const FileEntry *e, int *ret_fd)
+{
+	if (e->unix_sk->peer_ino)
+		return restore_pair(ctx, e, ret_fd);
+	return restore_named(ctx, e, ret_fd);
+}
+
+const struct fd_kind_ops fd_unix_ops = {
+	.name = "unix socket",
+	.kind = FD_KIND__FDK_UNIX,
+	.match = unix_match,
+	.collect = unix_collect,
+	.check = unix_check,
+	.file_stage = unix_file_stage,
+	.restore = unix_restore,
+};

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * File validation: record enough about a file to refuse, at restore, a
+ * different file at the same path (size, mtime, and the ELF build-id or a
+ * SHA-256 of the content).  Used for opened files (fd-reg.c) and meant for
+ * mapped files too.
+ */
+#ifndef CRYO_FILE_IDENTITY_H
+#define CRYO_FILE_IDENTITY_H
+
+#include "proto/fd.pb-c.h"
+
+/* Files larger than this get size + mtime (+ build-id) only, no digest. */
+#define FILE_IDENTITY_DIGEST_MAX	(64ull << 20)
+
+/* Fill id (init'ed here; build_id/sha256 data malloc'ed) from the open file fd. */
+int file_identity_collect(int fd, FileIdentity *id);
+/* 0 if the open file fd matches id, -ESTALE (logged, naming path) if not. */
+int file_identity_check(int fd, const FileIdentity *id, const char *path);
+/* Release what collect allocated. */
+void file_identity_clear(FileIdentity *id);
+
+#endif

@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Remote syscalls through ptrace.  The thread is stopped in a ptrace stop;
+ * we set rip to a "syscall; int3" sequence, the syscall number and args in
+ * the registers, orig_rax = -1 (so the kernel does not apply syscall
+ * restart to our registers), resume it and wait for the SIGTRAP of int3.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include "infect.h"
+#include "log.h"
+
+/* syscall; int3; int3 ... (8 bytes so one POKETEXT writes it) */
+static const uint8_t syscall_code[8] = { 0x0f, 0x05, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc };
+
+static struct infect_thread *find_thread(struct infect *inf, pid_t tid)
+{
+	for (size_t i = 0; i < inf->nr_threads; i++)
+		if (inf->threads[i].tid == tid)
+			return &inf->threads[i];
+	return NULL;
+}
+
+static int prepare_thread(struct infect_thread *th)
+{
+	uint64_t all = ~0ULL;
+
+	if (ptrace(PTRACE_GETREGS, th->tid, 0, &th->regs) < 0)
+		return log_error_errno(negative_errno(), "PTRACE_GETREGS of %d", th->tid);
+	if (ptrace(PTRACE_GETSIGMASK, th->tid, sizeof(uint64_t), &th->sigmask) < 0)
+		return log_error_errno(negative_errno(), "PTRACE_GETSIGMASK of %d", th->tid);
+	/* No signal may be delivered (and lost) while the thread runs our code. */
+	if (ptrace(PTRACE_SETSIGMASK, th->tid, sizeof(uint64_t), &all) < 0)
+		return log_error_errno(negative_errno(), "PTRACE_SETSIGMASK of %d", th->tid);
+	th->prepared = true;
+	return 0;
+}
+
+static bool is_fault_signal(int sig)
+{
+	return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE;
+}
+
+/* Resume the thread until our int3 traps. */
+static int run_until_trap(pid_t tid)
+{
+	int status;
+
+	for (;;) {
+		if (ptrace(PTRACE_CONT, tid, 0, 0) < 0)
+			return log_error_errno(negative_errno(), "resuming %d for a remote syscall", tid);
+		if (waitpid(tid, &status, __WALL) < 0)
+			return log_error_errno(negative_errno(), "waiting for remote syscall in %d", tid);
+		if (WIFEXITED(status) || WIFSIGNALED(status)) {
+			log_error("thread %d died during a remote syscall", tid);
+			return -ESRCH;
+		}
+		if (!WIFSTOPPED(status))
+			continue;
+		if (WSTOPSIG(status) == SIGTRAP && (status >> 16) == 0)
+			return 0;
+		if ((status >> 16) == 0 && is_fault_signal(WSTOPSIG(status))) {
+			siginfo_t si = { 0 };
+			struct user_regs_struct regs = { 0 };
+			ptrace(PTRACE_GETSIGINFO, tid, 0, &si);
+			ptrace(PTRACE_GETREGS, tid, 0, &regs);
+			log_error("thread %d: signal %d at ip %#llx (address %p) during a remote syscall",
+				  tid, WSTOPSIG(status), (unsigned long long)regs.rip, si.si_addr);
+			return -EFAULT;
+		}
+		/* An event stop (pending interrupt) or an unblockable signal: go on. */
+		log_debug("thread %d: stop 0x%x during a remote syscall", tid, status);
+	}
+}
+
+/* Run the thread from regs until the int3 at trap_ip; *ret = rax there. */
+static int run_regs(pid_t tid, struct user_regs_struct *regs, uint64_t trap_ip, int64_t *ret)
+{
+	int r;
+
+	regs->orig_rax = (uint64_t)-1;
+	if (ptrace(PTRACE_SETREGS, tid, 0, regs) < 0)
+		return log_error_errno(negative_errno(), "PTRACE_SETREGS of %d", tid);
+	r = run_until_trap(tid);
+	if (r < 0)
+		return r;
+	if (ptrace(PTRACE_GETREGS, tid, 0, regs) < 0)
+		return log_error_errno(negative_errno(), "PTRACE_GETREGS of %d", tid);
+	if (regs->rip != trap_ip + 1) {
+		log_error("thread %d trapped at %#llx, not at our int3 at %#llx", tid,
+			  (unsigned long long)regs->rip, (unsigned long long)trap_ip);
+		return -EFAULT;
+	}
+	*ret = (int64_t)regs->rax;
+	return 0;
+}
+
+static int remote_syscall_at(pid_t tid, const struct user_regs_struct *base, uint64_t ip,
+			     long nr, const uint64_t a[6], int64_t *ret)
+{
+	struct user_regs_struct regs = *base;
+
+	regs.rax = (uint64_t)nr;
+	regs.rdi = a[0];
+	regs.rsi = a[1];
+	regs.rdx = a[2];
+	regs.r10 = a[3];
+	regs.r8 = a[4];
+	regs.r9 = a[5];
+	regs.rip = ip;
+	return run_regs(tid, &regs, ip + 2, ret);
+}
+
+/* A syscall run from the thread's own ip, with the code word poked there and
+ * put back at once: used to map the scratch area and to unmap it (code in
+ * the scratch area cannot unmap itself and then trap). */
+static int syscall_at_thread_ip(struct infect_thread *th, long nr, const uint64_t args[6], int64_t *res)
+{
+	uint64_t ip = th->regs.rip, code;
+	long orig;
+	int r, q;
+
+	errno = 0;
+	orig = ptrace(PTRACE_PEEKTEXT, th->tid, ip, 0);
+	if (errno)
+		return log_error_errno(negative_errno(), "reading code at %#llx of %d", (unsigned long long)ip, th->tid);
+	memcpy(&code, syscall_code, sizeof(code));
+	if (ptrace(PTRACE_POKETEXT, th->tid, ip, code) < 0)
+		return log_error_errno(negative_errno(), "writing code at %#llx of %d", (unsigned long long)ip, th->tid);
+	r = remote_syscall_at(th->tid, &th->regs, ip, nr, args, res);
+	q = ptrace(PTRACE_POKETEXT, th->tid, ip, orig) < 0 ? negative_errno() : 0;
+	if (q < 0)
+		return log_error_errno(q, "cannot put back the code at %#llx of %d", (unsigned long long)ip, th->tid);
+	return r;
+}
+
+static uint64_t page_up(uint64_t x)
+{
+	return (x + 4095) & ~(uint64_t)4095;
+}
+
+static int map_scratch(struct infect *inf, struct infect_thread *th, const struct infect_blob *blob)
+{
+	uint64_t args[6] = { 0, 0, PROT_READ | PROT_WRITE | PROT_EXEC,
+			     MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0 };
+	int64_t res = 0;
+	int r;
+
+	inf->blob_off = 4096;
+	inf->args_off = inf->blob_off + (blob ? page_up(blob->mem_size) : 0);
+	inf->scratch_size = inf->args_off + INFECT_ARGS_SIZE + INFECT_STACK_SIZE;
+	args[1] = inf->scratch_size;
+	r = syscall_at_thread_ip(th, SYS_mmap, args, &res);
+	if (r < 0)
+		return r;
+	if (res < 0 && res > -4096)
+		return log_error_errno((int)res, "remote mmap in %d", inf->pid);
+	inf->scratch = (uint64_t)res;
+	r = infect_write(inf, 0, syscall_code, sizeof(syscall_code));
+	if (r >= 0 && blob)
+		r = infect_write(inf, inf->blob_off, blob->image, blob->size);
+	return r;
+}
+
+int infect_call(struct infect *inf, pid_t tid, uint64_t entry_off, uint64_t arg, int64_t *ret)
+{
+	struct infect_thread *th = find_thread(inf, tid);
+	struct user_regs_struct regs;
+	uint64_t stack_top = inf->scratch + inf->scratch_size;
+	uint64_t ret_addr = inf->scratch + 2;	/* the int3 after the syscall */
+	int r;
+
+	if (!th || !th->prepared || !inf->scratch || inf->args_off == inf->blob_off)
+		return -EINVAL;
+	/* As right after a call: rsp + 8 is 16-byte aligned, the return address at rsp. */
+	r = infect_write(inf, inf->scratch_size - 8, &ret_addr, sizeof(ret_addr));
+	if (r < 0)
+		return r;
+	regs = th->regs;
+	regs.rip = inf->scratch + inf->blob_off + entry_off;
+	regs.rdi = arg;
+	regs.rsp = stack_top - 8;
+	regs.eflags &= ~(1ULL << 10);	/* DF clear, as the ABI wants */
+	return run_regs(tid, &regs, ret_addr, ret);
+}
+
+static int unmap_scratch(struct infect *inf)
+{
+	uint64_t args[6] = { inf->scratch, inf->scratch_size, 0, 0, 0, 0 };
+	int64_t res = 0;
+	int r = syscall_at_thread_ip(&inf->threads[inf->code_thread], SYS_munmap, args, &res);
+
+	if (r >= 0 && res != 0)
+		r = (int)res;
+	if (r < 0)
+		return log_error_errno(r, "cannot unmap the scratch area of %d", inf->pid);
+	inf->scratch = 0;
+	return 0;
+}
+
+int infect_start(struct infect *inf, pid_t pid, const pid_t *tids, size_t nr_tids,
+		 const struct infect_blob *blob)
+{
+	char path[64];
+	int r;
+
+	memset(inf, 0, sizeof(*inf));
+	inf->mem_fd = -1;
+	inf->pid = pid;
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	inf->mem_fd = open(path, O_RDWR | O_CLOEXEC);
+	if (inf->mem_fd < 0)
+		return log_error_errno(negative_errno(), "cannot open %s", path);
+	inf->threads = calloc(nr_tids, sizeof(*inf->threads));
+	if (!inf->threads)
+		return -ENOMEM;
+	inf->nr_threads = nr_tids;
+	for (size_t i = 0; i < nr_tids; i++) {
+		inf->threads[i].tid = tids[i];
+		r = prepare_thread(&inf->threads[i]);
+		if (r < 0)
+			return r;
+	}
+	/* Any thread whose ip we can patch will do (one may sit in [vsyscall]). */
+	r = -ESRCH;
+	for (size_t i = 0; i < nr_tids && r < 0 && !inf->scratch; i++) {
+		inf->code_thread = i;
+		r = map_scratch(inf, &inf->threads[i], blob);
+	}
+	if (r < 0)
+		return r;
+	log_debug("infected %d: scratch at %#llx", pid, (unsigned long long)inf->scratch);
+	return 0;
+}
+
+int infect_syscall(struct infect *inf, pid_t tid, long nr, const uint64_t args[6], int64_t *ret)
+{
+	struct infect_thread *th = find_thread(inf, tid);
+
+	if (!th || !th->prepared || !inf->scratch)
+		return -EINVAL;
+	return remote_syscall_at(tid, &th->regs, inf->scratch, nr, args, ret);
+}
+
+int infect_read(struct infect *inf, uint64_t off, void *buf, size_t len)
+{
+	if (off + len > inf->scratch_size)
+		return -EINVAL;
+	if (pread(inf->mem_fd, buf, len, (off_t)(inf->scratch + off)) != (ssize_t)len)
+		return log_error_errno(negative_errno(), "reading the scratch area of %d", inf->pid);
+	return 0;
+}
+
+int infect_write(struct infect *inf, uint64_t off, const void *buf, size_t len)
+{
+	if (off + len > inf->scratch_size)
+		return -EINVAL;
+	if (pwrite(inf->mem_fd, buf, len, (off_t)(inf->scratch + off)) != (ssize_t)len)
+		return log_error_errno(negative_errno(), "writing the scratch area of %d", inf->pid);
+	return 0;
+}
+
+const struct user_regs_struct *infect_saved_regs(struct infect *inf, pid_t tid)
+{
+	struct infect_thread *th = find_thread(inf, tid);
+	return th && th->prepared ? &th->regs : NULL;
+}
+
+uint64_t infect_saved_sigmask(struct infect *inf, pid_t tid)
+{
+	struct infect_thread *th = find_thread(inf, tid);
+	return th ? th->sigmask : 0;
+}
+
+static int restore_thread(struct infect_thread *th)
+{
+	int r = 0;
+
+	if (!th->prepared)
+		return 0;
+	if (ptrace(PTRACE_SETREGS, th->tid, 0, &th->regs) < 0)
+		r = log_error_errno(negative_errno(), "cannot put back the registers of %d", th->tid);
+	if (ptrace(PTRACE_SETSIGMASK, th->tid, sizeof(uint64_t), &th->sigmask) < 0 && !r)
+		r = log_error_errno(negative_errno(), "cannot put back the signal mask of %d", th->tid);
+	th->prepared = false;
+	return r;
+}
+
+int infect_stop(struct infect *inf)
+{
+	int r = 0, q;
+
+	if (inf->scratch && inf->nr_threads && inf->threads[inf->code_thread].prepared)
+		r = unmap_scratch(inf);
+	for (size_t i = 0; i < inf->nr_threads; i++) {
+		q = restore_thread(&inf->threads[i]);
+		if (q < 0 && !r)
+			r = q;
+	}
+	free(inf->threads);
+	inf->threads = NULL;
+	inf->nr_threads = 0;
+	if (inf->mem_fd >= 0)
+		close(inf->mem_fd);
+	inf->mem_fd = -1;
+	return r;
+}

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The resource kinds of restore, in the order their steps are added (the plan
+ * engine orders the steps themselves by their needs).  A new kind is one file
+ * with an add_steps() function and one line here.
+ */
+#include "restore.h"
+
+const struct restore_kind restore_kinds[] = {
+	{ "pstree", pstree_restore_add_steps, NULL },
+	{ "mm", mem_restore_add_steps, mem_restore_prepare },
+	{ "shmem", NULL, shmem_restore_prepare },	/* needs the mm images read */
+};
+const size_t restore_kinds_count = sizeof(restore_kinds) / sizeof(restore_kinds[0]);

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Restore: read images -> build a plan -> execute it -> restorer blob -> resume.
+ *
+ * Every resource kind is one file with one function that adds its steps to the
+ * plan (struct restore_kind, table in restore-kinds.c).  Steps are owned by a
+ * task (PLAN_OWNER_RESTORER = cryo-cr itself, task i = index + 1) and declare
+ * what they need; the plan engine (plan.h) orders and runs them.
+ */
+#ifndef CRYO_RESTORE_H
+#define CRYO_RESTORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "image.h"
+#include "plan.h"
+#include "pstree.pb-c.h"
+#include "core.pb-c.h"
+#include "mm.pb-c.h"
+
+struct restore_opts {
+	const char *dir;
+	bool detach;
+	bool shell_job;
+	const char *pidfile;
+};
+
+struct rst_task {
+	unsigned owner;		/* plan owner: index + 1 */
+	pid_t pid, ppid, pgid, sid;
+	struct rst_task *parent;	/* NULL for the root */
+	bool zombie;
+	int exit_status;
+	uint32_t *tids;		/* threads, the main thread first */
+	size_t n_tids;
+	ThreadCoreEntry **cores;	/* one per thread, same order */
+	TaskCoreEntry *task_core;
+	MmEntry *mm;
+	unsigned fork_step;	/* plan step id of the step that creates it */
+	unsigned exit_step;	/* zombies: the step after which it exits */
+	void *mem;		/* restore-mem.c's per-task state */
+};
+
+struct restore_ctx {
+	struct restore_opts opts;
+	struct img_dir *dir;
+	struct plan *plan;
+	struct rst_task *tasks;
+	size_t n_tasks;
+	struct rst_task *root;
+	int32_t *created;	/* MAP_SHARED, per task index */
+	size_t n_threads_total;	/* threads that go through the restorer (not zombies) */
+	pid_t shell_pgid, shell_sid;	/* cryo-cr's own, for --shell-job */
+	/* The hole: an area free in every dumped address space and in ours. */
+	uint64_t hole_start, hole_len;
+	struct rst_sync *sync;
+	void *mem_priv;		/* restore-mem.c's state */
+};
+
+/* One resource kind: adds its steps (and needs) to rc->plan. */
+struct restore_kind {
+	const char *name;
+	/* Adds the kind's steps; NULL if it has none of its own. */
+	int (*add_steps)(struct restore_ctx *rc);
+	/* Optional: prepare state in cryo-cr after images are read, before the plan runs;
+	 * called in table order. */
+	int (*prepare)(struct restore_ctx *rc);
+};
+
+extern const struct restore_kind restore_kinds[];
+extern const size_t restore_kinds_count;
+
+/* Kinds (one file each). */
+int pstree_restore_add_steps(struct restore_ctx *rc);
+int mem_restore_prepare(struct restore_ctx *rc);
+int mem_restore_add_steps(struct restore_ctx *rc);
+int shmem_restore_prepare(struct restore_ctx *rc);
+/* The fd (inherited by every task) of shared object id. */
+int shmem_restore_fd(struct restore_ctx *rc, uint32_t id);
+
+/* pstree-restore.c */
+int pstree_restore_read(struct restore_ctx *rc);
+struct rst_task *rst_task_by_pid(struct restore_ctx *rc, pid_t pid);
+
+/* Add a step owned by task t (NULL: cryo-cr); it needs t's "fork" step. */
+int restore_step_add(struct restore_ctx *rc, struct rst_task *t, const char *kind,
+		     plan_step_fn fn, void *data, unsigned *ret_id);
+static inline unsigned rst_owner(const struct rst_task *t)
+{
+	return t ? t->owner : PLAN_OWNER_RESTORER;
+}
+
+/* What a task does once its plan steps are done: enter the restorer (never returns). */
+_Noreturn void restore_task_finish(struct restore_ctx *rc, struct rst_task *t);
+/* restore-mem.c: prepare args and jump into the restorer blob. */
+_Noreturn void mem_restore_enter(struct restore_ctx *rc, struct rst_task *t);
+/* The address of a syscall instruction in the restorer blob (to unmap it remotely). */
+uint64_t mem_restore_gadget(const struct restore_ctx *rc);
+
+/* restore-finish.c: wait until every thread is ready, resume all, detach. */
+int restore_resume_all(struct restore_ctx *rc);
+void restore_kill_all(struct restore_ctx *rc);
+bool restore_task_alive(pid_t pid);
+
+/* restore.c */
+int restore_run(const struct restore_opts *opts, pid_t *ret_root);
+
+#endif

@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Credentials: uids, gids, supplementary groups, capability sets, securebits,
+ * no_new_privs, dumpable.
+ *
+ * Apply never grants more than the restorer holds: the kernel refuses that
+ * anyway, and we check first so the error names what was asked for (a
+ * capability outside our permitted or bounding set, a set no_new_privs we
+ * cannot clear, a locked securebit).  The order matters: the bounding set is
+ * dropped and groups/gids set while we still have CAP_SETPCAP/CAP_SETGID;
+ * KEEP_CAPS keeps our permitted set across setresuid, so securebits and the
+ * final capability sets can still be set after the uid change.
+ *
+ * Credentials are per thread in the kernel: every restored thread applies
+ * them itself, with raw syscalls (libc's setresuid would broadcast to all
+ * threads).  They are collected from the main thread only: threads of one
+ * process are assumed to share them.
+ */
+#include <errno.h>
+#include <linux/capability.h>
+#include <linux/securebits.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include "log.h"
+#include "taskstate-internal.h"
+#include "util.h"
+
+static int collect_creds(const struct ts_collect_ctx *c _unused_, pid_t pid, TaskStateEntry *e)
+{
+	struct ts_status s;
+	TsCredsEntry *cr;
+	int r;
+
+	r = ts_read_status(pid, 0, &s);
+	if (r < 0)
+		return r;
+	cr = calloc(1, sizeof(*cr));
+	if (!cr) {
+		ts_status_done(&s);
+		return -ENOMEM;
+	}
+	ts_creds_entry__init(cr);
+	cr->uid = s.uid[0], cr->euid = s.uid[1], cr->suid = s.uid[2], cr->fsuid = s.uid[3];
+	cr->gid = s.gid[0], cr->egid = s.gid[1], cr->sgid = s.gid[2], cr->fsgid = s.gid[3];
+	cr->groups = TAKE_PTR(s.groups);
+	cr->n_groups = s.nr_groups;
+	cr->cap_inh = s.cap_inh, cr->cap_prm = s.cap_prm, cr->cap_eff = s.cap_eff;
+	cr->cap_bnd = s.cap_bnd, cr->cap_amb = s.cap_amb;
+	cr->no_new_privs = s.no_new_privs;
+	ts_status_done(&s);
+	if (e->creds)
+		ts_creds_entry__free_unpacked(e->creds, NULL);
+	e->creds = cr;
+	return 0;
+}
+
+int ts_creds_collect_inside(const struct ts_runner *r, TaskStateEntry *e)
+{
+	int64_t v;
+
+	v = ts_run(r, 0, SYS_prctl, PR_GET_SECUREBITS, 0, 0, 0, 0, 0);
+	if (v < 0)
+		return log_error_errno((int)v, "task %u: PR_GET_SECUREBITS", e->pid);
+	e->has_secbits = true, e->secbits = v;
+	v = ts_run(r, 0, SYS_prctl, PR_GET_DUMPABLE, 0, 0, 0, 0, 0);
+	if (v < 0)
+		return log_error_errno((int)v, "task %u: PR_GET_DUMPABLE", e->pid);
+	e->has_dumpable = true, e->dumpable = v;
+	return 0;
+}
+
+static unsigned last_cap(void)
+{
+	char buf[16];
+
+	if (ts_read_file("/proc/sys/kernel/cap_last_cap", buf, sizeof(buf)) <= 0)
+		return CAP_LAST_CAP;
+	return (unsigned)atoi(buf) < 64 ? (unsigned)atoi(buf) : 63;
+}
+
+/* "cap_sys_admin" for an error message (static buffer: errors only). */
+static const char *cap_str(unsigned cap)
+{
+	static char buf[64];
+	char *n = cap_to_name(cap);
+
+	snprintf(buf, sizeof(buf), "%s", n ? n : "?");
+	cap_free(n);
+	return buf;
+}
+
+static int first_bit(uint64_t m)
+{
+	return m ? __builtin_ctzll(m) : -1;
+}
+
+struct caps {
+	uint64_t eff, prm, inh;
+};
+
+static int caps_get(struct caps *c)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d) < 0)
+		return negative_errno();
+	c->eff = d[0].effective | (uint64_t)d[1].effective << 32;
+	c->prm = d[0].permitted | (uint64_t)d[1].permitted << 32;
+	c->inh = d[0].inheritable | (uint64_t)d[1].inheritable << 32;
+	return 0;
+}
+
+static int caps_set(const struct caps *c)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2] = {
+		{ (uint32_t)c->eff, (uint32_t)c->prm, (uint32_t)c->inh },
+		{ (uint32_t)(c->eff >> 32), (uint32_t)(c->prm >> 32), (uint32_t)(c->inh >> 32) },
+	};
+
+	return syscall(SYS_capset, &h, d) < 0 ? negative_errno() : 0;
+}
+
+static uint64_t bounding_now(unsigned last)
+{
+	uint64_t m = 0;
+
+	for (unsigned i = 0; i <= last; i++)
+		if (prctl(PR_CAPBSET_READ, i, 0, 0, 0) == 1)
+			m |= 1ull << i;
+	return m;
+}
+
+/* Refuse up front what the restorer could not grant (clear errors, no half-applied creds). */
+static int check_grantable(const TaskStateEntry *e, const struct caps *now, uint64_t bnd_now)
+{
+	const TsCredsEntry *cr = e->creds;
+	int bit, secbits_now = prctl(PR_GET_SECUREBITS, 0, 0, 0, 0);
+	uint64_t want = cr->cap_prm | cr->cap_eff | cr->cap_amb;
+
+	bit = first_bit(want & ~now->prm);
+	if (bit >= 0)
+		return log_error_errno(-EPERM, "task %u: creds ask for %s, which the restorer does not hold (permitted %#llx)",
+				       e->pid, cap_str(bit), (unsigned long long)now->prm);
+	bit = first_bit(cr->cap_bnd & ~bnd_now);
+	if (bit >= 0)
+		return log_error_errno(-EPERM, "task %u: creds ask for %s in the bounding set, which the restorer's bounding set lacks",
+				       e->pid, cap_str(bit));
+	bit = first_bit(cr->cap_inh & ~(now->inh | now->prm));
+	if (bit >= 0)
+		return log_error_errno(-EPERM, "task %u: creds ask for inheritable %s, which the restorer cannot grant",
+				       e->pid, cap_str(bit));
+	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1 && !cr->no_new_privs)
+		return log_error_errno(-EPERM, "task %u: no_new_privs is off in the image but set in the restorer (it cannot be cleared)",
+				       e->pid);
+	if (e->has_secbits && secbits_now >= 0) {
+		/* The *_LOCKED bits sit one above the bits they lock. */
+		unsigned locks = secbits_now & SECURE_ALL_LOCKS;
+		unsigned locked = locks >> 1;
+
+		if ((e->secbits ^ secbits_now) & (locked | locks))
+			return log_error_errno(-EPERM, "task %u: securebits %#x differ from the restorer's locked bits %#x",
+					       e->pid, e->secbits, (unsigned)secbits_now);
+	}
+	return 0;
+}
+
+/* Setting the groups we already have needs no CAP_SETGID if we skip it. */
+static bool groups_are(const TsCredsEntry *cr)
+{
+	gid_t now[256];
+	int n = getgroups(256, now);
+
+	if (n < 0 || (size_t)n != cr->n_groups)
+		return false;
+	for (int i = 0; i < n; i++)
+		if (now[i] != cr->groups[i])
+			return false;
+	return true;
+}
+
+static int apply_ids(const TaskStateEntry *e)
+{
+	const TsCredsEntry *cr = e->creds;
+
+	if (!groups_are(cr) && syscall(SYS_setgroups, cr->n_groups, cr->groups) < 0)
+		return log_error_errno(negative_errno(), "task %u: cannot set %zu supplementary groups (needs CAP_SETGID)",
+				       e->pid, cr->n_groups);
+	if (syscall(SYS_setresgid, cr->gid, cr->egid, cr->sgid) < 0)
+		return log_error_errno(negative_errno(), "task %u: cannot set gids %u/%u/%u (needs CAP_SETGID)",
+				       e->pid, cr->gid, cr->egid, cr->sgid);
+	syscall(SYS_setfsgid, cr->fsgid);
+	if ((uint32_t)syscall(SYS_setfsgid, -1) != cr->fsgid)
+		return log_error_errno(-EPERM, "task %u: cannot set fsgid %u", e->pid, cr->fsgid);
+	/* Keep the permitted set across the uid change (securebits are set after). */
+	prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0);
+	if (syscall(SYS_setresuid, cr->uid, cr->euid, cr->suid) < 0)
+		return log_error_errno(negative_errno(), "task %u: cannot set uids %u/%u/%u (needs CAP_SETUID)",
+				       e->pid, cr->uid, cr->euid, cr->suid);
+	syscall(SYS_setfsuid, cr->fsuid);
+	if ((uint32_t)syscall(SYS_setfsuid, -1) != cr->fsuid)
+		return log_error_errno(-EPERM, "task %u: cannot set fsuid %u", e->pid, cr->fsuid);
+	return 0;
+}
+
+static int apply_caps(const TaskStateEntry *e, const struct caps *before)
+{
+	const TsCredsEntry *cr = e->creds;
+	struct caps c = { before->prm, before->prm, before->inh | cr->cap_inh };
+	int r;
+
+	/* Effective back for the securebits (CAP_SETPCAP) after the uid change cleared it. */
+	r = caps_set(&c);
+	if (r < 0)
+		return log_error_errno(r, "task %u: cannot restore the effective capabilities after the uid change", e->pid);
+	if (e->has_secbits && prctl(PR_GET_SECUREBITS, 0, 0, 0, 0) != (int)e->secbits &&
+	    prctl(PR_SET_SECUREBITS, e->secbits, 0, 0, 0) < 0)
+		return log_error_errno(negative_errno(), "task %u: cannot set securebits %#x", e->pid, e->secbits);
+	c = (struct caps){ cr->cap_eff, cr->cap_prm, cr->cap_inh };
+	r = caps_set(&c);
+	if (r < 0)
+		return log_error_errno(r, "task %u: cannot set capabilities eff %#llx prm %#llx inh %#llx", e->pid,
+				       (unsigned long long)cr->cap_eff, (unsigned long long)cr->cap_prm,
+				       (unsigned long long)cr->cap_inh);
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+		return log_error_errno(negative_errno(), "task %u: cannot clear the ambient set", e->pid);
+	for (uint64_t m = cr->cap_amb; m; m &= m - 1) {
+		int bit = first_bit(m);
+
+		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, bit, 0, 0) < 0)
+			return log_error_errno(negative_errno(), "task %u: cannot raise ambient %s", e->pid, cap_str(bit));
+	}
+	return 0;
+}
+
+static int apply_creds(const struct ts_apply_ctx *a _unused_, const TaskStateEntry *e,
+		       const TsThreadEntry *t _unused_)
+{
+	struct caps now;
+	unsigned last = last_cap();
+	uint64_t bnd;
+	int r;
+
+	if (!e->creds)
+		return 0;
+	r = caps_get(&now);
+	if (r < 0)
+		return log_error_errno(r, "capget");
+	bnd = bounding_now(last);
+	r = check_grantable(e, &now, bnd);
+	if (r < 0)
+		return r;
+	for (unsigned i = 0; i <= last; i++)
+		if ((bnd & ~e->creds->cap_bnd) & (1ull << i) && prctl(PR_CAPBSET_DROP, i, 0, 0, 0) < 0)
+			return log_error_errno(negative_errno(), "task %u: cannot drop %s from the bounding set",
+					       e->pid, cap_str(i));
+	r = apply_ids(e);
+	if (r < 0)
+		return r;
+	r = apply_caps(e, &now);
+	if (r < 0)
+		return r;
+	if (e->creds->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return log_error_errno(negative_errno(), "task %u: cannot set no_new_privs", e->pid);
+	/* 2 (suid_dumpable "root only") cannot be set with prctl; the uid change already gave it. */
+	if (e->has_dumpable && e->dumpable <= 1 && prctl(PR_SET_DUMPABLE, e->dumpable, 0, 0, 0) < 0)
+		return log_error_errno(negative_errno(), "task %u: cannot set dumpable %u", e->pid, e->dumpable);
+	return 0;
+}
+
+static const char *const creds_needs[] = { "ts-rlimits", "ts-sched", "ts-proc", "ts-timers", "files", NULL };
+
+const struct ts_kind ts_kind_creds = {
+	.name = "ts-creds",
+	.collect = collect_creds,
+	.apply_thread = apply_creds,
+	.needs = creds_needs,
+};

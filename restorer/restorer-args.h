@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The interface between the restoring host code (cr/restore-mem.c) and the
+ * restorer blob (restorer/restorer.c).  Both sides run in the same address
+ * space: everything here lives in the "hole", an area free in the dumped
+ * address space of every task, so plain addresses (uint64_t) are used.
+ * Only fixed-width types; every layout is pinned by _Static_assert because
+ * the two sides are compiled with different flags.
+ */
+#ifndef CRYO_RESTORER_ARGS_H
+#define CRYO_RESTORER_ARGS_H
+
+#include <stdint.h>
+
+#define RST_ARGS_MAGIC 0x52535452u	/* "RSTR" */
+#define RST_ARGS_VERSION 1u
+
+/* One area to map at its dumped address. */
+struct rst_vma {
+	uint64_t start;
+	uint64_t end;
+	uint64_t pgoff;		/* byte offset in fd */
+	uint32_t prot;		/* final protection */
+	uint32_t map_flags;	/* MAP_PRIVATE/MAP_SHARED/MAP_ANONYMOUS/MAP_GROWSDOWN */
+	int32_t fd;		/* -1 for anonymous */
+	uint32_t madv;		/* VMA_MADV_* bits of mm.proto to re-apply after filling */
+};
+_Static_assert(sizeof(struct rst_vma) == 40, "rst_vma layout");
+
+/* A kernel special mapping ([vvar], [vvar_vclock], [vdso]) to move. */
+struct rst_special {
+	uint64_t cur_start;	/* where it is now */
+	uint64_t len;
+	uint64_t dst_start;	/* where it was at dump time; 0: unmap it */
+};
+_Static_assert(sizeof(struct rst_special) == 24, "rst_special layout");
+
+/* vma_entry.madv bits (mm.proto). */
+#define RST_MADV_DONTFORK	1u
+#define RST_MADV_WIPEONFORK	2u
+#define RST_MADV_DONTDUMP	4u
+#define RST_MADV_HUGEPAGE	8u
+#define RST_MADV_NOHUGEPAGE	16u
+#define RST_MADV_MERGEABLE	32u
+#define RST_MADV_LOCKED		64u
+#define RST_MADV_SEQUENTIAL	128u
+#define RST_MADV_RANDOM		256u
+
+/* A run of pages to fill: nr_pages at vaddr from the page file at off, or zeroes (off < 0). */
+struct rst_pages {
+	uint64_t vaddr;
+	uint64_t nr_pages;
+	int64_t off;
+};
+_Static_assert(sizeof(struct rst_pages) == 24, "rst_pages layout");
+
+/* One thread: the blob creates it with this tid and resumes it from frame. */
+struct rst_thread {
+	uint32_t tid;
+	int32_t result;		/* written by the blob: 0 or -errno of the failed step */
+	uint64_t frame;		/* address of the rt_sigframe's uc (rsp for rt_sigreturn) */
+	uint64_t fs_base;
+	uint64_t gs_base;
+	uint64_t clear_child_tid;
+	uint64_t robust_list;
+	uint64_t robust_list_len;
+	uint64_t rseq;		/* 0: none */
+	uint32_t rseq_len;
+	uint32_t rseq_sig;
+	uint64_t stack_top;	/* the blob's stack for this thread */
+	char comm[16];
+	uint64_t siginfo;	/* queued signals of the thread: n_siginfo raw siginfos of 128 bytes */
+	uint32_t n_siginfo;
+	uint32_t pad;
+};
+_Static_assert(sizeof(struct rst_thread) == 112, "rst_thread layout");
+
+/* Shared by all tasks and cryo-cr (MAP_SHARED, in the hole): the resume barrier. */
+struct rst_sync {
+	int32_t ready;		/* threads prepared and waiting for go (futex) */
+	int32_t go;		/* 0: wait, 1: resume (futex) */
+	int32_t error;		/* first error of any task (-errno) */
+	uint32_t error_tid;	/* the thread that reported it */
+	uint32_t error_step;	/* RST_STEP_* where it failed */
+	int32_t mm_error;	/* first failure of PR_SET_MM_MAP (not fatal) */
+	uint32_t mm_error_pid;
+	uint32_t pad;
+};
+_Static_assert(sizeof(struct rst_sync) == 32, "rst_sync layout");
+
+/* Where the blob failed, for the host's message. */
+enum {
+	RST_STEP_ARGS = 1,
+	RST_STEP_UNMAP,
+	RST_STEP_SPECIAL,
+	RST_STEP_MMAP,
+	RST_STEP_PAGES,
+	RST_STEP_MPROTECT,
+	RST_STEP_MM_FIELDS,
+	RST_STEP_CLONE,
+	RST_STEP_THREAD,
+	RST_STEP_SIGNALS,
+	RST_STEP_MADVISE,
+};
+
+/* PR_SET_MM_MAP fields (struct prctl_mm_map), exe_fd < 0: keep. */
+struct rst_mm {
+	uint64_t start_code, end_code, start_data, end_data;
+	uint64_t start_brk, brk, start_stack;
+	uint64_t arg_start, arg_end, env_start, env_end;
+	uint64_t auxv;		/* address of the auxv words in the hole */
+	uint32_t auxv_size;	/* bytes */
+	int32_t exe_fd;
+	uint32_t valid;		/* 0: do not set */
+	int32_t result;		/* written by the blob: PR_SET_MM_MAP's result */
+};
+_Static_assert(sizeof(struct rst_mm) == 112, "rst_mm layout");
+
+struct rst_args {
+	uint32_t magic;
+	uint32_t version;
+	uint64_t hole_start;	/* kept: the blob, these args, stacks, frames, sync */
+	uint64_t hole_len;
+	uint64_t sync;		/* struct rst_sync * */
+	uint64_t specials;	/* struct rst_special[n_specials] */
+	uint32_t n_specials;
+	int32_t pages_fd;	/* the page file; -1: none */
+	uint64_t vmas;		/* struct rst_vma[n_vmas], sorted by start */
+	uint64_t n_vmas;
+	uint64_t pages;		/* struct rst_pages[n_pages], sorted by vaddr */
+	uint64_t n_pages;
+	uint64_t threads;	/* struct rst_thread[n_threads]; [0] is the main thread */
+	uint64_t n_threads;
+	uint64_t temp;		/* a free spot in the hole to park special mappings */
+	uint64_t temp_len;
+	struct rst_mm mm;
+	/* A second thread reads half of the pages: its tid (free and in no image;
+	 * 0: fill with one thread) and its stack. */
+	uint32_t helper_tid;
+	int32_t helper_done;	/* futex: cleared by the kernel when the helper exits */
+	uint64_t helper_stack_top;
+	/* Signals queued for the whole process (raw siginfos of 128 bytes). */
+	uint64_t shared_siginfo;
+	uint64_t n_shared_siginfo;
+	/* Guard pages to install (MADV_GUARD_INSTALL): n_guards [start, end) pairs. */
+	uint64_t guards;
+	uint64_t n_guards;
+};
+_Static_assert(sizeof(struct rst_args) == 272, "rst_args layout");
+
+#endif

@@ -1,0 +1,521 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The restorer blob: the last stage of restore, run inside each task on a stack
+ * in the hole (see restorer-args.h).  The main thread replaces the address space
+ * with the dumped one and starts the other threads with their dumped tids; every
+ * thread then sets its per-thread kernel state, reports ready and waits for the
+ * go of cryo-cr, which resumes all tasks together.  A thread resumes by
+ * rt_sigreturn from the frame the host prepared: that restores the general
+ * registers, the signal mask, the alternate stack and the FPU/xstate.
+ *
+ * The blob cannot log: failures are recorded in the shared rst_sync (first
+ * error wins) and the task exits; cryo-cr reports and cleans up.
+ */
+#include "pie.h"
+#include "pie-syscall.h"
+#include "restorer-args.h"
+
+#include <asm/prctl.h>
+#include <linux/errno.h>
+#include <linux/futex.h>
+#include <linux/mman.h>
+#include <linux/prctl.h>
+#include <linux/sched.h>
+#include <linux/uio.h>
+
+#define PAGE_SIZE 4096ul
+#define TASK_SIZE_MAX 0x7ffffffff000ul
+#define IOV_BATCH 512
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+
+static void report(struct rst_args *a, long err, uint32_t step)
+{
+	struct rst_sync *s = (struct rst_sync *)a->sync;
+	int32_t zero = 0;
+
+	if (__atomic_compare_exchange_n(&s->error, &zero, (int32_t)err, false, __ATOMIC_SEQ_CST,
+					__ATOMIC_SEQ_CST)) {
+		s->error_tid = (uint32_t)sys_gettid();
+		s->error_step = step;
+	}
+	__atomic_add_fetch(&s->ready, 1, __ATOMIC_SEQ_CST);
+	sys_futex(&s->ready, FUTEX_WAKE, 0x7fffffff, 0, 0, 0);
+}
+
+static PIE_NORETURN void fail(struct rst_args *a, long err, uint32_t step)
+{
+	report(a, err, step);
+	sys_exit_group(70);
+}
+
+/* Unmap everything but the hole and the special mappings we move later. */
+static long unmap_all(struct rst_args *a)
+{
+	struct rst_special *sp = (struct rst_special *)a->specials;
+	uint64_t keep_s[16], keep_e[16];
+	uint32_t n = 0;
+
+	keep_s[n] = a->hole_start;
+	keep_e[n++] = a->hole_start + a->hole_len;
+	for (uint32_t i = 0; i < a->n_specials && n < 16; i++) {
+		keep_s[n] = sp[i].cur_start;
+		keep_e[n++] = sp[i].cur_start + sp[i].len;
+	}
+	/* Sort the few kept ranges (insertion sort), then unmap the gaps. */
+	for (uint32_t i = 1; i < n; i++)
+		for (uint32_t j = i; j > 0 && keep_s[j] < keep_s[j - 1]; j--) {
+			uint64_t t = keep_s[j];
+			keep_s[j] = keep_s[j - 1];
+			keep_s[j - 1] = t;
+			t = keep_e[j];
+			keep_e[j] = keep_e[j - 1];
+			keep_e[j - 1] = t;
+		}
+	uint64_t from = PAGE_SIZE;
+	for (uint32_t i = 0; i <= n; i++) {
+		uint64_t to = i < n ? keep_s[i] : TASK_SIZE_MAX;
+		if (to > from) {
+			long r = sys_munmap((void *)from, to - from);
+			if (r < 0)
+				return r;
+		}
+		if (i < n && keep_e[i] > from)
+			from = keep_e[i];
+	}
+	return 0;
+}
+
+/* Move [vvar]/[vdso] to their dumped places: through the temp spot, so ranges may overlap. */
+static long move_specials(struct rst_args *a)
+{
+	struct rst_special *sp = (struct rst_special *)a->specials;
+	uint64_t park = a->temp;
+	long r;
+
+	for (uint32_t i = 0; i < a->n_specials; i++) {
+		if (sp[i].dst_start == sp[i].cur_start)
+			continue;
+		if (!sp[i].dst_start) {
+			r = sys_munmap((void *)sp[i].cur_start, sp[i].len);
+			if (r < 0)
+				return r;
+			sp[i].cur_start = 0;
+			continue;
+		}
+		if (park + sp[i].len > a->temp + a->temp_len)
+			return -ENOSPC;
+		r = sys_mremap((void *)sp[i].cur_start, sp[i].len, sp[i].len,
+			       MREMAP_MAYMOVE | MREMAP_FIXED, (void *)park);
+		if (sys_failed(r))
+			return r;
+		sp[i].cur_start = park;
+		park += sp[i].len;
+	}
+	for (uint32_t i = 0; i < a->n_specials; i++) {
+		if (!sp[i].dst_start || sp[i].cur_start == sp[i].dst_start)
+			continue;
+		r = sys_mremap((void *)sp[i].cur_start, sp[i].len, sp[i].len,
+			       MREMAP_MAYMOVE | MREMAP_FIXED, (void *)sp[i].dst_start);
+		if (sys_failed(r))
+			return r;
+		sp[i].cur_start = sp[i].dst_start;
+	}
+	return 0;
+}
+
+static long map_vmas(struct rst_args *a)
+{
+	struct rst_vma *v = (struct rst_vma *)a->vmas;
+
+	for (uint64_t i = 0; i < a->n_vmas; i++) {
+		/* Private areas are writable while we fill them; mprotect to the dumped
+		 * protection afterwards.  Shared ones hold their content already. */
+		int prot = (int)v[i].prot;
+		if (!(v[i].map_flags & MAP_SHARED))
+			prot |= PROT_READ | PROT_WRITE;
+		long r = sys_mmap((void *)v[i].start, v[i].end - v[i].start, prot,
+				  (int)v[i].map_flags | MAP_FIXED, v[i].fd,
+				  (long)v[i].pgoff);
+		if (sys_failed(r))
+			return r;
+	}
+	return 0;
+}
+
+/*
+ * clone3 with a new stack: the child pops fn and arg that rst_clone3 stored at the
+ * top of its stack.  In: rdi clone_args, rsi size.
+ */
+long rst_clone3(struct clone_args *ca, unsigned long size);
+asm(".text\n"
+    ".type rst_clone3, @function\n"
+    "rst_clone3:\n"
+    "	movl $435, %eax\n" /* __NR_clone3 */
+    "	syscall\n"
+    "	testq %rax, %rax\n"
+    "	jnz 1f\n"
+    "	xorl %ebp, %ebp\n"
+    "	popq %rax\n"
+    "	popq %rdi\n"
+    "	callq *%rax\n"
+    "	movl %eax, %edi\n"
+    "	movl $60, %eax\n" /* __NR_exit */
+    "	syscall\n"
+    "	ud2\n"
+    "1:	ret\n"
+    ".size rst_clone3, .-rst_clone3\n");
+
+/* Fill page runs [from, to): runs that follow each other in the page file are one preadv. */
+static long fill_runs(struct rst_args *a, uint64_t from, uint64_t to)
+{
+	struct rst_pages *p = (struct rst_pages *)a->pages;
+	struct iovec iov[IOV_BATCH];
+	uint64_t i = from;
+
+	while (i < to) {
+		if (p[i].off < 0) {
+			memset((void *)p[i].vaddr, 0, p[i].nr_pages * PAGE_SIZE);
+			i++;
+			continue;
+		}
+		int64_t off = p[i].off;
+		uint64_t len = 0;
+		int n = 0;
+		while (i < to && n < IOV_BATCH && p[i].off == off + (int64_t)len) {
+			iov[n].iov_base = (void *)p[i].vaddr;
+			iov[n].iov_len = p[i].nr_pages * PAGE_SIZE;
+			len += iov[n].iov_len;
+			n++;
+			i++;
+		}
+		/* preadv may stop short (e.g. at 2 GiB): go on from where it stopped. */
+		int k = 0;
+		while (len) {
+			long r = sys_preadv(a->pages_fd, &iov[k], n - k, off);
+			if (r <= 0)
+				return r < 0 ? r : -EIO;
+			off += r;
+			len -= (uint64_t)r;
+			while (k < n && (uint64_t)r >= iov[k].iov_len) {
+				r -= (long)iov[k].iov_len;
+				k++;
+			}
+			if (k < n && r) {
+				iov[k].iov_base = (char *)iov[k].iov_base + r;
+				iov[k].iov_len -= (uint64_t)r;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Split the runs into two halves of about the same number of pages; a run that
+ * straddles the middle is cut in two (the array has room for one more run). */
+static uint64_t split_runs(struct rst_args *a)
+{
+	struct rst_pages *p = (struct rst_pages *)a->pages;
+	uint64_t total = 0, acc = 0;
+
+	for (uint64_t i = 0; i < a->n_pages; i++)
+		total += p[i].nr_pages;
+	for (uint64_t i = 0; i < a->n_pages; i++) {
+		if (acc + p[i].nr_pages <= total / 2) {
+			acc += p[i].nr_pages;
+			continue;
+		}
+		uint64_t head = total / 2 - acc;
+		if (head == 0)
+			return i;
+		memmove(&p[i + 1], &p[i], (a->n_pages - i) * sizeof(*p));
+		a->n_pages++;
+		p[i].nr_pages = head;
+		p[i + 1].vaddr += head * PAGE_SIZE;
+		p[i + 1].nr_pages -= head;
+		if (p[i + 1].off >= 0)
+			p[i + 1].off += (int64_t)(head * PAGE_SIZE);
+		return i + 1;
+	}
+	return a->n_pages;
+}
+
+static uint64_t helper_from;
+static long helper_result;
+
+static int helper_main(void *arg)
+{
+	struct rst_args *a = arg;
+	helper_result = fill_runs(a, helper_from, a->n_pages);
+	return 0;
+}
+
+/* The helper is a thread of the task that exits before the task's own threads are made. */
+static long fill_pages(struct rst_args *a)
+{
+	uint64_t total = 0;
+	for (uint64_t i = 0; i < a->n_pages; i++)
+		total += ((struct rst_pages *)a->pages)[i].nr_pages;
+	if (!a->helper_tid || total < 4096)
+		return fill_runs(a, 0, a->n_pages);
+
+	uint64_t mid = split_runs(a);
+	uint64_t top = a->helper_stack_top & ~15ul;
+	uint64_t *slot = (uint64_t *)(top - 16);
+	uint64_t tid = a->helper_tid;
+	struct clone_args ca;
+
+	helper_from = mid;
+	a->helper_done = 1; /* the kernel zeroes it and wakes us when the helper exits */
+	slot[0] = (uint64_t)(uintptr_t)helper_main;
+	slot[1] = (uint64_t)(uintptr_t)a;
+	memset(&ca, 0, sizeof(ca));
+	ca.flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |
+		   CLONE_CHILD_CLEARTID;
+	ca.child_tid = (uint64_t)(uintptr_t)&a->helper_done;
+	ca.stack = top - 16 - 4096 * 4;
+	ca.stack_size = 4096 * 4;
+	ca.set_tid = (uint64_t)(uintptr_t)&tid;
+	ca.set_tid_size = 1;
+	long r = rst_clone3(&ca, sizeof(ca));
+	if (r < 0) /* the tid got taken meanwhile: do it all here */
+		return fill_runs(a, 0, a->n_pages);
+	long mine = fill_runs(a, 0, mid);
+	for (;;) {
+		int32_t v = __atomic_load_n(&a->helper_done, __ATOMIC_SEQ_CST);
+		if (v == 0)
+			break;
+		sys_futex(&a->helper_done, FUTEX_WAIT, v, 0, 0, 0);
+	}
+	return mine < 0 ? mine : helper_result;
+}
+
+/* Re-apply the advice bits of an area: each bit is one madvise (or mlock). */
+static long advise_vma(const struct rst_vma *v)
+{
+	static const struct { uint32_t bit; int advice; } map[] = {
+		{ RST_MADV_DONTFORK, MADV_DONTFORK },	{ RST_MADV_WIPEONFORK, MADV_WIPEONFORK },
+		{ RST_MADV_DONTDUMP, MADV_DONTDUMP },	{ RST_MADV_HUGEPAGE, MADV_HUGEPAGE },
+		{ RST_MADV_NOHUGEPAGE, MADV_NOHUGEPAGE }, { RST_MADV_MERGEABLE, MADV_MERGEABLE },
+		{ RST_MADV_SEQUENTIAL, MADV_SEQUENTIAL }, { RST_MADV_RANDOM, MADV_RANDOM },
+	};
+	void *start = (void *)v->start;
+	unsigned long len = v->end - v->start;
+
+	for (unsigned i = 0; i < PIE_ARRAY_SIZE(map); i++)
+		if (v->madv & map[i].bit) {
+			long r = sys_madvise(start, len, map[i].advice);
+			if (r < 0)
+				return r;
+		}
+	if (v->madv & RST_MADV_LOCKED) {
+		long r = sys_call2(__NR_mlock, (long)start, (long)len);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static long protect_vmas(struct rst_args *a)
+{
+	struct rst_vma *v = (struct rst_vma *)a->vmas;
+
+	for (uint64_t i = 0; i < a->n_vmas; i++) {
+		uint32_t full = PROT_READ | PROT_WRITE;
+		if (!(v[i].map_flags & MAP_SHARED) && (v[i].prot & full) != full) {
+			long r = sys_mprotect((void *)v[i].start, v[i].end - v[i].start, (int)v[i].prot);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+static long advise_vmas(struct rst_args *a)
+{
+	struct rst_vma *v = (struct rst_vma *)a->vmas;
+	uint64_t *g = (uint64_t *)a->guards;
+
+	for (uint64_t i = 0; i < a->n_vmas; i++) {
+		long r = v[i].madv ? advise_vma(&v[i]) : 0;
+		if (r < 0)
+			return r;
+	}
+	/* Guard pages hold no data: installed once the pages around them are in. */
+	for (uint64_t i = 0; i < a->n_guards; i++) {
+		long r = sys_madvise((void *)g[2 * i], g[2 * i + 1] - g[2 * i], 102 /* MADV_GUARD_INSTALL */);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+struct prctl_mm_map_ {
+	uint64_t start_code, end_code, start_data, end_data;
+	uint64_t start_brk, brk, start_stack;
+	uint64_t arg_start, arg_end, env_start, env_end;
+	uint64_t auxv;
+	uint32_t auxv_size;
+	uint32_t exe_fd;
+};
+
+static void set_mm_fields(struct rst_args *a)
+{
+	struct rst_mm *m = &a->mm;
+	struct prctl_mm_map_ pm = {
+		.start_code = m->start_code, .end_code = m->end_code,
+		.start_data = m->start_data, .end_data = m->end_data,
+		.start_brk = m->start_brk, .brk = m->brk, .start_stack = m->start_stack,
+		.arg_start = m->arg_start, .arg_end = m->arg_end,
+		.env_start = m->env_start, .env_end = m->env_end,
+		.auxv = m->auxv, .auxv_size = m->auxv_size,
+		.exe_fd = (uint32_t)m->exe_fd,
+	};
+	if (!m->valid)
+		return;
+	m->result = (int32_t)sys_prctl(PR_SET_MM, PR_SET_MM_MAP, (unsigned long)&pm, sizeof(pm), 0);
+	/* Not fatal: the task runs without, only /proc shows stale fields.  cryo-cr warns. */
+	if (m->result < 0) {
+		struct rst_sync *s = (struct rst_sync *)a->sync;
+		int32_t zero = 0;
+		if (__atomic_compare_exchange_n(&s->mm_error, &zero, m->result, false, __ATOMIC_SEQ_CST,
+						__ATOMIC_SEQ_CST))
+			s->mm_error_pid = (uint32_t)sys_getpid();
+	}
+}
+
+/* Per-thread kernel state, then the barrier, then rt_sigreturn: never returns. */
+static PIE_NORETURN void thread_finish(struct rst_args *a, struct rst_thread *t)
+{
+	struct rst_sync *s = (struct rst_sync *)a->sync;
+	long r;
+
+	sys_set_tid_address((int *)t->clear_child_tid);
+	if (t->robust_list)
+		sys_set_robust_list((struct robust_list_head *)t->robust_list, t->robust_list_len);
+	if (t->rseq) {
+		r = sys_rseq((struct rseq *)t->rseq, t->rseq_len, 0, t->rseq_sig);
+		if (r < 0)
+			fail(a, r, RST_STEP_THREAD);
+	}
+	if (t->comm[0])
+		sys_prctl(PR_SET_NAME, (unsigned long)t->comm, 0, 0, 0);
+	/* Queued signals go back in order; all are blocked until rt_sigreturn. */
+	long pid = sys_getpid();
+	for (uint32_t i = 0; i < t->n_siginfo; i++) {
+		int32_t *si = (int32_t *)(t->siginfo + 128ul * i);
+		r = sys_call4(__NR_rt_tgsigqueueinfo, pid, t->tid, si[0], (long)si);
+		if (r < 0)
+			fail(a, r, RST_STEP_SIGNALS);
+	}
+	if (t == (struct rst_thread *)a->threads)
+		for (uint64_t i = 0; i < a->n_shared_siginfo; i++) {
+			int32_t *si = (int32_t *)(a->shared_siginfo + 128ul * i);
+			r = sys_call3(__NR_rt_sigqueueinfo, pid, si[0], (long)si);
+			if (r < 0)
+				fail(a, r, RST_STEP_SIGNALS);
+		}
+	r = sys_arch_prctl(ARCH_SET_GS, t->gs_base);
+	if (r == 0)
+		r = sys_arch_prctl(ARCH_SET_FS, t->fs_base);
+	if (r < 0)
+		fail(a, r, RST_STEP_THREAD);
+
+	__atomic_add_fetch(&s->ready, 1, __ATOMIC_SEQ_CST);
+	sys_futex(&s->ready, FUTEX_WAKE, 0x7fffffff, 0, 0, 0);
+	while (__atomic_load_n(&s->go, __ATOMIC_SEQ_CST) == 0)
+		sys_futex(&s->go, FUTEX_WAIT, 0, 0, 0, 0);
+	if (__atomic_load_n(&s->go, __ATOMIC_SEQ_CST) < 0)
+		sys_exit_group(71);
+	/* The dumped task had no parent-death signal; ours was for the restore only.
+	 * (cryo-cr traces us from here on, with PTRACE_O_EXITKILL.) */
+	if (t == (struct rst_thread *)a->threads)
+		sys_prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+
+	/* rsp at the frame's ucontext, as after the handler's ret popped pretcode. */
+	asm volatile("movq %0, %%rsp\n"
+		     "movl %1, %%eax\n"
+		     "syscall\n"
+		     "ud2\n"
+		     :
+		     : "r"(t->frame), "i"(__NR_rt_sigreturn)
+		     : "memory");
+	__builtin_unreachable();
+}
+
+/* The args of this task, for threads started by clone3 (the blob image is per process). */
+static struct rst_args *task_args;
+
+static int thread_main(void *arg)
+{
+	thread_finish(task_args, arg);
+}
+
+static long start_thread(struct rst_thread *t)
+{
+	uint64_t top = t->stack_top & ~15ul;
+	uint64_t *slot = (uint64_t *)(top - 16);
+	uint64_t tid = t->tid;
+	struct clone_args ca;
+
+	slot[0] = (uint64_t)(uintptr_t)thread_main;
+	slot[1] = (uint64_t)(uintptr_t)t;
+	memset(&ca, 0, sizeof(ca));
+	ca.flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
+		   CLONE_SYSVSEM;
+	/* The kernel starts the child at stack + stack_size: right at fn/arg. */
+	ca.stack = top - 16 - 4096 * 4;
+	ca.stack_size = 4096 * 4;
+	ca.set_tid = (uint64_t)(uintptr_t)&tid;
+	ca.set_tid_size = 1;
+	long r = rst_clone3(&ca, sizeof(ca));
+	return r < 0 ? r : 0;
+}
+
+PIE_ENTRY void restorer_main(struct rst_args *a)
+{
+	struct rst_thread *th = (struct rst_thread *)a->threads;
+	long r;
+
+	task_args = a;
+	if (a->magic != RST_ARGS_MAGIC || a->version != RST_ARGS_VERSION)
+		fail(a, -EINVAL, RST_STEP_ARGS);
+	r = unmap_all(a);
+	if (r < 0)
+		fail(a, r, RST_STEP_UNMAP);
+	r = move_specials(a);
+	if (r < 0)
+		fail(a, r, RST_STEP_SPECIAL);
+	r = map_vmas(a);
+	if (r < 0)
+		fail(a, r, RST_STEP_MMAP);
+	r = fill_pages(a);
+	if (r < 0)
+		fail(a, r, RST_STEP_PAGES);
+	r = advise_vmas(a);
+	if (r < 0)
+		fail(a, r, RST_STEP_MADVISE);
+	r = protect_vmas(a);
+	if (r < 0)
+		fail(a, r, RST_STEP_MPROTECT);
+	set_mm_fields(a);
+	/* Our own fds (page file, mapped files, shared objects) are not the task's. */
+	sys_call3(__NR_close_range, 3, ~0u, 0);
+
+	for (uint64_t i = 1; i < a->n_threads; i++) {
+		r = start_thread(&th[i]);
+		if (r < 0) {
+			th[i].result = (int32_t)r;
+			fail(a, r, RST_STEP_CLONE);
+		}
+	}
+	thread_finish(a, &th[0]);
+}
+
+/* A syscall instruction cryo-cr points a stopped thread at to unmap the hole. */
+PIE_ENTRY void restorer_syscall_gadget(void)
+{
+	asm volatile("syscall\n"
+		     "int3\n");
+}

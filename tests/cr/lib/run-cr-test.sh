@@ -1,0 +1,234 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Run one C/R test program through cryo-cr (protocol: docs/testing.md).
+#
+#   run-cr-test.sh [--mode MODE] PROG [ARGS...]
+#
+# MODE:
+#   full        dump (tree killed), restore -d, same pid, verify   (default)
+#   dump-only   dump --leave-stopped, compare the image with the stopped
+#               tree (img-check), resume, verify
+#   leave-running  dump --leave-running; the tree runs on untouched (same
+#               maps, not traced), the image is complete, verify
+#   fault=POINT CRYO_FAULT=POINT dump must fail; the tree must be untouched
+#               (not traced, same maps, no image committed), verify
+#   refuse      the dump must fail (unsupported state) and leave the tree
+#               untouched, verify
+# Environment: CRYO_CR (cryo-cr binary), IMG_CHECK (img-check binary),
+# CR_TEST_TIMEOUT (seconds, default 20), CR_KEEP=1 keeps the work dir,
+# CR_EXPECT (refuse mode: text the dump log must contain), CR_FREEZER=1 (put
+# the tree in a v1 freezer cgroup and dump with --freeze-cgroup), CR_MAX_RSS_KB
+# (leave-running: bound on the dumper's peak RSS), CR_STOPPED=1 (leave-running:
+# the tree is in a job-control stop when dumped and must still be after),
+# CR_FREEZER_FROZEN=1 (with CR_FREEZER, leave-running: the cgroup is frozen
+# before the dump and must be frozen after).
+# Exit: 0 PASS, 77 SKIP, 1 FAIL.
+set -u
+
+mode=full
+if [ "${1:-}" = --mode ]; then mode=$2; shift 2; fi
+case "${1:-}" in --mode=*) mode=${1#--mode=}; shift;; esac
+[ $# -ge 1 ] || { echo "usage: $0 [--mode MODE] PROG [ARGS...]" >&2; exit 1; }
+
+CRYO_CR=${CRYO_CR:-cryo-cr}
+TIMEOUT=${CR_TEST_TIMEOUT:-20}
+name=$(basename "$1")
+W=$(mktemp -d "/tmp/cr-test.$name.XXXXXX")
+pid=
+result=1
+
+log() { echo "[$name/$mode] $*" >&2; }
+
+dump_logs() {
+	for f in "$W"/*.log "$W"/prog.out "$W"/prog.err "$W"/result; do
+		[ -s "$f" ] || continue
+		echo "----- $f" >&2
+		tail -n 60 "$f" >&2
+	done
+}
+
+cleanup() {
+	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+		kill -KILL "$pid" 2>/dev/null
+	fi
+	[ $result -eq 0 ] || dump_logs
+	if [ -n "${freezer_dir:-}" ]; then
+		echo THAWED >"$freezer_dir/freezer.state" 2>/dev/null
+		for t in $(cat "$freezer_dir/tasks" 2>/dev/null); do kill -KILL "$t" 2>/dev/null; done
+		for ((i = 0; i < 100; i++)); do rmdir "$freezer_dir" 2>/dev/null && break; sleep 0.05; done
+	fi
+	if [ "${CR_KEEP:-0}" = 1 ]; then log "work dir kept: $W"; else rm -rf "$W"; fi
+}
+trap cleanup EXIT
+
+die() { log "FAIL: $*"; result=1; exit 1; }
+
+# Wait until a file exists: wait_file FILE SECONDS
+wait_file() {
+	local i
+	for ((i = 0; i < $2 * 20; i++)); do
+		[ -s "$1" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+tracer_of() { awk '/^TracerPid:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
+state_of() { awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
+
+# Tell the program to verify and collect its verdict.
+finish() {
+	kill -TERM "$1" || die "cannot signal $1"
+	wait_file "$W/result" "$TIMEOUT" || die "no result from the test within ${TIMEOUT}s"
+	local verdict
+	verdict=$(head -n1 "$W/result")
+	case "$verdict" in
+	PASS*) log "PASS"; result=0; exit 0;;
+	SKIP*) log "$verdict"; result=77; exit 77;;
+	*) die "test says: $verdict";;
+	esac
+}
+
+start_prog() {
+	# Own session, stdio to files, no inherited fds beyond stdio.
+	ZT_PIDFILE=$W/pid ZT_OUT=$W/result setsid "$@" </dev/null >"$W/prog.out" 2>"$W/prog.err" &
+	pid=$!
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[ -s "$W/pid" ] && break
+		if [ -s "$W/result" ]; then	# it gave up before becoming ready
+			grep -q '^SKIP' "$W/result" && { log "$(head -n1 "$W/result")"; result=77; exit 77; }
+			die "program failed before it was ready: $(head -n1 "$W/result")"
+		fi
+		sleep 0.05
+	done
+	[ -s "$W/pid" ] || die "program did not become ready in 10s"
+	[ "$(cat "$W/pid")" = "$pid" ] || die "pidfile says $(cat "$W/pid"), started $pid"
+}
+
+# Close inherited fds > 2 so the tested program does not get them.
+for fd in /proc/$$/fd/*; do
+	n=${fd##*/}
+	[ "$n" -gt 2 ] 2>/dev/null && [ "$n" != 255 ] && eval "exec $n>&-" 2>/dev/null
+done
+
+start_prog "$@"
+log "started pid $pid"
+
+# CR_FREEZER=1: put the tree in a v1 freezer cgroup and dump with --freeze-cgroup.
+freezer_args=()
+freezer_dir=
+if [ "${CR_FREEZER:-0}" = 1 ]; then
+	mnt=$(awk '$3 == "cgroup" && $4 ~ /(^|,)freezer(,|$)/ {print $2; exit}' /proc/mounts)
+	if [ -z "$mnt" ]; then log "SKIP: no v1 freezer cgroup mounted"; result=77; exit 77; fi
+	freezer_dir=$mnt/cryo-test-$$
+	mkdir "$freezer_dir" || die "cannot create $freezer_dir"
+	for t in /proc/"$pid"/task/*; do echo "${t##*/}" >"$freezer_dir/tasks" || die "cannot move $pid to $freezer_dir"; done
+	freezer_args=(--freeze-cgroup "$freezer_dir")
+	# CR_FREEZER_FROZEN=1: the cgroup is already frozen by the user; it must be again after.
+	if [ "${CR_FREEZER_FROZEN:-0}" = 1 ]; then
+		echo FROZEN >"$freezer_dir/freezer.state"
+		for ((i = 0; i < 200; i++)); do [ "$(cat "$freezer_dir/freezer.state")" = FROZEN ] && break; sleep 0.01; done
+	fi
+fi
+
+untouched() {
+	local t s
+	t=$(tracer_of "$pid")
+	[ "$t" = "$tracer_before" ] || die "pid $pid is traced by $t (was $tracer_before before the dump)"
+	s=$(state_of "$pid")
+	case "$s" in t|Z|X) die "pid $pid is in state $s after the dump";; esac
+	if [ -e "$W/maps.before" ]; then
+		cat "/proc/$pid/maps" >"$W/maps.after"
+		diff -u "$W/maps.before" "$W/maps.after" >&2 || die "the address space of $pid changed"
+	fi
+}
+
+# CR_MAX_RSS_KB: the dumper's peak RSS (logged) must stay below it.
+check_rss() {
+	local kb
+	[ -n "${CR_MAX_RSS_KB:-}" ] || return 0
+	kb=$(sed -n 's/.*dumper max RSS \([0-9]*\) KiB.*/\1/p' "$W/dump.log")
+	[ -n "$kb" ] || die "no 'dumper max RSS' in the dump log"
+	[ "$kb" -le "$CR_MAX_RSS_KB" ] || die "dumper RSS $kb KiB exceeds $CR_MAX_RSS_KB KiB"
+	log "dumper max RSS $kb KiB (limit $CR_MAX_RSS_KB)"
+}
+
+roundtrip() {
+	local rt
+	rt=$(dirname "$0")/../../image/roundtrip-dir.sh
+	if [ -x "$rt" ]; then
+		"$rt" "$W/img" >"$W/roundtrip.log" 2>&1 || die "image round trip failed"
+	fi
+}
+
+case "$mode" in
+full)
+	"$CRYO_CR" dump -t "$pid" -D "$W/img" -v4 -o "$W/dump.log" --log-format text "${freezer_args[@]}" || die "dump failed"
+	wait "$pid" 2>/dev/null
+	kill -0 "$pid" 2>/dev/null && die "pid $pid still exists after dump"
+	roundtrip
+	"$CRYO_CR" restore -D "$W/img" -d --pidfile "$W/restored.pid" -v4 -o "$W/restore.log" --log-format text ||
+		die "restore failed"
+	[ "$(cat "$W/restored.pid" 2>/dev/null)" = "$pid" ] || die "restored pid is not $pid"
+	finish "$pid"
+	;;
+dump-only)
+	"$CRYO_CR" dump -t "$pid" -D "$W/img" -v4 -o "$W/dump.log" --log-format text "${freezer_args[@]}" --leave-stopped || die "dump failed"
+	[ "$(state_of "$pid")" = T ] || die "pid $pid not stopped after --leave-stopped ($(state_of "$pid"))"
+	[ "$(tracer_of "$pid")" = 0 ] || die "pid $pid still traced"
+	[ -e "$W/img/inventory.img" ] || die "no inventory.img"
+	if [ -n "${IMG_CHECK:-}" ]; then
+		"$IMG_CHECK" "$W/img" >"$W/img-check.log" 2>&1 || { cat "$W/img-check.log" >&2; die "image does not match the tree"; }
+	fi
+	roundtrip
+	kill -CONT -- "-$pid"	# the whole process group: children were stopped too
+	finish "$pid"
+	;;
+leave-running)
+	cat "/proc/$pid/maps" >"$W/maps.before"
+	tracer_before=$(tracer_of "$pid")
+	if [ "${CR_STOPPED:-0}" = 1 ]; then	# dump a task that is in a job-control stop
+		kill -STOP -- "-$pid"
+		for ((i = 0; i < 200; i++)); do [ "$(state_of "$pid")" = T ] && break; sleep 0.01; done
+		[ "$(state_of "$pid")" = T ] || die "pid $pid did not stop"
+	fi
+	"$CRYO_CR" dump -t "$pid" -D "$W/img" -v4 -o "$W/dump.log" --log-format text "${freezer_args[@]}" -R ||
+		die "dump failed"
+	[ -e "$W/img/inventory.img" ] || die "no inventory.img"
+	if [ "${CR_STOPPED:-0}" = 1 ]; then
+		[ "$(state_of "$pid")" = T ] || die "pid $pid was stopped before the dump and runs after it"
+		kill -CONT -- "-$pid"
+	fi
+	if [ "${CR_FREEZER_FROZEN:-0}" = 1 ]; then
+		[ "$(cat "$freezer_dir/freezer.state")" = FROZEN ] || die "the frozen cgroup was left $(cat "$freezer_dir/freezer.state")"
+		echo THAWED >"$freezer_dir/freezer.state"
+	fi
+	untouched
+	check_rss
+	roundtrip
+	finish "$pid"
+	;;
+fault=*|refuse)
+	cat "/proc/$pid/maps" >"$W/maps.before"
+	tracer_before=$(tracer_of "$pid")
+	if [ "$mode" = refuse ]; then
+		"$CRYO_CR" dump -t "$pid" -D "$W/img" -v4 -o "$W/dump.log" --log-format text -R && die "dump succeeded but must refuse"
+		if [ -n "${CR_EXPECT:-}" ]; then
+			grep -q -- "$CR_EXPECT" "$W/dump.log" || die "dump log does not say '$CR_EXPECT'"
+		fi
+	else
+		CRYO_FAULT=${mode#fault=} "$CRYO_CR" dump -t "$pid" -D "$W/img" -v4 -o "$W/dump.log" --log-format text -R &&
+			die "dump succeeded despite CRYO_FAULT=${mode#fault=}"
+		grep -q "fault injected at ${mode#fault=}" "$W/dump.log" || die "fault point ${mode#fault=} was not reached"
+	fi
+	[ -e "$W/img/inventory.img" ] && die "a failed dump committed an image"
+	leftovers=$(ls -A "$W/img" 2>/dev/null)
+	[ -z "$leftovers" ] || die "a failed dump left files: $leftovers"
+	untouched
+	finish "$pid"
+	;;
+*)
+	die "unknown mode $mode"
+	;;
+esac
