@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The verb dispatcher shared by cryo-cr and cryo-image. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "cli.h"
 
 int verb_not_implemented(const char *tool, const char *verb)
@@ -38,4 +41,32 @@ int verb_dispatch(const char *tool, const struct verb *verbs, size_t n, int argc
 	fprintf(stderr, "%s: unknown verb '%s'\n", tool, argv[1]);
 	verb_usage(stderr, tool, verbs, n);
 	return 1;
+}
+
+/*
+ * CRIU's rule for -o: a relative log path lives in the images directory (its
+ * work directory), so the log travels with the image.  Creates the directory
+ * if needed.  Returns NULL for "no path" (stderr) and on allocation failure.
+ */
+char *cli_log_path(const char *images_dir, const char *path, int *ret_err)
+{
+	char *joined;
+
+	*ret_err = 0;
+	if (!path)
+		return NULL;
+	if (path[0] == '/' || !strcmp(path, "-") || !images_dir)
+		joined = strdup(path);
+	else {
+		if (mkdir(images_dir, 0700) < 0 && errno != EEXIST) {
+			*ret_err = -errno;
+			fprintf(stderr, "cannot create the images directory %s: %s\n", images_dir, strerror(errno));
+			return NULL;
+		}
+		if (asprintf(&joined, "%s/%s", images_dir, path) < 0)
+			joined = NULL;
+	}
+	if (!joined)
+		*ret_err = -ENOMEM;
+	return joined;
 }

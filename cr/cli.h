@@ -18,6 +18,9 @@ int verb_not_implemented(const char *tool, const char *verb);
 /* Run the verb named by argv[1]; handles --help and --version. Returns the exit code. */
 int verb_dispatch(const char *tool, const struct verb *verbs, size_t n, int argc, char **argv);
 
+/* -o FILE of a C/R verb: relative paths go into the images directory (CRIU). */
+char *cli_log_path(const char *images_dir, const char *path, int *ret_err);
+
 /* cryo-cr */
 int cr_dump_main(int argc, char **argv);
 int cr_pre_dump_main(int argc, char **argv);

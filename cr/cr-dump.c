@@ -143,8 +143,13 @@ int cr_dump_main(int argc, char **argv)
 		fprintf(stderr, "cryo-cr dump: -t PID and -D DIR are required\n");
 		return 1;
 	}
+	char *log_path = cli_log_path(o.dir, log_file, &r);
+	if (r < 0)
+		return 1;
 	/* log_setup_cli() reports bad log options itself. */
-	if (log_setup_cli(log_file, log_format, level) < 0)
+	r = log_setup_cli(log_path, log_format, level);
+	free(log_path);
+	if (r < 0)
 		return 1;
 	r = kerndat_init();
 	if (r < 0)

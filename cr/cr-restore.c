@@ -171,12 +171,18 @@ int cr_restore_main(int argc, char **argv)
 	/* Before the log file is opened: it must not sit at a task's fd number. */
 	restore_fds_reserve(o.dir);
 	o.log_to_stderr = !log_file || !strcmp(log_file, "-");
+	int r;
+	char *log_path = cli_log_path(o.dir, log_file, &r);
+	if (r < 0)
+		return 1;
 	/* log_setup_cli() reports bad log options itself. */
-	if (log_setup_cli(log_file, log_format, level) < 0)
+	r = log_setup_cli(log_path, log_format, level);
+	free(log_path);
+	if (r < 0)
 		return 1;
 
 	pid_t root;
-	int r = restore_run(&o, &root);
+	r = restore_run(&o, &root);
 	if (r < 0) {
 		log_error("restore of %s failed", o.dir);
 		log_fini();

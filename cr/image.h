@@ -127,6 +127,17 @@ void img_free_msg(ProtobufCMessage *msg);
 /* Close; write errors surface here.  Staged files stay staged until img_dir_commit. */
 int img_close(struct img *img);
 const char *img_name(const struct img *img);
+/* Cleanup helpers: _cleanup_(img_closep) struct img *img = NULL; */
+static inline void img_closep(struct img **img)
+{
+	if (*img)
+		img_close(*img);
+}
+static inline void img_dir_closep(struct img_dir **d)
+{
+	if (*d)
+		img_dir_close(*d);
+}
 
 /* ---- pages ----------------------------------------------------------- */
 

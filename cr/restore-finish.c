@@ -13,6 +13,7 @@
  * subreaper during restore, so orphans come back to it).
  */
 #include <errno.h>
+#include <stdint.h>
 #include <inttypes.h>
 #include <linux/futex.h>
 #include <signal.h>
@@ -157,6 +158,13 @@ static int unmap_hole(struct restore_ctx *rc, pid_t tid)
 	int st, r;
 	if (ptrace(PTRACE_GETREGS, tid, 0, &saved) < 0)
 		return log_error_errno(negative_errno(), "thread %d: get registers", tid);
+	/* A signal for the task (it may be flooded with them) must neither stop the
+	 * gadget nor run a handler while it runs: block everything meanwhile; what
+	 * arrives stays pending and is delivered once the task's mask is back. */
+	uint64_t mask, all = ~0ull;
+	if (ptrace(PTRACE_GETSIGMASK, tid, sizeof(mask), &mask) < 0 ||
+	    ptrace(PTRACE_SETSIGMASK, tid, sizeof(all), &all) < 0)
+		return log_error_errno(negative_errno(), "thread %d: signal mask", tid);
 	regs = saved;
 	regs.rip = mem_restore_gadget(rc);
 	regs.rax = __NR_munmap;
@@ -182,6 +190,8 @@ static int unmap_hole(struct restore_ctx *rc, pid_t tid)
 		return log_error_errno((int)regs.rax, "thread %d: munmap of the restorer", tid);
 	if (ptrace(PTRACE_SETREGS, tid, 0, &saved) < 0)
 		return log_error_errno(negative_errno(), "thread %d: set registers", tid);
+	if (ptrace(PTRACE_SETSIGMASK, tid, sizeof(mask), &mask) < 0)
+		return log_error_errno(negative_errno(), "thread %d: restore the signal mask", tid);
 	return 0;
 }
 

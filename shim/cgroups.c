@@ -154,8 +154,13 @@ int cgroups_create(const char *cgroups_path, const char *id, char ***ret_paths, 
 		return oci_error_set(err, EINVAL, "cgroupsPath \"%s\" must not contain \"..\"", rel);
 	}
 	*ret_paths = paths;
+	/* The spec: an absolute cgroupsPath is relative to the hierarchy's root, as runc
+	 * does; a relative one (and our default) is placed under the caller's cgroup. */
+	bool absolute = cgroups_path && cgroups_path[0] == '/';
 	if (cgroup_is_v2()) {
-		_cleanup_free_ char *own = own_cgroup(""), *dir = NULL;
+		_cleanup_free_ char *own = absolute ? strdup("/") : own_cgroup(""), *dir = NULL;
+		if (!own)
+			return oci_error_set(err, ENOMEM, "out of memory");
 		if (asprintf(&dir, "%s%s/%s", CGROUP_ROOT, strcmp(own, "/") ? own : "", rel + (rel[0] == '/')) < 0)
 			return oci_error_set(err, ENOMEM, "out of memory");
 		r = mkdir_p(dir);
@@ -188,7 +193,9 @@ int cgroups_create(const char *cgroups_path, const char *id, char ***ret_paths, 
 		}
 		if (!key)
 			continue;
-		own = own_cgroup(key);
+		own = absolute ? strdup("/") : own_cgroup(key);
+		if (!own)
+			return oci_error_set(err, ENOMEM, "out of memory");
 		if (asprintf(&dir, "%s%s/%s", mnt, strcmp(own, "/") ? own : "", rel + (rel[0] == '/')) < 0)
 			return oci_error_set(err, ENOMEM, "out of memory");
 		r = mkdir_p(dir);
