@@ -6,7 +6,10 @@
  * plan step per kind named like the kind ("ts-timers").
  *
  * Applied here: ts-proc (process part: personality, umask, cwd), ts-timers
- * (POSIX timers with their ids, itimers) and ts-rlimits.  They run after the
+ * (POSIX timers with their ids, itimers), ts-rlimits, and ts-sched: the main
+ * thread's policy, nice and affinity, which the threads the blob clones
+ * inherit (threads with other values than the main thread's are refused, as
+ * is SCHED_DEADLINE, under which the blob could not clone).  They run after the
  * task's "fds" and "mm" steps: those open files by path (a new cwd or root
  * would change what a path means) and a lower RLIMIT_NOFILE could refuse
  * their opens.
@@ -25,7 +28,7 @@
 #include "restore.h"
 #include "taskstate.h"
 
-static const char *const applied_kinds[] = { "ts-proc", "ts-timers", "ts-rlimits", NULL };
+static const char *const applied_kinds[] = { "ts-proc", "ts-timers", "ts-rlimits", "ts-sched", NULL };
 
 static bool applied_here(const char *name)
 {
@@ -46,8 +49,45 @@ static int step_ts(void *ctx, void *data)
 	struct ts_apply_ctx a = { 0 };
 	(void)ctx;
 	int r = ts_apply_kind(s->kind, &a, s->task->ts);
+	/* The main thread's part here; the blob's threads inherit it (checked in prepare). */
+	if (r >= 0 && s->kind->apply_thread && !strcmp(s->kind->name, "ts-sched"))
+		r = ts_apply_kind_thread(s->kind, &a, s->task->ts, 0);
 	if (r < 0)
 		return log_error_errno(r, "task %d: cannot restore %s", s->task->pid, s->kind->name);
+	return 0;
+}
+
+static bool same_sched(const TsThreadEntry *a, const TsThreadEntry *b)
+{
+	if (!a->sched != !b->sched || a->n_affinity != b->n_affinity ||
+	    (a->n_affinity && memcmp(a->affinity, b->affinity, a->n_affinity * sizeof(*a->affinity))))
+		return false;
+	if (!a->sched)
+		return true;
+	const TsSchedEntry *x = a->sched, *y = b->sched;
+	return x->policy == y->policy && x->flags == y->flags && x->nice == y->nice &&
+	       x->priority == y->priority && x->runtime == y->runtime && x->deadline == y->deadline &&
+	       x->period == y->period;
+}
+
+/* ts-sched is applied once, on the main thread, before the blob clones the others. */
+static int check_sched(const struct rst_task *t)
+{
+	const TaskStateEntry *e = t->ts;
+	if (!e->n_threads)
+		return 0;
+	for (size_t i = 0; i < e->n_threads; i++) {
+		const TsThreadEntry *th = e->threads[i];
+		if (th->sched && th->sched->policy == 6 /* SCHED_DEADLINE */) {
+			log_error("task %d thread %u: SCHED_DEADLINE is not restored", t->pid, th->tid);
+			return -EOPNOTSUPP;
+		}
+		if (!same_sched(th, e->threads[0])) {
+			log_error("task %d thread %u: its scheduling policy, nice or affinity differs from the main "
+				  "thread's: per-thread scheduling is not restored", t->pid, th->tid);
+			return -EOPNOTSUPP;
+		}
+	}
 	return 0;
 }
 
@@ -67,6 +107,9 @@ int ts_restore_prepare(struct restore_ctx *rc)
 				  t->pid, t->ts->root);
 			return -EOPNOTSUPP;
 		}
+		r = check_sched(t);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -76,7 +119,7 @@ static int add_task_steps(struct restore_ctx *rc, struct rst_task *t)
 	size_t n;
 	const struct ts_kind *const *k = ts_kinds(&n);
 	for (size_t i = 0; i < n; i++) {
-		if (!applied_here(k[i]->name) || !k[i]->apply)
+		if (!applied_here(k[i]->name) || (!k[i]->apply && !k[i]->apply_thread))
 			continue;
 		struct ts_step *s = calloc(1, sizeof(*s));	/* lives as long as the plan */
 		unsigned id;

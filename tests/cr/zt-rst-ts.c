@@ -8,8 +8,10 @@
  *            exist with those settings (ts-timers)
  *   rlimits  RLIMIT_NOFILE soft 777, RLIMIT_CORE 0/0 lowered (ts-rlimits)
  *   cwd      working directory /usr/share (ts-proc)
+ *   sched    SCHED_BATCH, nice 5, affinity CPU 0 only (ts-sched)
  */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +82,27 @@ static void do_cwd(void)
 		zt_fail("cwd is %s, not /usr/share", getcwd(buf, sizeof(buf)) ? buf : "?");
 }
 
+static void do_sched(void)
+{
+	struct sched_param sp = { 0 };
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	if (sched_setscheduler(0, SCHED_BATCH, &sp) < 0 || setpriority(PRIO_PROCESS, 0, 5) < 0 ||
+	    sched_setaffinity(0, sizeof(set), &set) < 0)
+		zt_fail("sched setup: %m");
+	zt_ready();
+	zt_wait();
+	errno = 0;
+	int nice = getpriority(PRIO_PROCESS, 0);
+	if (sched_getscheduler(0) != SCHED_BATCH)
+		zt_fail("policy is %d, not SCHED_BATCH", sched_getscheduler(0));
+	if (nice != 5)
+		zt_fail("nice is %d, not 5", nice);
+	if (sched_getaffinity(0, sizeof(set), &set) < 0 || CPU_COUNT(&set) != 1 || !CPU_ISSET(0, &set))
+		zt_fail("affinity is not CPU 0 alone (%d CPUs)", CPU_COUNT(&set));
+}
+
 int main(int argc, char **argv)
 {
 	zt_init(argc, argv);
@@ -91,6 +114,8 @@ int main(int argc, char **argv)
 		do_rlimits();
 	else if (!strcmp(argv[1], "cwd"))
 		do_cwd();
+	else if (!strcmp(argv[1], "sched"))
+		do_sched();
 	else
 		zt_fail("unknown mode %s", argv[1]);
 	zt_pass();
