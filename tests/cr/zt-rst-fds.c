@@ -8,6 +8,9 @@
  *               the child reads them after restore
  *   eventfd     an eventfd at fd 12 with count 5
  *   socketpair  a unix stream socketpair at fds 13/14, "abc" queued
+ *   shared      a file at fd 10 shared by the task and its child (one open
+ *               file description): after restore the child's read moves
+ *               the offset the task sees
  *   nostdio     fds 0-2 closed: they must still be closed after restore
  *               (not cryo-cr's)
  *
@@ -31,6 +34,7 @@
 struct shared {
 	volatile int phase;	/* 1: child ready, 2: child checks, 3: child done */
 	volatile int child_ok;
+	volatile pid_t parent;
 	char why[128];
 };
 
@@ -87,6 +91,7 @@ static void do_pipe(void)
 		zt_fail("pipe: %m");
 	place(p[0], 20);
 	place(p[1], 21);
+	s->parent = getpid();
 	pid_t c = fork();
 	if (c < 0)
 		zt_fail("fork: %m");
@@ -95,13 +100,19 @@ static void do_pipe(void)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		close(21);
 		s->phase = 1;
-		while (s->phase < 2)
+		while (s->phase < 2) {
+			if (getppid() != s->parent)
+				_exit(1);
 			usleep(1000);
-		ssize_t n = read(20, buf, sizeof(buf));
-		if (n == 5 && !memcmp(buf, "hello", 5))
+		}
+		ssize_t n = 0, k;
+		/* "hello" was in flight; "more" is written by the task after restore. */
+		while (n < 9 && (k = read(20, buf + n, sizeof(buf) - (size_t)n)) > 0)
+			n += k;
+		if (n == 9 && !memcmp(buf, "hellomore", 9))
 			s->child_ok = 1;
 		else
-			snprintf(s->why, sizeof(s->why), "child read %zd bytes from the pipe", n);
+			snprintf(s->why, sizeof(s->why), "child read %zd bytes from the pipe, not hellomore", n);
 		s->phase = 3;
 		_exit(0);
 	}
@@ -112,6 +123,9 @@ static void do_pipe(void)
 		usleep(1000);
 	zt_ready();
 	zt_wait();
+	if (write(21, "more", 4) != 4)
+		zt_fail("write after restore: %m");
+	close(21);	/* the child sees EOF if the pipe it holds is another one */
 	s->phase = 2;
 	for (int i = 0; i < 5000 && s->phase < 3; i++)
 		usleep(1000);
@@ -119,6 +133,53 @@ static void do_pipe(void)
 		zt_fail("%s", s->why[0] ? s->why : "the child did not report");
 	if (waitpid(c, &st, 0) != c || !WIFEXITED(st))
 		zt_fail("child %d did not exit", c);
+}
+
+static void do_shared(void)
+{
+	struct shared *s = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	int fd = open("/etc/passwd", O_RDONLY), st;
+	char buf[16];
+	if (s == MAP_FAILED || fd < 0)
+		zt_fail("setup: %m");
+	place(fd, 10);
+	if (lseek(10, 3, SEEK_SET) != 3)
+		zt_fail("lseek: %m");
+	s->parent = getpid();
+	pid_t c = fork();
+	if (c < 0)
+		zt_fail("fork: %m");
+	if (c == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		s->phase = 1;
+		while (s->phase < 2) {
+			if (getppid() != s->parent)
+				_exit(1);
+			usleep(1000);
+		}
+		if (read(10, buf, 4) == 4)
+			s->child_ok = 1;
+		else
+			snprintf(s->why, sizeof(s->why), "the child cannot read fd 10");
+		s->phase = 3;
+		_exit(0);
+	}
+	while (s->phase < 1)
+		usleep(1000);
+	zt_ready();
+	zt_wait();
+	if (lseek(10, 0, SEEK_CUR) != 3)
+		zt_fail("fd 10 is not at offset 3 after restore");
+	s->phase = 2;
+	for (int i = 0; i < 5000 && s->phase < 3; i++)
+		usleep(1000);
+	if (!s->child_ok)
+		zt_fail("%s", s->why[0] ? s->why : "the child did not report");
+	off_t pos = lseek(10, 0, SEEK_CUR);
+	if (pos != 7)
+		zt_fail("the child's read moved its own fd only: offset %lld here, not 7", (long long)pos);
+	if (waitpid(c, &st, 0) != c)
+		zt_fail("child %d: %m", c);
 }
 
 static void do_eventfd(void)
@@ -176,6 +237,8 @@ int main(int argc, char **argv)
 		do_reg();
 	else if (!strcmp(argv[1], "pipe"))
 		do_pipe();
+	else if (!strcmp(argv[1], "shared"))
+		do_shared();
 	else if (!strcmp(argv[1], "eventfd"))
 		do_eventfd();
 	else if (!strcmp(argv[1], "socketpair"))
