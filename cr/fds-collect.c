@@ -303,6 +303,10 @@ int fds_collect_task(struct fd_ctx *ctx, int pid)
 
 		if (local < 0)
 			return log_error_errno(negative_errno(), "pid %d fd %d: pidfd_getfd", pid, fds[i]);
+		if (fds[i] <= 2 && ctx->opts.inherit_tty_stdio && isatty(local)) {
+			log_debug("pid %d fd %d: the shell job's terminal, inherited at restore", pid, fds[i]);
+			continue;
+		}
 		r = probe_fd(pid, fds[i], local, &p, &fdinfo);
 		if (r < 0)
 			return log_error_errno(r, "pid %d fd %d: cannot read its /proc entries", pid, fds[i]);

@@ -39,6 +39,8 @@ struct fd_probe {
 struct fd_opts {
 	uint64_t ghost_limit;		/* max bytes of an unlinked file's content (0: default 1 MiB) */
 	bool skip_validation;		/* restore: accept files that differ from the dumped ones */
+	bool inherit_tty_stdio;		/* dump (--shell-job): fds 0-2 on a terminal are not
+					 * collected; restore gives the caller's instead */
 };
 
 struct fd_ctx;
