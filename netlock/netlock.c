@@ -103,31 +103,38 @@ static int add_expr(struct nftnl_rule *rule, struct nftnl_expr *e)
 	return 0;
 }
 
+/* Compare register 1 with len bytes of value. */
+static int add_cmp_eq_reg1(struct nftnl_rule *rule, const void *value, uint32_t len)
+{
+	struct nftnl_expr *cmp = nftnl_expr_alloc("cmp");
+	int r = add_expr(rule, cmp);
+
+	if (r < 0)
+		return r;
+	nftnl_expr_set_u32(cmp, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(cmp, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
+	nftnl_expr_set(cmp, NFTNL_EXPR_CMP_DATA, value, len);
+	return 0;
+}
+
 /* Load meta KEY into register 1 and compare it with one byte. */
 static int add_meta_eq_u8(struct nftnl_rule *rule, uint32_t key, uint8_t value)
 {
-	struct nftnl_expr *meta = nftnl_expr_alloc("meta"), *cmp;
+	struct nftnl_expr *meta = nftnl_expr_alloc("meta");
 	int r = add_expr(rule, meta);
 
 	if (r < 0)
 		return r;
 	nftnl_expr_set_u32(meta, NFTNL_EXPR_META_KEY, key);
 	nftnl_expr_set_u32(meta, NFTNL_EXPR_META_DREG, NFT_REG_1);
-	cmp = nftnl_expr_alloc("cmp");
-	r = add_expr(rule, cmp);
-	if (r < 0)
-		return r;
-	nftnl_expr_set_u32(cmp, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
-	nftnl_expr_set_u32(cmp, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
-	nftnl_expr_set(cmp, NFTNL_EXPR_CMP_DATA, &value, sizeof(value));
-	return 0;
+	return add_cmp_eq_reg1(rule, &value, sizeof(value));
 }
 
 /* Load len bytes of the packet at base+offset into register 1 and compare. */
 static int add_payload_eq(struct nftnl_rule *rule, uint32_t base, uint32_t offset,
 			  const void *value, uint32_t len)
 {
-	struct nftnl_expr *pl = nftnl_expr_alloc("payload"), *cmp;
+	struct nftnl_expr *pl = nftnl_expr_alloc("payload");
 	int r = add_expr(rule, pl);
 
 	if (r < 0)
@@ -136,14 +143,7 @@ static int add_payload_eq(struct nftnl_rule *rule, uint32_t base, uint32_t offse
 	nftnl_expr_set_u32(pl, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
 	nftnl_expr_set_u32(pl, NFTNL_EXPR_PAYLOAD_LEN, len);
 	nftnl_expr_set_u32(pl, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
-	cmp = nftnl_expr_alloc("cmp");
-	r = add_expr(rule, cmp);
-	if (r < 0)
-		return r;
-	nftnl_expr_set_u32(cmp, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
-	nftnl_expr_set_u32(cmp, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
-	nftnl_expr_set(cmp, NFTNL_EXPR_CMP_DATA, value, len);
-	return 0;
+	return add_cmp_eq_reg1(rule, value, len);
 }
 
 /* "counter drop": the counter lets a person (or a test) see what the lock caught. */
