@@ -31,13 +31,8 @@ result=1
 
 log() { echo "[$name] $*" >&2; }
 
-dump_logs() {
-	for f in "$W"/*.log "$W"/prog.out "$W"/prog.err "$W"/result; do
-		[ -s "$f" ] || continue
-		echo "----- $f" >&2
-		tail -n 40 "$f" >&2
-	done
-}
+. "$(dirname "$0")/lib/cr-common.sh"
+dump_logs() { cr_dump_logs "$W" 40; }
 
 # Every pid and tid of the tree rooted at $1 ("pid tid" lines, sorted).
 tree_ids() {

@@ -39,13 +39,8 @@ result=1
 
 log() { echo "[$name/$mode] $*" >&2; }
 
-dump_logs() {
-	for f in "$W"/*.log "$W"/prog.out "$W"/prog.err "$W"/result; do
-		[ -s "$f" ] || continue
-		echo "----- $f" >&2
-		tail -n 60 "$f" >&2
-	done
-}
+. "$(dirname "$0")/cr-common.sh"
+dump_logs() { cr_dump_logs "$W" 60; }
 
 cleanup() {
 	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
