@@ -64,6 +64,9 @@ struct restore_ctx {
 	struct rst_sync *sync;
 	void *mem_priv;		/* restore-mem.c's state */
 	struct fd_ctx *fds;	/* restore-fds.c: files.img, then each task's placement */
+	/* CLONE_NEW* flags the root task is created with: each kind's prepare()
+	 * ORs in the namespaces it restores (ns, mnt, net); pstree-restore.c uses them. */
+	uint64_t root_clone_flags;
 };
 
 /* One resource kind: adds its steps (and needs) to rc->plan. */
