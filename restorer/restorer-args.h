@@ -35,6 +35,15 @@ struct rst_special {
 };
 _Static_assert(sizeof(struct rst_special) == 24, "rst_special layout");
 
+/* Bytes to copy from the hole into a mapped area once the pages are in (before
+ * mprotect): the dumped vDSO with its trampolines (docs/vdso.md). */
+struct rst_copy {
+	uint64_t dst;
+	uint64_t src;
+	uint64_t len;
+};
+_Static_assert(sizeof(struct rst_copy) == 24, "rst_copy layout");
+
 /* vma_entry.madv bits (mm.proto). */
 #define RST_MADV_DONTFORK	1u
 #define RST_MADV_WIPEONFORK	2u
@@ -149,7 +158,10 @@ struct rst_args {
 	 * cryo-cr's and is closed once the areas are mapped. */
 	uint64_t keep_fds;
 	uint64_t n_keep_fds;
+	/* struct rst_copy[n_copies] (docs/vdso.md). */
+	uint64_t copies;
+	uint64_t n_copies;
 };
-_Static_assert(sizeof(struct rst_args) == 288, "rst_args layout");
+_Static_assert(sizeof(struct rst_args) == 304, "rst_args layout");
 
 #endif

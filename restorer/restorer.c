@@ -291,6 +291,15 @@ static long fill_pages(struct rst_args *a)
 	return mine < 0 ? mine : helper_result;
 }
 
+/* The dumped vDSO with its trampolines (docs/vdso.md): built by cryo-cr in the hole. */
+static void copy_areas(struct rst_args *a)
+{
+	const struct rst_copy *c = (const struct rst_copy *)a->copies;
+
+	for (uint64_t i = 0; i < a->n_copies; i++)
+		memcpy((void *)c[i].dst, (const void *)c[i].src, c[i].len);
+}
+
 /* Re-apply the advice bits of an area: each bit is one madvise (or mlock). */
 static long advise_vma(const struct rst_vma *v)
 {
@@ -507,6 +516,7 @@ PIE_ENTRY void restorer_main(struct rst_args *a)
 	r = fill_pages(a);
 	if (r < 0)
 		fail(a, r, RST_STEP_PAGES);
+	copy_areas(a);
 	r = advise_vmas(a);
 	if (r < 0)
 		fail(a, r, RST_STEP_MADVISE);
