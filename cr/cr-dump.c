@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cgroup.h"
 #include "cli.h"
 #include "dump.h"
 #include "kerndat.h"
@@ -14,11 +15,12 @@ enum {
 	OPT_LEAVE_STOPPED,
 	OPT_FREEZE_CGROUP,
 	OPT_UNSUPPORTED,
+	OPT_MANAGE_CGROUPS,
 };
 
 /* CRIU options a user may pass that cryo does not implement yet: refused by name. */
 static const char *const unsupported[] = {
-	"tcp-established", "tcp-close", "ext-unix-sk", "file-locks", "manage-cgroups",
+	"tcp-established", "tcp-close", "ext-unix-sk", "file-locks",
 	"track-mem", "prev-images-dir", "page-server", "lazy-pages", "address", "port",
 	"external", "ext-mount-map", "link-remap", "ghost-limit", "evasive-devices",
 	"inherit-fd", "cpu-cap", "network-lock", "auto-dedup", "skip-in-flight",
@@ -47,6 +49,7 @@ static void usage(FILE *f)
 		"  -R, --leave-running       leave the tree running after the dump\n"
 		"  -s, --leave-stopped       leave the tree stopped after the dump\n"
 		"      --freeze-cgroup PATH  freeze the tree with this v1 freezer cgroup first\n"
+		"      --manage-cgroups[=MODE]  accepted (cgroups are always dumped; MODE is checked)\n"
 		"  -h, --help                this text\n");
 }
 
@@ -83,6 +86,7 @@ int cr_dump_main(int argc, char **argv)
 		{ "leave-running", no_argument, NULL, 'R' },
 		{ "leave-stopped", no_argument, NULL, 's' },
 		{ "freeze-cgroup", required_argument, NULL, OPT_FREEZE_CGROUP },
+		{ "manage-cgroups", optional_argument, NULL, OPT_MANAGE_CGROUPS },
 		{ "help", no_argument, NULL, 'h' },
 	};
 	struct dump_opts o = { .release = RELEASE_KILL };
@@ -121,6 +125,16 @@ int cr_dump_main(int argc, char **argv)
 		case 'R': o.release = RELEASE_RUNNING; break;
 		case 's': o.release = RELEASE_STOPPED; break;
 		case OPT_FREEZE_CGROUP: o.freeze_cgroup = optarg; break;
+		case OPT_MANAGE_CGROUPS: {
+			/* cgroups are always dumped (cgroup.img); the mode matters at restore */
+			enum cg_mode mode;
+			if (optarg && cg_mode_from_name(optarg, &mode) < 0) {
+				fprintf(stderr, "cryo-cr dump: --manage-cgroups: unknown mode '%s' "
+						"(none, props, soft, full, strict, ignore)\n", optarg);
+				goto fail;
+			}
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			free(opts);
