@@ -188,6 +188,8 @@ static int step_fork(void *ctx, void *data)
 	    t->task_core->exit_signal < 65)
 		exit_signal = t->task_core->exit_signal;
 	struct clone_args ca = {
+		/* The root enters the namespaces the kinds restore (restore.h). */
+		.flags = t->parent ? 0 : rc->root_clone_flags,
 		.exit_signal = (uint64_t)exit_signal,
 		.set_tid = (uint64_t)(uintptr_t)&want,
 		.set_tid_size = 1,

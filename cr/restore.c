@@ -157,6 +157,9 @@ int restore_run(const struct restore_opts *opts, pid_t *ret_root)
 		r = execute_plan(&rc);
 	if (r >= 0)
 		r = restore_resume_all(&rc);
+	/* Every task runs: the network lock goes (a failure leaves it, logged). */
+	if (r >= 0 && netns_restore_unlock(&rc) < 0)
+		log_error("the network lock stays: remove it with 'cryo-netlock unlock --table cryo-lock-%d'", rc.root->pid);
 	if (r < 0)
 		restore_kill_all(&rc);
 	else

@@ -21,6 +21,9 @@
 #include "mm.pb-c.h"
 
 struct fd_ctx;
+struct mnt_external;
+struct net_external;
+struct rst_mntnet;
 
 struct restore_opts {
 	const char *dir;
@@ -28,6 +31,14 @@ struct restore_opts {
 	bool shell_job;
 	const char *pidfile;
 	bool log_to_stderr;	/* no -o: the log is cryo-cr's fd 2 */
+	/* restore-mnt.c, restore-net.c: --root, --external mnt[KEY]:PATH and
+	 * veth[IFNAME]:OUTER[@BRIDGE|@NETNS], --network-lock (enum netlock_mode) */
+	const char *root_path;
+	const struct mnt_external *mnt_ext;
+	size_t n_mnt_ext;
+	const struct net_external *veth_ext;
+	size_t n_veth_ext;
+	int network_lock;
 };
 
 struct rst_task {
@@ -67,6 +78,7 @@ struct restore_ctx {
 	/* CLONE_NEW* flags the root task is created with: each kind's prepare()
 	 * ORs in the namespaces it restores (ns, mnt, net); pstree-restore.c uses them. */
 	uint64_t root_clone_flags;
+	struct rst_mntnet *mntnet;	/* restore-mnt.c, restore-net.c */
 };
 
 /* One resource kind: adds its steps (and needs) to rc->plan. */
@@ -91,6 +103,12 @@ int fds_restore_prepare(struct restore_ctx *rc);
 int fds_restore_add_steps(struct restore_ctx *rc);
 int ts_restore_prepare(struct restore_ctx *rc);
 int ts_restore_add_steps(struct restore_ctx *rc);
+int mntns_restore_prepare(struct restore_ctx *rc);
+int mntns_restore_add_steps(struct restore_ctx *rc);
+int netns_restore_prepare(struct restore_ctx *rc);
+int netns_restore_add_steps(struct restore_ctx *rc);
+/* restore-net.c: after every task resumed, remove the network lock. */
+int netns_restore_unlock(struct restore_ctx *rc);
 /* Before cryo-cr opens anything (even its log): fill every free fd number up
  * to the highest dumped one, so cryo-cr's own fds stay out of the tasks' way. */
 void restore_fds_reserve(const char *dir);
