@@ -90,8 +90,25 @@ int mntns_restore_prepare(struct restore_ctx *rc)
 	r = check_externals(&rc->opts, m->mnt);
 	if (r < 0)
 		return r;
+	/* The staging tmpfs goes on an empty directory of its own: mounted on
+	 * /tmp it would hide externals that live there. */
+	m->workdir = strdup("/tmp/.cryo-mnt-XXXXXX");
+	if (!m->workdir)
+		return -ENOMEM;
+	if (!mkdtemp(m->workdir)) {
+		r = log_error_errno(negative_errno(), "cannot make a staging directory %s", m->workdir);
+		free(m->workdir);
+		m->workdir = NULL;
+		return r;
+	}
 	rc->root_clone_flags |= CLONE_NEWNS;
 	return 0;
+}
+
+void mntns_restore_cleanup(struct restore_ctx *rc)
+{
+	if (rc->mntnet && rc->mntnet->workdir && rmdir(rc->mntnet->workdir) < 0)
+		log_warn("cannot remove the staging directory %s: %m", rc->mntnet->workdir);
 }
 
 static int step_mnt(void *ctx, void *data)
@@ -102,6 +119,7 @@ static int step_mnt(void *ctx, void *data)
 		.root = rc->opts.root_path,
 		.ext = rc->opts.mnt_ext,
 		.n_ext = rc->opts.n_mnt_ext,
+		.workdir = m->workdir,
 	};
 	int r = mnt_restore(rc->dir, m->mnt, &o);
 

@@ -14,6 +14,7 @@ struct mnt_tree;
 
 struct rst_mntnet {
 	struct mnt_tree *mnt;		/* mounts-1.img; NULL: the tree keeps cryo-cr's mount namespace */
+	char *workdir;			/* empty directory the root stages the new mount tree on */
 	bool own_netns;			/* netns-1.img: the root gets a new network namespace */
 	int outer_netns_fd;		/* cryo-cr's namespace: where outside veth ends go by default */
 	enum netlock_mode lock_mode;

@@ -165,6 +165,7 @@ int restore_run(const struct restore_opts *opts, pid_t *ret_root)
 	else
 		*ret_root = rc.root->pid;
 
+	mntns_restore_cleanup(&rc);
 	prctl(PR_SET_CHILD_SUBREAPER, 0);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (rc.hole_start)
