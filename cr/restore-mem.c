@@ -12,7 +12,9 @@
  * one rt_sigframe per thread built from its core image), set the process-wide
  * signal state, and jump into the blob on a stack in the hole.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -46,6 +48,7 @@ static uint64_t page_up(uint64_t x)
 }
 
 struct mem_state {
+	uint32_t fill_flags;	/* RST_FILL_* for every task */
 	uint64_t blob_len;	/* blob image, page aligned */
 	uint64_t sync_off, temp_off, args_off;	/* offsets in the hole */
 };
@@ -325,6 +328,50 @@ static void pick_helper_tids(struct restore_ctx *rc)
 	}
 }
 
+/* Free page reporting of a virtio balloon (feature bit 5, VIRTIO_BALLOON_F_REPORTING):
+ * the host takes back free blocks of 2 MiB and more, so a fresh huge page costs a
+ * host fault per page on first touch. */
+static bool free_pages_reported(void)
+{
+	_cleanup_closedir_ DIR *d = opendir("/sys/bus/virtio/drivers/virtio_balloon");
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		char path[PATH_MAX], bits[256] = "";
+		if (strncmp(de->d_name, "virtio", 6))
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/virtio/drivers/virtio_balloon/%s/features", de->d_name);
+		_cleanup_fclose_ FILE *f = fopen(path, "re");
+		if (f && fgets(bits, sizeof(bits), f) && strlen(bits) > 5 && bits[5] == '1')
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Fill big anonymous areas through huge pages and UFFDIO_MOVE when MADV_HUGEPAGE
+ * gets huge pages here (THP "always" or "madvise") and fresh huge pages are not
+ * given back to a hypervisor while free (then zeroing them is the cost: measured
+ * 2-4x slower than 4 KiB pages in place on such a VM).  CRYO_RESTORE_FILL=move or
+ * inplace overrides (bench/cr/run.sh, docs/cr-restore.md).
+ */
+static uint32_t fill_flags(void)
+{
+	char buf[128] = "";
+	const char *env = getenv("CRYO_RESTORE_FILL");
+	_cleanup_fclose_ FILE *f = NULL;
+
+	if (env && !strcmp(env, "inplace"))
+		return 0;
+	f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "re");
+	if (!f || !fgets(buf, sizeof(buf), f))
+		return 0;
+	if (!strstr(buf, "[always]") && !strstr(buf, "[madvise]"))
+		return 0;
+	if (!(env && !strcmp(env, "move")) && free_pages_reported())
+		return 0;
+	return RST_FILL_MOVE;
+}
+
 int mem_restore_prepare(struct restore_ctx *rc)
 {
 	struct mem_state *ms = calloc(1, sizeof(*ms));
@@ -351,6 +398,9 @@ int mem_restore_prepare(struct restore_ctx *rc)
 			args_max = mt->args_len;
 	}
 	pick_helper_tids(rc);
+	ms->fill_flags = fill_flags();
+	log_debug("pages of big anonymous areas are filled %s", ms->fill_flags & RST_FILL_MOVE ?
+		  "through huge pages and UFFDIO_MOVE" : "in place (preadv)");
 	return map_hole(rc, args_max);
 }
 
@@ -659,6 +709,7 @@ static int step_mm(void *ctx, void *data)
 	a->temp = rc->hole_start + ms->temp_off;
 	a->temp_len = TEMP_LEN;
 	a->pages_fd = mt->pages_fd;
+	a->fill_flags = ms->fill_flags;
 
 	size_t nv = 0;
 	for (size_t i = 0; i < t->mm->n_vmas; i++) {

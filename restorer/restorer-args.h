@@ -161,7 +161,15 @@ struct rst_args {
 	/* struct rst_copy[n_copies] (docs/vdso.md). */
 	uint64_t copies;
 	uint64_t n_copies;
+	/* RST_FILL_* bits: how the blob fills pages (docs/cr-restore.md). */
+	uint32_t fill_flags;
+	uint32_t pad2;
 };
-_Static_assert(sizeof(struct rst_args) == 304, "rst_args layout");
+_Static_assert(sizeof(struct rst_args) == 312, "rst_args layout");
+
+/* Big private anonymous areas are filled through a huge-page staging area and
+ * UFFDIO_MOVE (set by cryo-cr when transparent huge pages can be had with
+ * MADV_HUGEPAGE). */
+#define RST_FILL_MOVE 1u
 
 #endif
