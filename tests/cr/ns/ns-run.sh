@@ -19,6 +19,9 @@
 #   soft   cgroups removed: restore creates them with 77
 #   full   cgroups kept, pids.max reset: restore writes 77 back
 #   root   --cgroup-root pids:/cryo-ns-PID-moved: restored there (soft), 77
+#   frozen also a v1 freezer cgroup, FROZEN by the runner before the dump (a
+#          paused container), dumped with --freeze-cgroup; cgroups removed;
+#          restore (soft) must leave it FROZEN; the runner thaws it to verify
 # Exit: 0 PASS, 77 SKIP, 1 FAIL.  Everything created is removed on exit.
 set -u
 
@@ -56,6 +59,7 @@ cleanup() {
 	kill_tree "$(cat "$W/restored.pid" 2>/dev/null)"
 	local d t i
 	for d in "${cg_dirs[@]}"; do
+		[ -e "$d/freezer.state" ] && echo THAWED >"$d/freezer.state" 2>/dev/null
 		for t in $(cat "$d/cgroup.procs" 2>/dev/null); do kill -KILL "$t" 2>/dev/null; done
 		for ((i = 0; i < 100; i++)); do [ -d "$d" ] || break; rmdir "$d" 2>/dev/null && break; sleep 0.05; done
 	done
@@ -82,8 +86,9 @@ wait_file() {
 cg_mount() { awk -v c="$1" '$3 == "cgroup" && $4 ~ "(^|,)" c "(,|$)" {print $2; exit}' /proc/mounts; }
 
 cg_setup() {
-	local c m
-	for c in pids memory; do
+	local c m ctl=(pids memory)
+	[ "$cg_mode" = frozen ] && ctl+=(freezer)
+	for c in "${ctl[@]}"; do
 		m=$(cg_mount $c)
 		[ -n "$m" ] || skip "no v1 $c cgroup mounted"
 		mkdir "$m/cryo-ns-$$" || die "cannot create $m/cryo-ns-$$"
@@ -100,7 +105,7 @@ cg_before_restore() {
 	p=$(cg_mount pids)/cryo-ns-$$
 	case "$cg_mode" in
 	none|props|full) echo max >"$p/pids.max" || die "cannot reset pids.max";;
-	soft|root)
+	soft|root|frozen)
 		local d i
 		for d in "${cg_dirs[@]}"; do
 			for ((i = 0; i < 100; i++)); do [ -d "$d" ] || break; rmdir "$d" 2>/dev/null && break; sleep 0.05; done
@@ -113,6 +118,7 @@ cg_before_restore() {
 cg_restore_args() {
 	case "$cg_mode" in
 	root) echo "--manage-cgroups=soft --cgroup-root pids:/cryo-ns-$$-moved";;
+	frozen) echo "--manage-cgroups=soft";;
 	*) echo "--manage-cgroups=$cg_mode";;
 	esac
 }
@@ -128,6 +134,15 @@ cg_check() {
 	got=$(cat "$(cg_mount memory)/cryo-ns-$$/memory.limit_in_bytes")
 	[ "$got" = 268435456 ] || die "memory.limit_in_bytes is $got after restore"
 	log "cgroups ($cg_mode): pids:$pdir pids.max $want_pids, memory:/cryo-ns-$$ limit 256M"
+	if [ "$cg_mode" = frozen ]; then
+		local f
+		f=$(cg_mount freezer)/cryo-ns-$$
+		grep -qx "[0-9]*:freezer:/cryo-ns-$$" "/proc/$pid/cgroup" || die "restored task $pid is not in freezer:/cryo-ns-$$"
+		got=$(cat "$f/freezer.state")
+		[ "$got" = FROZEN ] || die "the paused tree's freezer cgroup is $got after restore, not FROZEN"
+		log "freezer:/cryo-ns-$$ FROZEN after restore; thawing it"
+		echo THAWED >"$f/freezer.state" || die "cannot thaw $f"
+	fi
 }
 
 # Close inherited fds > 2 so the tested program does not get them.
@@ -154,7 +169,15 @@ wait_file "$W/ready" 10 || {
 pid=$(cat "$W/launched.pid")
 log "started pid $pid (ns: ${ns_flags:-none})"
 
-"$CRYO_CR" dump -t "$pid" -D "$W/img" -v4 -o "$W/dump.log" --log-format text || die "dump failed"
+freeze_args=()
+if [ "$cg_mode" = frozen ]; then
+	f=$(cg_mount freezer)/cryo-ns-$$
+	echo FROZEN >"$f/freezer.state"
+	for ((i = 0; i < 200; i++)); do [ "$(cat "$f/freezer.state")" = FROZEN ] && break; sleep 0.01; done
+	[ "$(cat "$f/freezer.state")" = FROZEN ] || die "cannot freeze $f"
+	freeze_args=(--freeze-cgroup "$f")
+fi
+"$CRYO_CR" dump -t "$pid" -D "$W/img" -v4 -o "$W/dump.log" --log-format text "${freeze_args[@]}" || die "dump failed"
 for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
 kill -0 "$pid" 2>/dev/null && die "pid $pid still exists after dump"
 rt=$(dirname "$0")/../../image/roundtrip-dir.sh
