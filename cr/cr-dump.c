@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cgroup.h"
 #include "cli.h"
 #include "dump.h"
 #include "kerndat.h"
@@ -18,11 +19,12 @@ enum {
 	OPT_UNSUPPORTED,
 	OPT_EXTERNAL,
 	OPT_NETWORK_LOCK,
+	OPT_MANAGE_CGROUPS,
 };
 
 /* CRIU options a user may pass that cryo does not implement yet: refused by name. */
 static const char *const unsupported[] = {
-	"tcp-established", "tcp-close", "ext-unix-sk", "file-locks", "manage-cgroups",
+	"tcp-established", "tcp-close", "ext-unix-sk", "file-locks",
 	"track-mem", "prev-images-dir", "page-server", "lazy-pages", "address", "port",
 	"ext-mount-map", "link-remap", "ghost-limit", "evasive-devices",
 	"inherit-fd", "cpu-cap", "auto-dedup", "skip-in-flight",
@@ -56,6 +58,7 @@ static void usage(FILE *f)
 		"                            outside it (a bind of a host path): restore maps KEY\n"
 		"                            (mnt[KEY]:MOUNTPOINT is accepted too)\n"
 		"      --network-lock MODE   nftables (default) or skip\n"
+		"      --manage-cgroups[=MODE]  accepted (cgroups are always dumped; MODE is checked)\n"
 		"  -h, --help                this text\n");
 }
 
@@ -117,6 +120,7 @@ int cr_dump_main(int argc, char **argv)
 		{ "freeze-cgroup", required_argument, NULL, OPT_FREEZE_CGROUP },
 		{ "external", required_argument, NULL, OPT_EXTERNAL },
 		{ "network-lock", required_argument, NULL, OPT_NETWORK_LOCK },
+		{ "manage-cgroups", optional_argument, NULL, OPT_MANAGE_CGROUPS },
 		{ "help", no_argument, NULL, 'h' },
 	};
 	struct dump_opts o = { .release = RELEASE_KILL, .network_lock = NETLOCK_MODE_NFTABLES };
@@ -167,6 +171,16 @@ int cr_dump_main(int argc, char **argv)
 				goto fail;
 			}
 			o.network_lock = (int)m;
+			break;
+		}
+		case OPT_MANAGE_CGROUPS: {
+			/* cgroups are always dumped (cgroup.img); the mode matters at restore */
+			enum cg_mode mode;
+			if (optarg && cg_mode_from_name(optarg, &mode) < 0) {
+				fprintf(stderr, "cryo-cr dump: --manage-cgroups: unknown mode '%s' "
+						"(none, props, soft, full, strict, ignore)\n", optarg);
+				goto fail;
+			}
 			break;
 		}
 		case 'h':

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "cli.h"
 #include "log.h"
 #include "mnt.h"
@@ -31,12 +32,13 @@ enum {
 	OPT_EXTERNAL,
 	OPT_ROOT,
 	OPT_NETWORK_LOCK,
+	OPT_MANAGE_CGROUPS,
+	OPT_CGROUP_ROOT,
 };
 
 /* CRIU restore options that cryo-cr does not support yet. */
 static const char *const unsupported[] = {
-	"tcp-established", "tcp-close", "ext-unix-sk", "file-locks", "manage-cgroups",
-	"cgroup-root", "inherit-fd", "lazy-pages", "restore-sibling",
+	"tcp-established", "tcp-close", "ext-unix-sk", "file-locks", "inherit-fd", "lazy-pages", "restore-sibling",
 	"link-remap", "evasive-devices", "auto-dedup", "cpu-cap", "weak-sysctls", "lsm-profile",
 	"unprivileged", "veth-pair", "action-script", "work-dir", "exec-cmd", "page-server",
 	"address", "port", "skip-mnt", "enable-fs", "enable-external-sharing",
@@ -63,7 +65,9 @@ static void usage(FILE *f)
 		   "      --external veth[IFNAME]:OUTER[@BRIDGE]\n"
 		   "                           the outside end of veth IFNAME: its name, and a bridge\n"
 		   "                           of ours it joins (or @NETNS: a namespace path or name)\n"
-		   "      --network-lock MODE  nftables (default) or skip\n");
+		   "      --network-lock MODE  nftables (default) or skip\n"
+		   "      --manage-cgroups[=MODE]  none, props, soft (default), full, strict, ignore\n"
+		   "      --cgroup-root [CONTROLLER:]PATH  the root task's cgroup is PATH on this host\n");
 }
 
 static int write_pidfile(const char *path, pid_t pid)
@@ -146,6 +150,8 @@ int cr_restore_main(int argc, char **argv)
 		{ "log-file", required_argument, NULL, 'o' },
 		{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
 		{ "verbosity", optional_argument, NULL, 'v' },
+		{ "manage-cgroups", optional_argument, NULL, OPT_MANAGE_CGROUPS },
+		{ "cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT },
 		{ "help", no_argument, NULL, 'h' },
 		{ "external", required_argument, NULL, OPT_EXTERNAL },
 		{ "root", required_argument, NULL, OPT_ROOT },
@@ -190,11 +196,26 @@ int cr_restore_main(int argc, char **argv)
 		case OPT_LOG_FORMAT:
 			log_format = optarg;
 			break;
+		case OPT_MANAGE_CGROUPS: {
+			enum cg_mode mode;
+			/* CRIU: without a mode, soft */
+			o.manage_cgroups = optarg ? optarg : "soft";
+			if (cg_mode_from_name(o.manage_cgroups, &mode) < 0) {
+				fprintf(stderr, "cryo-cr restore: --manage-cgroups: unknown mode '%s' "
+						"(none, props, soft, full, strict, ignore)\n", optarg);
+				free(longopts);
+				return 1;
+			}
+			break;
+		}
 		case OPT_EXTERNAL:
 			if (add_external(&o, &ext, optarg) < 0) {
 				free(longopts);
 				return 1;
 			}
+			break;
+		case OPT_CGROUP_ROOT:
+			o.cgroup_root = optarg;
 			break;
 		case OPT_ROOT:
 			o.root_path = optarg;
