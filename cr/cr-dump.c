@@ -17,9 +17,9 @@ enum {
 	OPT_LEAVE_STOPPED,
 	OPT_FREEZE_CGROUP,
 	OPT_UNSUPPORTED,
+	OPT_MANAGE_CGROUPS,
 	OPT_EXTERNAL,
 	OPT_NETWORK_LOCK,
-	OPT_MANAGE_CGROUPS,
 };
 
 /* CRIU options a user may pass that cryo does not implement yet: refused by name. */
@@ -53,12 +53,12 @@ static void usage(FILE *f)
 		"  -R, --leave-running       leave the tree running after the dump\n"
 		"  -s, --leave-stopped       leave the tree stopped after the dump\n"
 		"      --freeze-cgroup PATH  freeze the tree with this v1 freezer cgroup first\n"
+		"      --manage-cgroups[=MODE]  accepted (cgroups are always dumped; MODE is checked)\n"
 		"      --external mnt[MOUNTPOINT]:KEY\n"
 		"                            a mount of the tree's mount namespace that comes from\n"
 		"                            outside it (a bind of a host path): restore maps KEY\n"
 		"                            (mnt[KEY]:MOUNTPOINT is accepted too)\n"
 		"      --network-lock MODE   nftables (default) or skip\n"
-		"      --manage-cgroups[=MODE]  accepted (cgroups are always dumped; MODE is checked)\n"
 		"  -h, --help                this text\n");
 }
 
@@ -118,9 +118,9 @@ int cr_dump_main(int argc, char **argv)
 		{ "leave-running", no_argument, NULL, 'R' },
 		{ "leave-stopped", no_argument, NULL, 's' },
 		{ "freeze-cgroup", required_argument, NULL, OPT_FREEZE_CGROUP },
+		{ "manage-cgroups", optional_argument, NULL, OPT_MANAGE_CGROUPS },
 		{ "external", required_argument, NULL, OPT_EXTERNAL },
 		{ "network-lock", required_argument, NULL, OPT_NETWORK_LOCK },
-		{ "manage-cgroups", optional_argument, NULL, OPT_MANAGE_CGROUPS },
 		{ "help", no_argument, NULL, 'h' },
 	};
 	struct dump_opts o = { .release = RELEASE_KILL, .network_lock = NETLOCK_MODE_NFTABLES };
@@ -160,6 +160,16 @@ int cr_dump_main(int argc, char **argv)
 		case 'R': o.release = RELEASE_RUNNING; break;
 		case 's': o.release = RELEASE_STOPPED; break;
 		case OPT_FREEZE_CGROUP: o.freeze_cgroup = optarg; break;
+		case OPT_MANAGE_CGROUPS: {
+			/* cgroups are always dumped (cgroup.img); the mode matters at restore */
+			enum cg_mode mode;
+			if (optarg && cg_mode_from_name(optarg, &mode) < 0) {
+				fprintf(stderr, "cryo-cr dump: --manage-cgroups: unknown mode '%s' "
+						"(none, props, soft, full, strict, ignore)\n", optarg);
+				goto fail;
+			}
+			break;
+		}
 		case OPT_EXTERNAL:
 			if (add_external(&o, &mnt_ext, optarg) < 0)
 				goto fail;
@@ -171,16 +181,6 @@ int cr_dump_main(int argc, char **argv)
 				goto fail;
 			}
 			o.network_lock = (int)m;
-			break;
-		}
-		case OPT_MANAGE_CGROUPS: {
-			/* cgroups are always dumped (cgroup.img); the mode matters at restore */
-			enum cg_mode mode;
-			if (optarg && cg_mode_from_name(optarg, &mode) < 0) {
-				fprintf(stderr, "cryo-cr dump: --manage-cgroups: unknown mode '%s' "
-						"(none, props, soft, full, strict, ignore)\n", optarg);
-				goto fail;
-			}
 			break;
 		}
 		case 'h':

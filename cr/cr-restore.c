@@ -29,16 +29,17 @@ enum {
 	OPT_PIDFILE = 0x100,
 	OPT_LOG_FORMAT,
 	OPT_UNSUPPORTED,
+	OPT_MANAGE_CGROUPS,
+	OPT_CGROUP_ROOT,
 	OPT_EXTERNAL,
 	OPT_ROOT,
 	OPT_NETWORK_LOCK,
-	OPT_MANAGE_CGROUPS,
-	OPT_CGROUP_ROOT,
 };
 
 /* CRIU restore options that cryo-cr does not support yet. */
 static const char *const unsupported[] = {
-	"tcp-established", "tcp-close", "ext-unix-sk", "file-locks", "inherit-fd", "lazy-pages", "restore-sibling",
+	"tcp-established", "tcp-close", "ext-unix-sk", "file-locks", "inherit-fd", "lazy-pages",
+	"restore-sibling",
 	"link-remap", "evasive-devices", "auto-dedup", "cpu-cap", "weak-sysctls", "lsm-profile",
 	"unprivileged", "veth-pair", "action-script", "work-dir", "exec-cmd", "page-server",
 	"address", "port", "skip-mnt", "enable-fs", "enable-external-sharing",
@@ -59,15 +60,16 @@ static void usage(FILE *f)
 		   "  -o, --log-file FILE      log to FILE\n"
 		   "  -v[N]                    verbosity 0-4\n"
 		   "      --log-format FMT     text or binary\n"
+		   "      --manage-cgroups[=MODE]  none, props, soft (default), full, strict, ignore\n"
+		   "      --cgroup-root [CONTROLLER:]PATH  the root task's cgroup is PATH on this host\n"
+
 		   "      --root PATH          the host directory for the tree's root mount\n"
 		   "      --external mnt[KEY]:PATH\n"
 		   "                           the host path for the external mount KEY\n"
 		   "      --external veth[IFNAME]:OUTER[@BRIDGE]\n"
 		   "                           the outside end of veth IFNAME: its name, and a bridge\n"
 		   "                           of ours it joins (or @NETNS: a namespace path or name)\n"
-		   "      --network-lock MODE  nftables (default) or skip\n"
-		   "      --manage-cgroups[=MODE]  none, props, soft (default), full, strict, ignore\n"
-		   "      --cgroup-root [CONTROLLER:]PATH  the root task's cgroup is PATH on this host\n");
+		   "      --network-lock MODE  nftables (default) or skip\n");
 }
 
 static int write_pidfile(const char *path, pid_t pid)

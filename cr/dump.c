@@ -38,8 +38,8 @@ static const struct {
 	bool dumped;
 } dump_ns_kinds[] = {
 	{ "pid", true },
-	{ "mnt", true },	/* dump-mntnet.c */
-	{ "net", true },	/* dump-mntnet.c */
+	{ "mnt", true },
+	{ "net", true },
 	{ "ipc", true },
 	{ "uts", true },
 	{ "user", true },
@@ -191,7 +191,8 @@ int dump_add_dumped(struct dump_ctx *c, const char *kind)
 static int write_inventory(struct dump_ctx *c)
 {
 	static const char *const base_dumped[] = { "pstree", "core", "mm", "pages", "files", "taskstate",
-						   "ns-ids", "utsns", "ipcns", "timens", "userns", "cgroupns", "cgroup" };
+						   "ns-ids", "utsns", "ipcns", "timens", "userns", "cgroupns",
+						   "cgroup" };
 	char *dumped[ARRAY_SIZE(base_dumped) + ARRAY_SIZE(c->dumped_extra)];
 	size_t n_dumped = 0;
 	InventoryEntry inv = INVENTORY_ENTRY__INIT;
@@ -281,10 +282,9 @@ static int dump_seized(struct dump_ctx *c)
 	r = fd_ctx_new(&fd_opts, &c->fds);
 	if (r < 0)
 		return log_error_errno(r, "cannot set up the collection of open files");
-	r = dump_namespaces(c);
-	/* Mounts before files: the tree's files are paths in its mount namespace. */
+	r = dump_mntnet(c);
 	if (r >= 0)
-		r = dump_mntnet(c);
+		r = dump_namespaces(c);
 	if (r >= 0)
 		r = dump_tasks(c);
 	if (r >= 0)

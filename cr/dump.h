@@ -81,9 +81,9 @@ int dump_mntnet(struct dump_ctx *c);
 void dump_netlock_release(struct dump_ctx *c, bool dump_ok);
 /* dump.c */
 int cr_dump(const struct dump_opts *o);
-/* Name a kind in the inventory's "dumped" list (a string that outlives the dump). */
-int dump_add_dumped(struct dump_ctx *c, const char *kind);
 /* dump-ns.c: namespaces and cgroups of the seized tree (ns-ids.img, *ns-INO.img, cgroup.img). */
 int dump_namespaces(struct dump_ctx *c);
+/* Name a kind in the inventory's "dumped" list (a string that outlives the dump). */
+int dump_add_dumped(struct dump_ctx *c, const char *kind);
 
 #endif
