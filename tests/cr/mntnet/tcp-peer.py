@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""The peer of zt-tcp, outside the tree: listens, accepts the tree's
+"""The peer of zt-tcp and zt-done, outside the tree: listens (on argv[2],
+default 127.0.0.1), accepts the tree's
 connection, and runs phases the runner starts by creating files in DIR:
   (start)   'hello' -> 'HELLO'                          then writes DIR/a.ok
   locked    'during' sent while the tree is locked: the send works, no answer
@@ -11,7 +12,7 @@ import os, socket, sys, time
 
 d = sys.argv[1]
 srv = socket.socket()
-srv.bind(("127.0.0.1", 0))
+srv.bind((sys.argv[2] if len(sys.argv) > 2 else "127.0.0.1", 0))
 srv.listen(1)
 with open(os.path.join(d, "port.tmp"), "w") as f:
     f.write(str(srv.getsockname()[1]))
