@@ -79,6 +79,8 @@ mount -t tmpfs -o size=16m,mode=1777 cryo-mn-tmp "$ROOT/tmp"
 mount -t tmpfs -o size=64k,mode=755 cryo-mn-dev "$ROOT/dev"
 touch "$ROOT/dev/null"
 mount --bind /dev/null "$ROOT/dev/null"
+mkdir "$ROOT/dev/mqueue"
+mount -t mqueue mqueue "$ROOT/dev/mqueue"
 ip link set lo up
 ip link add "$INNER" type veth peer name "$OUTER" netns "$PEERNS"
 ip addr add "$ADDR/24" dev "$INNER"
