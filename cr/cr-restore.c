@@ -25,6 +25,7 @@ enum {
 	OPT_PIDFILE = 0x100,
 	OPT_LOG_FORMAT,
 	OPT_UNSUPPORTED,
+	OPT_KEEP_RLIMITS,
 };
 
 /* CRIU restore options that cryo-cr does not support yet. */
@@ -50,7 +51,9 @@ static void usage(FILE *f)
 		   "  -j, --shell-job          the tree belongs to the caller's terminal session\n"
 		   "  -o, --log-file FILE      log to FILE\n"
 		   "  -v[N]                    verbosity 0-4\n"
-		   "      --log-format FMT     text or binary\n");
+		   "      --log-format FMT     text or binary\n"
+		   "      --keep-rlimits       a dumped resource limit above cryo-cr's hard limit keeps\n"
+		   "                           the current one (with a warning) instead of failing\n");
 }
 
 static int write_pidfile(const char *path, pid_t pid)
@@ -96,6 +99,7 @@ int cr_restore_main(int argc, char **argv)
 		{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
 		{ "verbosity", optional_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "keep-rlimits", no_argument, NULL, OPT_KEEP_RLIMITS },
 	};
 	memcpy(longopts, known, sizeof(known));
 	for (size_t i = 0; i < n_unsup; i++)
@@ -117,6 +121,9 @@ int cr_restore_main(int argc, char **argv)
 			break;
 		case OPT_PIDFILE:
 			o.pidfile = optarg;
+			break;
+		case OPT_KEEP_RLIMITS:
+			o.keep_rlimits = true;
 			break;
 		case 'o':
 			log_file = optarg;

@@ -28,6 +28,7 @@ struct restore_opts {
 	bool shell_job;
 	const char *pidfile;
 	bool log_to_stderr;	/* no -o: the log is cryo-cr's fd 2 */
+	bool keep_rlimits;	/* --keep-rlimits: a limit above ours stays ours (restore-ts.c) */
 };
 
 struct rst_task {
@@ -91,6 +92,13 @@ int fds_restore_prepare(struct restore_ctx *rc);
 int fds_restore_add_steps(struct restore_ctx *rc);
 int ts_restore_prepare(struct restore_ctx *rc);
 int ts_restore_add_steps(struct restore_ctx *rc);
+/* Extra PTRACE_O_* for resuming task t (seccomp suspended while cryo-cr drives it). */
+unsigned long ts_restore_ptrace_options(const struct rst_task *t);
+/* restore-ts.c, from step "mm": bytes of the hole the task state needs; then
+ * fill struct rst_ts (a->ts) with alloc handing out hole memory. */
+uint64_t ts_restore_args_len(const struct rst_task *t);
+struct rst_args;
+int ts_restore_fill_args(struct rst_task *t, struct rst_args *a, void *(*alloc)(void *b, size_t len), void *b);
 /* Before cryo-cr opens anything (even its log): fill every free fd number up
  * to the highest dumped one, so cryo-cr's own fds stay out of the tasks' way. */
 void restore_fds_reserve(const char *dir);

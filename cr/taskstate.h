@@ -113,6 +113,17 @@ int ts_apply_kind(const struct ts_kind *k, const struct ts_apply_ctx *a, const T
 int ts_apply_kind_thread(const struct ts_kind *k, const struct ts_apply_ctx *a,
 			 const TaskStateEntry *e, size_t thread_idx);
 
+/* For a restorer that sets the credentials itself with raw syscalls (the
+ * core's blob), in the order of docs/taskstate.md: run in the restored task,
+ * it refuses (logging what) anything the image asks beyond what the task
+ * holds, and says what the sequence needs. */
+struct ts_creds_plan {
+	uint64_t bnd_drop;		/* capabilities to drop from the bounding set */
+	uint64_t prm_now, inh_now;	/* the caller's permitted and inheritable sets */
+	bool set_groups;		/* the groups differ from the caller's */
+};
+int ts_creds_plan(const TaskStateEntry *e, struct ts_creds_plan *ret);
+
 /* "NOFILE" for RLIMIT_NOFILE. */
 const char *ts_rlimit_name(unsigned resource);
 

@@ -272,6 +272,29 @@ static int apply_creds(const struct ts_apply_ctx *a _unused_, const TaskStateEnt
 	return 0;
 }
 
+int ts_creds_plan(const TaskStateEntry *e, struct ts_creds_plan *ret)
+{
+	struct caps now;
+	uint64_t bnd;
+	int r;
+
+	*ret = (struct ts_creds_plan){ 0 };
+	if (!e->creds)
+		return 0;
+	r = caps_get(&now);
+	if (r < 0)
+		return log_error_errno(r, "capget");
+	bnd = bounding_now(last_cap());
+	r = check_grantable(e, &now, bnd);
+	if (r < 0)
+		return r;
+	ret->bnd_drop = bnd & ~e->creds->cap_bnd;
+	ret->prm_now = now.prm;
+	ret->inh_now = now.inh;
+	ret->set_groups = !groups_are(e->creds);
+	return 0;
+}
+
 static const char *const creds_needs[] = { "ts-rlimits", "ts-sched", "ts-proc", "ts-timers", "files", NULL };
 
 const struct ts_kind ts_kind_creds = {
