@@ -82,6 +82,10 @@ const struct ts_kind *ts_kind_by_name(const char *name);
 /* A fresh entry for pid with one thread entry per tid (main thread first). */
 int ts_entry_new(pid_t pid, const pid_t *tids, size_t nr_tids, TaskStateEntry **ret);
 void ts_entry_free(TaskStateEntry *e);
+/* Extra PTRACE_O_* for seizing a thread to dump it: PTRACE_O_SUSPEND_SECCOMP
+ * if it runs under seccomp, so the syscalls the dumper makes it run (the
+ * parasite) are not filtered or killed. */
+unsigned long ts_seize_options(pid_t pid, pid_t tid);
 /* Run every kind's collect (from outside, the task ptrace-stopped by us). */
 int ts_collect(const struct ts_collect_ctx *c, pid_t pid, TaskStateEntry *e);
 
