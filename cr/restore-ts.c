@@ -183,44 +183,46 @@ uint64_t ts_restore_args_len(const struct rst_task *t)
 	uint64_t len = sizeof(struct rst_ts) + 16;
 	if (e->creds)
 		len += e->creds->n_groups * 4 + 16;
+	for (size_t i = 0; i < e->n_threads; i++)
+		len += (e->threads[i]->creds ? e->threads[i]->creds->n_groups : e->creds ? e->creds->n_groups : 0) * 4 + 16;
 	len += e->n_seccomp_filters * (sizeof(struct rst_ts_filter) + 16) + 16;
 	for (size_t i = 0; i < e->n_seccomp_filters; i++)
 		len += e->seccomp_filters[i]->insns.len;
-	len += t->n_tids * (sizeof(struct rst_ts_sched) + AFFINITY_MAX_WORDS * 8 + 32) + 16;
+	len += t->n_tids * (sizeof(struct rst_ts_sched) + sizeof(struct rst_ts_creds) + AFFINITY_MAX_WORDS * 8 + 64) + 32;
 	return len;
 }
 
-static int fill_creds(struct rst_task *t, struct rst_ts *ts, void *(*alloc)(void *, size_t), void *b)
+static int fill_thread_creds(const TaskStateEntry *e, const TsThreadEntry *t, struct rst_ts_creds *c,
+			     void *(*alloc)(void *, size_t), void *b)
 {
-	const TaskStateEntry *e = t->ts;
-	const TsCredsEntry *cr = e->creds;
+	const TsCredsEntry *cr = t && t->creds ? t->creds : e->creds;
 	struct ts_creds_plan plan;
 
 	if (!cr)
 		return 0;
-	int r = ts_creds_plan(e, &plan);
+	int r = ts_creds_plan(e, t, &plan);
 	if (r < 0)
 		return r;
-	ts->creds = 1;
-	ts->uid = cr->uid, ts->euid = cr->euid, ts->suid = cr->suid, ts->fsuid = cr->fsuid;
-	ts->gid = cr->gid, ts->egid = cr->egid, ts->sgid = cr->sgid, ts->fsgid = cr->fsgid;
-	ts->set_groups = plan.set_groups;
+	c->valid = 1;
+	c->uid = cr->uid, c->euid = cr->euid, c->suid = cr->suid, c->fsuid = cr->fsuid;
+	c->gid = cr->gid, c->egid = cr->egid, c->sgid = cr->sgid, c->fsgid = cr->fsgid;
+	c->set_groups = plan.set_groups;
 	if (cr->n_groups) {
 		uint32_t *g = alloc(b, cr->n_groups * sizeof(*g));
 		if (!g)
 			return -ENOMEM;
 		memcpy(g, cr->groups, cr->n_groups * sizeof(*g));
-		ts->groups = (uint64_t)(uintptr_t)g;
-		ts->n_groups = (uint32_t)cr->n_groups;
+		c->groups = (uint64_t)(uintptr_t)g;
+		c->n_groups = (uint32_t)cr->n_groups;
 	}
-	ts->cap_eff = cr->cap_eff, ts->cap_prm = cr->cap_prm, ts->cap_inh = cr->cap_inh;
-	ts->cap_amb = cr->cap_amb;
-	ts->cap_prm_now = plan.prm_now, ts->cap_inh_now = plan.inh_now;
-	ts->bnd_drop = plan.bnd_drop;
-	ts->no_new_privs = cr->no_new_privs;
-	ts->secbits = e->has_secbits ? (int32_t)e->secbits : -1;
+	c->cap_eff = cr->cap_eff, c->cap_prm = cr->cap_prm, c->cap_inh = cr->cap_inh;
+	c->cap_amb = cr->cap_amb;
+	c->cap_prm_now = plan.prm_now, c->cap_inh_now = plan.inh_now;
+	c->bnd_drop = plan.bnd_drop;
+	c->no_new_privs = cr->no_new_privs;
+	c->secbits = t && t->has_secbits ? (int32_t)t->secbits : e->has_secbits ? (int32_t)e->secbits : -1;
 	/* 2 (suid_dumpable) cannot be set by prctl; the uid change gives it. */
-	ts->dumpable = e->has_dumpable && e->dumpable <= 1 ? (int32_t)e->dumpable : -1;
+	c->dumpable = e->has_dumpable && e->dumpable <= 1 ? (int32_t)e->dumpable : -1;
 	return 0;
 }
 
@@ -267,13 +269,21 @@ static const TsThreadEntry *thread_of(const TaskStateEntry *e, uint32_t tid)
 	return NULL;
 }
 
-static int fill_sched(struct rst_task *t, struct rst_ts *ts, void *(*alloc)(void *, size_t), void *b)
+/* Each thread's scheduling and credentials, by its index in the blob's threads. */
+static int fill_threads(struct rst_task *t, struct rst_ts *ts, void *(*alloc)(void *, size_t), void *b)
 {
 	struct rst_ts_sched *s = alloc(b, t->n_tids * sizeof(*s));
-	if (!s)
+	struct rst_ts_creds *c = alloc(b, t->n_tids * sizeof(*c));
+	if (!s || !c)
 		return -ENOMEM;
+	ts->sched = (uint64_t)(uintptr_t)s;
+	ts->creds = (uint64_t)(uintptr_t)c;
+	ts->n_threads = (uint32_t)t->n_tids;
 	for (size_t i = 0; i < t->n_tids; i++) {
 		const TsThreadEntry *th = thread_of(t->ts, t->tids[i]);
+		int r = fill_thread_creds(t->ts, th, &c[i], alloc, b);
+		if (r < 0)
+			return r;
 		if (!th)
 			continue;
 		if (th->sched) {
@@ -298,8 +308,6 @@ static int fill_sched(struct rst_task *t, struct rst_ts *ts, void *(*alloc)(void
 			s[i].valid = 1;
 		}
 	}
-	ts->sched = (uint64_t)(uintptr_t)s;
-	ts->n_sched = (uint32_t)t->n_tids;
 	return 0;
 }
 
@@ -331,11 +339,9 @@ int ts_restore_fill_args(struct rst_task *t, struct rst_args *a, void *(*alloc)(
 		return -ENOMEM;
 	int r = open_root(t, ts);
 	if (r >= 0)
-		r = fill_creds(t, ts, alloc, b);
+		r = fill_threads(t, ts, alloc, b);
 	if (r >= 0)
 		r = fill_seccomp(e, ts, alloc, b);
-	if (r >= 0)
-		r = fill_sched(t, ts, alloc, b);
 	if (r < 0)
 		return r == -ENOMEM ? log_error_errno(r, "task %d: no room for its task state in the restorer area", t->pid) : r;
 	if (e->prctl && e->prctl->has_pdeath_signal)

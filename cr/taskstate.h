@@ -126,7 +126,8 @@ struct ts_creds_plan {
 	uint64_t prm_now, inh_now;	/* the caller's permitted and inheritable sets */
 	bool set_groups;		/* the groups differ from the caller's */
 };
-int ts_creds_plan(const TaskStateEntry *e, struct ts_creds_plan *ret);
+/* t: the thread (its own credentials when collected), NULL: the process'. */
+int ts_creds_plan(const TaskStateEntry *e, const TsThreadEntry *t, struct ts_creds_plan *ret);
 
 /* "NOFILE" for RLIMIT_NOFILE. */
 const char *ts_rlimit_name(unsigned resource);

@@ -177,15 +177,9 @@ struct rst_ts_sched {
 };
 _Static_assert(sizeof(struct rst_ts_sched) == 80, "rst_ts_sched layout");
 
-/*
- * Task state the blob applies because it must come last (cr/restore-ts.c):
- * credentials in every thread before the barrier (after everything that
- * needs privilege), then after the go the parent-death signal and seccomp,
- * the very last thing before rt_sigreturn (the threads are traced with
- * PTRACE_O_SUSPEND_SECCOMP until cryo-cr detaches them).
- */
-struct rst_ts {
-	uint32_t creds;		/* 1: apply the fields below up to dumpable */
+/* One thread's credentials, applied by that thread (the order is restorer-ts.c's). */
+struct rst_ts_creds {
+	uint32_t valid;		/* 0: leave this thread's as they are */
 	uint32_t uid, euid, suid, fsuid;
 	uint32_t gid, egid, sgid, fsgid;
 	uint32_t set_groups;	/* 0: the groups are already the image's */
@@ -197,16 +191,29 @@ struct rst_ts {
 	uint64_t cap_inh_now;
 	uint64_t bnd_drop;	/* capabilities to drop from the bounding set */
 	int32_t secbits;	/* -1: leave */
-	int32_t dumpable;	/* -1: leave (0 or 1) */
+	int32_t dumpable;	/* -1: leave (0 or 1; per process, set by every thread alike) */
+};
+_Static_assert(sizeof(struct rst_ts_creds) == 120, "rst_ts_creds layout");
+
+/*
+ * Task state the blob applies because it must come last (cr/restore-ts.c):
+ * each thread's scheduling and credentials in that thread before the barrier
+ * (after everything that needs privilege), then after the go the
+ * parent-death signal and seccomp, the very last thing before rt_sigreturn
+ * (the threads are traced with PTRACE_O_SUSPEND_SECCOMP until cryo-cr
+ * detaches them).  Per-thread arrays are indexed like rst_args.threads.
+ */
+struct rst_ts {
+	uint64_t creds;		/* struct rst_ts_creds[n_threads] */
+	uint64_t sched;		/* struct rst_ts_sched[n_threads] */
+	uint32_t n_threads;	/* entries of creds and sched */
 	int32_t pdeath_signal;	/* the main thread's, set after the go */
 	uint32_t seccomp_mode;	/* 0 none, 1 strict (every thread), 2 filter (main thread, TSYNC) */
-	uint64_t filters;	/* struct rst_ts_filter[n_filters], oldest first */
 	uint32_t n_filters;
+	uint64_t filters;	/* struct rst_ts_filter[n_filters], oldest first */
 	int32_t root_fd;	/* >= 0: chroot to it, then fchdir(cwd_fd) */
 	int32_t cwd_fd;
-	uint32_t n_sched;	/* entries of sched, one per thread (same order as threads) */
-	uint64_t sched;		/* struct rst_ts_sched[n_sched] */
 };
-_Static_assert(sizeof(struct rst_ts) == 160, "rst_ts layout");
+_Static_assert(sizeof(struct rst_ts) == 48, "rst_ts layout");
 
 #endif

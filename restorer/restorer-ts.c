@@ -62,7 +62,7 @@ static long capset(uint64_t eff, uint64_t prm, uint64_t inh)
 /* The order of cr/ts-creds.c: bounding set and gids while we hold
  * CAP_SETPCAP/CAP_SETGID, KEEPCAPS across setresuid, our permitted set
  * effective again for the securebits, then the image's sets. */
-static long set_ids(const struct rst_ts *ts)
+static long set_ids(const struct rst_ts_creds *ts)
 {
 	long r;
 
@@ -95,7 +95,7 @@ static long set_ids(const struct rst_ts *ts)
 	return 0;
 }
 
-static long set_caps(const struct rst_ts *ts)
+static long set_caps(const struct rst_ts_creds *ts)
 {
 	long r = capset(ts->cap_prm_now, ts->cap_prm_now, ts->cap_inh_now | ts->cap_inh);
 
@@ -120,11 +120,11 @@ static long set_caps(const struct rst_ts *ts)
 	return r < 0 ? r : 0;
 }
 
-static long set_creds(const struct rst_ts *ts, int main_thread)
+static long set_creds(const struct rst_ts_creds *ts, int main_thread)
 {
 	long r;
 
-	if (!ts->creds)
+	if (!ts->valid)
 		return 0;
 	r = set_ids(ts);
 	if (r == 0)
@@ -145,16 +145,14 @@ long rst_ts_thread(const struct rst_args *a, uint64_t idx, uint32_t *step)
 	const struct rst_ts *ts = (const struct rst_ts *)a->ts;
 	long r;
 
-	if (!ts)
+	if (!ts || idx >= ts->n_threads)
 		return 0;
-	if (idx < ts->n_sched) {
-		*step = RST_STEP_TS_SCHED;
-		r = set_sched(&((const struct rst_ts_sched *)ts->sched)[idx]);
-		if (r < 0)
-			return r;
-	}
+	*step = RST_STEP_TS_SCHED;
+	r = set_sched(&((const struct rst_ts_sched *)ts->sched)[idx]);
+	if (r < 0)
+		return r;
 	*step = RST_STEP_CREDS;
-	return set_creds(ts, idx == 0);
+	return set_creds(&((const struct rst_ts_creds *)ts->creds)[idx], idx == 0);
 }
 
 static long set_filters(const struct rst_ts *ts)

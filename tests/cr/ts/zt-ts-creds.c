@@ -6,15 +6,18 @@
  * kill, chown, net_bind_service, setpcap; effective kill, net_bind_service;
  * inheritable chown, net_bind_service; ambient net_bind_service; bounding set
  * without sys_module and mknod; securebits KEEP_CAPS|NO_SETUID_FIXUP;
- * no_new_privs; dumpable 1 (a uid change makes it 0).  Each thread checks
- * its own /proc status and prctl values after restore, and that cap_kill
- * works and setuid(0) does not.
+ * no_new_privs; dumpable 1 (a uid change makes it 0).  The worker thread
+ * then changes its own (credentials are per thread in the kernel): euid
+ * 1000, effective set without cap_kill, securebits with NOROOT too.  Each
+ * thread checks its own /proc status and prctl values after restore, and
+ * that cap_kill works (main) or not (worker) and setuid(0) does not.
  */
 #include <errno.h>
 #include <grp.h>
 #include <linux/capability.h>
 #include <linux/securebits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/fsuid.h>
@@ -30,6 +33,7 @@ static const char *const keys[] = { "Uid", "Gid", "Groups", "CapInh", "CapPrm", 
 				    "CapAmb", "NoNewPrivs", NULL };
 static char status_main[1024], status_worker[1024];
 static int secbits_want, dumpable_want;
+static const int worker_secbits = SECBIT_KEEP_CAPS | SECBIT_NO_SETUID_FIXUP | SECBIT_NOROOT;
 static char msg[3000];
 
 static void capset_raw(uint64_t eff, uint64_t prm, uint64_t inh)
@@ -63,13 +67,26 @@ static void become_user(void)
 	capset_raw(BIT(CAP_KILL) | BIT(CAP_NET_BIND_SERVICE), prm, BIT(CAP_CHOWN) | BIT(CAP_NET_BIND_SERVICE));
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_BIND_SERVICE, 0, 0) < 0)
 		zt_fail("PR_CAP_AMBIENT_RAISE: %m");
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		zt_fail("prctl: %m");
 	secbits_want = prctl(PR_GET_SECUREBITS, 0, 0, 0, 0);
-	dumpable_want = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
 }
 
-static const char *check_thread(pid_t tid, const char *want, const char *who)
+/* Raw syscalls: glibc would apply set*id() to every thread. */
+static void worker_setup(struct zt_worker *w)
+{
+	uint64_t prm = BIT(CAP_KILL) | BIT(CAP_CHOWN) | BIT(CAP_NET_BIND_SERVICE) | BIT(CAP_SETPCAP);
+	uint64_t inh = BIT(CAP_CHOWN) | BIT(CAP_NET_BIND_SERVICE);
+	(void)w;
+	if (syscall(SYS_setresuid, -1, 1000, -1) < 0)
+		zt_fail("worker: setresuid: %m");
+	capset_raw(BIT(CAP_NET_BIND_SERVICE) | BIT(CAP_SETPCAP), prm, inh);
+	if (prctl(PR_SET_SECUREBITS, SECBIT_KEEP_CAPS | SECBIT_NO_SETUID_FIXUP | SECBIT_NOROOT, 0, 0, 0) < 0)
+		zt_fail("worker: PR_SET_SECUREBITS: %m");
+	capset_raw(BIT(CAP_NET_BIND_SERVICE), prm, inh);
+}
+
+static const char *check_thread(pid_t tid, const char *want, const char *who, int secbits, bool can_kill)
 {
 	char now[1024];
 	zt_status_keys(tid, keys, now, sizeof(now));
@@ -78,15 +95,17 @@ static const char *check_thread(pid_t tid, const char *want, const char *who)
 		return msg;
 	}
 	int sb = prctl(PR_GET_SECUREBITS, 0, 0, 0, 0), d = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
-	if (sb != secbits_want || d != dumpable_want) {
-		snprintf(msg, sizeof(msg), "%s: securebits %#x dumpable %d, were %#x %d", who, sb, d, secbits_want,
+	if (sb != secbits || d != dumpable_want) {
+		snprintf(msg, sizeof(msg), "%s: securebits %#x dumpable %d, were %#x %d", who, sb, d, secbits,
 			 dumpable_want);
 		return msg;
 	}
 	/* Behaviour: the effective cap_kill works on a root-owned process, a
 	 * capability we do not hold does not. */
-	if (kill(1, 0) < 0)
-		return "kill(1, 0) fails: cap_kill is not effective";
+	if ((kill(1, 0) == 0) != can_kill) {
+		snprintf(msg, sizeof(msg), "%s: kill(1, 0) %s", who, can_kill ? "fails: cap_kill is not effective" : "works: cap_kill is effective");
+		return msg;
+	}
 	if (syscall(SYS_setuid, 0) == 0)
 		return "setuid(0) succeeded: cap_setuid is back";
 	return NULL;
@@ -94,21 +113,25 @@ static const char *check_thread(pid_t tid, const char *want, const char *who)
 
 static const char *worker_check(struct zt_worker *w)
 {
-	return check_thread(w->tid, status_worker, "worker");
+	return check_thread(w->tid, status_worker, "worker", worker_secbits, false);
 }
 
 int main(int argc, char **argv)
 {
-	struct zt_worker w = { .check = worker_check };
+	struct zt_worker w = { .setup = worker_setup, .check = worker_check };
 
 	zt_init(argc, argv);
 	become_user();
 	zt_worker_start(&w);
+	/* Per process, and every uid change (the worker's too) made it 0. */
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		zt_fail("PR_SET_DUMPABLE: %m");
+	dumpable_want = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
 	zt_status_keys(gettid(), keys, status_main, sizeof(status_main));
 	zt_status_keys(w.tid, keys, status_worker, sizeof(status_worker));
 	zt_ready();
 	zt_wait();
-	const char *r = check_thread(gettid(), status_main, "main");
+	const char *r = check_thread(gettid(), status_main, "main", secbits_want, true);
 	if (!r)
 		r = zt_worker_check(&w);
 	if (r)
