@@ -29,6 +29,7 @@ enum {
 	OPT_PIDFILE = 0x100,
 	OPT_LOG_FORMAT,
 	OPT_UNSUPPORTED,
+	OPT_KEEP_RLIMITS,
 	OPT_MANAGE_CGROUPS,
 	OPT_CGROUP_ROOT,
 	OPT_EXTERNAL,
@@ -69,7 +70,10 @@ static void usage(FILE *f)
 		   "      --external veth[IFNAME]:OUTER[@BRIDGE]\n"
 		   "                           the outside end of veth IFNAME: its name, and a bridge\n"
 		   "                           of ours it joins (or @NETNS: a namespace path or name)\n"
-		   "      --network-lock MODE  nftables (default) or skip\n");
+		   "      --network-lock MODE  nftables (default) or skip\n"
+
+		   "      --keep-rlimits       a dumped resource limit above cryo-cr's hard limit keeps\n"
+		   "                           the current one (with a warning) instead of failing\n");
 }
 
 static int write_pidfile(const char *path, pid_t pid)
@@ -155,6 +159,7 @@ int cr_restore_main(int argc, char **argv)
 		{ "manage-cgroups", optional_argument, NULL, OPT_MANAGE_CGROUPS },
 		{ "cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT },
 		{ "help", no_argument, NULL, 'h' },
+		{ "keep-rlimits", no_argument, NULL, OPT_KEEP_RLIMITS },
 		{ "external", required_argument, NULL, OPT_EXTERNAL },
 		{ "root", required_argument, NULL, OPT_ROOT },
 		{ "network-lock", required_argument, NULL, OPT_NETWORK_LOCK },
@@ -179,6 +184,9 @@ int cr_restore_main(int argc, char **argv)
 			break;
 		case OPT_PIDFILE:
 			o.pidfile = optarg;
+			break;
+		case OPT_KEEP_RLIMITS:
+			o.keep_rlimits = true;
 			break;
 		case 'o':
 			log_file = optarg;

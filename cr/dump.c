@@ -70,40 +70,6 @@ static int check_namespaces(pid_t pid)
 	return 0;
 }
 
-/* State that is not dumped yet and would silently change on restore. */
-static int check_task_state(pid_t pid)
-{
-	static struct proc_status self;
-	static bool have_self;
-	struct proc_status st;
-	int r;
-
-	if (!have_self) {
-		r = proc_parse_status(getpid(), 0, &self);
-		if (r < 0)
-			return log_error_errno(r, "cannot read our own /proc status");
-		have_self = true;
-	}
-	r = proc_parse_status(pid, 0, &st);
-	if (r < 0)
-		return log_error_errno(r, "cannot read /proc/%d/status", pid);
-	if (strcmp(st.uid, self.uid) || strcmp(st.gid, self.gid) || strcmp(st.groups, self.groups)) {
-		log_error("process %d runs with other credentials (uid %s, gid %s) than the dumper: "
-			  "credentials are not supported yet", pid, st.uid, st.gid);
-		return -EOPNOTSUPP;
-	}
-	if (st.seccomp) {
-		log_error("process %d has seccomp mode %d: seccomp is not supported yet", pid, st.seccomp);
-		return -EOPNOTSUPP;
-	}
-	if (st.no_new_privs) {
-		log_error("process %d has no_new_privs set: not supported yet", pid);
-		return -EOPNOTSUPP;
-	}
-	/* POSIX timers are restored (cr/restore-ts.c, ts-timers). */
-	return 0;
-}
-
 static int check_session(struct dump_ctx *c)
 {
 	struct seized_task *root = &c->tree->tasks[0];
@@ -126,9 +92,9 @@ static int check_supported(struct dump_ctx *c)
 		struct seized_task *k = &c->tree->tasks[i];
 		if (k->zombie)
 			continue;
+		/* Task state (credentials, seccomp, no_new_privs, timers, ...) is all
+		 * carried by taskstate-PID.img (cr/restore-ts.c): nothing to refuse. */
 		r = check_namespaces(k->pid);
-		if (r >= 0)
-			r = check_task_state(k->pid);
 	}
 	return r;
 }
