@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* cryo-cr dump: CRIU's command line for checkpointing a process tree. */
+#include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,13 +16,15 @@ enum {
 	OPT_LEAVE_STOPPED,
 	OPT_FREEZE_CGROUP,
 	OPT_UNSUPPORTED,
+	OPT_GHOST_LIMIT,
+	OPT_FILE_LOCKS,
 };
 
 /* CRIU options a user may pass that cryo does not implement yet: refused by name. */
 static const char *const unsupported[] = {
-	"tcp-established", "tcp-close", "ext-unix-sk", "file-locks", "manage-cgroups",
+	"tcp-established", "tcp-close", "ext-unix-sk", "manage-cgroups",
 	"track-mem", "prev-images-dir", "page-server", "lazy-pages", "address", "port",
-	"external", "ext-mount-map", "link-remap", "ghost-limit", "evasive-devices",
+	"external", "ext-mount-map", "link-remap", "evasive-devices",
 	"inherit-fd", "cpu-cap", "network-lock", "auto-dedup", "skip-in-flight",
 	"timeout", "empty-ns", "enable-fs", "enable-external-sharing",
 	"enable-external-masters", "freeze-cgroup-timeout", "irmap-scan-path",
@@ -47,6 +51,10 @@ static void usage(FILE *f)
 		"  -R, --leave-running       leave the tree running after the dump\n"
 		"  -s, --leave-stopped       leave the tree stopped after the dump\n"
 		"      --freeze-cgroup PATH  freeze the tree with this v1 freezer cgroup first\n"
+		"      --ghost-limit SIZE    max size of an unlinked open file or memfd kept in the\n"
+		"                            image (bytes, or with K, M, G; default 1M)\n"
+		"      --file-locks          dump flock, POSIX and OFD locks (else a tree holding\n"
+		"                            locks is refused)\n"
 		"  -h, --help                this text\n");
 }
 
@@ -70,6 +78,34 @@ static int parse_verbosity(const char *arg, int *level)
 	return 0;
 }
 
+/* SIZE: a number of bytes with an optional K, M or G (powers of 1024). */
+static int parse_size(const char *arg, uint64_t *ret)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!arg || arg[0] < '0' || arg[0] > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (errno)
+		return -EINVAL;
+	unsigned shift = 0;
+	switch (*end) {
+	case 0: break;
+	case 'k': case 'K': shift = 10; break;
+	case 'm': case 'M': shift = 20; break;
+	case 'g': case 'G': shift = 30; break;
+	default: return -EINVAL;
+	}
+	if (*end && end[1])
+		return -EINVAL;
+	if (v == 0 || v > (UINT64_MAX >> shift))
+		return -EINVAL;
+	*ret = (uint64_t)v << shift;
+	return 0;
+}
+
 int cr_dump_main(int argc, char **argv)
 {
 	struct option *opts;
@@ -83,6 +119,8 @@ int cr_dump_main(int argc, char **argv)
 		{ "leave-running", no_argument, NULL, 'R' },
 		{ "leave-stopped", no_argument, NULL, 's' },
 		{ "freeze-cgroup", required_argument, NULL, OPT_FREEZE_CGROUP },
+		{ "ghost-limit", required_argument, NULL, OPT_GHOST_LIMIT },
+		{ "file-locks", no_argument, NULL, OPT_FILE_LOCKS },
 		{ "help", no_argument, NULL, 'h' },
 	};
 	struct dump_opts o = { .release = RELEASE_KILL };
@@ -121,6 +159,13 @@ int cr_dump_main(int argc, char **argv)
 		case 'R': o.release = RELEASE_RUNNING; break;
 		case 's': o.release = RELEASE_STOPPED; break;
 		case OPT_FREEZE_CGROUP: o.freeze_cgroup = optarg; break;
+		case OPT_GHOST_LIMIT:
+			if (parse_size(optarg, &o.ghost_limit) < 0) {
+				fprintf(stderr, "cryo-cr dump: bad --ghost-limit '%s' (bytes, or a number with K, M or G)\n", optarg);
+				goto fail;
+			}
+			break;
+		case OPT_FILE_LOCKS: o.file_locks = true; break;
 		case 'h':
 			usage(stdout);
 			free(opts);

@@ -25,11 +25,13 @@ enum {
 	OPT_PIDFILE = 0x100,
 	OPT_LOG_FORMAT,
 	OPT_UNSUPPORTED,
+	OPT_SKIP_FILE_VALIDATION,
+	OPT_FILE_LOCKS,
 };
 
 /* CRIU restore options that cryo-cr does not support yet. */
 static const char *const unsupported[] = {
-	"tcp-established", "tcp-close", "ext-unix-sk", "file-locks", "manage-cgroups",
+	"tcp-established", "tcp-close", "ext-unix-sk", "manage-cgroups",
 	"cgroup-root", "root", "inherit-fd", "lazy-pages", "restore-sibling", "external",
 	"link-remap", "evasive-devices", "auto-dedup", "cpu-cap", "weak-sysctls", "lsm-profile",
 	"unprivileged", "veth-pair", "action-script", "work-dir", "exec-cmd", "page-server",
@@ -50,7 +52,11 @@ static void usage(FILE *f)
 		   "  -j, --shell-job          the tree belongs to the caller's terminal session\n"
 		   "  -o, --log-file FILE      log to FILE\n"
 		   "  -v[N]                    verbosity 0-4\n"
-		   "      --log-format FMT     text or binary\n");
+		   "      --log-format FMT     text or binary\n"
+		   "      --skip-file-validation  accept opened or mapped files that differ from\n"
+		   "                           the dumped ones (size, mtime, digest or build-id)\n"
+		   "      --file-locks         take the dumped file locks again (needed for an\n"
+		   "                           image dumped with --file-locks)\n");
 }
 
 static int write_pidfile(const char *path, pid_t pid)
@@ -96,6 +102,8 @@ int cr_restore_main(int argc, char **argv)
 		{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
 		{ "verbosity", optional_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "skip-file-validation", no_argument, NULL, OPT_SKIP_FILE_VALIDATION },
+		{ "file-locks", no_argument, NULL, OPT_FILE_LOCKS },
 	};
 	memcpy(longopts, known, sizeof(known));
 	for (size_t i = 0; i < n_unsup; i++)
@@ -114,6 +122,12 @@ int cr_restore_main(int argc, char **argv)
 			break;
 		case 'j':
 			o.shell_job = true;
+			break;
+		case OPT_SKIP_FILE_VALIDATION:
+			o.skip_file_validation = true;
+			break;
+		case OPT_FILE_LOCKS:
+			o.file_locks = true;
 			break;
 		case OPT_PIDFILE:
 			o.pidfile = optarg;

@@ -259,7 +259,8 @@ static int dump_seized(struct dump_ctx *c)
 	r = img_dir_open_write(c->opts->dir, &c->dir);
 	if (r < 0)
 		return log_error_errno(r, "cannot open image directory %s", c->opts->dir);
-	struct fd_opts fd_opts = { .inherit_tty_stdio = c->opts->shell_job };
+	struct fd_opts fd_opts = { .inherit_tty_stdio = c->opts->shell_job,
+				   .ghost_limit = c->opts->ghost_limit, .file_locks = c->opts->file_locks };
 	r = fd_ctx_new(&fd_opts, &c->fds);
 	if (r < 0)
 		return log_error_errno(r, "cannot set up the collection of open files");

@@ -16,6 +16,8 @@ struct dump_opts {
 	const char *freeze_cgroup;
 	bool shell_job;
 	enum release_mode release;	/* after a successful dump */
+	uint64_t ghost_limit;		/* --ghost-limit (0: the default) */
+	bool file_locks;		/* --file-locks */
 };
 
 struct dump_stats {

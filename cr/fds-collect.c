@@ -311,6 +311,8 @@ int fds_collect_task(struct fd_ctx *ctx, int pid)
 		if (r < 0)
 			return log_error_errno(r, "pid %d fd %d: cannot read its /proc entries", pid, fds[i]);
 		r = collect_file(ctx, &p, &id);
+		if (r >= 0)
+			r = fd_locks_collect(ctx, &p, ctx->files[id - 1].e);
 		if (r < 0)
 			return r;
 		r = add_fd_entry(t, fds[i], id, p.cloexec);

@@ -55,4 +55,9 @@ static inline void *grow(void *arr, size_t nr, size_t size)
 
 void fds_free_task_fds(struct fd_ctx *ctx);
 
+/* fd-locks.c: the locks of fdinfo into e (refused without opts.file_locks);
+ * taken again on fd: POSIX ones owned by pid, the others if new_description. */
+int fd_locks_collect(struct fd_ctx *ctx, const struct fd_probe *p, FileEntry *e);
+int fd_locks_restore(struct fd_ctx *ctx, const FileEntry *e, int fd, int pid, bool new_description);
+
 #endif

@@ -303,9 +303,36 @@ static void update_placed(struct fd_ctx *ctx)
 			ctx->placed[ctx->cur_fds[i]->file_id - 1] = ctx->cur_fds[i]->fd;
 }
 
+/*
+ * Last: closing any fd of a file drops the POSIX locks the process holds on
+ * it, so the locks are taken once every fd is in place.  inherited[id - 1]:
+ * the description came from the parent (its flock/OFD locks with it).
+ */
+static int restore_locks(struct fd_ctx *ctx, const bool *inherited)
+{
+	_cleanup_free_ bool *done = calloc(ctx->nr_rfiles + 1, sizeof(bool));
+
+	if (!done)
+		return -ENOMEM;
+	for (size_t i = 0; i < ctx->nr_cur_fds; i++) {
+		uint32_t id = ctx->cur_fds[i]->file_id;
+		const FileEntry *fe = ctx->rfiles[id - 1];
+		int r;
+
+		if (done[id - 1] || !fe->n_locks)
+			continue;
+		done[id - 1] = true;
+		r = fd_locks_restore(ctx, fe, ctx->cur_fds[i]->fd, ctx->cur_pid, !inherited[id - 1]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 int fds_restore_task(struct fd_ctx *ctx)
 {
 	_cleanup_free_ int *tmp = NULL;
+	_cleanup_free_ bool *inherited = NULL;
 	int above = 3, r;
 
 	tmp = malloc((ctx->nr_rfiles + 1) * sizeof(int));
@@ -322,6 +349,11 @@ int fds_restore_task(struct fd_ctx *ctx)
 	ctx->above = above;
 
 	r = take_inherited(ctx, above, tmp);
+	inherited = calloc(ctx->nr_rfiles + 1, sizeof(bool));
+	if (!inherited)
+		r = -ENOMEM;
+	for (size_t i = 0; i < ctx->nr_rfiles && r >= 0; i++)
+		inherited[i] = tmp[i] >= 0;
 	for (int stage = 0; stage < FD_STAGES && r >= 0; stage++) {
 		ctx->cur_stage = stage;
 		r = restore_stage(ctx, ctx->cur_pid, stage, above, tmp);
@@ -331,6 +363,8 @@ int fds_restore_task(struct fd_ctx *ctx)
 			close(tmp[i]);
 	if (r >= 0)
 		update_placed(ctx);
+	if (r >= 0)
+		r = restore_locks(ctx, inherited);
 	fds_free_task_fds(ctx);
 	return r;
 }

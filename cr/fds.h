@@ -41,6 +41,7 @@ struct fd_opts {
 	bool skip_validation;		/* restore: accept files that differ from the dumped ones */
 	bool inherit_tty_stdio;		/* dump (--shell-job): fds 0-2 on a terminal are not
 					 * collected; restore gives the caller's instead */
+	bool file_locks;		/* dump: record file locks (else refuse them); restore: take them */
 };
 
 struct fd_ctx;

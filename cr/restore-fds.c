@@ -154,7 +154,9 @@ static int step_fds(void *ctx, void *data)
 
 int fds_restore_prepare(struct restore_ctx *rc)
 {
-	int r = fds_load_images(rc->dir, NULL, &rc->fds);
+	struct fd_opts fo = { .skip_validation = rc->opts.skip_file_validation,
+			      .file_locks = rc->opts.file_locks };
+	int r = fds_load_images(rc->dir, &fo, &rc->fds);
 	if (r < 0)
 		return log_error_errno(r, "cannot read the files of %s", rc->opts.dir);
 	for (size_t i = 0; i < rc->n_tasks; i++) {

@@ -28,6 +28,8 @@ struct restore_opts {
 	bool shell_job;
 	const char *pidfile;
 	bool log_to_stderr;	/* no -o: the log is cryo-cr's fd 2 */
+	bool skip_file_validation;	/* --skip-file-validation: accept files that differ */
+	bool file_locks;		/* --file-locks: take the dumped locks again */
 };
 
 struct rst_task {
