@@ -46,7 +46,7 @@ struct fd_opts {
 
 struct fd_ctx;
 
-#define FD_STAGES 4
+#define FD_STAGES 8
 
 struct fd_kind_ops {
 	const char *name;
@@ -57,7 +57,7 @@ struct fd_kind_ops {
 	 * nothing else; 1: connected unix sockets (fds in flight may be fds of
 	 * stage 0, shared); 2: unix listeners (after the connections accepted
 	 * from them, which borrow their name); 3: epoll (watches are keyed by
-	 * fd number).  This is the kind's dependency declaration for a restore
+	 * fd number), 4..7: epolls watching epolls, by nesting depth.  This is the kind's dependency declaration for a restore
 	 * plan.  file_stage, if set, decides per file.
 	 */
 	int stage;
@@ -71,6 +71,9 @@ struct fd_kind_ops {
 	int (*check)(struct fd_ctx *ctx, const FileEntry *e, int pid, int fd);
 	/* Open a new file equal to e in the current process; *ret_fd anywhere. */
 	int (*restore)(struct fd_ctx *ctx, const FileEntry *e, int *ret_fd);
+	/* Restored by fds_restore_task_late(), once every task of the tree
+	 * exists (a pidfd of a task of the tree), not inherited by children. */
+	bool late;
 };
 
 /* The table (fds-kinds.c). */
@@ -127,6 +130,12 @@ int fds_read_task(struct fd_ctx *ctx, struct img_dir *d, int pid);
  * the root down (a plan dependency: a shared file's owner first).
  */
 int fds_restore_task(struct fd_ctx *ctx);
+/*
+ * In the same task, once every task of the tree exists with its session
+ * and process group: the files of "late" kinds (pidfds), and the
+ * controlling terminal of a session leader with its foreground group.
+ */
+int fds_restore_task_late(struct fd_ctx *ctx);
 
 /* For kinds: task_fd if that fd of the task being restored is already at
  * its number (its file belongs to an earlier stage), else < 0. */
@@ -157,5 +166,6 @@ int fdinfo_u64(const char *fdinfo, const char *key, int base, uint64_t *ret);
 /* The kinds. */
 extern const struct fd_kind_ops fd_reg_ops, fd_pipe_ops, fd_fifo_ops, fd_eventfd_ops,
 	fd_signalfd_ops, fd_timerfd_ops, fd_epoll_ops, fd_memfd_ops, fd_pidfd_ops, fd_inet_ops, fd_unix_ops, fd_inotify_ops;
+extern const struct fd_kind_ops fd_tty_ops;
 
 #endif
