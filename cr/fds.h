@@ -162,10 +162,16 @@ const FileEntry *fd_ctx_file(const struct fd_ctx *ctx, size_t idx);
 
 /* fdinfo helpers: the value after "key:" as a number (base 0 unless given). */
 int fdinfo_u64(const char *fdinfo, const char *key, int base, uint64_t *ret);
+/* fdinfo's f_handle: n bytes in hex into ret (malloc'ed). */
+int fdinfo_hex_bytes(const char *s, size_t n, ProtobufCBinaryData *ret);
+/* A directory fd on a mount of the filesystem whose device fdinfo prints as
+ * sdev (major << 20 | minor); an O_PATH fd of the inode with that handle on it. */
+int fd_open_mount_of_sdev(uint32_t sdev);
+int fd_open_by_handle(uint32_t sdev, int handle_type, const ProtobufCBinaryData *handle);
 
 /* The kinds. */
 extern const struct fd_kind_ops fd_reg_ops, fd_pipe_ops, fd_fifo_ops, fd_eventfd_ops,
 	fd_signalfd_ops, fd_timerfd_ops, fd_epoll_ops, fd_memfd_ops, fd_pidfd_ops, fd_inet_ops, fd_unix_ops, fd_inotify_ops;
-extern const struct fd_kind_ops fd_tty_ops;
+extern const struct fd_kind_ops fd_tty_ops, fd_fanotify_ops;
 
 #endif
