@@ -16,6 +16,7 @@
 #include "dump.h"
 #include "fault.h"
 #include "fds.h"
+#include "file-identity.h"
 #include "log.h"
 #include "mem-copy.h"
 #include "proto/inventory.pb-c.h"
@@ -321,6 +322,7 @@ static int dump_tree(const struct dump_opts *o)
 	c.stats.store_usec = copy_pipe_store_usec(c.copy);
 	copy_pipe_stop(c.copy);
 	fd_ctx_free(c.fds);
+	file_identity_cache_free(c.file_ids);
 	free(c.shmem);
 	if (r >= 0)
 		log_stats(&c);

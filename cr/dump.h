@@ -48,6 +48,7 @@ struct dump_ctx {
 	size_t nr_shmem;
 	struct copy_pipe *copy;		/* memory copy pipeline (mem-copy.h) */
 	struct fd_ctx *fds;		/* open files of the tree (fds.h) */
+	struct file_id_cache *file_ids;	/* identities of mapped files (file-identity.h) */
 };
 
 #define SHMEM_PAGES_ID_BASE 0x40000000u
