@@ -13,7 +13,9 @@
 #               mtime, other content): the restore must refuse it naming it;
 #               with --skip-file-validation it is restored
 # Environment: CRYO_CR, FDM_DUMP_ARGS / FDM_RESTORE_ARGS (extra options),
-# CR_TEST_TIMEOUT (seconds, default 20), CR_KEEP=1 keeps the work dir.
+# CR_TEST_TIMEOUT (seconds, default 20), CR_KEEP=1 keeps the work dir,
+# FDM_TCP_PEER (a fdmisc-tcp-peer binary: started here, outside the tree,
+# its port in ZT_PEER_PORT; it must say PASS too).
 # Exit: 0 PASS, 77 SKIP, 1 FAIL.
 set -u
 scenario=$1
@@ -31,7 +33,9 @@ result=1
 log() { echo "[$name/$scenario] $*" >&2; }
 die() { log "FAIL: $*"; result=1; exit 1; }
 
+peer_pid=
 cleanup() {
+	[ -n "$peer_pid" ] && kill "$peer_pid" 2>/dev/null
 	if [ -n "$pid" ]; then
 		kill -KILL -- "-$pid" 2>/dev/null
 		kill -KILL "$pid" 2>/dev/null
@@ -53,13 +57,22 @@ wait_file() {
 	return 1
 }
 
+check_peer() {
+	[ -n "$peer_pid" ] || return 0
+	wait "$peer_pid"
+	local rc=$?
+	peer_pid=
+	cat "$W/peer.err" >&2
+	[ $rc -eq 0 ] || die "the TCP peer outside the tree failed"
+}
+
 finish() {
 	kill -TERM "$pid" || die "cannot signal $pid"
 	wait_file "$W/result" "$TIMEOUT" || die "no result from the test within ${TIMEOUT}s"
 	local verdict
 	verdict=$(head -n1 "$W/result")
 	case "$verdict" in
-	PASS*) log "PASS"; result=0; exit 0;;
+	PASS*) check_peer; log "PASS"; result=0; exit 0;;
 	SKIP*) log "$verdict"; result=77; exit 77;;
 	*) die "test says: $verdict";;
 	esac
@@ -69,6 +82,13 @@ for fd in /proc/$$/fd/*; do
 	n=${fd##*/}
 	[ "$n" -gt 2 ] 2>/dev/null && [ "$n" != 255 ] && eval "exec $n>&-" 2>/dev/null
 done
+
+if [ -n "${FDM_TCP_PEER:-}" ]; then
+	"$FDM_TCP_PEER" "$W/port" 2>"$W/peer.err" &
+	peer_pid=$!
+	wait_file "$W/port" 5 || die "the TCP peer did not start"
+	export ZT_PEER_PORT=$(cat "$W/port")
+fi
 
 ZT_PIDFILE=$W/pid ZT_OUT=$W/result setsid "$@" </dev/null >"$W/prog.out" 2>"$W/prog.err" &
 pid=$!

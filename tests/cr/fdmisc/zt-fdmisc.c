@@ -23,6 +23,9 @@
  *             leader with it as controlling terminal and a grandchild as
  *             foreground group; termios, window size, data both ways
  *   fanotify  inode marks on a directory and a file; events after restore
+ *   unix      a socketpair with data queued both ways
+ *   tcp       (not in "all") a TCP connection to fdmisc-tcp-peer outside the
+ *             tree (ZT_PEER_PORT), data both ways before and after C/R
  */
 #include <stdarg.h>
 #include <stdbool.h>
@@ -41,6 +44,9 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
@@ -62,7 +68,16 @@ struct shared {
 
 static struct shared *S;
 static char dir[64];
-static FILE *aux;
+static char auxpath[4096];
+
+/* A line of ZT_OUT.aux (files the runner changes or removes); not kept open:
+ * children forked meanwhile would share it. */
+static void aux_add(const char *path)
+{
+	FILE *f = fopen(auxpath, "ae");
+	if (!f || fprintf(f, "%s\n", path) < 0 || fclose(f))
+		zt_fail("%s: %m", auxpath);
+}
 
 #define CHECK(cond, ...) do { if (!(cond)) zt_fail(__VA_ARGS__); } while (0)
 
@@ -250,8 +265,7 @@ static void setup_validate(bool map)
 		close(fd);
 	} else
 		place(open(v, O_RDONLY), 18);
-	fprintf(aux, "%s\n", v);
-	fflush(aux);
+	aux_add(v);
 }
 
 /* Restored with --skip-file-validation after the runner zeroed it. */
@@ -377,10 +391,14 @@ static void setup_event(void)
 	its.it_interval = (struct timespec){ 0, 0 };
 	CHECK(timerfd_settime(29, TFD_TIMER_ABSTIME, &its, NULL) == 0, "timerfd_settime abs: %m");
 
+	/* a directory of its own: the other modes' files must not queue events */
+	char wdir[128];
+	path_in(wdir, sizeof(wdir), "inotify");
+	CHECK(mkdir(wdir, 0700) == 0, "mkdir: %m");
 	place(inotify_init1(IN_NONBLOCK), 36);
-	path_in(f, sizeof(f), "watched");
+	path_in(f, sizeof(f), "inotify/watched");
 	write_file(f, "w", 1);
-	inotify_wd_dir = inotify_add_watch(36, dir, IN_CREATE | IN_DELETE);
+	inotify_wd_dir = inotify_add_watch(36, wdir, IN_CREATE | IN_DELETE);
 	inotify_wd_file = inotify_add_watch(36, f, IN_MODIFY | IN_ATTRIB);
 	CHECK(inotify_wd_dir > 0 && inotify_wd_file > 0, "inotify_add_watch: %m");
 
@@ -454,9 +472,9 @@ static void verify_event(void)
 	      "timerfd 29 (absolute boottime): %lds left", (long)its.it_value.tv_sec);
 	clock_gettime(CLOCK_BOOTTIME, &now);
 
-	path_in(f, sizeof(f), "created");
+	path_in(f, sizeof(f), "inotify/created");
 	write_file(f, "c", 1);
-	path_in(f, sizeof(f), "watched");
+	path_in(f, sizeof(f), "inotify/watched");
 	chmod(f, 0600);
 	n = read(36, buf, sizeof(buf));
 	bool got_create = false, got_attrib = false;
@@ -700,6 +718,70 @@ static void verify_tty(void)
 	wait_child(&S->tty_g_ok, &S->tty_g_done, "tty foreground process");
 }
 
+/* ---- unix ------------------------------------------------------------------ */
+
+static void setup_unix(void)
+{
+	int sv[2];
+
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair: %m");
+	place(sv[0], 70);
+	place(sv[1], 71);
+	CHECK(write(70, "to-71", 5) == 5 && write(71, "to-70", 5) == 5, "socket write: %m");
+}
+
+static void verify_unix(void)
+{
+	char buf[16];
+
+	CHECK(recv(71, buf, sizeof(buf), MSG_DONTWAIT) == 5 && !memcmp(buf, "to-71", 5), "fd 71 lost its queued data");
+	CHECK(recv(70, buf, sizeof(buf), MSG_DONTWAIT) == 5 && !memcmp(buf, "to-70", 5), "fd 70 lost its queued data");
+	CHECK(write(70, "x", 1) == 1 && recv(71, buf, 1, MSG_DONTWAIT) == 1, "fds 70 and 71 are not connected");
+}
+
+/* ---- tcp (to fdmisc-tcp-peer, outside the tree; --tcp-established) ----------- */
+
+static int tcp_xfer(int fd, size_t len, uint32_t seed, bool in)
+{
+	char *buf = malloc(len);
+	size_t off = 0;
+
+	CHECK(buf, "malloc");
+	if (!in)
+		zt_fill(buf, len, seed);
+	while (off < len) {
+		ssize_t n = in ? recv(fd, buf + off, len - off, 0) : send(fd, buf + off, len - off, MSG_NOSIGNAL);
+		if (n <= 0)
+			return -1;
+		off += n;
+	}
+	int r = in && zt_check(buf, len, seed) ? -2 : 0;
+	free(buf);
+	return r;
+}
+
+static void setup_tcp(void)
+{
+	const char *port = getenv("ZT_PEER_PORT");
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+
+	if (!port)
+		zt_skip("no TCP peer (ZT_PEER_PORT)");
+	a.sin_port = htons(atoi(port));
+	place(socket(AF_INET, SOCK_STREAM, 0), 80);
+	CHECK(connect(80, (struct sockaddr *)&a, sizeof(a)) == 0, "connect to the peer: %m");
+	CHECK(tcp_xfer(80, 10000, 11, false) == 0, "send to the peer: %m");
+	CHECK(tcp_xfer(80, 4000, 12, true) == 0, "receive from the peer: %m");
+}
+
+static void verify_tcp(void)
+{
+	CHECK(tcp_xfer(80, 200000, 13, false) == 0, "send after restore: %m");
+	int r = tcp_xfer(80, 200000, 14, true);
+	CHECK(r == 0, "the peer's answer after restore %s (%m)", r == -2 ? "differs" : "did not arrive");
+	close(80);
+}
+
 /* ---- fanotify ----------------------------------------------------------------- */
 
 static char fan_dir[64];
@@ -710,8 +792,7 @@ static void setup_fanotify(void)
 
 	snprintf(fan_dir, sizeof(fan_dir), "/tmp/zt-fdmisc-fan.XXXXXX");
 	CHECK(mkdtemp(fan_dir), "mkdtemp: %m");
-	fprintf(aux, "%s\n", fan_dir);
-	fflush(aux);
+	aux_add(fan_dir);
 	snprintf(f, sizeof(f), "%s/file", fan_dir);
 	write_file(f, "f", 1);
 	int fd = fanotify_init(FAN_CLASS_NOTIF | FAN_NONBLOCK, O_RDONLY | O_LARGEFILE);
@@ -763,6 +844,7 @@ static const struct mode {
 	{ "locks", setup_locks, verify_locks },
 	{ "tty", setup_tty, verify_tty },
 	{ "fanotify", setup_fanotify, verify_fanotify },
+	{ "unix", setup_unix, verify_unix },
 };
 
 static void setup_validate_open(void) { setup_validate(false); }
@@ -771,6 +853,7 @@ static void setup_validate_map(void) { setup_validate(true); }
 static void verify_validate_map(void) { verify_validate(true); }
 
 static const struct mode extra[] = {
+	{ "tcp", setup_tcp, verify_tcp },
 	{ "validate", setup_validate_open, verify_validate_open },
 	{ "validate-map", setup_validate_map, verify_validate_map },
 };
@@ -790,8 +873,6 @@ int main(int argc, char **argv)
 {
 	const struct mode *run[16];
 	size_t nr = 0;
-	char auxpath[4096];
-
 	zt_init(argc, argv);
 	if (argc < 2)
 		zt_fail("usage: zt-fdmisc MODE... | all");
@@ -815,13 +896,9 @@ int main(int argc, char **argv)
 	if (!mkdtemp(dir))
 		zt_fail("mkdtemp: %m");
 	snprintf(auxpath, sizeof(auxpath), "%s.aux", getenv("ZT_OUT") ? getenv("ZT_OUT") : "/tmp/zt-fdmisc");
-	aux = fopen(auxpath, "we");
-	if (!aux)
-		zt_fail("%s: %m", auxpath);
 	for (size_t i = 0; i < nr; i++)
 		run[i]->setup();
-	fprintf(aux, "%s\n", dir);
-	fclose(aux);	/* no file of the test's own is left open across C/R */
+	aux_add(dir);
 	zt_ready();
 	zt_wait();
 	S->go = 1;
