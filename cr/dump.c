@@ -16,6 +16,7 @@
 #include "dump.h"
 #include "fault.h"
 #include "fds.h"
+#include "file-identity.h"
 #include "log.h"
 #include "mem-copy.h"
 #include "proto/inventory.pb-c.h"
@@ -244,7 +245,8 @@ static int dump_seized(struct dump_ctx *c)
 	r = img_dir_open_write(c->opts->dir, &c->dir);
 	if (r < 0)
 		return log_error_errno(r, "cannot open image directory %s", c->opts->dir);
-	struct fd_opts fd_opts = { .inherit_tty_stdio = c->opts->shell_job };
+	struct fd_opts fd_opts = { .inherit_tty_stdio = c->opts->shell_job,
+				   .ghost_limit = c->opts->ghost_limit, .file_locks = c->opts->file_locks };
 	r = fd_ctx_new(&fd_opts, &c->fds);
 	if (r < 0)
 		return log_error_errno(r, "cannot set up the collection of open files");
@@ -310,6 +312,7 @@ static int dump_tree(const struct dump_opts *o)
 	c.stats.store_usec = copy_pipe_store_usec(c.copy);
 	copy_pipe_stop(c.copy);
 	fd_ctx_free(c.fds);
+	file_identity_cache_free(c.file_ids);
 	free(c.shmem);
 	if (r >= 0)
 		log_stats(&c);

@@ -257,20 +257,29 @@ static int list_task_fds(int pid, int **ret, size_t *ret_nr)
 	return 0;
 }
 
-static int read_ppid(int pid)
+/* From /proc/PID/stat: the parent, and a session leader's controlling terminal. */
+static int read_stat(struct fd_ctx *ctx, int pid, int *ret_ppid)
 {
 	char path[64], *buf = NULL, *close_paren;
-	int ppid = 0;
+	int ppid = 0, sid = 0, tty_nr = 0, tpgid = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
 	if (read_text(path, &buf) < 0)
 		return 0;
 	/* the command name may hold anything: fields start after the last ')' */
 	close_paren = strrchr(buf, ')');
-	if (!close_paren || sscanf(close_paren + 1, " %*c %d", &ppid) != 1)
-		ppid = 0;
+	if (!close_paren || sscanf(close_paren + 1, " %*c %d %*d %d %d %d", &ppid, &sid, &tty_nr, &tpgid) != 4)
+		ppid = sid = tty_nr = 0;
 	free(buf);
-	return ppid;
+	*ret_ppid = ppid;
+	if (sid != pid || !tty_nr)
+		return 0;
+	struct dump_ctty *n = grow(ctx->cttys, ctx->nr_cttys, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	ctx->cttys = n;
+	n[ctx->nr_cttys++] = (struct dump_ctty){ .sid = sid, .tty_nr = (dev_t)(unsigned)tty_nr, .fg_pgrp = tpgid };
+	return 0;
 }
 
 int fds_collect_task(struct fd_ctx *ctx, int pid)
@@ -293,7 +302,9 @@ int fds_collect_task(struct fd_ctx *ctx, int pid)
 	t = &ctx->tasks[ctx->nr_tasks++];
 	memset(t, 0, sizeof(*t));
 	t->pid = pid;
-	t->ppid = read_ppid(pid);
+	r = read_stat(ctx, pid, &t->ppid);
+	if (r < 0)
+		return r;
 
 	for (size_t i = 0; i < nr; i++) {
 		_cleanup_close_ int local = syscall(SYS_pidfd_getfd, pidfd, fds[i], 0);
@@ -311,6 +322,8 @@ int fds_collect_task(struct fd_ctx *ctx, int pid)
 		if (r < 0)
 			return log_error_errno(r, "pid %d fd %d: cannot read its /proc entries", pid, fds[i]);
 		r = collect_file(ctx, &p, &id);
+		if (r >= 0)
+			r = fd_locks_collect(ctx, &p, ctx->files[id - 1].e);
 		if (r < 0)
 			return r;
 		r = add_fd_entry(t, fds[i], id, p.cloexec);
@@ -329,6 +342,8 @@ static uint64_t sharing_unit(const FileEntry *e)
 {
 	if (e->pipe)
 		return e->pipe->pipe_ino << 1 | 1;
+	if (e->tty)	/* both ends of a pty: the restore makes the pair once */
+		return ((uint64_t)e->tty->index | 1ull << 62) << 1 | 1;
 	if (e->unix_sk && e->unix_sk->peer_ino)
 		return (e->unix_sk->ino < e->unix_sk->peer_ino ? e->unix_sk->ino : e->unix_sk->peer_ino) << 1 | 1;
 	return (uint64_t)e->id << 1;	/* inode numbers and ids never mix: low bit */
@@ -387,6 +402,8 @@ static int check_collected(struct fd_ctx *ctx)
 {
 	int r = check_sharing_follows_tree(ctx);
 
+	if (r >= 0)
+		r = fd_tty_check_cttys(ctx);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < ctx->nr_files; i++) {
