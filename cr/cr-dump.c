@@ -13,12 +13,13 @@ enum {
 	OPT_LOG_FORMAT = 0x100,
 	OPT_LEAVE_STOPPED,
 	OPT_FREEZE_CGROUP,
+	OPT_TCP_ESTABLISHED,
 	OPT_UNSUPPORTED,
 };
 
 /* CRIU options a user may pass that cryo does not implement yet: refused by name. */
 static const char *const unsupported[] = {
-	"tcp-established", "tcp-close", "ext-unix-sk", "file-locks", "manage-cgroups",
+	"tcp-close", "ext-unix-sk", "file-locks", "manage-cgroups",
 	"track-mem", "prev-images-dir", "page-server", "lazy-pages", "address", "port",
 	"external", "ext-mount-map", "link-remap", "ghost-limit", "evasive-devices",
 	"inherit-fd", "cpu-cap", "network-lock", "auto-dedup", "skip-in-flight",
@@ -47,6 +48,8 @@ static void usage(FILE *f)
 		"  -R, --leave-running       leave the tree running after the dump\n"
 		"  -s, --leave-stopped       leave the tree stopped after the dump\n"
 		"      --freeze-cgroup PATH  freeze the tree with this v1 freezer cgroup first\n"
+		"      --tcp-established     dump established TCP connections (TCP_REPAIR); restore\n"
+		"                            them with restore --tcp-established\n"
 		"  -h, --help                this text\n");
 }
 
@@ -83,6 +86,7 @@ int cr_dump_main(int argc, char **argv)
 		{ "leave-running", no_argument, NULL, 'R' },
 		{ "leave-stopped", no_argument, NULL, 's' },
 		{ "freeze-cgroup", required_argument, NULL, OPT_FREEZE_CGROUP },
+		{ "tcp-established", no_argument, NULL, OPT_TCP_ESTABLISHED },
 		{ "help", no_argument, NULL, 'h' },
 	};
 	struct dump_opts o = { .release = RELEASE_KILL };
@@ -121,6 +125,7 @@ int cr_dump_main(int argc, char **argv)
 		case 'R': o.release = RELEASE_RUNNING; break;
 		case 's': o.release = RELEASE_STOPPED; break;
 		case OPT_FREEZE_CGROUP: o.freeze_cgroup = optarg; break;
+		case OPT_TCP_ESTABLISHED: o.tcp_established = true; break;
 		case 'h':
 			usage(stdout);
 			free(opts);

@@ -24,12 +24,13 @@
 enum {
 	OPT_PIDFILE = 0x100,
 	OPT_LOG_FORMAT,
+	OPT_TCP_ESTABLISHED,
 	OPT_UNSUPPORTED,
 };
 
 /* CRIU restore options that cryo-cr does not support yet. */
 static const char *const unsupported[] = {
-	"tcp-established", "tcp-close", "ext-unix-sk", "file-locks", "manage-cgroups",
+	"tcp-close", "ext-unix-sk", "file-locks", "manage-cgroups",
 	"cgroup-root", "root", "inherit-fd", "lazy-pages", "restore-sibling", "external",
 	"link-remap", "evasive-devices", "auto-dedup", "cpu-cap", "weak-sysctls", "lsm-profile",
 	"unprivileged", "veth-pair", "action-script", "work-dir", "exec-cmd", "page-server",
@@ -50,7 +51,8 @@ static void usage(FILE *f)
 		   "  -j, --shell-job          the tree belongs to the caller's terminal session\n"
 		   "  -o, --log-file FILE      log to FILE\n"
 		   "  -v[N]                    verbosity 0-4\n"
-		   "      --log-format FMT     text or binary\n");
+		   "      --log-format FMT     text or binary\n"
+		   "      --tcp-established    restore the established TCP connections of the image\n");
 }
 
 static int write_pidfile(const char *path, pid_t pid)
@@ -96,6 +98,7 @@ int cr_restore_main(int argc, char **argv)
 		{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
 		{ "verbosity", optional_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "tcp-established", no_argument, NULL, OPT_TCP_ESTABLISHED },
 	};
 	memcpy(longopts, known, sizeof(known));
 	for (size_t i = 0; i < n_unsup; i++)
@@ -135,6 +138,9 @@ int cr_restore_main(int argc, char **argv)
 			break;
 		case OPT_LOG_FORMAT:
 			log_format = optarg;
+			break;
+		case OPT_TCP_ESTABLISHED:
+			o.tcp_established = true;
 			break;
 		case 'h':
 			usage(stdout);

@@ -16,6 +16,7 @@ struct dump_opts {
 	const char *freeze_cgroup;
 	bool shell_job;
 	enum release_mode release;	/* after a successful dump */
+	bool tcp_established;		/* established TCP connections are dumped (else refused) */
 };
 
 struct dump_stats {

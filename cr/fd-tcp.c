@@ -21,6 +21,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "fd-sockopt.h"
 #include "fd-tcp.h"
 #include "log.h"
 #include "util.h"
@@ -161,14 +162,15 @@ static int restore_in_repair(int fd, const InetFile *in)
 	const TcpStream *t = in->tcp;
 	size_t sent = t->send_queue.len - t->unsent;
 	struct repair_window w = { t->snd_wl1, t->snd_wnd, t->max_window, t->rcv_wnd, t->rcv_wup };
-	int one = 1, r;
+	int r;
 
 	if (t->unsent > t->send_queue.len)
 		return -EBADMSG;
 	if ((r = inet_restore_options(fd, in)) < 0)
 		return r;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(fd, (const struct sockaddr *)in->local_addr.data, in->local_addr.len) < 0)
+	/* no SO_REUSEADDR here: it would undo the forced reuse of repair mode,
+	 * which lets an accepted connection bind its listener's port */
+	if (bind(fd, (const struct sockaddr *)in->local_addr.data, in->local_addr.len) < 0)
 		return log_error_errno(negative_errno(), "bind");
 	/* the queues start where their saved bytes start */
 	if ((r = set_int(fd, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE)) < 0 ||
@@ -211,6 +213,9 @@ int tcp_stream_restore(const FileEntry *e, int *ret_fd)
 	r = set_int(fd, TCP_REPAIR, TCP_REPAIR_OFF);
 	if (r < 0)
 		return log_error_errno(r, "TCP connection (file %u): leaving repair mode", e->id);
+	int one = 1;
+	if (in->reuseaddr && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+		return log_error_errno(negative_errno(), "TCP connection (file %u): SO_REUSEADDR", e->id);
 	/* never-sent bytes go out the ordinary way */
 	for (size_t off = sent; off < t->send_queue.len;) {
 		ssize_t n = send(fd, t->send_queue.data + off, t->send_queue.len - off, MSG_DONTWAIT);
@@ -219,6 +224,9 @@ int tcp_stream_restore(const FileEntry *e, int *ret_fd)
 					       e->id, t->send_queue.len - off);
 		off += n;
 	}
+	r = sockopts_restore(fd, in->opts, in->n_opts, SOCKOPTS_BUFFERS);
+	if (r < 0)
+		return r;
 	*ret_fd = TAKE_FD(fd);
 	return 0;
 }

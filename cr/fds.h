@@ -41,6 +41,8 @@ struct fd_opts {
 	bool skip_validation;		/* restore: accept files that differ from the dumped ones */
 	bool inherit_tty_stdio;		/* dump (--shell-job): fds 0-2 on a terminal are not
 					 * collected; restore gives the caller's instead */
+	bool tcp_established;		/* dump and restore established TCP connections
+					 * (--tcp-established); without it they are refused */
 };
 
 struct fd_ctx;

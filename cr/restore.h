@@ -28,6 +28,7 @@ struct restore_opts {
 	bool shell_job;
 	const char *pidfile;
 	bool log_to_stderr;	/* no -o: the log is cryo-cr's fd 2 */
+	bool tcp_established;	/* established TCP connections may be restored */
 };
 
 struct rst_task {
