@@ -142,9 +142,11 @@ static int tcp_collect(struct fd_ctx *ctx, const struct fd_probe *p, InetFile *i
 	}
 	if (ti.tcpi_state == TCP_CLOSE)
 		return 0;
-	if (ti.tcpi_state == TCP_ESTABLISHED)
-		return fd_ctx_opts(ctx)->tcp_established ? tcp_stream_collect(p, in) : refuse_established(p);
-	log_error("pid %d fd %d: TCP socket in state %u (connecting or closing) is not supported",
+	switch (ti.tcpi_state) {
+	case TCP_ESTABLISHED: case TCP_FIN_WAIT1: case TCP_FIN_WAIT2: case TCP_CLOSE_WAIT: case TCP_LAST_ACK: case TCP_CLOSING:
+		return fd_ctx_opts(ctx)->tcp_established ? tcp_stream_collect(p, in, ti.tcpi_state) : refuse_established(p);
+	}
+	log_error("pid %d fd %d: TCP socket in state %u (connecting) is not supported",
 		  p->pid, p->fd, ti.tcpi_state);
 	return -EOPNOTSUPP;
 }

@@ -47,7 +47,7 @@ struct fd_opts {
 
 struct fd_ctx;
 
-#define FD_STAGES 4
+#define FD_STAGES 5
 
 struct fd_kind_ops {
 	const char *name;
@@ -56,9 +56,11 @@ struct fd_kind_ops {
 	 * Restore stage (0 .. FD_STAGES - 1): every file of a stage is at its
 	 * final numbers before the next stage starts.  0: files that need
 	 * nothing else; 1: connected unix sockets (fds in flight may be fds of
-	 * stage 0, shared); 2: unix listeners (after the connections accepted
-	 * from them, which borrow their name); 3: epoll (watches are keyed by
-	 * fd number).  This is the kind's dependency declaration for a restore
+	 * stage 0, shared), established TCP; 2: bound unix sockets and
+	 * listeners (after the connections accepted from them, which borrow
+	 * their name); 3: unix clients waiting in a listener's accept queue,
+	 * dgram sockets connected to a bound one; 4: epoll (watches are keyed
+	 * by fd number).  This is the kind's dependency declaration for a restore
 	 * plan.  file_stage, if set, decides per file.
 	 */
 	int stage;

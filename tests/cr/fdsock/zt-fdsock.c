@@ -402,7 +402,8 @@ static void do_unix_listen(void)
 	place(socket(AF_UNIX, SOCK_STREAM, 0), 32);
 	if (connect(32, (void *)&path, plen) < 0)
 		zt_fail("connect: %m");
-	place(accept4(30, NULL, NULL, SOCK_CLOEXEC), 33);
+	place(accept(30, NULL, NULL), 33);
+	fcntl(33, F_SETFD, FD_CLOEXEC);
 	place(socket(AF_UNIX, SOCK_SEQPACKET, 0), 34);
 	if (connect(34, (void *)&abst, alen) < 0)
 		zt_fail("connect: %m");
@@ -652,7 +653,7 @@ struct opt_val { int level, name, value; const char *what; };
 static void do_unix_opts(void)
 {
 	int sv[2];
-	struct timeval tv = { .tv_sec = 3, .tv_usec = 250000 }, got;
+	struct timeval tv = { .tv_sec = 3, .tv_usec = 250000 }, got, rcvtimeo, sndtimeo;
 	socklen_t len = sizeof(got);
 
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
@@ -668,6 +669,10 @@ static void do_unix_opts(void)
 	set_int(65, SOL_SOCKET, SO_PEEK_OFF, 0);
 	if (setsockopt(64, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
 	    setsockopt(65, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+		zt_fail("timeouts: %m");
+	/* as the kernel keeps them (in jiffies) */
+	if (getsockopt(64, SOL_SOCKET, SO_RCVTIMEO, &rcvtimeo, &len) < 0 ||
+	    getsockopt(65, SOL_SOCKET, SO_SNDTIMEO, &sndtimeo, &len) < 0)
 		zt_fail("timeouts: %m");
 	struct opt_val want[] = {
 		{ SOL_SOCKET, SO_PASSCRED, get_int(64, SOL_SOCKET, SO_PASSCRED), "SO_PASSCRED" },
@@ -688,11 +693,15 @@ static void do_unix_opts(void)
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		expect_int(64, want[i].level, want[i].name, want[i].value, want[i].what);
 	expect_int(65, SOL_SOCKET, SO_PEEK_OFF, 2, "SO_PEEK_OFF");
-	if (getsockopt(64, SOL_SOCKET, SO_RCVTIMEO, &got, &len) < 0 || got.tv_sec != 3 || got.tv_usec != 250000)
-		zt_fail("fd 64: SO_RCVTIMEO is %ld.%06ld, was 3.250000", (long)got.tv_sec, (long)got.tv_usec);
+	if (getsockopt(64, SOL_SOCKET, SO_RCVTIMEO, &got, &len) < 0 || got.tv_sec != rcvtimeo.tv_sec ||
+	    got.tv_usec != rcvtimeo.tv_usec)
+		zt_fail("fd 64: SO_RCVTIMEO is %ld.%06ld, was %ld.%06ld", (long)got.tv_sec, (long)got.tv_usec,
+			(long)rcvtimeo.tv_sec, (long)rcvtimeo.tv_usec);
 	len = sizeof(got);
-	if (getsockopt(65, SOL_SOCKET, SO_SNDTIMEO, &got, &len) < 0 || got.tv_sec != 3 || got.tv_usec != 250000)
-		zt_fail("fd 65: SO_SNDTIMEO is %ld.%06ld, was 3.250000", (long)got.tv_sec, (long)got.tv_usec);
+	if (getsockopt(65, SOL_SOCKET, SO_SNDTIMEO, &got, &len) < 0 || got.tv_sec != sndtimeo.tv_sec ||
+	    got.tv_usec != sndtimeo.tv_usec)
+		zt_fail("fd 65: SO_SNDTIMEO is %ld.%06ld, was %ld.%06ld", (long)got.tv_sec, (long)got.tv_usec,
+			(long)sndtimeo.tv_sec, (long)sndtimeo.tv_usec);
 	if (recv(65, buf, 4, MSG_PEEK) != 4 || memcmp(buf, "cdef", 4))
 		zt_fail("fd 65: peeking goes on at offset 2 (got \"%.4s\")", buf);
 	expect_recv(65, "abcdef");
