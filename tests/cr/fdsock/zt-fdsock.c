@@ -28,9 +28,9 @@
  *   tcp-est        (--tcp-established) established connections inside the tree,
  *                  IPv4 and IPv6, bytes queued both ways, TCP_NODELAY,
  *                  keepalive, TCP_CORK, shared with a child; the listener too
- *   tcp-half       (--tcp-established) half-closed connections: one end shut
- *                  down for writing (FIN_WAIT2, the other in CLOSE_WAIT) with
- *                  data still queued towards the closed side
+ *   tcp-half       (--tcp-established) half-closed connections, IPv4 and IPv6:
+ *                  one end shut down for writing (FIN_WAIT2, the other in
+ *                  CLOSE_WAIT) with data still queued both ways
  *   tcp-ext        (--tcp-established) a connection to a peer outside the tree
  *                  ($ZT_PEER_PORT on 127.0.0.1; tests/cr/fdsock/tcp-peer.c): bytes
  *                  from the peer unread across C/R, then data both ways
@@ -1016,8 +1016,26 @@ static void do_tcp_half(void)
 	usleep(200000);
 	tcp_state(96, TCP_FIN_WAIT2);
 	tcp_state(97, TCP_CLOSE_WAIT);
+	/* the same over IPv6 */
+	struct sockaddr_in6 a6 = lo6(0);
+	place(socket(AF_INET6, SOCK_STREAM, 0), 100);
+	if (bind(100, (void *)&a6, sizeof(a6)) < 0 || listen(100, 5) < 0)
+		zt_fail("listen6: %m");
+	tcp_pair(AF_INET6, 100, 101, 102);
+	close(100);
+	write_pattern(102, 500, 8);
+	shutdown(101, SHUT_WR);		/* 101: FIN_WAIT2, 102: CLOSE_WAIT */
+	usleep(100000);
+	tcp_state(102, TCP_CLOSE_WAIT);
 	zt_ready();
 	zt_wait();
+
+	read_pattern(101, 500, 8, "fd 101 (queued)");
+	char e;
+	if (recv(102, &e, 1, MSG_DONTWAIT) != 0)
+		zt_fail("fd 102 (IPv6): no EOF: the peer's FIN is lost (%m)");
+	write_pattern(102, 700, 9);
+	read_pattern(101, 700, 9, "fd 101 after restore");
 
 	read_pattern(97, 2000, 1, "fd 97 (queued before the FIN)");
 	char c;
