@@ -18,6 +18,7 @@ enum {
 	OPT_LOG_FORMAT = 0x100,
 	OPT_LEAVE_STOPPED,
 	OPT_FREEZE_CGROUP,
+	OPT_TCP_ESTABLISHED,
 	OPT_UNSUPPORTED,
 	OPT_MANAGE_CGROUPS,
 	OPT_EXTERNAL,
@@ -28,7 +29,7 @@ enum {
 
 /* CRIU options a user may pass that cryo does not implement yet: refused by name. */
 static const char *const unsupported[] = {
-	"tcp-established", "tcp-close", "ext-unix-sk",
+	"tcp-close", "ext-unix-sk",
 	"track-mem", "prev-images-dir", "page-server", "lazy-pages", "address", "port",
 	"ext-mount-map", "link-remap", "evasive-devices",
 	"inherit-fd", "cpu-cap", "auto-dedup", "skip-in-flight",
@@ -67,6 +68,8 @@ static void usage(FILE *f)
 		"                            image (bytes, or with K, M, G; default 1M)\n"
 		"      --file-locks          dump flock, POSIX and OFD locks (else a tree holding\n"
 		"                            locks is refused)\n"
+		"      --tcp-established     dump established TCP connections (TCP_REPAIR); restore\n"
+		"                            them with restore --tcp-established\n"
 		"  -h, --help                this text\n");
 }
 
@@ -159,6 +162,7 @@ int cr_dump_main(int argc, char **argv)
 		{ "network-lock", required_argument, NULL, OPT_NETWORK_LOCK },
 		{ "ghost-limit", required_argument, NULL, OPT_GHOST_LIMIT },
 		{ "file-locks", no_argument, NULL, OPT_FILE_LOCKS },
+		{ "tcp-established", no_argument, NULL, OPT_TCP_ESTABLISHED },
 		{ "help", no_argument, NULL, 'h' },
 	};
 	struct dump_opts o = { .release = RELEASE_KILL, .network_lock = NETLOCK_MODE_NFTABLES };
@@ -228,6 +232,7 @@ int cr_dump_main(int argc, char **argv)
 			o.network_lock = (int)m;
 			break;
 		}
+		case OPT_TCP_ESTABLISHED: o.tcp_established = true; break;
 		case 'h':
 			usage(stdout);
 			free(opts);

@@ -28,6 +28,7 @@
 enum {
 	OPT_PIDFILE = 0x100,
 	OPT_LOG_FORMAT,
+	OPT_TCP_ESTABLISHED,
 	OPT_UNSUPPORTED,
 	OPT_KEEP_RLIMITS,
 	OPT_MANAGE_CGROUPS,
@@ -41,7 +42,7 @@ enum {
 
 /* CRIU restore options that cryo-cr does not support yet. */
 static const char *const unsupported[] = {
-	"tcp-established", "tcp-close", "ext-unix-sk", "inherit-fd", "lazy-pages",
+	"tcp-close", "ext-unix-sk", "inherit-fd", "lazy-pages",
 	"restore-sibling",
 	"link-remap", "evasive-devices", "auto-dedup", "cpu-cap", "weak-sysctls", "lsm-profile",
 	"unprivileged", "veth-pair", "action-script", "work-dir", "exec-cmd", "page-server",
@@ -77,7 +78,9 @@ static void usage(FILE *f)
 		   "      --skip-file-validation  accept opened or mapped files that differ from\n"
 		   "                           the dumped ones (size, mtime, digest or build-id)\n"
 		   "      --file-locks         take the dumped file locks again (needed for an\n"
-		   "                           image dumped with --file-locks)\n");
+		   "                           image dumped with --file-locks)\n"
+
+		   "      --tcp-established    restore the established TCP connections of the image\n");
 }
 
 static int write_pidfile(const char *path, pid_t pid)
@@ -169,6 +172,7 @@ int cr_restore_main(int argc, char **argv)
 		{ "network-lock", required_argument, NULL, OPT_NETWORK_LOCK },
 		{ "skip-file-validation", no_argument, NULL, OPT_SKIP_FILE_VALIDATION },
 		{ "file-locks", no_argument, NULL, OPT_FILE_LOCKS },
+		{ "tcp-established", no_argument, NULL, OPT_TCP_ESTABLISHED },
 	};
 	memcpy(longopts, known, sizeof(known));
 	for (size_t i = 0; i < n_unsup; i++)
@@ -252,6 +256,9 @@ int cr_restore_main(int argc, char **argv)
 			o.network_lock = (int)m;
 			break;
 		}
+		case OPT_TCP_ESTABLISHED:
+			o.tcp_established = true;
+			break;
 		case 'h':
 			usage(stdout);
 			free(longopts);

@@ -246,7 +246,8 @@ static int dump_seized(struct dump_ctx *c)
 	if (r < 0)
 		return log_error_errno(r, "cannot open image directory %s", c->opts->dir);
 	struct fd_opts fd_opts = { .inherit_tty_stdio = c->opts->shell_job,
-				   .ghost_limit = c->opts->ghost_limit, .file_locks = c->opts->file_locks };
+				   .ghost_limit = c->opts->ghost_limit, .file_locks = c->opts->file_locks,
+				   .tcp_established = c->opts->tcp_established };
 	r = fd_ctx_new(&fd_opts, &c->fds);
 	if (r < 0)
 		return log_error_errno(r, "cannot set up the collection of open files");
@@ -300,6 +301,9 @@ static int dump_tree(const struct dump_opts *o)
 		if (r < 0)
 			log_error_errno(r, "cannot commit image directory %s", o->dir);
 	}
+	/* Established TCP sockets go into repair mode: the kill sends no FIN or RST. */
+	if (r >= 0 && c.tree && o->release == RELEASE_KILL)
+		r = fds_prepare_kill(c.fds);
 	if (c.tree) {
 		q = release_tree(c.tree, r < 0 ? RELEASE_RUNNING : o->release);
 		c.stats.frozen_usec = now_usec() - t0;

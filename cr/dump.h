@@ -25,6 +25,7 @@ struct dump_opts {
 	int network_lock;
 	uint64_t ghost_limit;		/* --ghost-limit (0: the default) */
 	bool file_locks;		/* --file-locks */
+	bool tcp_established;		/* established TCP connections are dumped (else refused) */
 };
 
 struct dump_stats {

@@ -338,13 +338,34 @@ int fds_collect_task(struct fd_ctx *ctx, int pid)
  * What must be created once for the whole tree: a file, or both ends of a
  * pipe (one pipe() makes them), or both ends of a unix socketpair.
  */
-static uint64_t sharing_unit(const FileEntry *e)
+static uint64_t sharing_unit(const struct fd_ctx *ctx, const FileEntry *e);
+
+/* A unix client waiting in accept(): made by its listener's restore, so one unit with it. */
+static const FileEntry *waiting_listener(const struct fd_ctx *ctx, const FileEntry *e)
 {
+	if (!e->unix_sk || !e->unix_sk->queued)
+		return NULL;
+	for (size_t i = 0; i < ctx->nr_files; i++) {
+		const UnixFile *l = ctx->files[i].e->unix_sk;
+		for (size_t j = 0; l && j < l->n_waiting; j++)
+			if (l->waiting[j] == e->unix_sk->ino)
+				return ctx->files[i].e;
+	}
+	return NULL;
+}
+
+static uint64_t sharing_unit(const struct fd_ctx *ctx, const FileEntry *e)
+{
+	const FileEntry *l = waiting_listener(ctx, e);
+
+	if (l)
+		return sharing_unit(ctx, l);
 	if (e->pipe)
 		return e->pipe->pipe_ino << 1 | 1;
 	if (e->tty)	/* both ends of a pty: the restore makes the pair once */
 		return ((uint64_t)e->tty->index | 1ull << 62) << 1 | 1;
-	if (e->unix_sk && e->unix_sk->peer_ino)
+	/* both ends of a socketpair (or accepted connection) are made at once */
+	if (e->unix_sk && e->unix_sk->peer_ino && !e->unix_sk->has_peer_name)
 		return (e->unix_sk->ino < e->unix_sk->peer_ino ? e->unix_sk->ino : e->unix_sk->peer_ino) << 1 | 1;
 	return (uint64_t)e->id << 1;	/* inode numbers and ids never mix: low bit */
 }
@@ -352,9 +373,28 @@ static uint64_t sharing_unit(const FileEntry *e)
 static bool task_uses(const struct fd_ctx *ctx, const struct dump_task *t, uint64_t unit)
 {
 	for (size_t i = 0; i < t->nr_fds; i++)
-		if (sharing_unit(ctx->files[t->fds[i]->file_id - 1].e) == unit)
+		if (sharing_unit(ctx, ctx->files[t->fds[i]->file_id - 1].e) == unit)
 			return true;
 	return false;
+}
+
+static bool task_has_file(const struct dump_task *t, uint32_t id)
+{
+	for (size_t i = 0; i < t->nr_fds; i++)
+		if (t->fds[i]->file_id == id)
+			return true;
+	return false;
+}
+
+/* The listener's waiting clients are made by its restore: the topmost task
+ * of their unit must hold the listener itself. */
+static int check_unit_root(const FileEntry *e, const struct dump_task *root)
+{
+	if (!e->unix_sk || !e->unix_sk->n_waiting || task_has_file(root, e->id))
+		return 0;
+	log_error("pid %d: has a unix client waiting in accept() on a listener only its descendants have; not supported",
+		  root->pid);
+	return -EOPNOTSUPP;
 }
 
 static const struct dump_task *find_task(const struct fd_ctx *ctx, int pid)
@@ -374,8 +414,9 @@ static const struct dump_task *find_task(const struct fd_ctx *ctx, int pid)
 static int check_sharing_follows_tree(const struct fd_ctx *ctx)
 {
 	for (size_t f = 0; f < ctx->nr_files; f++) {
-		uint64_t unit = sharing_unit(ctx->files[f].e);
+		uint64_t unit = sharing_unit(ctx, ctx->files[f].e);
 		int root = 0;
+		const struct dump_task *root_task = NULL;
 
 		for (size_t i = 0; i < ctx->nr_tasks; i++) {
 			const struct dump_task *t = &ctx->tasks[i], *parent;
@@ -392,7 +433,10 @@ static int check_sharing_follows_tree(const struct fd_ctx *ctx)
 				return -EOPNOTSUPP;
 			}
 			root = t->pid;
+			root_task = t;
 		}
+		if (root_task && check_unit_root(ctx->files[f].e, root_task) < 0)
+			return -EOPNOTSUPP;
 	}
 	return 0;
 }

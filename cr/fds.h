@@ -42,11 +42,13 @@ struct fd_opts {
 	bool inherit_tty_stdio;		/* dump (--shell-job): fds 0-2 on a terminal are not
 					 * collected; restore gives the caller's instead */
 	bool file_locks;		/* dump: record file locks (else refuse them); restore: take them */
+	bool tcp_established;		/* dump and restore established TCP connections
+					 * (--tcp-established); without it they are refused */
 };
 
 struct fd_ctx;
 
-#define FD_STAGES 8
+#define FD_STAGES 9
 
 struct fd_kind_ops {
 	const char *name;
@@ -55,10 +57,12 @@ struct fd_kind_ops {
 	 * Restore stage (0 .. FD_STAGES - 1): every file of a stage is at its
 	 * final numbers before the next stage starts.  0: files that need
 	 * nothing else; 1: connected unix sockets (fds in flight may be fds of
-	 * stage 0, shared); 2: unix listeners (after the connections accepted
-	 * from them, which borrow their name); 3: epoll (watches are keyed by
-	 * fd number), 4..7: epolls watching epolls, by nesting depth.  This is the kind's dependency declaration for a restore
-	 * plan.  file_stage, if set, decides per file.
+	 * stage 0, shared), established TCP; 2: bound unix sockets and
+	 * listeners (after the connections accepted from them, which borrow
+	 * their name); 3: unix clients waiting in a listener's accept queue,
+	 * dgram sockets connected to a bound one; 4: epoll (watches are keyed
+	 * by fd number); 5..8: epolls watching epolls, by nesting depth.
+	 * This is the kind's dependency declaration for a restore plan.  file_stage, if set, decides per file.
 	 */
 	int stage;
 	int (*file_stage)(const FileEntry *e);

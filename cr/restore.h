@@ -44,6 +44,7 @@ struct restore_opts {
 	int network_lock;
 	bool skip_file_validation;	/* --skip-file-validation: accept files that differ */
 	bool file_locks;		/* --file-locks: take the dumped locks again */
+	bool tcp_established;	/* established TCP connections may be restored */
 };
 
 struct rst_task {
