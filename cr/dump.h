@@ -46,6 +46,7 @@ struct dump_ctx {
 	size_t nr_shmem;
 	struct copy_pipe *copy;		/* memory copy pipeline (mem-copy.h) */
 	struct fd_ctx *fds;		/* open files of the tree (fds.h) */
+	struct parasite_ctl *parasite;	/* of the process being dumped, while its daemon runs */
 };
 
 #define SHMEM_PAGES_ID_BASE 0x40000000u
@@ -57,8 +58,10 @@ struct task_remote {
 	size_t nr_threads;
 };
 
-/* dump-core.c: collect in-task state and write core-TID.img for every thread. */
-int dump_task_core(struct dump_ctx *c, struct seized_task *k);
+/* dump-core.c: one process, with its parasite in: in-task state, memory
+ * (dump_task_mm), open files (fds_collect_task_from), then core-TID.img for
+ * every thread and taskstate-PID.img once it is cured. */
+int dump_task(struct dump_ctx *c, struct seized_task *k);
 /* mem-dump.c: mm-PID.img and the pages of one process. */
 int dump_task_mm(struct dump_ctx *c, struct seized_task *k);
 /* dump.c */

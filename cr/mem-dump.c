@@ -25,8 +25,10 @@
 #include "kerndat.h"
 #include "log.h"
 #include "mem-copy.h"
+#include "parasite/parasite-host.h"
 #include "proto/mm.pb-c.h"
 
+#undef PAGE_SIZE	/* <sys/user.h> has one */
 #define PAGE_SIZE ((uint64_t)4096)
 #define PM_PRESENT (1ull << 63)
 #define PM_SWAP (1ull << 62)
@@ -602,6 +604,44 @@ static void fill_brk(MmEntry *mm, VmaEntry **v, size_t n)
 			mm->brk = v[i]->end;
 }
 
+/*
+ * The parasite's scratch area is not the task's memory.  mmap may have
+ * merged it with a neighbour of the same protections (an rwx anonymous
+ * area): then only the neighbour's part stays.
+ */
+static int drop_parasite_area(struct dump_ctx *c, struct proc_vmas *pv)
+{
+	uint64_t a, b;
+	size_t n = 0;
+
+	if (!c->parasite)
+		return 0;
+	parasite_area(c->parasite, &a, &b);
+	for (size_t i = 0; i < pv->n; i++) {
+		struct proc_vma *v = &pv->v[i];
+
+		if (v->end > a && v->start < b) {
+			if (v->start >= a && v->end <= b) {
+				free(v->path);
+				continue;
+			}
+			if (v->start < a && v->end > b) {
+				log_error("area %#" PRIx64 "-%#" PRIx64 " holds the parasite inside it", v->start, v->end);
+				return -EBUSY;
+			}
+			if (v->start < a)
+				v->end = a;
+			else {
+				v->pgoff += b - v->start;
+				v->start = b;
+			}
+		}
+		pv->v[n++] = *v;
+	}
+	pv->n = n;
+	return 0;
+}
+
 int dump_task_mm(struct dump_ctx *c, struct seized_task *k)
 {
 	struct proc_vmas pv = { 0 };
@@ -622,6 +662,11 @@ int dump_task_mm(struct dump_ctx *c, struct seized_task *k)
 	if (r < 0) {
 		proc_vmas_free(&pv);
 		return log_error_errno(r, "cannot parse /proc/%d/smaps", k->pid);
+	}
+	r = drop_parasite_area(c, &pv);
+	if (r < 0) {
+		proc_vmas_free(&pv);
+		return r;
 	}
 	vma = calloc(pv.n ? pv.n : 1, sizeof(*vma));
 	vmap = calloc(pv.n ? pv.n : 1, sizeof(*vmap));
