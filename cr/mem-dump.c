@@ -28,6 +28,7 @@
 #include "mem-copy.h"
 #include "parasite/parasite-host.h"
 #include "proto/mm.pb-c.h"
+#include "vdso.h"
 
 #undef PAGE_SIZE	/* <sys/user.h> has one */
 #define PAGE_SIZE ((uint64_t)4096)
@@ -757,6 +758,24 @@ static int drop_parasite_area(struct dump_ctx *c, struct proc_vmas *pv)
 	return 0;
 }
 
+/* The bytes of the [vdso] area: restore compares them with its own vDSO (docs/vdso.md). */
+static int dump_vdso_bytes(pid_t pid, MmEntry *mm, VmaEntry **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint8_t *buf;
+		if (v[i]->kind != VMA_KIND__VMA_VDSO)
+			continue;
+		int r = vdso_read_task(pid, v[i]->start, v[i]->end, &buf);
+		if (r < 0)
+			return log_error_errno(r, "cannot read the vDSO of %d at %#" PRIx64, pid, v[i]->start);
+		mm->has_vdso = true;
+		mm->vdso.data = buf;
+		mm->vdso.len = v[i]->end - v[i]->start;
+		return 0;
+	}
+	return 0;
+}
+
 int dump_task_mm(struct dump_ctx *c, struct seized_task *k)
 {
 	struct proc_vmas pv = { 0 };
@@ -803,6 +822,9 @@ int dump_task_mm(struct dump_ctx *c, struct seized_task *k)
 		r = file_identity_of_mappings(&c->file_ids, k->pid, vmap, pv.n);
 	if (r < 0)
 		goto out;
+	r = dump_vdso_bytes(k->pid, &mm, vmap, pv.n);
+	if (r < 0)
+		goto out;
 	mm.n_vmas = pv.n;
 	mm.vmas = vmap;
 	fill_mm(&mm, k);
@@ -836,5 +858,6 @@ out:
 	for (size_t i = 0; vma && i < pv.n; i++)
 		free(vma[i].guard_ranges);
 	proc_vmas_free(&pv);
+	free(mm.vdso.data);
 	return r;
 }
