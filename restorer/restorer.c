@@ -174,8 +174,9 @@ asm(".text\n"
 /*
  * Filling the pages (docs/cr-restore.md, "Filling pages").  Most of the cost
  * of restoring a big anonymous area is the kernel allocating and zeroing a
- * page on each first touch, and the fault taken inside preadv to do so.  So
- * the big private anonymous areas are filled through a staging area with
+ * page on each first touch, and the fault taken inside preadv to do so.  When
+ * cryo-cr allows it (RST_FILL_MOVE: huge pages are cheap here), the big
+ * private anonymous areas are filled through a staging area with
  * transparent huge pages: populated in one call (MADV_POPULATE_WRITE), read
  * into with pread, then the pages are moved into place by UFFDIO_MOVE, which
  * moves whole 2 MiB page tables where source and destination line up, and
@@ -290,21 +291,27 @@ static void finish_moves(struct rst_args *a)
 	fill_uffd = -1;
 }
 
-/* A 2 MiB aligned staging area of STAGE_LEN with huge pages; 0 if none. */
+/* A 2 MiB aligned staging area of exactly STAGE_LEN with huge pages; 0 if none.
+ * The kernel put it in a free gap: what it mapped beyond the aligned part is
+ * given back right away, so stage_unmap never touches a neighbour. */
 static uint64_t stage_map(void)
 {
 	long m = sys_mmap(0, STAGE_LEN + HPAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (sys_failed(m))
 		return 0;
-	uint64_t s = ((uint64_t)m + HPAGE - 1) & ~(HPAGE - 1);
+	uint64_t base = (uint64_t)m, s = (base + HPAGE - 1) & ~(HPAGE - 1);
+	if (s > base)
+		sys_munmap((void *)base, s - base);
+	if (base + STAGE_LEN + HPAGE > s + STAGE_LEN)
+		sys_munmap((void *)(s + STAGE_LEN), base + STAGE_LEN + HPAGE - (s + STAGE_LEN));
 	sys_madvise((void *)s, STAGE_LEN, MADV_HUGEPAGE);
 	return s;
 }
 
 static void stage_unmap(uint64_t s)
 {
-	if (s) /* the mapping started at most HPAGE - PAGE_SIZE below s */
-		sys_munmap((void *)(s - HPAGE), STAGE_LEN + 2 * HPAGE);
+	if (s)
+		sys_munmap((void *)s, STAGE_LEN);
 }
 
 static long read_full(int fd, uint64_t to, uint64_t len, int64_t off)
