@@ -343,12 +343,15 @@ static long move_run(struct rst_args *a, const struct rst_pages *p, uint64_t sta
 		long r = off < 0 ? (memset((void *)s, 0, len), 0) : read_full(a->pages_fd, s, len, off);
 		if (r < 0)
 			return r;
-		for (uint64_t done = 0; done < len;) {
+		/* -EAGAIN: a page was busy; go on from where the move stopped. */
+		for (uint64_t done = 0, tries = 0; done < len; tries++) {
 			struct uffdio_move_ m = { d + done, s + done, len - done, 0, 0 };
 			r = sys_ioctl(fill_uffd, UFFDIO_MOVE_, (long)&m);
-			if (m.move > 0)
+			if (m.move > 0) {
 				done += (uint64_t)m.move;
-			if (r < 0 && r != -EAGAIN)
+				tries = 0;
+			}
+			if (r < 0 && (r != -EAGAIN || tries > 1000))
 				return r;
 		}
 		if (off >= 0)
