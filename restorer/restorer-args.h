@@ -174,9 +174,10 @@ struct rst_args {
 _Static_assert(sizeof(struct rst_args) == 320, "rst_args layout");
 
 /* Big private anonymous areas are filled through a huge-page staging area and
- * UFFDIO_MOVE (set by cryo-cr when transparent huge pages can be had with
- * MADV_HUGEPAGE). */
+ * UFFDIO_MOVE (set by cryo-cr when fresh transparent huge pages are cheap). */
 #define RST_FILL_MOVE 1u
+/* Or through UFFDIO_COPY from a small buffer: no zeroing of the new pages. */
+#define RST_FILL_COPY 2u
 
 /* One classic BPF seccomp filter: len struct sock_filter at insns. */
 struct rst_ts_filter {

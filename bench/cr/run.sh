@@ -9,7 +9,7 @@
 #
 #   bench/cr/run.sh [BUILD_DIR]       (default: build)
 # Environment: BENCH_MB, BENCH_DIR (a tmpfs directory; default /dev/shm),
-# CRYO_RESTORE_FILL=move|inplace (how restore fills pages; default: cryo-cr
+# CRYO_RESTORE_FILL=move|copy|inplace (how restore fills pages; default: cryo-cr
 # decides, docs/cr-restore.md "Filling pages").
 set -u
 B=${1:-build}
