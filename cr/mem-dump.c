@@ -21,12 +21,14 @@
 #include <sys/uio.h>
 #include <time.h>
 #include "dump.h"
+#include "file-identity.h"
 #include "fault.h"
 #include "kerndat.h"
 #include "log.h"
 #include "mem-copy.h"
 #include "parasite/parasite-host.h"
 #include "proto/mm.pb-c.h"
+#include "vdso.h"
 
 #undef PAGE_SIZE	/* <sys/user.h> has one */
 #define PAGE_SIZE ((uint64_t)4096)
@@ -767,6 +769,24 @@ static int drop_parasite_area(struct dump_ctx *c, struct proc_vmas *pv)
 	return 0;
 }
 
+/* The bytes of the [vdso] area: restore compares them with its own vDSO (docs/vdso.md). */
+static int dump_vdso_bytes(pid_t pid, MmEntry *mm, VmaEntry **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint8_t *buf;
+		if (v[i]->kind != VMA_KIND__VMA_VDSO)
+			continue;
+		int r = vdso_read_task(pid, v[i]->start, v[i]->end, &buf);
+		if (r < 0)
+			return log_error_errno(r, "cannot read the vDSO of %d at %#" PRIx64, pid, v[i]->start);
+		mm->has_vdso = true;
+		mm->vdso.data = buf;
+		mm->vdso.len = v[i]->end - v[i]->start;
+		return 0;
+	}
+	return 0;
+}
+
 int dump_task_mm(struct dump_ctx *c, struct seized_task *k)
 {
 	struct proc_vmas pv = { 0 };
@@ -809,6 +829,11 @@ int dump_task_mm(struct dump_ctx *c, struct seized_task *k)
 			goto out;
 	}
 	r = find_all_guards(k->pid, vmap, pv.n);
+	if (r >= 0)	/* file validation at restore (file-identity.h) */
+		r = file_identity_of_mappings(&c->file_ids, k->pid, vmap, pv.n);
+	if (r < 0)
+		goto out;
+	r = dump_vdso_bytes(k->pid, &mm, vmap, pv.n);
 	if (r < 0)
 		goto out;
 	mm.n_vmas = pv.n;
@@ -844,5 +869,6 @@ out:
 	for (size_t i = 0; vma && i < pv.n; i++)
 		free(vma[i].guard_ranges);
 	proc_vmas_free(&pv);
+	free(mm.vdso.data);
 	return r;
 }

@@ -24,6 +24,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/*
+ * Packets carrying this mark (SO_MARK) pass every lock: the restore sends
+ * them itself (cr/fd-tcp.c gives a half-closed connection its peer's FIN
+ * again through a raw socket while the lock still holds).
+ */
+#define NETLOCK_PASS_MARK 0xC114u
+
 /* --network-lock nftables|skip */
 enum netlock_mode {
 	NETLOCK_MODE_NFTABLES,
@@ -116,5 +123,13 @@ int netlock_tree_lock(enum netlock_mode mode, int netns_fd, const struct netlock
 		      size_t n, const char *table_name, unsigned int flags);
 /* The matching unlock; nothing for skip, and a missing table is fine. */
 int netlock_tree_unlock(enum netlock_mode mode, int netns_fd, const char *table_name);
+
+/*
+ * The TCP connections (any state but LISTEN and CLOSE) of the sockets the
+ * processes pids[] hold, all in the caller's network namespace: their fds'
+ * socket inodes matched in /proc/PID/net/tcp and tcp6 (netlock-conns.c).
+ * *ret is malloc'ed (NULL when none), *ret_n may be 0.
+ */
+int netlock_tree_conns(const pid_t *pids, size_t n_pids, struct netlock_conn **ret, size_t *ret_n);
 
 #endif
