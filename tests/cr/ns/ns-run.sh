@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Full C/R of a tree that lives in its own namespaces (docs/namespaces.md).
 #
-#   ns-run.sh [--ns "LAUNCH FLAGS"] [--cgroup MODE] [--features "F..."] PROG [ARGS...]
+#   ns-run.sh [--ns "LAUNCH FLAGS"] [--cgroup MODE] [--features "F..."] [--faults] PROG [ARGS...]
 #
 # PROG (a zt program) is started by ns-launch as the init of the namespaces in
 # --ns (--user --pid --uts --ipc --cgroupns --time MONO,BOOT); it sets up its
@@ -22,17 +22,21 @@
 #   frozen also a v1 freezer cgroup, FROZEN by the runner before the dump (a
 #          paused container), dumped with --freeze-cgroup; cgroups removed;
 #          restore (soft) must leave it FROZEN; the runner thaws it to verify
+# --faults: first restore once at each restore fault point (CRYO_FAULT): it must
+# fail and leave no task of the tree behind (the pid namespace goes with its init).
 # Exit: 0 PASS, 77 SKIP, 1 FAIL.  Everything created is removed on exit.
 set -u
 
 ns_flags=
 cg_mode=
 features="clone3-set-tid"
+faults=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--ns) ns_flags=$2; shift 2;;
 	--cgroup) cg_mode=$2; shift 2;;
 	--features) features="$features $2"; shift 2;;
+	--faults) faults=1; shift;;
 	*) break;;
 	esac
 done
@@ -185,6 +189,19 @@ if [ -x "$rt" ]; then "$rt" "$W/img" >"$W/roundtrip.log" 2>&1 || die "image roun
 
 cg_args=
 if [ -n "$cg_mode" ]; then cg_before_restore; cg_args=$(cg_restore_args); fi
+prog=$(basename "$1")
+if [ $faults = 1 ]; then
+	for point in fork mem restorer before-resume; do
+		# shellcheck disable=SC2086
+		CRYO_FAULT=restore-$point "$CRYO_CR" restore -D "$W/img" -d --pidfile "$W/fault.pid" -v4 -o "$W/restore-fault.log" \
+			--log-format text $cg_args && die "restore succeeded despite CRYO_FAULT=$point"
+		grep -q "fault injected at restore-$point" "$W/restore-fault.log" || die "restore fault point $point not reached"
+		for ((i = 0; i < 100; i++)); do pgrep -x "$prog" >/dev/null || break; sleep 0.05; done
+		pgrep -x "$prog" >/dev/null && die "tasks left after the restore failed at $point: $(pgrep -x "$prog")"
+		[ -e "$W/fault.pid" ] && die "a failed restore wrote its pidfile"
+	done
+	log "restore faults fork, mem, restorer, before-resume: nothing left behind"
+fi
 # shellcheck disable=SC2086
 "$CRYO_CR" restore -D "$W/img" -d --pidfile "$W/restored.pid" -v4 -o "$W/restore.log" --log-format text $cg_args ||
 	die "restore failed"
