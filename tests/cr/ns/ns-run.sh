@@ -11,10 +11,13 @@
 # restores it with -d, sends SIGTERM to the new root and takes the verdict.
 #
 # --cgroup MODE: the tree starts in v1 pids and memory cgroups cryo-ns-PID with
-# pids.max 77 and memory.limit_in_bytes 256M; after the dump the runner
+# pids.max 77 and memory.limit_in_bytes 256M (and in the v2 cgroup cryo-ns-PID
+# when a cgroup2 hierarchy is mounted: membership only); after the dump the runner
 # prepares the host for the --manage-cgroups MODE and checks, after restore,
 # the membership and pids.max from outside:
 #   none   cgroups kept, pids.max reset to max: restore keeps max
+#   ignore cgroups kept: the restored tree stays in cryo-cr's cgroups
+#   strict cgroups removed: restore creates them with 77 (they must not exist)
 #   props  cgroups kept, pids.max reset: restore writes 77 back
 #   soft   cgroups removed: restore creates them with 77
 #   full   cgroups kept, pids.max reset: restore writes 77 back
@@ -88,6 +91,7 @@ wait_file() {
 }
 
 cg_mount() { awk -v c="$1" '$3 == "cgroup" && $4 ~ "(^|,)" c "(,|$)" {print $2; exit}' /proc/mounts; }
+cg2_mount() { awk '$3 == "cgroup2" {print $2; exit}' /proc/mounts; }
 
 cg_setup() {
 	local c m ctl=(pids memory)
@@ -99,6 +103,11 @@ cg_setup() {
 		cg_dirs+=("$m/cryo-ns-$$")
 	done
 	[ "$cg_mode" = root ] && cg_dirs+=("$(cg_mount pids)/cryo-ns-$$-moved")
+	m=$(cg2_mount)
+	if [ -n "$m" ]; then
+		mkdir "$m/cryo-ns-$$" || die "cannot create $m/cryo-ns-$$"
+		cg_dirs+=("$m/cryo-ns-$$")
+	fi
 	echo 77 >"$(cg_mount pids)/cryo-ns-$$/pids.max" || die "cannot set pids.max"
 	echo 268435456 >"$(cg_mount memory)/cryo-ns-$$/memory.limit_in_bytes" || die "cannot set memory.limit_in_bytes"
 }
@@ -109,7 +118,8 @@ cg_before_restore() {
 	p=$(cg_mount pids)/cryo-ns-$$
 	case "$cg_mode" in
 	none|props|full) echo max >"$p/pids.max" || die "cannot reset pids.max";;
-	soft|root|frozen)
+	ignore) ;;
+	soft|root|frozen|strict)
 		local d i
 		for d in "${cg_dirs[@]}"; do
 			for ((i = 0; i < 100; i++)); do [ -d "$d" ] || break; rmdir "$d" 2>/dev/null && break; sleep 0.05; done
@@ -129,6 +139,16 @@ cg_restore_args() {
 
 cg_check() {
 	local pid=$1 want_pids=77 pdir=/cryo-ns-$$ got
+	if [ "$cg_mode" = ignore ]; then
+		grep -q "cryo-ns-$$" "/proc/$pid/cgroup" && die "--manage-cgroups ignore: restored task $pid is in its old cgroups"
+		grep -qx "[0-9]*:pids:$(awk -F: '$2 == "pids" {print $3}' /proc/self/cgroup)" "/proc/$pid/cgroup" ||
+			die "--manage-cgroups ignore: restored task $pid is not in cryo-cr's pids cgroup"
+		log "cgroups (ignore): the restored tree is in cryo-cr's cgroups"
+		return
+	fi
+	if [ -n "$(cg2_mount)" ]; then
+		grep -qx "0::/cryo-ns-$$" "/proc/$pid/cgroup" || die "restored task $pid is not in the v2 cgroup /cryo-ns-$$"
+	fi
 	[ "$cg_mode" = none ] && want_pids=max
 	[ "$cg_mode" = root ] && pdir=/cryo-ns-$$-moved
 	grep -qx "[0-9]*:pids:$pdir" "/proc/$pid/cgroup" || die "restored task $pid is not in pids:$pdir: $(grep pids /proc/$pid/cgroup)"
