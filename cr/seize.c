@@ -19,6 +19,7 @@
 #include "kerndat.h"
 #include "log.h"
 #include "seize.h"
+#include "taskstate.h"
 
 #define SEIZE_MAX_PASSES 100
 
@@ -133,7 +134,7 @@ static int seize_thread(struct seized_task *k, pid_t tid, bool wait)
 	th = task_add_thread(k, tid);
 	if (!th)
 		return -ENOMEM;
-	if (ptrace(PTRACE_SEIZE, tid, 0, 0) < 0) {
+	if (ptrace(PTRACE_SEIZE, tid, 0, ts_seize_options(k->pid, tid)) < 0) {
 		r = negative_errno();
 		k->nr_threads--;
 		if (r == -ESRCH)	/* exited meanwhile */
