@@ -23,6 +23,9 @@ struct dump_opts {
 	const struct mnt_external *mnt_ext;
 	size_t n_mnt_ext;
 	int network_lock;
+	uint64_t ghost_limit;		/* --ghost-limit (0: the default) */
+	bool file_locks;		/* --file-locks */
+	bool tcp_established;		/* established TCP connections are dumped (else refused) */
 };
 
 struct dump_stats {
@@ -57,6 +60,7 @@ struct dump_ctx {
 	/* Kinds added to the inventory's "dumped" list by the modules (dump_add_dumped). */
 	const char *dumped_extra[16];
 	size_t n_dumped_extra;
+	struct file_id_cache *file_ids;	/* identities of mapped files (file-identity.h) */
 };
 
 #define SHMEM_PAGES_ID_BASE 0x40000000u

@@ -257,20 +257,29 @@ static int list_task_fds(int pid, int **ret, size_t *ret_nr)
 	return 0;
 }
 
-static int read_ppid(int pid)
+/* From /proc/PID/stat: the parent, and a session leader's controlling terminal. */
+static int read_stat(struct fd_ctx *ctx, int pid, int *ret_ppid)
 {
 	char path[64], *buf = NULL, *close_paren;
-	int ppid = 0;
+	int ppid = 0, sid = 0, tty_nr = 0, tpgid = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
 	if (read_text(path, &buf) < 0)
 		return 0;
 	/* the command name may hold anything: fields start after the last ')' */
 	close_paren = strrchr(buf, ')');
-	if (!close_paren || sscanf(close_paren + 1, " %*c %d", &ppid) != 1)
-		ppid = 0;
+	if (!close_paren || sscanf(close_paren + 1, " %*c %d %*d %d %d %d", &ppid, &sid, &tty_nr, &tpgid) != 4)
+		ppid = sid = tty_nr = 0;
 	free(buf);
-	return ppid;
+	*ret_ppid = ppid;
+	if (sid != pid || !tty_nr)
+		return 0;
+	struct dump_ctty *n = grow(ctx->cttys, ctx->nr_cttys, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	ctx->cttys = n;
+	n[ctx->nr_cttys++] = (struct dump_ctty){ .sid = sid, .tty_nr = (dev_t)(unsigned)tty_nr, .fg_pgrp = tpgid };
+	return 0;
 }
 
 int fds_collect_task(struct fd_ctx *ctx, int pid)
@@ -293,7 +302,9 @@ int fds_collect_task(struct fd_ctx *ctx, int pid)
 	t = &ctx->tasks[ctx->nr_tasks++];
 	memset(t, 0, sizeof(*t));
 	t->pid = pid;
-	t->ppid = read_ppid(pid);
+	r = read_stat(ctx, pid, &t->ppid);
+	if (r < 0)
+		return r;
 
 	for (size_t i = 0; i < nr; i++) {
 		_cleanup_close_ int local = syscall(SYS_pidfd_getfd, pidfd, fds[i], 0);
@@ -311,6 +322,8 @@ int fds_collect_task(struct fd_ctx *ctx, int pid)
 		if (r < 0)
 			return log_error_errno(r, "pid %d fd %d: cannot read its /proc entries", pid, fds[i]);
 		r = collect_file(ctx, &p, &id);
+		if (r >= 0)
+			r = fd_locks_collect(ctx, &p, ctx->files[id - 1].e);
 		if (r < 0)
 			return r;
 		r = add_fd_entry(t, fds[i], id, p.cloexec);
@@ -325,11 +338,34 @@ int fds_collect_task(struct fd_ctx *ctx, int pid)
  * What must be created once for the whole tree: a file, or both ends of a
  * pipe (one pipe() makes them), or both ends of a unix socketpair.
  */
-static uint64_t sharing_unit(const FileEntry *e)
+static uint64_t sharing_unit(const struct fd_ctx *ctx, const FileEntry *e);
+
+/* A unix client waiting in accept(): made by its listener's restore, so one unit with it. */
+static const FileEntry *waiting_listener(const struct fd_ctx *ctx, const FileEntry *e)
 {
+	if (!e->unix_sk || !e->unix_sk->queued)
+		return NULL;
+	for (size_t i = 0; i < ctx->nr_files; i++) {
+		const UnixFile *l = ctx->files[i].e->unix_sk;
+		for (size_t j = 0; l && j < l->n_waiting; j++)
+			if (l->waiting[j] == e->unix_sk->ino)
+				return ctx->files[i].e;
+	}
+	return NULL;
+}
+
+static uint64_t sharing_unit(const struct fd_ctx *ctx, const FileEntry *e)
+{
+	const FileEntry *l = waiting_listener(ctx, e);
+
+	if (l)
+		return sharing_unit(ctx, l);
 	if (e->pipe)
 		return e->pipe->pipe_ino << 1 | 1;
-	if (e->unix_sk && e->unix_sk->peer_ino)
+	if (e->tty)	/* both ends of a pty: the restore makes the pair once */
+		return ((uint64_t)e->tty->index | 1ull << 62) << 1 | 1;
+	/* both ends of a socketpair (or accepted connection) are made at once */
+	if (e->unix_sk && e->unix_sk->peer_ino && !e->unix_sk->has_peer_name)
 		return (e->unix_sk->ino < e->unix_sk->peer_ino ? e->unix_sk->ino : e->unix_sk->peer_ino) << 1 | 1;
 	return (uint64_t)e->id << 1;	/* inode numbers and ids never mix: low bit */
 }
@@ -337,9 +373,28 @@ static uint64_t sharing_unit(const FileEntry *e)
 static bool task_uses(const struct fd_ctx *ctx, const struct dump_task *t, uint64_t unit)
 {
 	for (size_t i = 0; i < t->nr_fds; i++)
-		if (sharing_unit(ctx->files[t->fds[i]->file_id - 1].e) == unit)
+		if (sharing_unit(ctx, ctx->files[t->fds[i]->file_id - 1].e) == unit)
 			return true;
 	return false;
+}
+
+static bool task_has_file(const struct dump_task *t, uint32_t id)
+{
+	for (size_t i = 0; i < t->nr_fds; i++)
+		if (t->fds[i]->file_id == id)
+			return true;
+	return false;
+}
+
+/* The listener's waiting clients are made by its restore: the topmost task
+ * of their unit must hold the listener itself. */
+static int check_unit_root(const FileEntry *e, const struct dump_task *root)
+{
+	if (!e->unix_sk || !e->unix_sk->n_waiting || task_has_file(root, e->id))
+		return 0;
+	log_error("pid %d: has a unix client waiting in accept() on a listener only its descendants have; not supported",
+		  root->pid);
+	return -EOPNOTSUPP;
 }
 
 static const struct dump_task *find_task(const struct fd_ctx *ctx, int pid)
@@ -359,8 +414,9 @@ static const struct dump_task *find_task(const struct fd_ctx *ctx, int pid)
 static int check_sharing_follows_tree(const struct fd_ctx *ctx)
 {
 	for (size_t f = 0; f < ctx->nr_files; f++) {
-		uint64_t unit = sharing_unit(ctx->files[f].e);
+		uint64_t unit = sharing_unit(ctx, ctx->files[f].e);
 		int root = 0;
+		const struct dump_task *root_task = NULL;
 
 		for (size_t i = 0; i < ctx->nr_tasks; i++) {
 			const struct dump_task *t = &ctx->tasks[i], *parent;
@@ -377,7 +433,10 @@ static int check_sharing_follows_tree(const struct fd_ctx *ctx)
 				return -EOPNOTSUPP;
 			}
 			root = t->pid;
+			root_task = t;
 		}
+		if (root_task && check_unit_root(ctx->files[f].e, root_task) < 0)
+			return -EOPNOTSUPP;
 	}
 	return 0;
 }
@@ -387,6 +446,8 @@ static int check_collected(struct fd_ctx *ctx)
 {
 	int r = check_sharing_follows_tree(ctx);
 
+	if (r >= 0)
+		r = fd_tty_check_cttys(ctx);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < ctx->nr_files; i++) {
