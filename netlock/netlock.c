@@ -130,6 +130,19 @@ static int add_meta_eq_u8(struct nftnl_rule *rule, uint32_t key, uint8_t value)
 	return add_cmp_eq_reg1(rule, &value, sizeof(value));
 }
 
+/* Load meta KEY into register 1 and compare it with a 32-bit value. */
+static int add_meta_eq_u32(struct nftnl_rule *rule, uint32_t key, uint32_t value)
+{
+	struct nftnl_expr *meta = nftnl_expr_alloc("meta");
+	int r = add_expr(rule, meta);
+
+	if (r < 0)
+		return r;
+	nftnl_expr_set_u32(meta, NFTNL_EXPR_META_KEY, key);
+	nftnl_expr_set_u32(meta, NFTNL_EXPR_META_DREG, NFT_REG_1);
+	return add_cmp_eq_reg1(rule, &value, sizeof(value));
+}
+
 /* Load len bytes of the packet at base+offset into register 1 and compare. */
 static int add_payload_eq(struct nftnl_rule *rule, uint32_t base, uint32_t offset,
 			  const void *value, uint32_t len)
@@ -200,6 +213,31 @@ static int put_counter_drop_rule(struct nl_batch *b, const char *table, unsigned
 	if (r < 0)
 		return r;
 	snprintf(what, sizeof(what), "add rule 'counter drop' to chain %s", chain_names[i]);
+	return put_rule(b, rule, what);
+}
+
+/* "meta mark NETLOCK_PASS_MARK accept", first in each chain: what the restore
+ * itself sends to the tree's sockets (a peer's FIN for TCP repair) passes. */
+static int put_pass_mark_rule(struct nl_batch *b, const char *table, unsigned int i)
+{
+	_cleanup_(nftnl_rule_freep) struct nftnl_rule *rule = new_rule(table, chain_names[i]);
+	struct nftnl_expr *imm;
+	char what[64];
+	int r;
+
+	if (!rule)
+		return -ENOMEM;
+	r = add_meta_eq_u32(rule, NFT_META_MARK, NETLOCK_PASS_MARK);
+	imm = nftnl_expr_alloc("immediate");
+	if (r >= 0)
+		r = add_expr(rule, imm);
+	else
+		nftnl_expr_free(imm);
+	if (r < 0)
+		return r;
+	nftnl_expr_set_u32(imm, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_u32(imm, NFTNL_EXPR_IMM_VERDICT, NF_ACCEPT);
+	snprintf(what, sizeof(what), "add rule 'meta mark accept' to chain %s", chain_names[i]);
 	return put_rule(b, rule, what);
 }
 
@@ -376,6 +414,8 @@ int netlock_lock_netns_flags(int netns_fd, const char *table_name, unsigned int 
 	for (unsigned int i = 0; r >= 0 && i < ARRAY_SIZE(chain_names); i++) {
 		r = put_base_chain(&b, table_name, i, NF_DROP);
 		if (r >= 0)
+			r = put_pass_mark_rule(&b, table_name, i);
+		if (r >= 0)
 			r = put_counter_drop_rule(&b, table_name, i);
 	}
 	if (r >= 0 && (flags & NETLOCK_F_FAULT_LAST))
@@ -416,8 +456,11 @@ int netlock_lock_conns_flags(const struct netlock_conn *conns, size_t n, const c
 	if (r >= 0)
 		r = put_lock_table(&b, table_name, flags);
 	/* Policy accept: only the listed connections are stopped. */
-	for (unsigned int i = 0; r >= 0 && i < ARRAY_SIZE(chain_names); i++)
+	for (unsigned int i = 0; r >= 0 && i < ARRAY_SIZE(chain_names); i++) {
 		r = put_base_chain(&b, table_name, i, NF_ACCEPT);
+		if (r >= 0)
+			r = put_pass_mark_rule(&b, table_name, i);
+	}
 	for (size_t i = 0; r >= 0 && i < n; i++)
 		r = put_conn_rules(&b, table_name, &conns[i], i);
 	if (r >= 0 && (flags & NETLOCK_F_FAULT_LAST))
