@@ -28,10 +28,7 @@
 #include "log.h"
 #include "net.h"
 #include "restore-mntnet.h"
-#include "fd-tcp.h"
 #include "proto/fd.pb-c.h"
-
-_Static_assert(TCP_INJECT_MARK == NETLOCK_PASS_MARK, "the network lock lets the restore's injected packets through");
 
 static int conn_from_inet(const InetFile *in, struct netlock_conn *c)
 {

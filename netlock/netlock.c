@@ -130,19 +130,6 @@ static int add_meta_eq_u8(struct nftnl_rule *rule, uint32_t key, uint8_t value)
 	return add_cmp_eq_reg1(rule, &value, sizeof(value));
 }
 
-/* Load meta KEY into register 1 and compare it with a 32-bit value. */
-static int add_meta_eq_u32(struct nftnl_rule *rule, uint32_t key, uint32_t value)
-{
-	struct nftnl_expr *meta = nftnl_expr_alloc("meta");
-	int r = add_expr(rule, meta);
-
-	if (r < 0)
-		return r;
-	nftnl_expr_set_u32(meta, NFTNL_EXPR_META_KEY, key);
-	nftnl_expr_set_u32(meta, NFTNL_EXPR_META_DREG, NFT_REG_1);
-	return add_cmp_eq_reg1(rule, &value, sizeof(value));
-}
-
 /* Load len bytes of the packet at base+offset into register 1 and compare. */
 static int add_payload_eq(struct nftnl_rule *rule, uint32_t base, uint32_t offset,
 			  const void *value, uint32_t len)
@@ -173,6 +160,29 @@ static int add_counter_drop(struct nftnl_rule *rule)
 		return r;
 	nftnl_expr_set_u32(imm, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
 	nftnl_expr_set_u32(imm, NFTNL_EXPR_IMM_VERDICT, NF_DROP);
+	return 0;
+}
+
+/* "meta mark NETLOCK_PASS_MARK accept": what the restore itself sends passes. */
+static int add_mark_accept(struct nftnl_rule *rule)
+{
+	struct nftnl_expr *meta = nftnl_expr_alloc("meta"), *imm;
+	uint32_t mark = NETLOCK_PASS_MARK;
+	int r = add_expr(rule, meta);
+
+	if (r < 0)
+		return r;
+	nftnl_expr_set_u32(meta, NFTNL_EXPR_META_KEY, NFT_META_MARK);
+	nftnl_expr_set_u32(meta, NFTNL_EXPR_META_DREG, NFT_REG_1);
+	r = add_cmp_eq_reg1(rule, &mark, sizeof(mark));
+	if (r < 0)
+		return r;
+	imm = nftnl_expr_alloc("immediate");
+	r = add_expr(rule, imm);
+	if (r < 0)
+		return r;
+	nftnl_expr_set_u32(imm, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_u32(imm, NFTNL_EXPR_IMM_VERDICT, NF_ACCEPT);
 	return 0;
 }
 
@@ -216,27 +226,17 @@ static int put_counter_drop_rule(struct nl_batch *b, const char *table, unsigned
 	return put_rule(b, rule, what);
 }
 
-/* "meta mark NETLOCK_PASS_MARK accept", first in each chain: what the restore
- * itself sends to the tree's sockets (a peer's FIN for TCP repair) passes. */
 static int put_pass_mark_rule(struct nl_batch *b, const char *table, unsigned int i)
 {
 	_cleanup_(nftnl_rule_freep) struct nftnl_rule *rule = new_rule(table, chain_names[i]);
-	struct nftnl_expr *imm;
 	char what[64];
 	int r;
 
 	if (!rule)
 		return -ENOMEM;
-	r = add_meta_eq_u32(rule, NFT_META_MARK, NETLOCK_PASS_MARK);
-	imm = nftnl_expr_alloc("immediate");
-	if (r >= 0)
-		r = add_expr(rule, imm);
-	else
-		nftnl_expr_free(imm);
+	r = add_mark_accept(rule);
 	if (r < 0)
 		return r;
-	nftnl_expr_set_u32(imm, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
-	nftnl_expr_set_u32(imm, NFTNL_EXPR_IMM_VERDICT, NF_ACCEPT);
 	snprintf(what, sizeof(what), "add rule 'meta mark accept' to chain %s", chain_names[i]);
 	return put_rule(b, rule, what);
 }

@@ -24,6 +24,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/*
+ * Packets carrying this mark (SO_MARK) pass every lock: the restore sends
+ * them itself (cr/fd-tcp.c gives a half-closed connection its peer's FIN
+ * again through a raw socket while the lock still holds).
+ */
+#define NETLOCK_PASS_MARK 0xC114u
+
 /* --network-lock nftables|skip */
 enum netlock_mode {
 	NETLOCK_MODE_NFTABLES,
@@ -40,11 +47,6 @@ const char *netlock_mode_name(enum netlock_mode m);
 /* Base chains of the lock run at this priority: after defragmentation
  * (-400), before conntrack (-200) and every ordinary filter (0). */
 #define NETLOCK_CHAIN_PRIORITY (-300)
-
-/* Packets with this mark (SO_MARK) pass every lock: what the restore itself
- * must get to the tree's sockets while it is locked, e.g. the peer's FIN a
- * half-closed TCP connection is given again (TCP_INJECT_MARK, cr/fd-tcp.h). */
-#define NETLOCK_PASS_MARK 0xC114u
 
 /* "cryo-lock-<id>" into buf; -ENAMETOOLONG if it does not fit the nftables limit. */
 int netlock_table_name(char *buf, size_t size, const char *id);
