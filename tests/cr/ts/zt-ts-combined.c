@@ -10,6 +10,9 @@
  * firing into their handlers, the armed ones keep their remaining time and
  * intervals, the filter still denies, the altstack handler runs on it.
  *
+ * A child process (the tree runs as uid 1000) keeps its own pending signal
+ * and resource limit.
+ *
  * Overrun counts are not compared: the kernel has no way to set one, so a
  * restored timer starts from 0 (docs/taskstate.md).
  */
@@ -195,6 +198,55 @@ static const char *worker_check(struct zt_worker *w)
 	return r;
 }
 
+static int to_child[2], from_child[2];
+
+/* The child: a lower NOFILE soft limit and a pending SIGUSR2 of its own. */
+static void child_main(void)
+{
+	struct rlimit rl = { 800, 3000 }, now;
+	sigset_t s;
+	char c, line[200] = "ok";
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || kill(getpid(), SIGUSR2) < 0)
+		_exit(1);
+	(void)!write(from_child[1], "r", 1);
+	while (read(to_child[0], &c, 1) < 0 && errno == EINTR)
+		;
+	getrlimit(RLIMIT_NOFILE, &now);
+	sigpending(&s);
+	if (getuid() != 1000 || now.rlim_cur != 800 || now.rlim_max != 3000 || !sigismember(&s, SIGUSR2))
+		snprintf(line, sizeof(line), "child: uid %u, NOFILE %llu/%llu, SIGUSR2 pending %d", getuid(),
+			 (unsigned long long)now.rlim_cur, (unsigned long long)now.rlim_max, sigismember(&s, SIGUSR2));
+	(void)!write(from_child[1], line, strlen(line));
+	_exit(0);
+}
+
+static void start_child(void)
+{
+	char c;
+	if (pipe(to_child) < 0 || pipe(from_child) < 0)
+		zt_fail("pipe: %m");
+	pid_t p = fork();
+	if (p < 0)
+		zt_fail("fork: %m");
+	if (p == 0)
+		child_main();
+	if (read(from_child[0], &c, 1) != 1)
+		zt_fail("the child did not start");
+}
+
+static const char *ask_child(void)
+{
+	static char line[256];
+	ssize_t n;
+	(void)!write(to_child[1], "g", 1);
+	while ((n = read(from_child[0], line, sizeof(line) - 1)) < 0 && errno == EINTR)
+		;
+	if (n <= 0)
+		return "no answer from the child";
+	line[n] = 0;
+	return strcmp(line, "ok") ? line : NULL;
+}
+
 /* Wait (with a generous bound: this checks behaviour, not timing) until n counts on. */
 static bool goes_on(volatile int *n)
 {
@@ -260,6 +312,7 @@ int main(int argc, char **argv)
 	become_user();
 	handlers();
 	block(SIG_QUEUED, SIGUSR2);
+	start_child();
 	zt_worker_start(&w);
 	filter();
 	timers();
@@ -300,6 +353,8 @@ int main(int argc, char **argv)
 		r = zt_worker_check(&w);
 	if (!r)
 		r = check_timers();
+	if (!r)
+		r = ask_child();
 	if (r)
 		zt_fail("%s", r);
 	raise(SIGUSR1);
