@@ -67,7 +67,9 @@ static int step_ts(void *ctx, void *data)
 {
 	struct restore_ctx *rc = ctx;
 	struct ts_step *s = data;
-	struct ts_apply_ctx a = { .flags = rc->opts.keep_rlimits ? TS_APPLY_KEEP_RLIMIT : 0 };
+	/* Timers aimed at other threads than the main one are the blob's: it makes the threads. */
+	struct ts_apply_ctx a = { .flags = TS_APPLY_SKIP_THREAD_TIMERS |
+					   (rc->opts.keep_rlimits ? TS_APPLY_KEEP_RLIMIT : 0) };
 	TaskStateEntry e = *s->task->ts;	/* shallow: only top-level fields change */
 	TsPrctlEntry prctl;
 
@@ -186,6 +188,7 @@ uint64_t ts_restore_args_len(const struct rst_task *t)
 	for (size_t i = 0; i < e->n_threads; i++)
 		len += (e->threads[i]->creds ? e->threads[i]->creds->n_groups : e->creds ? e->creds->n_groups : 0) * 4 + 16;
 	len += e->n_seccomp_filters * (sizeof(struct rst_ts_filter) + 16) + 16;
+	len += e->n_posix_timers * sizeof(struct rst_ts_timer) + 16;
 	for (size_t i = 0; i < e->n_seccomp_filters; i++)
 		len += e->seccomp_filters[i]->insns.len;
 	len += t->n_tids * (sizeof(struct rst_ts_sched) + sizeof(struct rst_ts_creds) + AFFINITY_MAX_WORDS * 8 + 64) + 32;
@@ -311,6 +314,47 @@ static int fill_threads(struct rst_task *t, struct rst_ts *ts, void *(*alloc)(vo
 	return 0;
 }
 
+static int fill_timers(struct rst_task *t, struct rst_ts *ts, void *(*alloc)(void *, size_t), void *b)
+{
+	const TaskStateEntry *e = t->ts;
+	size_t n = 0;
+	for (size_t i = 0; i < e->n_posix_timers; i++)
+		n += ts_timer_for_thread(e, e->posix_timers[i]) >= 0;
+	if (!n)
+		return 0;
+	struct rst_ts_timer *out = alloc(b, n * sizeof(*out));
+	if (!out)
+		return -ENOMEM;
+	n = 0;
+	for (size_t i = 0; i < e->n_posix_timers; i++) {
+		const TsPosixTimerEntry *pt = e->posix_timers[i];
+		int th = ts_timer_for_thread(e, pt);
+		if (th < 0)
+			continue;
+		struct rst_ts_timer *o = &out[n++];
+		o->id = pt->id, o->clock = pt->clock, o->signo = pt->signo, o->sigval = pt->sigval;
+		o->tid = -1;
+		for (size_t j = 0; j < t->n_tids; j++)
+			if (t->tids[j] == e->threads[th]->tid)
+				o->tid = rst_ns_tid(t, j);
+		if (o->tid < 0) {
+			log_error("task %d: POSIX timer %d is aimed at thread %u, which is not in the tree's image", t->pid,
+				  pt->id, e->threads[th]->tid);
+			return -EBADMSG;
+		}
+		if (pt->armed_known) {
+			o->interval_sec = (int64_t)pt->interval_sec, o->interval_nsec = (int64_t)pt->interval_nsec;
+			o->value_sec = (int64_t)pt->value_sec, o->value_nsec = (int64_t)pt->value_nsec;
+			/* Waiting for its signal's delivery to re-arm (ts-timers.c): from one interval. */
+			if (!o->value_sec && !o->value_nsec)
+				o->value_sec = o->interval_sec, o->value_nsec = o->interval_nsec;
+		}
+	}
+	ts->timers = (uint64_t)(uintptr_t)out;
+	ts->n_timers = (uint32_t)n;
+	return 0;
+}
+
 /* The root and cwd are opened now, by the paths cryo-cr sees (no chroot yet). */
 static int open_root(struct rst_task *t, struct rst_ts *ts)
 {
@@ -342,6 +386,8 @@ int ts_restore_fill_args(struct rst_task *t, struct rst_args *a, void *(*alloc)(
 		r = fill_threads(t, ts, alloc, b);
 	if (r >= 0)
 		r = fill_seccomp(e, ts, alloc, b);
+	if (r >= 0)
+		r = fill_timers(t, ts, alloc, b);
 	if (r < 0)
 		return r == -ENOMEM ? log_error_errno(r, "task %d: no room for its task state in the restorer area", t->pid) : r;
 	if (e->prctl && e->prctl->has_pdeath_signal)

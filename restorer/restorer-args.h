@@ -105,6 +105,7 @@ enum {
 	RST_STEP_CREDS,
 	RST_STEP_SECCOMP,
 	RST_STEP_ROOT,
+	RST_STEP_TIMERS,
 };
 
 /* PR_SET_MM_MAP fields (struct prctl_mm_map), exe_fd < 0: keep. */
@@ -213,7 +214,22 @@ struct rst_ts {
 	uint64_t filters;	/* struct rst_ts_filter[n_filters], oldest first */
 	int32_t root_fd;	/* >= 0: chroot to it, then fchdir(cwd_fd) */
 	int32_t cwd_fd;
+	/* POSIX timers aimed at a thread other than the main one: created by the
+	 * main thread once the threads exist (PR_TIMER_CREATE_RESTORE_IDS). */
+	uint64_t timers;	/* struct rst_ts_timer[n_timers] */
+	uint32_t n_timers;
+	uint32_t pad;
 };
-_Static_assert(sizeof(struct rst_ts) == 48, "rst_ts layout");
+_Static_assert(sizeof(struct rst_ts) == 64, "rst_ts layout");
+
+struct rst_ts_timer {
+	int32_t id;
+	int32_t clock;
+	int32_t signo;
+	int32_t tid;		/* the thread it signals (SIGEV_THREAD_ID), as the task sees it */
+	uint64_t sigval;
+	int64_t interval_sec, interval_nsec, value_sec, value_nsec;	/* all 0: disarmed */
+};
+_Static_assert(sizeof(struct rst_ts_timer) == 56, "rst_ts_timer layout");
 
 #endif

@@ -144,8 +144,14 @@ int main(int argc, char **argv)
 	pid_t child = fork();
 	if (child < 0)
 		zt_fail("fork: %m");
-	if (child == 0)
+	if (child == 0) {
+		/* Only its own ends: a dead parent means EOF, not a child left waiting. */
+		close(to_child[1]);
+		close(from_child[0]);
 		child_main();
+	}
+	close(to_child[0]);
+	close(from_child[1]);
 	if (read(from_child[0], &c, 1) != 1)
 		zt_fail("the child did not start");
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0 || prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) < 0 ||
