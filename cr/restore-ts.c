@@ -289,6 +289,8 @@ static int fill_threads(struct rst_task *t, struct rst_ts *ts, void *(*alloc)(vo
 			return r;
 		if (!th)
 			continue;
+		if (th->has_timer_slack_ns)
+			s[i].timer_slack_ns = th->timer_slack_ns;
 		if (th->sched) {
 			struct sched_attr_ at = {
 				.size = 48,

@@ -167,7 +167,7 @@ struct rst_ts_filter {
 };
 _Static_assert(sizeof(struct rst_ts_filter) == 16, "rst_ts_filter layout");
 
-/* One thread's scheduling, set by the thread itself before the credentials. */
+/* One thread's scheduling and timer slack, set by the thread itself before the credentials. */
 struct rst_ts_sched {
 	uint32_t valid;		/* 0: inherit the main thread's */
 	int32_t nice;
@@ -175,8 +175,9 @@ struct rst_ts_sched {
 	uint64_t affinity;	/* CPU mask, affinity_len bytes; 0: keep */
 	uint32_t affinity_len;
 	uint32_t pad;
+	uint64_t timer_slack_ns;	/* 0: keep */
 };
-_Static_assert(sizeof(struct rst_ts_sched) == 80, "rst_ts_sched layout");
+_Static_assert(sizeof(struct rst_ts_sched) == 88, "rst_ts_sched layout");
 
 /* One thread's credentials, applied by that thread (the order is restorer-ts.c's). */
 struct rst_ts_creds {

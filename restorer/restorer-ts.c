@@ -76,16 +76,19 @@ long rst_ts_thread_timers(const struct rst_args *a, uint32_t *step)
 
 static long set_sched(const struct rst_ts_sched *s)
 {
-	long r;
+	long r = 0;
 
-	if (!s->valid)
-		return 0;
-	r = sys_call3(__NR_sched_setattr, 0, (long)s->attr, 0);
-	/* SCHED_OTHER/BATCH/IDLE carry nice in the attr; setpriority is the thread's too. */
-	if (r == 0)
-		r = sys_call3(__NR_setpriority, 0 /* PRIO_PROCESS */, 0, s->nice);
-	if (r == 0 && s->affinity)
-		r = sys_call3(__NR_sched_setaffinity, 0, s->affinity_len, (long)s->affinity);
+	if (s->valid) {
+		r = sys_call3(__NR_sched_setattr, 0, (long)s->attr, 0);
+		/* SCHED_OTHER/BATCH/IDLE carry nice in the attr; setpriority is the thread's too. */
+		if (r == 0)
+			r = sys_call3(__NR_setpriority, 0 /* PRIO_PROCESS */, 0, s->nice);
+		if (r == 0 && s->affinity)
+			r = sys_call3(__NR_sched_setaffinity, 0, s->affinity_len, (long)s->affinity);
+	}
+	/* After the policy: a policy change can reset the slack. */
+	if (r == 0 && s->timer_slack_ns)
+		r = sys_prctl(PR_SET_TIMERSLACK, s->timer_slack_ns, 0, 0, 0);
 	return r;
 }
 
