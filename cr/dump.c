@@ -16,6 +16,7 @@
 #include "dump.h"
 #include "fault.h"
 #include "fds.h"
+#include "file-identity.h"
 #include "log.h"
 #include "mem-copy.h"
 #include "proto/inventory.pb-c.h"
@@ -218,12 +219,8 @@ static int dump_tasks(struct dump_ctx *c)
 		if (k->zombie)
 			continue;
 		log_info("dumping process %d (%zu threads)", k->pid, k->nr_threads);
-		r = dump_task_core(c, k);
-		if (r >= 0)
-			r = dump_task_mm(c, k);
-		/* Open files: pidfd_getfd duplicates, nothing changes in the task (fds.h). */
-		if (r >= 0)
-			r = fds_collect_task(c->fds, k->pid);
+		/* Memory and open files too, while the parasite is in (dump-core.c). */
+		r = dump_task(c, k);
 		if (r < 0)
 			return r;
 	}
@@ -244,7 +241,9 @@ static int dump_seized(struct dump_ctx *c)
 	r = img_dir_open_write(c->opts->dir, &c->dir);
 	if (r < 0)
 		return log_error_errno(r, "cannot open image directory %s", c->opts->dir);
-	struct fd_opts fd_opts = { .inherit_tty_stdio = c->opts->shell_job };
+	struct fd_opts fd_opts = { .inherit_tty_stdio = c->opts->shell_job,
+				   .ghost_limit = c->opts->ghost_limit, .file_locks = c->opts->file_locks,
+				   .tcp_established = c->opts->tcp_established };
 	r = fd_ctx_new(&fd_opts, &c->fds);
 	if (r < 0)
 		return log_error_errno(r, "cannot set up the collection of open files");
@@ -298,6 +297,9 @@ static int dump_tree(const struct dump_opts *o)
 		if (r < 0)
 			log_error_errno(r, "cannot commit image directory %s", o->dir);
 	}
+	/* Established TCP sockets go into repair mode: the kill sends no FIN or RST. */
+	if (r >= 0 && c.tree && o->release == RELEASE_KILL)
+		r = fds_prepare_kill(c.fds);
 	if (c.tree) {
 		q = release_tree(c.tree, r < 0 ? RELEASE_RUNNING : o->release);
 		c.stats.frozen_usec = now_usec() - t0;
@@ -310,6 +312,7 @@ static int dump_tree(const struct dump_opts *o)
 	c.stats.store_usec = copy_pipe_store_usec(c.copy);
 	copy_pipe_stop(c.copy);
 	fd_ctx_free(c.fds);
+	file_identity_cache_free(c.file_ids);
 	free(c.shmem);
 	if (r >= 0)
 		log_stats(&c);

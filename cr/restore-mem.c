@@ -28,6 +28,7 @@
 
 #include "log.h"
 #include "restore.h"
+#include "file-identity.h"
 #include "restore-fault.h"
 #include "restorer/restorer-args.h"
 #include "restorer-blob.h"
@@ -405,6 +406,14 @@ static int fill_vma(struct restore_ctx *rc, const VmaEntry *v, struct rst_vma *o
 		int fd = open_vma_file(v);
 		if (fd < 0)
 			return fd;
+		/* the same file as dumped (file-identity.h), unless --skip-file-validation */
+		if (v->identity && !rc->opts.skip_file_validation) {
+			int r = file_identity_check(fd, v->identity, v->path);
+			if (r < 0) {
+				close(fd);
+				return r;
+			}
+		}
 		out->fd = fd;
 		out->map_flags = v->kind == VMA_KIND__VMA_FILE_SHARED ? MAP_SHARED : MAP_PRIVATE;
 		return 0;

@@ -42,6 +42,9 @@ struct restore_opts {
 	const struct net_external *veth_ext;
 	size_t n_veth_ext;
 	int network_lock;
+	bool skip_file_validation;	/* --skip-file-validation: accept files that differ */
+	bool file_locks;		/* --file-locks: take the dumped locks again */
+	bool tcp_established;	/* established TCP connections may be restored */
 };
 
 struct rst_task {
