@@ -7,7 +7,8 @@
  * like the kind ("ts-timers"), in the library's order: ts-proc (personality,
  * umask, cwd), ts-timers (POSIX timers with their ids, itimers),
  * ts-rlimits, ts-sched (the main thread's; the blob's threads inherit it)
- * and ts-prctl (child subreaper, THP disable, timer slack).  They run after
+ * and ts-prctl (child subreaper, THP disable, the main thread's timer
+ * slack; not the parent-death signal).  They run after
  * the task's "fds" and "mm" steps: those open files by path (a new cwd
  * would change what a path means) and a lower RLIMIT_NOFILE could refuse
  * their opens.
@@ -15,9 +16,10 @@
  * In the blob (struct rst_ts, restorer/restorer-ts.c), filled at the end of
  * step "mm": what has to come after everything that needs privilege or only
  * each thread can do: root (chroot once every file is open and every child
- * forked), each thread's scheduling, each thread's credentials (per thread in
- * the kernel), then after the resume barrier the parent-death signal and
- * seccomp, the very last thing before rt_sigreturn.  The resume traces the
+ * forked), POSIX timers aimed at a thread other than the main one (once the
+ * threads exist), each thread's scheduling and timer slack, each thread's
+ * credentials (per thread in the kernel), then after the resume barrier the
+ * parent-death signal and seccomp, the very last thing before rt_sigreturn.  The resume traces the
  * threads of a task with seccomp with PTRACE_O_SUSPEND_SECCOMP, so nothing
  * cryo-cr still does in them (rt_sigreturn, the unmap of the blob) is
  * filtered.
