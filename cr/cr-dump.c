@@ -14,12 +14,13 @@ enum {
 	OPT_LEAVE_STOPPED,
 	OPT_FREEZE_CGROUP,
 	OPT_TCP_ESTABLISHED,
+	OPT_EXT_UNIX_SK,
 	OPT_UNSUPPORTED,
 };
 
 /* CRIU options a user may pass that cryo does not implement yet: refused by name. */
 static const char *const unsupported[] = {
-	"tcp-close", "ext-unix-sk", "file-locks", "manage-cgroups",
+	"tcp-close", "file-locks", "manage-cgroups",
 	"track-mem", "prev-images-dir", "page-server", "lazy-pages", "address", "port",
 	"external", "ext-mount-map", "link-remap", "ghost-limit", "evasive-devices",
 	"inherit-fd", "cpu-cap", "network-lock", "auto-dedup", "skip-in-flight",
@@ -50,6 +51,8 @@ static void usage(FILE *f)
 		"      --freeze-cgroup PATH  freeze the tree with this v1 freezer cgroup first\n"
 		"      --tcp-established     dump established TCP connections (TCP_REPAIR); restore\n"
 		"                            them with restore --tcp-established\n"
+		"      --ext-unix-sk         unix datagram sockets connected to a bound socket outside\n"
+		"                            the tree connect to that name again at restore\n"
 		"  -h, --help                this text\n");
 }
 
@@ -87,6 +90,7 @@ int cr_dump_main(int argc, char **argv)
 		{ "leave-stopped", no_argument, NULL, 's' },
 		{ "freeze-cgroup", required_argument, NULL, OPT_FREEZE_CGROUP },
 		{ "tcp-established", no_argument, NULL, OPT_TCP_ESTABLISHED },
+		{ "ext-unix-sk", no_argument, NULL, OPT_EXT_UNIX_SK },
 		{ "help", no_argument, NULL, 'h' },
 	};
 	struct dump_opts o = { .release = RELEASE_KILL };
@@ -126,6 +130,7 @@ int cr_dump_main(int argc, char **argv)
 		case 's': o.release = RELEASE_STOPPED; break;
 		case OPT_FREEZE_CGROUP: o.freeze_cgroup = optarg; break;
 		case OPT_TCP_ESTABLISHED: o.tcp_established = true; break;
+		case OPT_EXT_UNIX_SK: o.ext_unix_sk = true; break;
 		case 'h':
 			usage(stdout);
 			free(opts);

@@ -25,12 +25,13 @@ enum {
 	OPT_PIDFILE = 0x100,
 	OPT_LOG_FORMAT,
 	OPT_TCP_ESTABLISHED,
+	OPT_EXT_UNIX_SK,
 	OPT_UNSUPPORTED,
 };
 
 /* CRIU restore options that cryo-cr does not support yet. */
 static const char *const unsupported[] = {
-	"tcp-close", "ext-unix-sk", "file-locks", "manage-cgroups",
+	"tcp-close", "file-locks", "manage-cgroups",
 	"cgroup-root", "root", "inherit-fd", "lazy-pages", "restore-sibling", "external",
 	"link-remap", "evasive-devices", "auto-dedup", "cpu-cap", "weak-sysctls", "lsm-profile",
 	"unprivileged", "veth-pair", "action-script", "work-dir", "exec-cmd", "page-server",
@@ -52,7 +53,9 @@ static void usage(FILE *f)
 		   "  -o, --log-file FILE      log to FILE\n"
 		   "  -v[N]                    verbosity 0-4\n"
 		   "      --log-format FMT     text or binary\n"
-		   "      --tcp-established    restore the established TCP connections of the image\n");
+		   "      --tcp-established    restore the established TCP connections of the image\n"
+		   "      --ext-unix-sk        accepted (CRIU): sockets connected outside the tree are\n"
+		   "                           connected again by the name the image records\n");
 }
 
 static int write_pidfile(const char *path, pid_t pid)
@@ -99,6 +102,7 @@ int cr_restore_main(int argc, char **argv)
 		{ "verbosity", optional_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "tcp-established", no_argument, NULL, OPT_TCP_ESTABLISHED },
+		{ "ext-unix-sk", no_argument, NULL, OPT_EXT_UNIX_SK },
 	};
 	memcpy(longopts, known, sizeof(known));
 	for (size_t i = 0; i < n_unsup; i++)
@@ -141,6 +145,8 @@ int cr_restore_main(int argc, char **argv)
 			break;
 		case OPT_TCP_ESTABLISHED:
 			o.tcp_established = true;
+			break;
+		case OPT_EXT_UNIX_SK:	/* nothing to do: the image names what to connect to */
 			break;
 		case 'h':
 			usage(stdout);

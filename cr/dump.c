@@ -260,7 +260,8 @@ static int dump_seized(struct dump_ctx *c)
 	if (r < 0)
 		return log_error_errno(r, "cannot open image directory %s", c->opts->dir);
 	struct fd_opts fd_opts = { .inherit_tty_stdio = c->opts->shell_job,
-				   .tcp_established = c->opts->tcp_established };
+				   .tcp_established = c->opts->tcp_established,
+				   .ext_unix_sk = c->opts->ext_unix_sk };
 	r = fd_ctx_new(&fd_opts, &c->fds);
 	if (r < 0)
 		return log_error_errno(r, "cannot set up the collection of open files");

@@ -17,6 +17,7 @@ struct dump_opts {
 	bool shell_job;
 	enum release_mode release;	/* after a successful dump */
 	bool tcp_established;		/* established TCP connections are dumped (else refused) */
+	bool ext_unix_sk;		/* unix dgram sockets connected outside the tree are dumped */
 };
 
 struct dump_stats {

@@ -43,6 +43,9 @@ struct fd_opts {
 					 * collected; restore gives the caller's instead */
 	bool tcp_established;		/* dump and restore established TCP connections
 					 * (--tcp-established); without it they are refused */
+	bool ext_unix_sk;		/* dump: a unix dgram socket connected to a bound socket
+					 * outside the dump connects to that name again at
+					 * restore (--ext-unix-sk); without it it is refused */
 };
 
 struct fd_ctx;

@@ -19,6 +19,8 @@
  *   unix-opts      SO_PASSCRED, buffer sizes, SO_PRIORITY, SO_MARK, SO_RCVLOWAT,
  *                  SO_PEEK_OFF, timeouts on unix sockets
  *   unix-ext       (refuse) a unix stream connected to a process outside the tree
+ *   unix-ext-dgram (--ext-unix-sk) a dgram socket connected to a bound socket of a
+ *                  process outside the tree: connected to that name again
  *   udp            UDP bound and connected, IPv4 and IPv6 (V6ONLY), options
  *                  (SO_REUSEADDR, SO_REUSEPORT, buffers), UDP_CORK with an
  *                  empty write queue (corked after restore: held until uncork)
@@ -734,6 +736,65 @@ static void do_unix_ext(void)
 	send_str(66, "x");
 }
 
+/*
+ * A dgram socket connected to a bound socket of a process outside the tree
+ * (escaped by a double fork): with --ext-unix-sk it connects to that name
+ * again.  The outside process marks each datagram it gets with a file.
+ */
+static void do_unix_ext_dgram(void)
+{
+	struct sockaddr_un sun;
+	socklen_t len;
+	char name[128], mark[160];
+	int st;
+
+	make_tmpdir();
+	snprintf(name, sizeof(name), "%s/ext.sock", tmpdir);
+	len = unix_addr(&sun, name, false);
+	int srv = socket(AF_UNIX, SOCK_DGRAM, 0);
+	if (srv < 0 || bind(srv, (void *)&sun, len) < 0)
+		zt_fail("bind: %m");
+	pid_t c = fork();
+	if (c == 0) {
+		if (fork() == 0) {
+			char buf[64];
+			setsid();	/* its session and group ids would keep our pid taken */
+			alarm(60);	/* never outlive a failed test for long */
+			for (;;) {
+				ssize_t n = recv(srv, buf, sizeof(buf) - 1, 0);
+				if (n <= 0)
+					_exit(1);
+				buf[n] = 0;
+				snprintf(mark, sizeof(mark), "%s/got-%s", tmpdir, buf);
+				close(open(mark, O_CREAT | O_WRONLY, 0644));
+				if (!strcmp(buf, "after"))
+					_exit(0);
+			}
+		}
+		_exit(0);
+	}
+	waitpid(c, &st, 0);
+	close(srv);
+	place(socket(AF_UNIX, SOCK_DGRAM, 0), 67);
+	if (connect(67, (void *)&sun, len) < 0)
+		zt_fail("connect: %m");
+	send_str(67, "before");
+	snprintf(mark, sizeof(mark), "%s/got-before", tmpdir);
+	for (int i = 0; i < 500 && access(mark, F_OK); i++)
+		usleep(10000);
+	zt_ready();
+	zt_wait();
+
+	expect_name(67, true, &sun, len);
+	send_str(67, "after");
+	snprintf(mark, sizeof(mark), "%s/got-after", tmpdir);
+	for (int i = 0; i < 500 && access(mark, F_OK); i++)
+		usleep(10000);
+	if (access(mark, F_OK))
+		zt_fail("the process outside the tree did not get the datagram sent after restore");
+	remove_tmpdir();
+}
+
 /* ---- inet -------------------------------------------------------------- */
 
 static socklen_t local_name(int fd, struct sockaddr_storage *ss)
@@ -1093,7 +1154,7 @@ int main(int argc, char **argv)
 	static const struct { const char *name; void (*fn)(void); } modes[] = {
 		{ "unix-pair", do_unix_pair }, { "unix-listen", do_unix_listen }, { "unix-dgram", do_unix_dgram },
 		{ "unix-scm", do_unix_scm }, { "unix-shutdown", do_unix_shutdown }, { "unix-opts", do_unix_opts },
-		{ "unix-ext", do_unix_ext }, { "udp", do_udp }, { "udp-cork-data", do_udp_cork_data },
+		{ "unix-ext", do_unix_ext }, { "unix-ext-dgram", do_unix_ext_dgram }, { "udp", do_udp }, { "udp-cork-data", do_udp_cork_data },
 		{ "tcp-listen", do_tcp_listen }, { "tcp-est", do_tcp_est }, { "tcp-half", do_tcp_half },
 		{ "tcp-ext", do_tcp_ext },
 	};
