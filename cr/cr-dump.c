@@ -1,13 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* cryo-cr dump: CRIU's command line for checkpointing a process tree. */
+#include <errno.h>
+#include <stdint.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cgroup.h"
 #include "cli.h"
 #include "dump.h"
 #include "kerndat.h"
 #include "log.h"
+#include "mnt.h"
+#include "netlock/netlock.h"
 
 enum {
 	OPT_LOG_FORMAT = 0x100,
@@ -16,20 +21,25 @@ enum {
 	OPT_TCP_ESTABLISHED,
 	OPT_EXT_UNIX_SK,
 	OPT_UNSUPPORTED,
+	OPT_MANAGE_CGROUPS,
+	OPT_EXTERNAL,
+	OPT_NETWORK_LOCK,
+	OPT_GHOST_LIMIT,
+	OPT_FILE_LOCKS,
 };
 
 /* CRIU options a user may pass that cryo does not implement yet: refused by name. */
 static const char *const unsupported[] = {
-	"tcp-close", "file-locks", "manage-cgroups",
+	"tcp-close",
 	"track-mem", "prev-images-dir", "page-server", "lazy-pages", "address", "port",
-	"external", "ext-mount-map", "link-remap", "ghost-limit", "evasive-devices",
-	"inherit-fd", "cpu-cap", "network-lock", "auto-dedup", "skip-in-flight",
+	"ext-mount-map", "link-remap", "evasive-devices",
+	"inherit-fd", "cpu-cap", "auto-dedup", "skip-in-flight",
 	"timeout", "empty-ns", "enable-fs", "enable-external-sharing",
 	"enable-external-masters", "freeze-cgroup-timeout", "irmap-scan-path",
 	"ext-masters", "orphan-pts-master", "skip-mnt", "force-irmap", "cgroup-root",
 	"cgroup-props", "cgroup-props-file", "cgroup-dump-controller", "weak-sysctls",
 	"lsm-profile", "tls", "tls-cacert", "tls-cert", "tls-key", "pre-dump-mode",
-	"stream", "mntns-compat-mode", "network-lock", "unprivileged", "ghost-fiemap",
+	"stream", "mntns-compat-mode", "unprivileged", "ghost-fiemap",
 	"display-stats", "work-dir", "root", "config", "no-default-config",
 	"status-fd", "pidfile", "exec-cmd", "action-script", "skip-file-rwx-check",
 };
@@ -53,6 +63,16 @@ static void usage(FILE *f)
 		"                            them with restore --tcp-established\n"
 		"      --ext-unix-sk         unix datagram sockets connected to a bound socket outside\n"
 		"                            the tree connect to that name again at restore\n"
+		"      --manage-cgroups[=MODE]  accepted (cgroups are always dumped; MODE is checked)\n"
+		"      --external mnt[MOUNTPOINT]:KEY\n"
+		"                            a mount of the tree's mount namespace that comes from\n"
+		"                            outside it (a bind of a host path): restore maps KEY\n"
+		"                            (mnt[KEY]:MOUNTPOINT is accepted too)\n"
+		"      --network-lock MODE   nftables (default) or skip\n"
+		"      --ghost-limit SIZE    max size of an unlinked open file or memfd kept in the\n"
+		"                            image (bytes, or with K, M, G; default 1M)\n"
+		"      --file-locks          dump flock, POSIX and OFD locks (else a tree holding\n"
+		"                            locks is refused)\n"
 		"  -h, --help                this text\n");
 }
 
@@ -76,6 +96,57 @@ static int parse_verbosity(const char *arg, int *level)
 	return 0;
 }
 
+/* SIZE: a number of bytes with an optional K, M or G (powers of 1024). */
+static int parse_size(const char *arg, uint64_t *ret)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!arg || arg[0] < '0' || arg[0] > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (errno)
+		return -EINVAL;
+	unsigned shift = 0;
+	switch (*end) {
+	case 0: break;
+	case 'k': case 'K': shift = 10; break;
+	case 'm': case 'M': shift = 20; break;
+	case 'g': case 'G': shift = 30; break;
+	default: return -EINVAL;
+	}
+	if (*end && end[1])
+		return -EINVAL;
+	if (v == 0 || v > (UINT64_MAX >> shift))
+		return -EINVAL;
+	*ret = (uint64_t)v << shift;
+	return 0;
+}
+
+/* --external mnt[MOUNTPOINT]:KEY (or mnt[KEY]:MOUNTPOINT); other kinds are refused by name. */
+static int add_external(struct dump_opts *o, struct mnt_external **v, char *arg)
+{
+	struct mnt_external e;
+	int r = mnt_parse_external_dump(arg, &e);
+
+	if (r == 0) {
+		fprintf(stderr, "cryo-cr dump: --external %s: only mnt[MOUNTPOINT]:KEY is supported at dump\n", arg);
+		return -EINVAL;
+	}
+	if (r < 0) {
+		fprintf(stderr, "cryo-cr dump: --external %s: expected mnt[MOUNTPOINT]:KEY\n", arg);
+		return r;
+	}
+	struct mnt_external *nv = reallocarray(*v, o->n_mnt_ext + 1, sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	nv[o->n_mnt_ext++] = e;
+	*v = nv;
+	o->mnt_ext = nv;
+	return 0;
+}
+
 int cr_dump_main(int argc, char **argv)
 {
 	struct option *opts;
@@ -91,9 +162,15 @@ int cr_dump_main(int argc, char **argv)
 		{ "freeze-cgroup", required_argument, NULL, OPT_FREEZE_CGROUP },
 		{ "tcp-established", no_argument, NULL, OPT_TCP_ESTABLISHED },
 		{ "ext-unix-sk", no_argument, NULL, OPT_EXT_UNIX_SK },
+		{ "manage-cgroups", optional_argument, NULL, OPT_MANAGE_CGROUPS },
+		{ "external", required_argument, NULL, OPT_EXTERNAL },
+		{ "network-lock", required_argument, NULL, OPT_NETWORK_LOCK },
+		{ "ghost-limit", required_argument, NULL, OPT_GHOST_LIMIT },
+		{ "file-locks", no_argument, NULL, OPT_FILE_LOCKS },
 		{ "help", no_argument, NULL, 'h' },
 	};
-	struct dump_opts o = { .release = RELEASE_KILL };
+	struct dump_opts o = { .release = RELEASE_KILL, .network_lock = NETLOCK_MODE_NFTABLES };
+	_cleanup_free_ struct mnt_external *mnt_ext = NULL;
 	const char *log_file = NULL, *log_format = NULL;
 	int level = LOG_LVL_WARN, c, idx, r;
 	size_t nk = ARRAY_SIZE(known), nu = ARRAY_SIZE(unsupported);
@@ -131,6 +208,36 @@ int cr_dump_main(int argc, char **argv)
 		case OPT_FREEZE_CGROUP: o.freeze_cgroup = optarg; break;
 		case OPT_TCP_ESTABLISHED: o.tcp_established = true; break;
 		case OPT_EXT_UNIX_SK: o.ext_unix_sk = true; break;
+		case OPT_GHOST_LIMIT:
+			if (parse_size(optarg, &o.ghost_limit) < 0) {
+				fprintf(stderr, "cryo-cr dump: bad --ghost-limit '%s' (bytes, or a number with K, M or G)\n", optarg);
+				goto fail;
+			}
+			break;
+		case OPT_FILE_LOCKS: o.file_locks = true; break;
+		case OPT_MANAGE_CGROUPS: {
+			/* cgroups are always dumped (cgroup.img); the mode matters at restore */
+			enum cg_mode mode;
+			if (optarg && cg_mode_from_name(optarg, &mode) < 0) {
+				fprintf(stderr, "cryo-cr dump: --manage-cgroups: unknown mode '%s' "
+						"(none, props, soft, full, strict, ignore)\n", optarg);
+				goto fail;
+			}
+			break;
+		}
+		case OPT_EXTERNAL:
+			if (add_external(&o, &mnt_ext, optarg) < 0)
+				goto fail;
+			break;
+		case OPT_NETWORK_LOCK: {
+			enum netlock_mode m;
+			if (netlock_parse_mode(optarg, &m) < 0) {
+				fprintf(stderr, "cryo-cr dump: --network-lock: unknown mode '%s' (use 'nftables' or 'skip')\n", optarg);
+				goto fail;
+			}
+			o.network_lock = (int)m;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			free(opts);

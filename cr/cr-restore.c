@@ -17,8 +17,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "cli.h"
 #include "log.h"
+#include "mnt.h"
+#include "net.h"
+#include "netlock/netlock.h"
 #include "restore.h"
 
 enum {
@@ -27,17 +31,25 @@ enum {
 	OPT_TCP_ESTABLISHED,
 	OPT_EXT_UNIX_SK,
 	OPT_UNSUPPORTED,
+	OPT_KEEP_RLIMITS,
+	OPT_MANAGE_CGROUPS,
+	OPT_CGROUP_ROOT,
+	OPT_EXTERNAL,
+	OPT_ROOT,
+	OPT_NETWORK_LOCK,
+	OPT_SKIP_FILE_VALIDATION,
+	OPT_FILE_LOCKS,
 };
 
 /* CRIU restore options that cryo-cr does not support yet. */
 static const char *const unsupported[] = {
-	"tcp-close", "file-locks", "manage-cgroups",
-	"cgroup-root", "root", "inherit-fd", "lazy-pages", "restore-sibling", "external",
+	"tcp-close", "inherit-fd", "lazy-pages",
+	"restore-sibling",
 	"link-remap", "evasive-devices", "auto-dedup", "cpu-cap", "weak-sysctls", "lsm-profile",
 	"unprivileged", "veth-pair", "action-script", "work-dir", "exec-cmd", "page-server",
 	"address", "port", "skip-mnt", "enable-fs", "enable-external-sharing",
 	"enable-external-masters", "empty-ns", "tls", "tls-cacert", "tls-cert", "tls-key",
-	"status-fd", "stream", "timeout", "network-lock", "mntns-compat-mode", "freeze-cgroup",
+	"status-fd", "stream", "timeout", "mntns-compat-mode", "freeze-cgroup",
 	"ext-mount-map", "lsm-mount-context", "pidfd-store", "check-only", "display-stats",
 	NULL,
 };
@@ -55,7 +67,23 @@ static void usage(FILE *f)
 		   "      --log-format FMT     text or binary\n"
 		   "      --tcp-established    restore the established TCP connections of the image\n"
 		   "      --ext-unix-sk        accepted (CRIU): sockets connected outside the tree are\n"
-		   "                           connected again by the name the image records\n");
+		   "                           connected again by the name the image records\n"
+
+		   "      --manage-cgroups[=MODE]  none, props, soft (default), full, strict, ignore\n"
+		   "      --cgroup-root [CONTROLLER:]PATH  the root task's cgroup is PATH on this host\n"
+		   "      --root PATH          the host directory for the tree's root mount\n"
+		   "      --external mnt[KEY]:PATH\n"
+		   "                           the host path for the external mount KEY\n"
+		   "      --external veth[IFNAME]:OUTER[@BRIDGE]\n"
+		   "                           the outside end of veth IFNAME: its name, and a bridge\n"
+		   "                           of ours it joins (or @NETNS: a namespace path or name)\n"
+		   "      --network-lock MODE  nftables (default) or skip\n"
+		   "      --keep-rlimits       a dumped resource limit above cryo-cr's hard limit keeps\n"
+		   "                           the current one (with a warning) instead of failing\n"
+		   "      --skip-file-validation  accept opened or mapped files that differ from\n"
+		   "                           the dumped ones (size, mtime, digest or build-id)\n"
+		   "      --file-locks         take the dumped file locks again (needed for an\n"
+		   "                           image dumped with --file-locks)\n");
 }
 
 static int write_pidfile(const char *path, pid_t pid)
@@ -81,15 +109,53 @@ static int wait_root(pid_t root)
 	return 128 + WTERMSIG(st);
 }
 
+struct externals {
+	struct mnt_external *mnt;
+	struct net_external *veth;
+};
+
+/* --external mnt[KEY]:PATH or veth[IFNAME]:OUTER[@BRIDGE|@NETNS]. */
+static int add_external(struct restore_opts *o, struct externals *x, char *arg)
+{
+	struct mnt_external m;
+	struct net_external n;
+	int r = mnt_parse_external(arg, &m);
+
+	if (r > 0) {
+		struct mnt_external *v = reallocarray(x->mnt, o->n_mnt_ext + 1, sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		v[o->n_mnt_ext++] = m;
+		o->mnt_ext = x->mnt = v;
+		return 0;
+	}
+	if (r == 0)
+		r = net_parse_external(arg, &n);
+	if (r > 0) {
+		struct net_external *v = reallocarray(x->veth, o->n_veth_ext + 1, sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		v[o->n_veth_ext++] = n;
+		o->veth_ext = x->veth = v;
+		return 0;
+	}
+	if (r == 0)
+		fprintf(stderr, "cryo-cr restore: --external %s: expected mnt[KEY]:PATH or veth[IFNAME]:OUTER[@BRIDGE]\n", arg);
+	else
+		fprintf(stderr, "cryo-cr restore: --external %s: malformed\n", arg);
+	return -EINVAL;
+}
+
 int cr_restore_main(int argc, char **argv)
 {
-	struct restore_opts o = { 0 };
+	struct restore_opts o = { .network_lock = NETLOCK_MODE_NFTABLES };
+	struct externals ext = { 0 };
 	const char *log_file = NULL, *log_format = NULL;
 	int level = LOG_LVL_WARN;
 	size_t n_unsup = 0;
 	while (unsupported[n_unsup])
 		n_unsup++;
-	struct option *longopts = calloc(n_unsup + 16, sizeof(*longopts));
+	struct option *longopts = calloc(n_unsup + 20, sizeof(*longopts));
 	if (!longopts)
 		return 1;
 	struct option known[] = {
@@ -100,9 +166,17 @@ int cr_restore_main(int argc, char **argv)
 		{ "log-file", required_argument, NULL, 'o' },
 		{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
 		{ "verbosity", optional_argument, NULL, 'v' },
+		{ "manage-cgroups", optional_argument, NULL, OPT_MANAGE_CGROUPS },
+		{ "cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT },
 		{ "help", no_argument, NULL, 'h' },
 		{ "tcp-established", no_argument, NULL, OPT_TCP_ESTABLISHED },
 		{ "ext-unix-sk", no_argument, NULL, OPT_EXT_UNIX_SK },
+		{ "keep-rlimits", no_argument, NULL, OPT_KEEP_RLIMITS },
+		{ "external", required_argument, NULL, OPT_EXTERNAL },
+		{ "root", required_argument, NULL, OPT_ROOT },
+		{ "network-lock", required_argument, NULL, OPT_NETWORK_LOCK },
+		{ "skip-file-validation", no_argument, NULL, OPT_SKIP_FILE_VALIDATION },
+		{ "file-locks", no_argument, NULL, OPT_FILE_LOCKS },
 	};
 	memcpy(longopts, known, sizeof(known));
 	for (size_t i = 0; i < n_unsup; i++)
@@ -122,8 +196,17 @@ int cr_restore_main(int argc, char **argv)
 		case 'j':
 			o.shell_job = true;
 			break;
+		case OPT_SKIP_FILE_VALIDATION:
+			o.skip_file_validation = true;
+			break;
+		case OPT_FILE_LOCKS:
+			o.file_locks = true;
+			break;
 		case OPT_PIDFILE:
 			o.pidfile = optarg;
+			break;
+		case OPT_KEEP_RLIMITS:
+			o.keep_rlimits = true;
 			break;
 		case 'o':
 			log_file = optarg;
@@ -148,6 +231,40 @@ int cr_restore_main(int argc, char **argv)
 			break;
 		case OPT_EXT_UNIX_SK:	/* nothing to do: the image names what to connect to */
 			break;
+		case OPT_MANAGE_CGROUPS: {
+			enum cg_mode mode;
+			/* CRIU: without a mode, soft */
+			o.manage_cgroups = optarg ? optarg : "soft";
+			if (cg_mode_from_name(o.manage_cgroups, &mode) < 0) {
+				fprintf(stderr, "cryo-cr restore: --manage-cgroups: unknown mode '%s' "
+						"(none, props, soft, full, strict, ignore)\n", optarg);
+				free(longopts);
+				return 1;
+			}
+			break;
+		}
+		case OPT_EXTERNAL:
+			if (add_external(&o, &ext, optarg) < 0) {
+				free(longopts);
+				return 1;
+			}
+			break;
+		case OPT_CGROUP_ROOT:
+			o.cgroup_root = optarg;
+			break;
+		case OPT_ROOT:
+			o.root_path = optarg;
+			break;
+		case OPT_NETWORK_LOCK: {
+			enum netlock_mode m;
+			if (netlock_parse_mode(optarg, &m) < 0) {
+				fprintf(stderr, "cryo-cr restore: --network-lock: unknown mode '%s' (use 'nftables' or 'skip')\n", optarg);
+				free(longopts);
+				return 1;
+			}
+			o.network_lock = (int)m;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			free(longopts);
@@ -182,6 +299,19 @@ int cr_restore_main(int argc, char **argv)
 	}
 	/* Before the log file is opened: it must not sit at a task's fd number. */
 	restore_fds_reserve(o.dir);
+	/* The namespaces --external opened sit at low numbers: move them above,
+	 * a placeholder takes their place. */
+	for (size_t i = 0; i < o.n_veth_ext; i++)
+		if (ext.veth[i].netns_fd >= 0) {
+			int fd = fcntl(ext.veth[i].netns_fd, F_DUPFD_CLOEXEC, 3);
+			int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			if (fd >= 0 && nul >= 0 && dup3(nul, ext.veth[i].netns_fd, O_CLOEXEC) >= 0)
+				ext.veth[i].netns_fd = fd;
+			else if (fd >= 0)
+				close(fd);
+			if (nul >= 0)
+				close(nul);
+		}
 	o.log_to_stderr = !log_file || !strcmp(log_file, "-");
 	int r;
 	char *log_path = cli_log_path(o.dir, log_file, &r);

@@ -16,6 +16,7 @@
 #include "dump.h"
 #include "fault.h"
 #include "fds.h"
+#include "file-identity.h"
 #include "log.h"
 #include "mem-copy.h"
 #include "proto/inventory.pb-c.h"
@@ -37,14 +38,14 @@ static const struct {
 	const char *name;
 	bool dumped;
 } dump_ns_kinds[] = {
-	{ "pid", false },
-	{ "mnt", false },
-	{ "net", false },
-	{ "ipc", false },
-	{ "uts", false },
-	{ "user", false },
-	{ "cgroup", false },
-	{ "time", false },
+	{ "pid", true },
+	{ "mnt", true },
+	{ "net", true },
+	{ "ipc", true },
+	{ "uts", true },
+	{ "user", true },
+	{ "cgroup", true },
+	{ "time", true },
 };
 
 static int check_namespaces(pid_t pid)
@@ -70,40 +71,6 @@ static int check_namespaces(pid_t pid)
 	return 0;
 }
 
-/* State that is not dumped yet and would silently change on restore. */
-static int check_task_state(pid_t pid)
-{
-	static struct proc_status self;
-	static bool have_self;
-	struct proc_status st;
-	int r;
-
-	if (!have_self) {
-		r = proc_parse_status(getpid(), 0, &self);
-		if (r < 0)
-			return log_error_errno(r, "cannot read our own /proc status");
-		have_self = true;
-	}
-	r = proc_parse_status(pid, 0, &st);
-	if (r < 0)
-		return log_error_errno(r, "cannot read /proc/%d/status", pid);
-	if (strcmp(st.uid, self.uid) || strcmp(st.gid, self.gid) || strcmp(st.groups, self.groups)) {
-		log_error("process %d runs with other credentials (uid %s, gid %s) than the dumper: "
-			  "credentials are not supported yet", pid, st.uid, st.gid);
-		return -EOPNOTSUPP;
-	}
-	if (st.seccomp) {
-		log_error("process %d has seccomp mode %d: seccomp is not supported yet", pid, st.seccomp);
-		return -EOPNOTSUPP;
-	}
-	if (st.no_new_privs) {
-		log_error("process %d has no_new_privs set: not supported yet", pid);
-		return -EOPNOTSUPP;
-	}
-	/* POSIX timers are restored (cr/restore-ts.c, ts-timers). */
-	return 0;
-}
-
 static int check_session(struct dump_ctx *c)
 {
 	struct seized_task *root = &c->tree->tasks[0];
@@ -126,9 +93,9 @@ static int check_supported(struct dump_ctx *c)
 		struct seized_task *k = &c->tree->tasks[i];
 		if (k->zombie)
 			continue;
+		/* Task state (credentials, seccomp, no_new_privs, timers, ...) is all
+		 * carried by taskstate-PID.img (cr/restore-ts.c): nothing to refuse. */
 		r = check_namespaces(k->pid);
-		if (r >= 0)
-			r = check_task_state(k->pid);
 	}
 	return r;
 }
@@ -180,9 +147,21 @@ static void count_tree(const struct pstree *t, uint32_t *tasks, uint32_t *thread
 	}
 }
 
+int dump_add_dumped(struct dump_ctx *c, const char *kind)
+{
+	if (c->n_dumped_extra >= ARRAY_SIZE(c->dumped_extra))
+		return log_error_errno(-ENOSPC, "too many kinds for the inventory (%s)", kind);
+	c->dumped_extra[c->n_dumped_extra++] = kind;
+	return 0;
+}
+
 static int write_inventory(struct dump_ctx *c)
 {
-	static char *dumped[] = { "pstree", "core", "mm", "pages", "files", "taskstate" };
+	static const char *const base_dumped[] = { "pstree", "core", "mm", "pages", "files", "taskstate",
+						   "ns-ids", "utsns", "ipcns", "timens", "userns", "cgroupns",
+						   "cgroup" };
+	char *dumped[ARRAY_SIZE(base_dumped) + ARRAY_SIZE(c->dumped_extra)];
+	size_t n_dumped = 0;
 	InventoryEntry inv = INVENTORY_ENTRY__INIT;
 	DumpStatsEntry st = DUMP_STATS_ENTRY__INIT;
 	struct img *img = NULL;
@@ -196,8 +175,12 @@ static int write_inventory(struct dump_ctx *c)
 		return log_error_errno(r, "cannot fill the inventory");
 	inv.has_root_pid = true;
 	inv.root_pid = (uint32_t)c->tree->root;
+	for (size_t i = 0; i < ARRAY_SIZE(base_dumped); i++)
+		dumped[n_dumped++] = (char *)base_dumped[i];
+	for (size_t i = 0; i < c->n_dumped_extra; i++)
+		dumped[n_dumped++] = (char *)c->dumped_extra[i];
 	inv.dumped = dumped;
-	inv.n_dumped = ARRAY_SIZE(dumped);
+	inv.n_dumped = n_dumped;
 	st.has_frozen_time_us = st.has_pages_scanned = st.has_pages_written = true;
 	st.has_pages_zero = st.has_tasks = st.has_threads = st.has_image_bytes = true;
 	st.has_memdump_time_us = st.has_memwrite_time_us = true;
@@ -250,8 +233,11 @@ static int dump_tasks(struct dump_ctx *c)
 
 static int dump_seized(struct dump_ctx *c)
 {
-	int r = fault_inject("after-seize");
+	/* The network lock first: nothing may reach the tree's sockets while it is dumped. */
+	int r = dump_netlock(c);
 
+	if (r >= 0)
+		r = fault_inject("after-seize");
 	if (r >= 0)
 		r = check_supported(c);
 	if (r < 0)
@@ -261,11 +247,16 @@ static int dump_seized(struct dump_ctx *c)
 		return log_error_errno(r, "cannot open image directory %s", c->opts->dir);
 	struct fd_opts fd_opts = { .inherit_tty_stdio = c->opts->shell_job,
 				   .tcp_established = c->opts->tcp_established,
-				   .ext_unix_sk = c->opts->ext_unix_sk };
+				   .ext_unix_sk = c->opts->ext_unix_sk,
+				   .ghost_limit = c->opts->ghost_limit, .file_locks = c->opts->file_locks };
 	r = fd_ctx_new(&fd_opts, &c->fds);
 	if (r < 0)
 		return log_error_errno(r, "cannot set up the collection of open files");
-	r = dump_tasks(c);
+	r = dump_mntnet(c);
+	if (r >= 0)
+		r = dump_namespaces(c);
+	if (r >= 0)
+		r = dump_tasks(c);
 	if (r >= 0)
 		r = fds_write_images(c->fds, c->dir);
 	if (r >= 0)
@@ -320,11 +311,13 @@ static int dump_tree(const struct dump_opts *o)
 		if (r >= 0 && q < 0)
 			r = q;
 	}
+	dump_netlock_release(&c, r >= 0);
 	if (c.dir)
 		img_dir_close(c.dir);
 	c.stats.store_usec = copy_pipe_store_usec(c.copy);
 	copy_pipe_stop(c.copy);
 	fd_ctx_free(c.fds);
+	file_identity_cache_free(c.file_ids);
 	free(c.shmem);
 	if (r >= 0)
 		log_stats(&c);

@@ -10,6 +10,9 @@
 #include "seize.h"
 #include "parasite/parasite-args.h"
 
+struct mnt_external;
+struct dump_mntnet;
+
 struct dump_opts {
 	pid_t pid;
 	const char *dir;
@@ -18,6 +21,12 @@ struct dump_opts {
 	enum release_mode release;	/* after a successful dump */
 	bool tcp_established;		/* established TCP connections are dumped (else refused) */
 	bool ext_unix_sk;		/* unix dgram sockets connected outside the tree are dumped */
+	/* dump-mntnet.c: --external mnt[...] mappings, --network-lock (enum netlock_mode) */
+	const struct mnt_external *mnt_ext;
+	size_t n_mnt_ext;
+	int network_lock;
+	uint64_t ghost_limit;		/* --ghost-limit (0: the default) */
+	bool file_locks;		/* --file-locks */
 };
 
 struct dump_stats {
@@ -48,6 +57,11 @@ struct dump_ctx {
 	size_t nr_shmem;
 	struct copy_pipe *copy;		/* memory copy pipeline (mem-copy.h) */
 	struct fd_ctx *fds;		/* open files of the tree (fds.h) */
+	struct dump_mntnet *mntnet;	/* dump-mntnet.c: namespaces dumped, the network lock */
+	/* Kinds added to the inventory's "dumped" list by the modules (dump_add_dumped). */
+	const char *dumped_extra[16];
+	size_t n_dumped_extra;
+	struct file_id_cache *file_ids;	/* identities of mapped files (file-identity.h) */
 };
 
 #define SHMEM_PAGES_ID_BASE 0x40000000u
@@ -63,7 +77,18 @@ struct task_remote {
 int dump_task_core(struct dump_ctx *c, struct seized_task *k);
 /* mem-dump.c: mm-PID.img and the pages of one process. */
 int dump_task_mm(struct dump_ctx *c, struct seized_task *k);
+/* dump-mntnet.c: the tree's mount and network namespaces (mounts-1.img,
+ * tmpfs-*.img, netns-1.img) and the network lock (docs/mounts-net-cgroups.md,
+ * docs/netlock.md).  Lock right after the seize; dump while frozen; release
+ * once the tree is released (unlocks unless the dump succeeded and killed it). */
+int dump_netlock(struct dump_ctx *c);
+int dump_mntnet(struct dump_ctx *c);
+void dump_netlock_release(struct dump_ctx *c, bool dump_ok);
 /* dump.c */
 int cr_dump(const struct dump_opts *o);
+/* dump-ns.c: namespaces and cgroups of the seized tree (ns-ids.img, *ns-INO.img, cgroup.img). */
+int dump_namespaces(struct dump_ctx *c);
+/* Name a kind in the inventory's "dumped" list (a string that outlives the dump). */
+int dump_add_dumped(struct dump_ctx *c, const char *kind);
 
 #endif

@@ -596,6 +596,8 @@ static void log_name(const ProtobufCBinaryData *n, char *buf, size_t size)
  */
 static int connect_waiting(struct fd_ctx *ctx, const UnixFile *u, const struct sockaddr_un *sun, socklen_t len)
 {
+	if (u->n_waiting && !u->has_name)	/* listen() names a socket: a bad image */
+		return -EBADMSG;
 	for (size_t i = 0; i < u->n_waiting; i++) {
 		int c = socket(AF_UNIX, u->type | SOCK_CLOEXEC, 0), r;
 

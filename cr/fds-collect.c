@@ -257,20 +257,29 @@ static int list_task_fds(int pid, int **ret, size_t *ret_nr)
 	return 0;
 }
 
-static int read_ppid(int pid)
+/* From /proc/PID/stat: the parent, and a session leader's controlling terminal. */
+static int read_stat(struct fd_ctx *ctx, int pid, int *ret_ppid)
 {
 	char path[64], *buf = NULL, *close_paren;
-	int ppid = 0;
+	int ppid = 0, sid = 0, tty_nr = 0, tpgid = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
 	if (read_text(path, &buf) < 0)
 		return 0;
 	/* the command name may hold anything: fields start after the last ')' */
 	close_paren = strrchr(buf, ')');
-	if (!close_paren || sscanf(close_paren + 1, " %*c %d", &ppid) != 1)
-		ppid = 0;
+	if (!close_paren || sscanf(close_paren + 1, " %*c %d %*d %d %d %d", &ppid, &sid, &tty_nr, &tpgid) != 4)
+		ppid = sid = tty_nr = 0;
 	free(buf);
-	return ppid;
+	*ret_ppid = ppid;
+	if (sid != pid || !tty_nr)
+		return 0;
+	struct dump_ctty *n = grow(ctx->cttys, ctx->nr_cttys, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	ctx->cttys = n;
+	n[ctx->nr_cttys++] = (struct dump_ctty){ .sid = sid, .tty_nr = (dev_t)(unsigned)tty_nr, .fg_pgrp = tpgid };
+	return 0;
 }
 
 int fds_collect_task(struct fd_ctx *ctx, int pid)
@@ -293,7 +302,9 @@ int fds_collect_task(struct fd_ctx *ctx, int pid)
 	t = &ctx->tasks[ctx->nr_tasks++];
 	memset(t, 0, sizeof(*t));
 	t->pid = pid;
-	t->ppid = read_ppid(pid);
+	r = read_stat(ctx, pid, &t->ppid);
+	if (r < 0)
+		return r;
 
 	for (size_t i = 0; i < nr; i++) {
 		_cleanup_close_ int local = syscall(SYS_pidfd_getfd, pidfd, fds[i], 0);
@@ -311,6 +322,8 @@ int fds_collect_task(struct fd_ctx *ctx, int pid)
 		if (r < 0)
 			return log_error_errno(r, "pid %d fd %d: cannot read its /proc entries", pid, fds[i]);
 		r = collect_file(ctx, &p, &id);
+		if (r >= 0)
+			r = fd_locks_collect(ctx, &p, ctx->files[id - 1].e);
 		if (r < 0)
 			return r;
 		r = add_fd_entry(t, fds[i], id, p.cloexec);
@@ -349,6 +362,8 @@ static uint64_t sharing_unit(const struct fd_ctx *ctx, const FileEntry *e)
 		return sharing_unit(ctx, l);
 	if (e->pipe)
 		return e->pipe->pipe_ino << 1 | 1;
+	if (e->tty)	/* both ends of a pty: the restore makes the pair once */
+		return ((uint64_t)e->tty->index | 1ull << 62) << 1 | 1;
 	/* both ends of a socketpair (or accepted connection) are made at once */
 	if (e->unix_sk && e->unix_sk->peer_ino && !e->unix_sk->has_peer_name)
 		return (e->unix_sk->ino < e->unix_sk->peer_ino ? e->unix_sk->ino : e->unix_sk->peer_ino) << 1 | 1;
@@ -431,6 +446,8 @@ static int check_collected(struct fd_ctx *ctx)
 {
 	int r = check_sharing_follows_tree(ctx);
 
+	if (r >= 0)
+		r = fd_tty_check_cttys(ctx);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < ctx->nr_files; i++) {
@@ -485,17 +502,25 @@ int fds_write_images(struct fd_ctx *ctx, struct img_dir *d)
 
 int fds_prepare_kill(struct fd_ctx *ctx)
 {
-	int on = TCP_REPAIR_ON, r = 0;
+	int on = TCP_REPAIR_ON, off = TCP_REPAIR_OFF;
+	size_t i;
 
-	for (size_t i = 0; i < ctx->nr_files; i++) {
+	for (i = 0; i < ctx->nr_files; i++) {
 		const FileEntry *e = ctx->files[i].e;
 
 		if (!e->inet || !e->inet->tcp)
 			continue;
 		/* a socket in repair mode is closed silently */
 		if (setsockopt(ctx->files[i].local_fd, IPPROTO_TCP, TCP_REPAIR, &on, sizeof(on)) < 0)
-			r = log_error_errno(negative_errno(), "pid %d fd %d: TCP_REPAIR before the kill",
-					    ctx->files[i].pid, ctx->files[i].fd);
+			break;
 	}
+	if (i == ctx->nr_files)
+		return 0;
+	int r = log_error_errno(negative_errno(), "pid %d fd %d: TCP_REPAIR before the kill",
+				ctx->files[i].pid, ctx->files[i].fd);
+	/* the tree runs on: its connections leave repair mode again */
+	while (i-- > 0)
+		if (ctx->files[i].e->inet && ctx->files[i].e->inet->tcp)
+			setsockopt(ctx->files[i].local_fd, IPPROTO_TCP, TCP_REPAIR, &off, sizeof(off));
 	return r;
 }

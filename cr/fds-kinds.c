@@ -20,6 +20,8 @@ static const struct fd_kind_ops *const kinds[] = {
 	&fd_inet_ops,
 	&fd_unix_ops,
 	&fd_inotify_ops,
+	&fd_tty_ops,
+	&fd_fanotify_ops,
 };
 
 const struct fd_kind_ops *fd_kind_by_probe(const struct fd_probe *p)

@@ -46,11 +46,12 @@ struct fd_opts {
 	bool ext_unix_sk;		/* dump: a unix dgram socket connected to a bound socket
 					 * outside the dump connects to that name again at
 					 * restore (--ext-unix-sk); without it it is refused */
+	bool file_locks;		/* dump: record file locks (else refuse them); restore: take them */
 };
 
 struct fd_ctx;
 
-#define FD_STAGES 5
+#define FD_STAGES 9
 
 struct fd_kind_ops {
 	const char *name;
@@ -63,7 +64,7 @@ struct fd_kind_ops {
 	 * listeners (after the connections accepted from them, which borrow
 	 * their name); 3: unix clients waiting in a listener's accept queue,
 	 * dgram sockets connected to a bound one; 4: epoll (watches are keyed
-	 * by fd number).  This is the kind's dependency declaration for a restore
+	 * by fd number), 5..8: epolls watching epolls, by nesting depth.  This is the kind's dependency declaration for a restore
 	 * plan.  file_stage, if set, decides per file.
 	 */
 	int stage;
@@ -77,6 +78,9 @@ struct fd_kind_ops {
 	int (*check)(struct fd_ctx *ctx, const FileEntry *e, int pid, int fd);
 	/* Open a new file equal to e in the current process; *ret_fd anywhere. */
 	int (*restore)(struct fd_ctx *ctx, const FileEntry *e, int *ret_fd);
+	/* Restored by fds_restore_task_late(), once every task of the tree
+	 * exists (a pidfd of a task of the tree), not inherited by children. */
+	bool late;
 };
 
 /* The table (fds-kinds.c). */
@@ -109,7 +113,7 @@ int fds_write_images(struct fd_ctx *ctx, struct img_dir *d);
  * After a dump that kills the tasks: put every established TCP socket
  * collected in ctx in repair mode, so that the kill sends neither FIN nor
  * RST (the connections live on in the restore).  Call with the network
- * locked, before the kill.
+ * locked, before the kill.  On failure none is left in repair mode.
  */
 int fds_prepare_kill(struct fd_ctx *ctx);
 
@@ -133,6 +137,12 @@ int fds_read_task(struct fd_ctx *ctx, struct img_dir *d, int pid);
  * the root down (a plan dependency: a shared file's owner first).
  */
 int fds_restore_task(struct fd_ctx *ctx);
+/*
+ * In the same task, once every task of the tree exists with its session
+ * and process group: the files of "late" kinds (pidfds), and the
+ * controlling terminal of a session leader with its foreground group.
+ */
+int fds_restore_task_late(struct fd_ctx *ctx);
 
 /* For kinds: task_fd if that fd of the task being restored is already at
  * its number (its file belongs to an earlier stage), else < 0. */
@@ -159,9 +169,16 @@ const FileEntry *fd_ctx_file(const struct fd_ctx *ctx, size_t idx);
 
 /* fdinfo helpers: the value after "key:" as a number (base 0 unless given). */
 int fdinfo_u64(const char *fdinfo, const char *key, int base, uint64_t *ret);
+/* fdinfo's f_handle: n bytes in hex into ret (malloc'ed). */
+int fdinfo_hex_bytes(const char *s, size_t n, ProtobufCBinaryData *ret);
+/* A directory fd on a mount of the filesystem whose device fdinfo prints as
+ * sdev (major << 20 | minor); an O_PATH fd of the inode with that handle on it. */
+int fd_open_mount_of_sdev(uint32_t sdev);
+int fd_open_by_handle(uint32_t sdev, int handle_type, const ProtobufCBinaryData *handle);
 
 /* The kinds. */
 extern const struct fd_kind_ops fd_reg_ops, fd_pipe_ops, fd_fifo_ops, fd_eventfd_ops,
 	fd_signalfd_ops, fd_timerfd_ops, fd_epoll_ops, fd_memfd_ops, fd_pidfd_ops, fd_inet_ops, fd_unix_ops, fd_inotify_ops;
+extern const struct fd_kind_ops fd_tty_ops, fd_fanotify_ops;
 
 #endif

@@ -21,6 +21,7 @@
 #include <sys/uio.h>
 #include <time.h>
 #include "dump.h"
+#include "file-identity.h"
 #include "fault.h"
 #include "kerndat.h"
 #include "log.h"
@@ -639,6 +640,8 @@ int dump_task_mm(struct dump_ctx *c, struct seized_task *k)
 			goto out;
 	}
 	r = find_all_guards(k->pid, vmap, pv.n);
+	if (r >= 0)	/* file validation at restore (file-identity.h) */
+		r = file_identity_of_mappings(&c->file_ids, k->pid, vmap, pv.n);
 	if (r < 0)
 		goto out;
 	mm.n_vmas = pv.n;

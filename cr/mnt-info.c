@@ -127,6 +127,14 @@ static int parse_line(char *line, struct mnt_node *m)
 int mnt_parse_mountinfo(const char *path, struct mnt_tree **ret)
 {
 	_cleanup_fclose_ FILE *f = fopen(path, "re");
+
+	if (!f)
+		return log_error_errno(-errno, "cannot open %s", path);
+	return mnt_parse_mountinfo_file(f, path, ret);
+}
+
+int mnt_parse_mountinfo_file(FILE *f, const char *path, struct mnt_tree **ret)
+{
 	_cleanup_free_ char *line = NULL;
 	_cleanup_mnt_tree_ struct mnt_tree *t = calloc(1, sizeof(*t));
 	size_t cap = 0, linecap = 0;
@@ -135,8 +143,6 @@ int mnt_parse_mountinfo(const char *path, struct mnt_tree **ret)
 	if (!t)
 		return -ENOMEM;
 	t->root = -1;
-	if (!f)
-		return log_error_errno(-errno, "cannot open %s", path);
 	while (getline(&line, &linecap, f) > 0) {
 		lineno++;
 		if (t->n == cap) {

@@ -28,6 +28,7 @@
 
 #include "log.h"
 #include "restore.h"
+#include "file-identity.h"
 #include "restore-fault.h"
 #include "restorer/restorer-args.h"
 #include "restorer-blob.h"
@@ -236,7 +237,7 @@ static uint64_t task_args_len(const struct rst_task *t, const struct mem_task *m
 {
 	uint64_t len = PAGE_SZ * 4 + THREAD_STACK + guard_bytes(t->mm) +
 		       (t->task_core ? t->task_core->n_shared_pending_siginfo * 128 : 0) + t->mm->n_vmas * (sizeof(struct rst_vma) + sizeof(struct rst_special)) +
-		       mt->n_pages * sizeof(struct rst_pages) + t->mm->n_auxv * 8;
+		       mt->n_pages * sizeof(struct rst_pages) + t->mm->n_auxv * 8 + ts_restore_args_len(t);
 	for (size_t i = 0; i < t->n_tids; i++) {
 		const ThreadCoreEntry *c = t->cores[i];
 		len += sizeof(struct rst_thread) + THREAD_STACK + PAGE_SZ + (c->has_xsave ? c->xsave.len : 0) +
@@ -307,7 +308,8 @@ static void pick_helper_tids(struct restore_ctx *rc)
 	pid_t c = (pid_t)read_long_file("/proc/sys/kernel/ns_last_pid", 300) + 64;
 	for (size_t i = 0; i < rc->n_tasks; i++) {
 		struct mem_task *mt = rc->tasks[i].mem;
-		if (!mt || mt->n_pages == 0)
+		/* (below our pid namespace a free pid here says nothing of its own) */
+		if (!mt || mt->n_pages == 0 || !rst_in_own_pidns(rc, &rc->tasks[i]))
 			continue;
 		for (int tries = 0; tries < 1000; tries++, c++) {
 			if (c >= max)
@@ -366,6 +368,12 @@ static void *bump_alloc(struct bump *b, size_t len, size_t align)
 	return p;
 }
 
+/* For other kinds that put data in the hole (restore-ts.c). */
+static void *bump_alloc_any(void *b, size_t len)
+{
+	return bump_alloc(b, len, 16);
+}
+
 /* Paths are opened once per task; files stay open until the blob mapped them. */
 static int open_vma_file(const VmaEntry *v)
 {
@@ -398,6 +406,14 @@ static int fill_vma(struct restore_ctx *rc, const VmaEntry *v, struct rst_vma *o
 		int fd = open_vma_file(v);
 		if (fd < 0)
 			return fd;
+		/* the same file as dumped (file-identity.h), unless --skip-file-validation */
+		if (v->identity && !rc->opts.skip_file_validation) {
+			int r = file_identity_check(fd, v->identity, v->path);
+			if (r < 0) {
+				close(fd);
+				return r;
+			}
+		}
 		out->fd = fd;
 		out->map_flags = v->kind == VMA_KIND__VMA_FILE_SHARED ? MAP_SHARED : MAP_PRIVATE;
 		return 0;
@@ -645,7 +661,7 @@ static int build_frame(struct rst_task *t, const ThreadCoreEntry *c, struct bump
 static int fill_thread(struct rst_task *t, size_t i, struct bump *b, struct rst_thread *th)
 {
 	const ThreadCoreEntry *c = t->cores[i];
-	th->tid = t->tids[i];
+	th->tid = (uint32_t)rst_ns_tid(t, i);
 	th->fs_base = c->gpregs->fs_base;
 	th->gs_base = c->gpregs->gs_base;
 	th->clear_child_tid = c->has_clear_child_tid ? c->clear_child_tid : 0;
@@ -839,6 +855,8 @@ static int step_mm(void *ctx, void *data)
 		a->helper_stack_top = (uint64_t)(uintptr_t)(stack + THREAD_STACK);
 	}
 	r = fill_keep_fds(rc, t, &b, a);
+	if (r >= 0)
+		r = ts_restore_fill_args(t, a, bump_alloc_any, &b);
 	if (r < 0)
 		return r;
 	mt->args = a;

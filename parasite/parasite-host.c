@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cr/infect.h"
@@ -59,13 +60,36 @@ int parasite_task_state(struct parasite_ctl *ctl, struct parasite_task_state *re
 	return r;
 }
 
+/* The tid a thread has in its own pid namespace (the last of NSpid). */
+static pid_t own_ns_tid(pid_t tid)
+{
+	char path[64], line[512];
+	pid_t last = tid;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	f = fopen(path, "re");
+	if (!f)
+		return tid;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "NSpid:", 6)) {
+			char *p = line + 6, *end;
+			for (long v; (v = strtol(p, &end, 10)), end != p; p = end)
+				last = (pid_t)v;
+			break;
+		}
+	fclose(f);
+	return last;
+}
+
 int parasite_thread_state(struct parasite_ctl *ctl, pid_t tid, struct parasite_thread_state *ret)
 {
 	struct parasite_args a = { .cmd = PARASITE_CMD_THREAD_STATE };
 	int r = run_cmd(ctl, tid, &a);
 
 	if (r >= 0) {
-		if (a.thread.tid != tid) {
+		/* (it sees itself in its own pid namespace) */
+		if (a.thread.tid != tid && a.thread.tid != own_ns_tid(tid)) {
 			log_error("parasite ran in thread %d, asked for %d", a.thread.tid, tid);
 			return -EPROTO;
 		}

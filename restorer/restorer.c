@@ -14,6 +14,7 @@
 #include "pie.h"
 #include "pie-syscall.h"
 #include "restorer-args.h"
+#include "restorer-ts.h"
 
 #include <asm/prctl.h>
 #include <linux/errno.h>
@@ -421,6 +422,10 @@ static PIE_NORETURN void thread_finish(struct rst_args *a, struct rst_thread *t)
 		r = sys_arch_prctl(ARCH_SET_FS, t->fs_base);
 	if (r < 0)
 		fail(a, r, RST_STEP_THREAD);
+	uint32_t ts_step = 0;
+	r = rst_ts_thread(a, (uint64_t)(t - (struct rst_thread *)a->threads), &ts_step);
+	if (r < 0)
+		fail(a, r, ts_step);
 
 	__atomic_add_fetch(&s->ready, 1, __ATOMIC_SEQ_CST);
 	sys_futex(&s->ready, FUTEX_WAKE, 0x7fffffff, 0, 0, 0);
@@ -428,10 +433,12 @@ static PIE_NORETURN void thread_finish(struct rst_args *a, struct rst_thread *t)
 		sys_futex(&s->go, FUTEX_WAIT, 0, 0, 0, 0);
 	if (__atomic_load_n(&s->go, __ATOMIC_SEQ_CST) < 0)
 		sys_exit_group(71);
-	/* The dumped task had no parent-death signal; ours was for the restore only.
-	 * (cryo-cr traces us from here on, with PTRACE_O_EXITKILL.) */
-	if (t == (struct rst_thread *)a->threads)
-		sys_prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+	/* The dumped parent-death signal replaces ours, which was for the restore
+	 * only (cryo-cr traces us from here on, with PTRACE_O_EXITKILL); seccomp
+	 * is the last thing before the restored code runs. */
+	r = rst_ts_last(a, t == (struct rst_thread *)a->threads, &ts_step);
+	if (r < 0)
+		fail(a, r, ts_step);
 
 	/* rsp at the frame's ucontext, as after the handler's ret popped pretcode. */
 	asm volatile("movq %0, %%rsp\n"
@@ -514,6 +521,10 @@ PIE_ENTRY void restorer_main(struct rst_args *a)
 	if (r < 0)
 		fail(a, r, RST_STEP_MPROTECT);
 	set_mm_fields(a);
+	uint32_t ts_step = 0;
+	r = rst_ts_root(a, &ts_step);
+	if (r < 0)
+		fail(a, r, ts_step);
 	close_foreign_fds(a);
 
 	for (uint64_t i = 1; i < a->n_threads; i++) {
