@@ -21,9 +21,16 @@ dump)
 	"$FDSOCK_CRYO_CR" dump ${FDSOCK_CR_ARGS:-} "$@"
 	rc=$?
 	[ $rc -eq 0 ] || unlock
+	# tcp-ext.sh: the peer outside the tree sends while the tree is gone
+	[ $rc -eq 0 ] && [ -n "${FDSOCK_GAP_FILE:-}" ] && : >"$FDSOCK_GAP_FILE"
 	exit $rc
 	;;
 restore)
+	if [ -n "${FDSOCK_GAP_FILE:-}" ]; then
+		for ((i = 0; i < 500; i++)); do [ -e "$FDSOCK_GAP_FILE.sent" ] && break; sleep 0.02; done
+		[ -e "$FDSOCK_GAP_FILE.sent" ] || { echo "cr-wrap: the peer did not send during the gap" >&2; exit 1; }
+		sleep 0.2	# the bytes are on the wire (and dropped) before the socket is back
+	fi
 	# shellcheck disable=SC2086
 	"$FDSOCK_CRYO_CR" restore ${FDSOCK_CR_ARGS:-} "$@"
 	rc=$?

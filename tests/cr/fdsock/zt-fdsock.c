@@ -38,7 +38,8 @@
  *                  peer's FIN are in CLOSE_WAIT again
  *   tcp-ext        (--tcp-established) a connection to a peer outside the tree
  *                  ($ZT_PEER_PORT on 127.0.0.1; tests/cr/fdsock/tcp-peer.c): bytes
- *                  from the peer unread across C/R, then data both ways
+ *                  from the peer unread across C/R, bytes the peer sent while
+ *                  the task was gone, then data both ways
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -1155,6 +1156,8 @@ static void do_tcp_ext(void)
 	zt_fill(ref, 4000, 12);
 	if (memcmp(buf, ref + 2000, 2000))
 		zt_fail("the 2000 bytes from the peer queued across C/R differ");
+	/* sent by the peer while the task was gone: held by the lock, sent again */
+	read_pattern(98, 1000, 15, "the bytes the peer sent while the task was dumped");
 	write_pattern(98, 300000, 13);		/* after restore, to the peer */
 	read_pattern(98, 300000, 14, "the peer's answer after restore");
 	char c;
