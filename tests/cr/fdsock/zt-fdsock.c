@@ -36,6 +36,8 @@
  *   tcp-half-inject  the same without cryo-cr's network lock (the test's own lets
  *                  the restore's injected packets through): the sockets that had the
  *                  peer's FIN are in CLOSE_WAIT again
+ *   all            every mode above that is not a refusal, at once in one tree
+ *                  (one child per mode; --tcp-established --ext-unix-sk, the peer)
  *   tcp-ext        (--tcp-established) a connection to a peer outside the tree
  *                  ($ZT_PEER_PORT on 127.0.0.1; tests/cr/fdsock/tcp-peer.c): bytes
  *                  from the peer unread across C/R, bytes the peer sent while
@@ -1167,24 +1169,80 @@ static void do_tcp_ext(void)
 		zt_fail("the peer did not close cleanly after the exchange (%m)");
 }
 
-int main(int argc, char **argv)
-{
-	static const struct { const char *name; void (*fn)(void); } modes[] = {
+static const struct mode { const char *name; void (*fn)(void); } modes[] = {
 		{ "unix-pair", do_unix_pair }, { "unix-listen", do_unix_listen }, { "unix-dgram", do_unix_dgram },
 		{ "unix-scm", do_unix_scm }, { "unix-shutdown", do_unix_shutdown }, { "unix-opts", do_unix_opts },
 		{ "unix-ext", do_unix_ext }, { "unix-ext-dgram", do_unix_ext_dgram }, { "udp", do_udp }, { "udp-cork-data", do_udp_cork_data },
 		{ "tcp-listen", do_tcp_listen }, { "tcp-est", do_tcp_est }, { "tcp-half", do_tcp_half },
 		{ "tcp-half-inject", do_tcp_half_inject },
 		{ "tcp-ext", do_tcp_ext },
-	};
+};
 
+static const struct mode *find_mode(const char *name)
+{
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (!strcmp(name, modes[i].name))
+			return &modes[i];
+	return NULL;
+}
+
+/*
+ * Every mode that is not a refusal, at once in one tree: one child per mode
+ * (each sets up, waits through C/R and checks as alone, reporting by its
+ * exit status and its stderr); the root waits for them all.
+ */
+static void do_all(void)
+{
+	static const char *const all[] = { "unix-pair", "unix-listen", "unix-dgram", "unix-scm", "unix-shutdown",
+		"unix-opts", "unix-ext-dgram", "udp", "tcp-listen", "tcp-est", "tcp-half", "tcp-ext" };
+	enum { N = sizeof(all) / sizeof(all[0]) };
+	char ready[N][128];
+	pid_t kids[N];
+
+	for (int i = 0; i < N; i++) {
+		snprintf(ready[i], sizeof(ready[i]), "/tmp/zt-fdsock-all.%d.%d", getpid(), i);
+		unlink(ready[i]);
+		kids[i] = fork();
+		if (kids[i] < 0)
+			zt_fail("fork: %m");
+		if (kids[i] == 0) {
+			/* the child's own zt: ready by its file, verdict by its exit status */
+			setenv("ZT_PIDFILE", ready[i], 1);
+			unsetenv("ZT_OUT");
+			zt_init(0, NULL);
+			zt_log("all: %s is pid %d", all[i], getpid());
+			find_mode(all[i])->fn();
+			zt_pass();
+		}
+		for (int t = 0; t < 1000 && access(ready[i], F_OK); t++)
+			usleep(10000);
+		if (access(ready[i], F_OK))
+			zt_fail("mode %s did not get ready", all[i]);
+		unlink(ready[i]);
+	}
+	zt_ready();
+	zt_wait();
+	for (int i = 0; i < N; i++)
+		kill(kids[i], SIGTERM);
+	for (int i = 0; i < N; i++) {
+		int st;
+		if (waitpid(kids[i], &st, 0) != kids[i] || !WIFEXITED(st) || WEXITSTATUS(st))
+			zt_fail("mode %s failed after restore (its FAIL line is in the test's stderr)", all[i]);
+	}
+}
+
+int main(int argc, char **argv)
+{
 	zt_init(argc, argv);
 	if (argc < 2)
 		zt_fail("usage: zt-fdsock MODE");
-	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
-		if (!strcmp(argv[1], modes[i].name)) {
-			modes[i].fn();
-			zt_pass();
-		}
-	zt_fail("unknown mode %s", argv[1]);
+	if (!strcmp(argv[1], "all")) {
+		do_all();
+		zt_pass();
+	}
+	const struct mode *m = find_mode(argv[1]);
+	if (!m)
+		zt_fail("unknown mode %s", argv[1]);
+	m->fn();
+	zt_pass();
 }
