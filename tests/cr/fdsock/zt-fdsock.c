@@ -1013,6 +1013,9 @@ static void do_tcp_est(void)
 		zt_fail("listen: %m");
 	tcp_pair(AF_INET, 89, 90, 91);
 	tcp_pair(AF_INET6, 94, 92, 93);
+	/* nothing queued either way: killed without repair mode, these would
+	 * linger (FIN_WAIT1) on their addresses instead of being reset */
+	tcp_pair(AF_INET, 89, 103, 104);
 	set_int(90, IPPROTO_TCP, TCP_NODELAY, 1);
 	set_int(90, SOL_SOCKET, SO_KEEPALIVE, 1);
 	set_int(90, IPPROTO_TCP, TCP_KEEPINTVL, 33);
@@ -1059,6 +1062,9 @@ static void do_tcp_est(void)
 	set_int(93, IPPROTO_TCP, TCP_CORK, 0);
 	write_pattern(93, 50, 7);
 	read_pattern(92, 50, 7, "fd 92 after restore");
+	tcp_state(103, TCP_ESTABLISHED);
+	write_pattern(103, 100, 8);
+	read_pattern(104, 100, 8, "fd 104 after restore");
 	child_finish();
 	/* the listener still takes connections */
 	struct sockaddr_storage ls;
