@@ -59,10 +59,6 @@ static void usage(FILE *f)
 		"  -R, --leave-running       leave the tree running after the dump\n"
 		"  -s, --leave-stopped       leave the tree stopped after the dump\n"
 		"      --freeze-cgroup PATH  freeze the tree with this v1 freezer cgroup first\n"
-		"      --tcp-established     dump established TCP connections (TCP_REPAIR); restore\n"
-		"                            them with restore --tcp-established\n"
-		"      --ext-unix-sk         unix datagram sockets connected to a bound socket outside\n"
-		"                            the tree connect to that name again at restore\n"
 		"      --manage-cgroups[=MODE]  accepted (cgroups are always dumped; MODE is checked)\n"
 		"      --external mnt[MOUNTPOINT]:KEY\n"
 		"                            a mount of the tree's mount namespace that comes from\n"
@@ -73,6 +69,10 @@ static void usage(FILE *f)
 		"                            image (bytes, or with K, M, G; default 1M)\n"
 		"      --file-locks          dump flock, POSIX and OFD locks (else a tree holding\n"
 		"                            locks is refused)\n"
+		"      --tcp-established     dump established TCP connections (TCP_REPAIR); restore\n"
+		"                            them with restore --tcp-established\n"
+		"      --ext-unix-sk         unix datagram sockets connected to a bound socket outside\n"
+		"                            the tree connect to that name again at restore\n"
 		"  -h, --help                this text\n");
 }
 
@@ -160,13 +160,13 @@ int cr_dump_main(int argc, char **argv)
 		{ "leave-running", no_argument, NULL, 'R' },
 		{ "leave-stopped", no_argument, NULL, 's' },
 		{ "freeze-cgroup", required_argument, NULL, OPT_FREEZE_CGROUP },
-		{ "tcp-established", no_argument, NULL, OPT_TCP_ESTABLISHED },
-		{ "ext-unix-sk", no_argument, NULL, OPT_EXT_UNIX_SK },
 		{ "manage-cgroups", optional_argument, NULL, OPT_MANAGE_CGROUPS },
 		{ "external", required_argument, NULL, OPT_EXTERNAL },
 		{ "network-lock", required_argument, NULL, OPT_NETWORK_LOCK },
 		{ "ghost-limit", required_argument, NULL, OPT_GHOST_LIMIT },
 		{ "file-locks", no_argument, NULL, OPT_FILE_LOCKS },
+		{ "tcp-established", no_argument, NULL, OPT_TCP_ESTABLISHED },
+		{ "ext-unix-sk", no_argument, NULL, OPT_EXT_UNIX_SK },
 		{ "help", no_argument, NULL, 'h' },
 	};
 	struct dump_opts o = { .release = RELEASE_KILL, .network_lock = NETLOCK_MODE_NFTABLES };
@@ -206,8 +206,6 @@ int cr_dump_main(int argc, char **argv)
 		case 'R': o.release = RELEASE_RUNNING; break;
 		case 's': o.release = RELEASE_STOPPED; break;
 		case OPT_FREEZE_CGROUP: o.freeze_cgroup = optarg; break;
-		case OPT_TCP_ESTABLISHED: o.tcp_established = true; break;
-		case OPT_EXT_UNIX_SK: o.ext_unix_sk = true; break;
 		case OPT_GHOST_LIMIT:
 			if (parse_size(optarg, &o.ghost_limit) < 0) {
 				fprintf(stderr, "cryo-cr dump: bad --ghost-limit '%s' (bytes, or a number with K, M or G)\n", optarg);
@@ -238,6 +236,8 @@ int cr_dump_main(int argc, char **argv)
 			o.network_lock = (int)m;
 			break;
 		}
+		case OPT_TCP_ESTABLISHED: o.tcp_established = true; break;
+		case OPT_EXT_UNIX_SK: o.ext_unix_sk = true; break;
 		case 'h':
 			usage(stdout);
 			free(opts);

@@ -65,10 +65,6 @@ static void usage(FILE *f)
 		   "  -o, --log-file FILE      log to FILE\n"
 		   "  -v[N]                    verbosity 0-4\n"
 		   "      --log-format FMT     text or binary\n"
-		   "      --tcp-established    restore the established TCP connections of the image\n"
-		   "      --ext-unix-sk        accepted (CRIU): sockets connected outside the tree are\n"
-		   "                           connected again by the name the image records\n"
-
 		   "      --manage-cgroups[=MODE]  none, props, soft (default), full, strict, ignore\n"
 		   "      --cgroup-root [CONTROLLER:]PATH  the root task's cgroup is PATH on this host\n"
 		   "      --root PATH          the host directory for the tree's root mount\n"
@@ -83,7 +79,11 @@ static void usage(FILE *f)
 		   "      --skip-file-validation  accept opened or mapped files that differ from\n"
 		   "                           the dumped ones (size, mtime, digest or build-id)\n"
 		   "      --file-locks         take the dumped file locks again (needed for an\n"
-		   "                           image dumped with --file-locks)\n");
+		   "                           image dumped with --file-locks)\n"
+
+		   "      --tcp-established    restore the established TCP connections of the image\n"
+		   "      --ext-unix-sk        accepted (CRIU): sockets connected outside the tree are\n"
+		   "                           connected again by the name the image records\n");
 }
 
 static int write_pidfile(const char *path, pid_t pid)
@@ -169,14 +169,14 @@ int cr_restore_main(int argc, char **argv)
 		{ "manage-cgroups", optional_argument, NULL, OPT_MANAGE_CGROUPS },
 		{ "cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT },
 		{ "help", no_argument, NULL, 'h' },
-		{ "tcp-established", no_argument, NULL, OPT_TCP_ESTABLISHED },
-		{ "ext-unix-sk", no_argument, NULL, OPT_EXT_UNIX_SK },
 		{ "keep-rlimits", no_argument, NULL, OPT_KEEP_RLIMITS },
 		{ "external", required_argument, NULL, OPT_EXTERNAL },
 		{ "root", required_argument, NULL, OPT_ROOT },
 		{ "network-lock", required_argument, NULL, OPT_NETWORK_LOCK },
 		{ "skip-file-validation", no_argument, NULL, OPT_SKIP_FILE_VALIDATION },
 		{ "file-locks", no_argument, NULL, OPT_FILE_LOCKS },
+		{ "tcp-established", no_argument, NULL, OPT_TCP_ESTABLISHED },
+		{ "ext-unix-sk", no_argument, NULL, OPT_EXT_UNIX_SK },
 	};
 	memcpy(longopts, known, sizeof(known));
 	for (size_t i = 0; i < n_unsup; i++)
@@ -226,11 +226,6 @@ int cr_restore_main(int argc, char **argv)
 		case OPT_LOG_FORMAT:
 			log_format = optarg;
 			break;
-		case OPT_TCP_ESTABLISHED:
-			o.tcp_established = true;
-			break;
-		case OPT_EXT_UNIX_SK:	/* nothing to do: the image names what to connect to */
-			break;
 		case OPT_MANAGE_CGROUPS: {
 			enum cg_mode mode;
 			/* CRIU: without a mode, soft */
@@ -265,6 +260,11 @@ int cr_restore_main(int argc, char **argv)
 			o.network_lock = (int)m;
 			break;
 		}
+		case OPT_TCP_ESTABLISHED:
+			o.tcp_established = true;
+			break;
+		case OPT_EXT_UNIX_SK:	/* nothing to do: the image names what to connect to */
+			break;
 		case 'h':
 			usage(stdout);
 			free(longopts);

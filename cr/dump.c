@@ -219,12 +219,8 @@ static int dump_tasks(struct dump_ctx *c)
 		if (k->zombie)
 			continue;
 		log_info("dumping process %d (%zu threads)", k->pid, k->nr_threads);
-		r = dump_task_core(c, k);
-		if (r >= 0)
-			r = dump_task_mm(c, k);
-		/* Open files: pidfd_getfd duplicates, nothing changes in the task (fds.h). */
-		if (r >= 0)
-			r = fds_collect_task(c->fds, k->pid);
+		/* Memory and open files too, while the parasite is in (dump-core.c). */
+		r = dump_task(c, k);
 		if (r < 0)
 			return r;
 	}
@@ -246,9 +242,9 @@ static int dump_seized(struct dump_ctx *c)
 	if (r < 0)
 		return log_error_errno(r, "cannot open image directory %s", c->opts->dir);
 	struct fd_opts fd_opts = { .inherit_tty_stdio = c->opts->shell_job,
+				   .ghost_limit = c->opts->ghost_limit, .file_locks = c->opts->file_locks,
 				   .tcp_established = c->opts->tcp_established,
-				   .ext_unix_sk = c->opts->ext_unix_sk,
-				   .ghost_limit = c->opts->ghost_limit, .file_locks = c->opts->file_locks };
+				   .ext_unix_sk = c->opts->ext_unix_sk };
 	r = fd_ctx_new(&fd_opts, &c->fds);
 	if (r < 0)
 		return log_error_errno(r, "cannot set up the collection of open files");

@@ -21,7 +21,7 @@ static bool epoll_match(const struct fd_probe *p)
 	return !strcmp(p->link, "anon_inode:[eventpoll]");
 }
 
-#define EPOLL_STAGE	4	/* after the unix sockets of stage 3 */
+#define EPOLL_STAGE	4
 #define EPOLL_MAX_DEPTH	(FD_STAGES - 1 - EPOLL_STAGE)
 
 /* How deep the epolls watched by the epoll at fd of pid nest (0: it watches none). */

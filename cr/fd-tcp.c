@@ -214,6 +214,14 @@ static int restore_in_repair(int fd, const InetFile *in)
 		return log_error_errno(r, "refilling the queues");
 	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR_WINDOW, &w, sizeof(w)) < 0)
 		return log_error_errno(negative_errno(), "TCP_REPAIR_WINDOW");
+	/*
+	 * Our FIN, still in repair mode with the send queue selected: it is
+	 * queued as sent (the peer may have acknowledged it: an ACK of a FIN
+	 * not sent yet would be dropped), and goes out again on the
+	 * retransmission timer if it is not acknowledged.
+	 */
+	if (t->fin_sent && shutdown(fd, SHUT_WR) < 0)
+		return log_error_errno(negative_errno(), "shutdown in repair mode");
 	return 0;
 }
 
@@ -300,23 +308,30 @@ static int inject_fin(const InetFile *in)
 	return 0;
 }
 
-/* 1 once the socket has the injected FIN (it comes through the loopback path), 0 if not in 200 ms. */
-static int wait_fin(int fd)
+static int tcp_state(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	return getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ? negative_errno() : ti.tcpi_state;
+}
+
+/* 1 once the socket has the injected FIN (it comes through the loopback path:
+ * the state leaves the one it had), 0 if not in 200 ms. */
+static int wait_fin(int fd, int state)
 {
 	for (int i = 0; i < 200; i++) {
-		struct tcp_info ti;
-		socklen_t len = sizeof(ti);
-		if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
-			return negative_errno();
-		if (ti.tcpi_state != TCP_ESTABLISHED)
+		int now = tcp_state(fd);
+		if (now < 0)
+			return now;
+		if (now != state)
 			return 1;
 		usleep(1000);
 	}
 	return 0;
 }
 
-/* A half-closed connection: the peer's FIN again, ours by shutdown (sent again; a peer
- * that had it acknowledges it once more). */
+/* A half-closed connection: the peer's FIN again (ours was queued in repair mode). */
 static int restore_fins(int fd, const FileEntry *e)
 {
 	const TcpStream *t = e->inet->tcp;
@@ -324,11 +339,14 @@ static int restore_fins(int fd, const FileEntry *e)
 
 	if (t->fin_received) {
 		/* a network lock's output chain refuses it with EPERM */
+		int state = tcp_state(fd);
+		if (state < 0)
+			return state;
 		r = inject_fin(e->inet);
 		if (r < 0 && r != -EPERM)
 			return log_error_errno(r, "TCP connection (file %u): giving it the peer's FIN again", e->id);
 		if (r >= 0)
-			r = wait_fin(fd);
+			r = wait_fin(fd, state);
 		if (r < 0 && r != -EPERM)
 			return r;
 		/*
@@ -343,8 +361,6 @@ static int restore_fins(int fd, const FileEntry *e)
 				return log_error_errno(negative_errno(), "TCP connection (file %u): shutdown", e->id);
 		}
 	}
-	if (t->fin_sent && shutdown(fd, SHUT_WR) < 0)
-		return log_error_errno(negative_errno(), "TCP connection (file %u): shutdown", e->id);
 	return 0;
 }
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * File descriptors: collect the fd table of a stopped task without a
- * parasite (pidfd_getfd gives us a duplicate of each fd, /proc/PID/fdinfo
- * most kernel state), write it as images, and recreate it in the current
+ * File descriptors: collect the fd table of a stopped task (a duplicate of
+ * each fd from the parasite or pidfd_getfd, /proc/PID/fdinfo most kernel
+ * state), write it as images, and recreate it in the current
  * process.
  *
  * Two images: files.img holds one file_entry per open file description
@@ -26,7 +26,7 @@ struct img_dir;
 struct fd_probe {
 	int pid;		/* the task */
 	int fd;			/* fd number in the task */
-	int local_fd;		/* our duplicate (pidfd_getfd): same open file description */
+	int local_fd;		/* our duplicate (fd_source): same open file description */
 	struct stat st;		/* fstat of local_fd */
 	char link[4096];	/* readlink of /proc/PID/fd/N */
 	const char *fdinfo;	/* text of /proc/PID/fdinfo/N */
@@ -41,12 +41,12 @@ struct fd_opts {
 	bool skip_validation;		/* restore: accept files that differ from the dumped ones */
 	bool inherit_tty_stdio;		/* dump (--shell-job): fds 0-2 on a terminal are not
 					 * collected; restore gives the caller's instead */
+	bool file_locks;		/* dump: record file locks (else refuse them); restore: take them */
 	bool tcp_established;		/* dump and restore established TCP connections
 					 * (--tcp-established); without it they are refused */
 	bool ext_unix_sk;		/* dump: a unix dgram socket connected to a bound socket
 					 * outside the dump connects to that name again at
 					 * restore (--ext-unix-sk); without it it is refused */
-	bool file_locks;		/* dump: record file locks (else refuse them); restore: take them */
 };
 
 struct fd_ctx;
@@ -64,8 +64,8 @@ struct fd_kind_ops {
 	 * listeners (after the connections accepted from them, which borrow
 	 * their name); 3: unix clients waiting in a listener's accept queue,
 	 * dgram sockets connected to a bound one; 4: epoll (watches are keyed
-	 * by fd number), 5..8: epolls watching epolls, by nesting depth.  This is the kind's dependency declaration for a restore
-	 * plan.  file_stage, if set, decides per file.
+	 * by fd number); 5..8: epolls watching epolls, by nesting depth.
+	 * This is the kind's dependency declaration for a restore plan.  file_stage, if set, decides per file.
 	 */
 	int stage;
 	int (*file_stage)(const FileEntry *e);
@@ -105,6 +105,20 @@ const struct fd_opts *fd_ctx_opts(const struct fd_ctx *ctx);
  * naming pid, fd and kind.
  */
 int fds_collect_task(struct fd_ctx *ctx, int pid);
+/*
+ * Where the duplicates of a task's fds come from.  fds_collect_task() takes
+ * them with pidfd_getfd (the fallback, for tasks without a parasite); the
+ * dump takes them from its parasite (SCM_RIGHTS, parasite-host.h).
+ */
+struct fd_source {
+	void *opaque;
+	/* Duplicates (O_CLOEXEC) of fds[0..nr) of the task, in order, into
+	 * ret_local[]; nr <= FD_SOURCE_BATCH.  On failure none are left open. */
+	int (*take)(void *opaque, const int *fds, size_t nr, int *ret_local);
+	int skip_fd;		/* an fd of the task that is not its own (the parasite's), or -1 */
+};
+#define FD_SOURCE_BATCH 256
+int fds_collect_task_from(struct fd_ctx *ctx, int pid, const struct fd_source *src);
 /* Write files.img and fds-PID.img for every task collected, after the
  * checks that need the whole dump (a unix socket's peer must be in it). */
 int fds_write_images(struct fd_ctx *ctx, struct img_dir *d);

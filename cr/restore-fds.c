@@ -184,7 +184,8 @@ static int add_late_step(struct restore_ctx *rc, struct rst_task *t, unsigned fd
 int fds_restore_prepare(struct restore_ctx *rc)
 {
 	struct fd_opts fo = { .skip_validation = rc->opts.skip_file_validation,
-			      .file_locks = rc->opts.file_locks, .tcp_established = rc->opts.tcp_established };
+			      .file_locks = rc->opts.file_locks,
+			      .tcp_established = rc->opts.tcp_established };
 	int r = fds_load_images(rc->dir, &fo, &rc->fds);
 	if (r < 0)
 		return log_error_errno(r, "cannot read the files of %s", rc->opts.dir);

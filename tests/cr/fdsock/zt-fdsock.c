@@ -33,9 +33,10 @@
  *   tcp-half       (--tcp-established) half-closed connections, IPv4 and IPv6:
  *                  one end shut down for writing (FIN_WAIT2, the other in
  *                  CLOSE_WAIT) with data still queued both ways
- *   tcp-half-inject  the same without cryo-cr's network lock (the test's own lets
- *                  the restore's injected packets through): the sockets that had the
- *                  peer's FIN are in CLOSE_WAIT again
+ *                  (the sockets that had the peer's FIN are in CLOSE_WAIT again:
+ *                  the restore injects it and the lock lets it through)
+ *   tcp-half-eof   the same under a lock that drops the injected FIN: the
+ *                  restore shuts them down for reading instead (EOF, no CLOSE_WAIT)
  *   all            every mode above that is not a refusal, at once in one tree
  *                  (one child per mode; --tcp-established --ext-unix-sk, the peer)
  *   tcp-ext        (--tcp-established) a connection to a peer outside the tree
@@ -1074,7 +1075,7 @@ static void do_tcp_est(void)
 		zt_fail("the restored listener: %m");
 }
 
-static bool expect_close_wait;
+static bool expect_close_wait = true;
 
 static void do_tcp_half(void)
 {
@@ -1132,9 +1133,9 @@ static void do_tcp_half(void)
 		zt_fail("fd 96: no EOF once the peer closed after restore (%m)");
 }
 
-static void do_tcp_half_inject(void)
+static void do_tcp_half_eof(void)
 {
-	expect_close_wait = true;
+	expect_close_wait = false;
 	do_tcp_half();
 }
 
@@ -1180,7 +1181,7 @@ static const struct mode { const char *name; void (*fn)(void); } modes[] = {
 		{ "unix-scm", do_unix_scm }, { "unix-shutdown", do_unix_shutdown }, { "unix-opts", do_unix_opts },
 		{ "unix-ext", do_unix_ext }, { "unix-ext-dgram", do_unix_ext_dgram }, { "udp", do_udp }, { "udp-cork-data", do_udp_cork_data },
 		{ "tcp-listen", do_tcp_listen }, { "tcp-est", do_tcp_est }, { "tcp-half", do_tcp_half },
-		{ "tcp-half-inject", do_tcp_half_inject },
+		{ "tcp-half-eof", do_tcp_half_eof },
 		{ "tcp-ext", do_tcp_ext },
 };
 
