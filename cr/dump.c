@@ -219,12 +219,8 @@ static int dump_tasks(struct dump_ctx *c)
 		if (k->zombie)
 			continue;
 		log_info("dumping process %d (%zu threads)", k->pid, k->nr_threads);
-		r = dump_task_core(c, k);
-		if (r >= 0)
-			r = dump_task_mm(c, k);
-		/* Open files: pidfd_getfd duplicates, nothing changes in the task (fds.h). */
-		if (r >= 0)
-			r = fds_collect_task(c->fds, k->pid);
+		/* Memory and open files too, while the parasite is in (dump-core.c). */
+		r = dump_task(c, k);
 		if (r < 0)
 			return r;
 	}

@@ -61,6 +61,7 @@ struct dump_ctx {
 	const char *dumped_extra[16];
 	size_t n_dumped_extra;
 	struct file_id_cache *file_ids;	/* identities of mapped files (file-identity.h) */
+	struct parasite_ctl *parasite;	/* of the process being dumped, while its daemon runs */
 };
 
 #define SHMEM_PAGES_ID_BASE 0x40000000u
@@ -72,8 +73,10 @@ struct task_remote {
 	size_t nr_threads;
 };
 
-/* dump-core.c: collect in-task state and write core-TID.img for every thread. */
-int dump_task_core(struct dump_ctx *c, struct seized_task *k);
+/* dump-core.c: one process, with its parasite in: in-task state, memory
+ * (dump_task_mm), open files (fds_collect_task_from), then core-TID.img for
+ * every thread and taskstate-PID.img once it is cured. */
+int dump_task(struct dump_ctx *c, struct seized_task *k);
 /* mem-dump.c: mm-PID.img and the pages of one process. */
 int dump_task_mm(struct dump_ctx *c, struct seized_task *k);
 /* dump-mntnet.c: the tree's mount and network namespaces (mounts-1.img,

@@ -5,6 +5,7 @@
 
 #include <sys/socket.h>
 #include "fds.h"
+#include "netlock/netlock.h"
 
 /* state: TCP_ESTABLISHED or a half-closed one (FIN_WAIT1/2, CLOSE_WAIT, LAST_ACK, CLOSING) */
 int tcp_stream_collect(const struct fd_probe *p, InetFile *in, int state);
@@ -14,7 +15,7 @@ int tcp_stream_collect(const struct fd_probe *p, InetFile *in, int state);
  * socket that FIN in a packet from the peer's address, sent through a raw
  * socket with this mark: a network lock must let packets with it through.
  */
-#define TCP_INJECT_MARK 0xC114
+#define TCP_INJECT_MARK NETLOCK_PASS_MARK
 
 /* One TCP connection of the tree: for a network lock that must hold its packets. */
 struct tcp_conn {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Collect: walk /proc/PID/fd of a stopped task, take a duplicate of each fd
- * with pidfd_getfd, find sharing with kcmp(KCMP_FILE), hand each new open
+ * (from the parasite, or with pidfd_getfd: struct fd_source), find sharing with kcmp(KCMP_FILE), hand each new open
  * file description to its kind; then write files.img and fds-PID.img.
  */
 #include <errno.h>
@@ -282,19 +282,82 @@ static int read_stat(struct fd_ctx *ctx, int pid, int *ret_ppid)
 	return 0;
 }
 
+/* The fallback source: pidfd_getfd, which needs no parasite. */
+static int take_by_pidfd(void *opaque, const int *fds, size_t nr, int *ret_local)
+{
+	int pidfd = *(int *)opaque;
+
+	for (size_t i = 0; i < nr; i++) {
+		ret_local[i] = (int)syscall(SYS_pidfd_getfd, pidfd, fds[i], 0);
+		if (ret_local[i] < 0) {
+			int r = negative_errno();
+			for (size_t j = 0; j < i; j++)
+				close(ret_local[j]);
+			return log_error_errno(r, "fd %d: pidfd_getfd", fds[i]);
+		}
+	}
+	return 0;
+}
+
 int fds_collect_task(struct fd_ctx *ctx, int pid)
 {
 	_cleanup_close_ int pidfd = syscall(SYS_pidfd_open, pid, 0);
+	struct fd_source src = { .opaque = &pidfd, .take = take_by_pidfd, .skip_fd = -1 };
+
+	if (pidfd < 0)
+		return log_error_errno(negative_errno(), "pid %d: pidfd_open", pid);
+	return fds_collect_task_from(ctx, pid, &src);
+}
+
+static int collect_one(struct fd_ctx *ctx, struct dump_task *t, int fd, int local)
+{
+	_cleanup_free_ char *fdinfo = NULL;
+	struct fd_probe p;
+	uint32_t id;
+	int r;
+
+	if (fd <= 2 && ctx->opts.inherit_tty_stdio && isatty(local)) {
+		log_debug("pid %d fd %d: the shell job's terminal, inherited at restore", t->pid, fd);
+		return 0;
+	}
+	r = probe_fd(t->pid, fd, local, &p, &fdinfo);
+	if (r < 0)
+		return log_error_errno(r, "pid %d fd %d: cannot read its /proc entries", t->pid, fd);
+	r = collect_file(ctx, &p, &id);
+	if (r >= 0)
+		r = fd_locks_collect(ctx, &p, ctx->files[id - 1].e);
+	if (r < 0)
+		return r;
+	r = add_fd_entry(t, fd, id, p.cloexec);
+	if (r < 0)
+		return r;
+	log_debug("pid %d fd %d: file %u (%s)", t->pid, fd, id, p.link);
+	return 0;
+}
+
+/* Without the fd that is not the task's own. */
+static size_t drop_fd(int *fds, size_t nr, int skip)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < nr; i++)
+		if (fds[i] != skip)
+			fds[n++] = fds[i];
+	return n;
+}
+
+int fds_collect_task_from(struct fd_ctx *ctx, int pid, const struct fd_source *src)
+{
 	_cleanup_free_ int *fds = NULL;
+	int local[FD_SOURCE_BATCH];
 	struct dump_task *t;
 	size_t nr = 0;
 	int r;
 
-	if (pidfd < 0)
-		return log_error_errno(negative_errno(), "pid %d: pidfd_open", pid);
 	r = list_task_fds(pid, &fds, &nr);
 	if (r < 0)
 		return r;
+	nr = drop_fd(fds, nr, src->skip_fd);
 	t = grow(ctx->tasks, ctx->nr_tasks, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
@@ -306,30 +369,22 @@ int fds_collect_task(struct fd_ctx *ctx, int pid)
 	if (r < 0)
 		return r;
 
-	for (size_t i = 0; i < nr; i++) {
-		_cleanup_close_ int local = syscall(SYS_pidfd_getfd, pidfd, fds[i], 0);
-		_cleanup_free_ char *fdinfo = NULL;
-		struct fd_probe p;
-		uint32_t id;
+	/* In batches: the duplicates of a whole table could exceed our fd limit. */
+	for (size_t done = 0; done < nr;) {
+		size_t n = nr - done < FD_SOURCE_BATCH ? nr - done : FD_SOURCE_BATCH;
 
-		if (local < 0)
-			return log_error_errno(negative_errno(), "pid %d fd %d: pidfd_getfd", pid, fds[i]);
-		if (fds[i] <= 2 && ctx->opts.inherit_tty_stdio && isatty(local)) {
-			log_debug("pid %d fd %d: the shell job's terminal, inherited at restore", pid, fds[i]);
-			continue;
+		r = src->take(src->opaque, fds + done, n, local);
+		if (r < 0)
+			return log_error_errno(r, "pid %d: cannot take its fds", pid);
+		r = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (r >= 0)
+				r = collect_one(ctx, t, fds[done + i], local[i]);
+			close(local[i]);
 		}
-		r = probe_fd(pid, fds[i], local, &p, &fdinfo);
-		if (r < 0)
-			return log_error_errno(r, "pid %d fd %d: cannot read its /proc entries", pid, fds[i]);
-		r = collect_file(ctx, &p, &id);
-		if (r >= 0)
-			r = fd_locks_collect(ctx, &p, ctx->files[id - 1].e);
 		if (r < 0)
 			return r;
-		r = add_fd_entry(t, fds[i], id, p.cloexec);
-		if (r < 0)
-			return r;
-		log_debug("pid %d fd %d: file %u (%s)", pid, fds[i], id, p.link);
+		done += n;
 	}
 	return 0;
 }

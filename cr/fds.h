@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * File descriptors: collect the fd table of a stopped task without a
- * parasite (pidfd_getfd gives us a duplicate of each fd, /proc/PID/fdinfo
- * most kernel state), write it as images, and recreate it in the current
+ * File descriptors: collect the fd table of a stopped task (a duplicate of
+ * each fd from the parasite or pidfd_getfd, /proc/PID/fdinfo most kernel
+ * state), write it as images, and recreate it in the current
  * process.
  *
  * Two images: files.img holds one file_entry per open file description
@@ -26,7 +26,7 @@ struct img_dir;
 struct fd_probe {
 	int pid;		/* the task */
 	int fd;			/* fd number in the task */
-	int local_fd;		/* our duplicate (pidfd_getfd): same open file description */
+	int local_fd;		/* our duplicate (fd_source): same open file description */
 	struct stat st;		/* fstat of local_fd */
 	char link[4096];	/* readlink of /proc/PID/fd/N */
 	const char *fdinfo;	/* text of /proc/PID/fdinfo/N */
@@ -102,6 +102,20 @@ const struct fd_opts *fd_ctx_opts(const struct fd_ctx *ctx);
  * naming pid, fd and kind.
  */
 int fds_collect_task(struct fd_ctx *ctx, int pid);
+/*
+ * Where the duplicates of a task's fds come from.  fds_collect_task() takes
+ * them with pidfd_getfd (the fallback, for tasks without a parasite); the
+ * dump takes them from its parasite (SCM_RIGHTS, parasite-host.h).
+ */
+struct fd_source {
+	void *opaque;
+	/* Duplicates (O_CLOEXEC) of fds[0..nr) of the task, in order, into
+	 * ret_local[]; nr <= FD_SOURCE_BATCH.  On failure none are left open. */
+	int (*take)(void *opaque, const int *fds, size_t nr, int *ret_local);
+	int skip_fd;		/* an fd of the task that is not its own (the parasite's), or -1 */
+};
+#define FD_SOURCE_BATCH 256
+int fds_collect_task_from(struct fd_ctx *ctx, int pid, const struct fd_source *src);
 /* Write files.img and fds-PID.img for every task collected, after the
  * checks that need the whole dump (a unix socket's peer must be in it). */
 int fds_write_images(struct fd_ctx *ctx, struct img_dir *d);
