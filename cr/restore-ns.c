@@ -9,8 +9,7 @@
  *   "userns" (cryo-cr, after the root's fork)  writes the uid/gid maps
  *   "ns"     (the root, after "userns")        fills uts and ipc, creates the
  *            time namespace (offsets are written before anyone is in it,
- *            then the root joins it) and the cgroup namespace, becomes root
- *            of its user namespace
+ *            then the root joins it) and the cgroup namespace
  *   every other task's "fork" needs "ns".
  *
  * PID namespaces: every task is cloned with the set_tid array of its pid
@@ -312,9 +311,12 @@ static int step_ns(void *ctx, void *data)
 	/* The cgroup kind put us in the namespace's root cgroups before this step. */
 	if (nr->cgroup_ino && unshare(CLONE_NEWCGROUP) < 0)
 		return log_error_errno(-errno, "cannot create a cgroup namespace");
-	if (nr->ino[NS_USER] && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
-		return log_error_errno(-errno, "user namespace %u: cannot become its root "
-				       "(are uid/gid 0 mapped?)", nr->ino[NS_USER]);
+	/*
+	 * No uid change here: the task keeps cryo-cr's credentials (and with them
+	 * its capabilities in the new user namespace, and access to the image
+	 * files) through its restore steps; the restorer blob gives it the
+	 * dumped ones last (taskstate creds).
+	 */
 	return 0;
 }
 
