@@ -139,17 +139,25 @@ static NsIdsEntry *entry_of(NsIdsEntry **v, size_t n, pid_t pid)
 }
 
 /* Each thread's tid in the task's own namespace, from the chains of ns-ids.img. */
+/* Each thread's tid in the task's own namespace and, in a nested one, its
+ * set_tid array (its tids at the task's set_tid levels, innermost first). */
 static int thread_ns_tids(struct rst_task *t, const NsIdsEntry *e)
 {
-	size_t len = e->n_nspid;
+	size_t len = e->n_nspid, levels = t->set_tid_size;
 
 	t->ns_tids = calloc(t->n_tids, sizeof(*t->ns_tids));
-	if (!t->ns_tids)
+	if (levels > 1)
+		t->thread_set_tid = calloc(t->n_tids * levels, sizeof(pid_t));
+	if (!t->ns_tids || (levels > 1 && !t->thread_set_tid))
 		return -ENOMEM;
 	for (size_t j = 0; j < t->n_tids; j++) {
-		for (size_t k = 0; k + len <= e->n_thread_nspid; k += len)
-			if (e->thread_nspid[k] == t->tids[j])
-				t->ns_tids[j] = e->thread_nspid[k + len - 1];
+		for (size_t k = 0; k + len <= e->n_thread_nspid; k += len) {
+			if (e->thread_nspid[k] != t->tids[j])
+				continue;
+			t->ns_tids[j] = e->thread_nspid[k + len - 1];
+			for (size_t l = 0; levels > 1 && l < levels && l < len; l++)
+				t->thread_set_tid[j * levels + l] = (pid_t)e->thread_nspid[k + len - 1 - l];
+		}
 		if (!t->ns_tids[j]) {
 			log_error("ns-ids.img: thread %u of task %d has no pid in its pid namespace", t->tids[j], t->pid);
 			return -EBADMSG;
