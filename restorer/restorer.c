@@ -812,6 +812,9 @@ PIE_ENTRY void restorer_main(struct rst_args *a)
 			fail(a, r, RST_STEP_CLONE);
 		}
 	}
+	r = rst_ts_thread_timers(a, &ts_step);
+	if (r < 0)
+		fail(a, r, ts_step);
 	thread_finish(a, &th[0]);
 }
 
