@@ -225,10 +225,11 @@ static uint64_t file_map, file_map_len;
 #define MADV_POPULATE_READ_ 22
 #define FILE_CHUNK (4ul << 20)
 
+/* Big private anonymous areas; huge pages only where the dump did not advise against. */
 static bool area_movable(const struct rst_vma *v)
 {
 	return v->fd < 0 && (v->map_flags & MAP_ANONYMOUS) && !(v->map_flags & MAP_SHARED) &&
-	       !(v->madv & RST_MADV_NOHUGEPAGE) && v->end - v->start >= MOVE_MIN_AREA;
+	       (fill_copy || !(v->madv & RST_MADV_NOHUGEPAGE)) && v->end - v->start >= MOVE_MIN_AREA;
 }
 
 /* The area that holds addr (areas are sorted by start). */
