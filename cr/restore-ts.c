@@ -330,6 +330,8 @@ static int fill_seccomp(const TaskStateEntry *e, struct rst_ts *ts, void *(*allo
 		memcpy(p, in->data, in->len);
 		f[i].insns = (uint64_t)(uintptr_t)p;
 		f[i].len = (uint32_t)(in->len / 8);
+		if (e->seccomp_filters[i]->has_flags)
+			f[i].flags = (uint32_t)(e->seccomp_filters[i]->flags & SECCOMP_FILTER_FLAG_LOG);
 	}
 	ts->filters = (uint64_t)(uintptr_t)f;
 	ts->n_filters = (uint32_t)e->n_seccomp_filters;

@@ -2,7 +2,8 @@
 /*
  * seccomp: strict mode or a stack of classic BPF filters, read with
  * PTRACE_SECCOMP_GET_FILTER (index 0 is the first installed, the order they
- * are stored and installed in).
+ * are stored and installed in) with their SECCOMP_FILTER_FLAG_LOG
+ * (PTRACE_SECCOMP_GET_METADATA: the only flag the kernel keeps per filter).
  * Threads must share the process' chain (as after TSYNC); a thread with a
  * different mode or filter count is refused.  Applied last, with TSYNC so
  * every thread gets the chain; installing filters needs no_new_privs or
@@ -38,6 +39,23 @@ static int get_filter(pid_t pid, unsigned idx, TsSeccompFilterEntry *m)
 	return 0;
 }
 
+#ifndef PTRACE_SECCOMP_GET_METADATA
+#define PTRACE_SECCOMP_GET_METADATA 0x420d
+#endif
+
+/* The flags of filter idx the kernel keeps: SECCOMP_FILTER_FLAG_LOG. */
+static int get_flags(pid_t pid, unsigned idx, TsSeccompFilterEntry *m)
+{
+	struct {
+		uint64_t filter_off, flags;
+	} md = { idx, 0 };
+
+	if (ptrace(PTRACE_SECCOMP_GET_METADATA, pid, (void *)sizeof(md), &md) < 0)
+		return negative_errno();
+	m->has_flags = true, m->flags = md.flags;
+	return 0;
+}
+
 static int collect_filters(pid_t pid, TaskStateEntry *e, int expected)
 {
 	for (int i = 0; i < expected; i++) {
@@ -50,6 +68,9 @@ static int collect_filters(pid_t pid, TaskStateEntry *e, int expected)
 		r = get_filter(pid, i, m);
 		if (r < 0)
 			return log_error_errno(r, "task %d: PTRACE_SECCOMP_GET_FILTER #%d", pid, i);
+		r = get_flags(pid, i, m);
+		if (r < 0)
+			return log_error_errno(r, "task %d: PTRACE_SECCOMP_GET_METADATA #%d", pid, i);
 	}
 	return 0;
 }
@@ -114,7 +135,9 @@ static int apply_seccomp(const struct ts_apply_ctx *a _unused_, const TaskStateE
 			.filter = (struct sock_filter *)m->insns.data,
 		};
 
-		if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog) != 0)
+		unsigned flags = SECCOMP_FILTER_FLAG_TSYNC | (m->has_flags ? m->flags & SECCOMP_FILTER_FLAG_LOG : 0);
+
+		if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog) != 0)
 			return log_error_errno(errno ? negative_errno() : -EBUSY,
 					       "task %u: cannot install seccomp filter %zu of %zu (%u instructions; needs no_new_privs or CAP_SYS_ADMIN)",
 					       e->pid, i + 1, e->n_seccomp_filters, prog.len);

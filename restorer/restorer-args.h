@@ -163,7 +163,7 @@ _Static_assert(sizeof(struct rst_args) == 296, "rst_args layout");
 struct rst_ts_filter {
 	uint64_t insns;
 	uint32_t len;
-	uint32_t pad;
+	uint32_t flags;		/* SECCOMP_FILTER_FLAG_LOG; TSYNC is the blob's */
 };
 _Static_assert(sizeof(struct rst_ts_filter) == 16, "rst_ts_filter layout");
 

@@ -208,7 +208,7 @@ static long set_filters(const struct rst_ts *ts)
 		/* TSYNC: the threads share the chain, as they did (they are parked in
 		 * the blob or stopped by cryo-cr after rt_sigreturn, unfiltered until
 		 * detached: PTRACE_O_SUSPEND_SECCOMP). */
-		long r = sys_seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog);
+		long r = sys_seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC | f[i].flags, &prog);
 		if (r > 0)	/* the tid of a thread that could not be synchronised */
 			return -EBUSY;
 		if (r < 0)
