@@ -35,6 +35,15 @@ struct rst_special {
 };
 _Static_assert(sizeof(struct rst_special) == 24, "rst_special layout");
 
+/* Bytes to copy from the hole into a mapped area once the pages are in (before
+ * mprotect): the dumped vDSO with its trampolines (docs/vdso.md). */
+struct rst_copy {
+	uint64_t dst;
+	uint64_t src;
+	uint64_t len;
+};
+_Static_assert(sizeof(struct rst_copy) == 24, "rst_copy layout");
+
 /* vma_entry.madv bits (mm.proto). */
 #define RST_MADV_DONTFORK	1u
 #define RST_MADV_WIPEONFORK	2u
@@ -156,8 +165,20 @@ struct rst_args {
 	uint64_t n_keep_fds;
 	/* Task state applied late (struct rst_ts *; 0: none), cr/restore-ts.c. */
 	uint64_t ts;
+	/* struct rst_copy[n_copies] (docs/vdso.md). */
+	uint64_t copies;
+	uint64_t n_copies;
+	/* RST_FILL_* bits: how the blob fills pages (docs/cr-restore.md). */
+	uint32_t fill_flags;
+	uint32_t pad2;
 };
-_Static_assert(sizeof(struct rst_args) == 296, "rst_args layout");
+_Static_assert(sizeof(struct rst_args) == 320, "rst_args layout");
+
+/* Big private anonymous areas are filled through a huge-page staging area and
+ * UFFDIO_MOVE (set by cryo-cr when fresh transparent huge pages are cheap). */
+#define RST_FILL_MOVE 1u
+/* Or through UFFDIO_COPY from a small buffer: no zeroing of the new pages. */
+#define RST_FILL_COPY 2u
 
 /* One classic BPF seccomp filter: len struct sock_filter at insns. */
 struct rst_ts_filter {
