@@ -10,6 +10,9 @@
  *           among equal actions: the order is kept); other calls work; the
  *           second filter has SECCOMP_FILTER_FLAG_LOG (a child made before
  *           the filters reads the flags with PTRACE_SECCOMP_GET_METADATA).
+ *   threads threads with seccomp states of their own: the main thread none, a
+ *           worker its own filter (getpgrp fails with 22 there only), a third
+ *           thread in strict mode, which answers over a pipe after restore.
  *   strict  the task is in strict mode (read, write, exit, sigreturn only).
  *           Its child checks /proc/PPID/status after restore and reports
  *           through a pipe; the task writes the verdict to the result file it
@@ -19,6 +22,7 @@
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -175,6 +179,95 @@ static void run_filter(void)
 	zt_pass();
 }
 
+/* ---- threads with seccomp states of their own --------------------------- */
+
+static int strict_go[2], strict_ack[2];
+static volatile pid_t strict_tid;
+static volatile int strict_err = -1;
+
+/* A sandboxed thread: strict mode, waits on a pipe, answers, exits. */
+static void *strict_thread(void *arg)
+{
+	char c;
+	(void)arg;
+	strict_tid = (pid_t)syscall(SYS_gettid);
+	strict_err = prctl(PR_SET_SECCOMP, SECCOMP_MODE_STRICT, 0, 0, 0) < 0 ? errno : 0;
+	while (syscall(SYS_read, strict_go[0], &c, 1) != 1)
+		;
+	syscall(SYS_write, strict_ack[1], "k", 1);
+	syscall(SYS_exit, 0);
+	return NULL;
+}
+
+static void own_filter(struct zt_worker *w)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		DENY(SYS_getpgrp, 22),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { sizeof(f) / sizeof(f[0]), f };
+	(void)w;
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0)
+		zt_fail("worker: seccomp: %m");
+}
+
+static const char *mode_is(pid_t tid, const char *mode, const char *filters, const char *who)
+{
+	char m[32] = "?", n[32] = "?";
+	zt_status(tid, "Seccomp", m, sizeof(m));
+	zt_status(tid, "Seccomp_filters", n, sizeof(n));
+	if (strcmp(m, mode) || strcmp(n, filters)) {
+		snprintf(msg, sizeof(msg), "%s: seccomp mode %s with %s filters, want %s and %s", who, m, n, mode, filters);
+		return msg;
+	}
+	return NULL;
+}
+
+static const char *own_filter_check(struct zt_worker *w)
+{
+	const char *r = mode_is(w->tid, "2", "1", "filtered worker");
+	return r ? r : denied(SYS_getpgrp, 22, "filtered worker");
+}
+
+static void run_threads(void)
+{
+	struct zt_worker w = { .setup = own_filter, .check = own_filter_check };
+	pthread_t th;
+	char c;
+	struct timespec t = { 0, 5 * 1000 * 1000 };
+
+	if (pipe(strict_go) < 0 || pipe(strict_ack) < 0)
+		zt_fail("pipe: %m");
+	zt_worker_start(&w);
+	if (pthread_create(&th, NULL, strict_thread, NULL))
+		zt_fail("pthread_create failed");
+	for (int i = 0; i < 2000 && strict_err < 0; i++)
+		nanosleep(&t, NULL);
+	if (strict_err)
+		zt_fail("strict thread: PR_SET_SECCOMP: %s", strerror(strict_err));
+	zt_ready();
+	zt_wait();
+	const char *r = mode_is(gettid(), "0", "0", "main");
+	if (!r && syscall(SYS_getpgrp) < 0)
+		r = "main: getpgrp is filtered";
+	if (!r)
+		r = mode_is(strict_tid, "1", "0", "strict thread");
+	if (!r)
+		r = zt_worker_check(&w);
+	if (!r) {
+		(void)!write(strict_go[1], "g", 1);
+		ssize_t n;
+		while ((n = read(strict_ack[0], &c, 1)) < 0 && errno == EINTR)
+			;
+		if (n != 1)
+			r = "the strict thread does not answer";
+	}
+	if (r)
+		zt_fail("%s", r);
+	zt_pass();
+}
+
 /* ---- strict ------------------------------------------------------------- */
 
 static int wake[2], verdict[2], go[2];
@@ -254,10 +347,12 @@ int main(int argc, char **argv)
 {
 	zt_init(argc, argv);
 	if (argc < 2)
-		zt_fail("usage: zt-ts-seccomp filter|strict");
+		zt_fail("usage: zt-ts-seccomp filter|strict|threads");
 	if (!strcmp(argv[1], "filter"))
 		run_filter();
 	else if (!strcmp(argv[1], "strict"))
 		run_strict();
+	else if (!strcmp(argv[1], "threads"))
+		run_threads();
 	zt_fail("unknown mode %s", argv[1]);
 }
