@@ -306,16 +306,27 @@ static int apply_ids(const struct creds_view *v)
 	return 0;
 }
 
+/* Ambient before the securebits (SECBIT_NO_CAP_AMBIENT_RAISE would forbid it),
+ * both while our permitted set is effective (CAP_SETPCAP); the final capset
+ * keeps the ambient set, which lies in the image's permitted and inheritable. */
 static int apply_caps(const struct creds_view *v, const struct caps *before)
 {
 	const TsCredsEntry *cr = v->cr;
 	struct caps c = { before->prm, before->prm, before->inh | cr->cap_inh };
 	int r;
 
-	/* Effective back for the securebits (CAP_SETPCAP) after the uid change cleared it. */
+	/* Effective back after the uid change cleared it. */
 	r = caps_set(&c);
 	if (r < 0)
 		return log_error_errno(r, "task %u: cannot restore the effective capabilities after the uid change", v->pid);
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+		return log_error_errno(negative_errno(), "task %u: cannot clear the ambient set", v->pid);
+	for (uint64_t m = cr->cap_amb; m; m &= m - 1) {
+		int bit = first_bit(m);
+
+		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, bit, 0, 0) < 0)
+			return log_error_errno(negative_errno(), "task %u: cannot raise ambient %s", v->pid, cap_str(bit));
+	}
 	if (v->has_secbits && prctl(PR_GET_SECUREBITS, 0, 0, 0, 0) != (int)v->secbits &&
 	    prctl(PR_SET_SECUREBITS, v->secbits, 0, 0, 0) < 0)
 		return log_error_errno(negative_errno(), "task %u: cannot set securebits %#x", v->pid, v->secbits);
@@ -325,14 +336,6 @@ static int apply_caps(const struct creds_view *v, const struct caps *before)
 		return log_error_errno(r, "task %u: cannot set capabilities eff %#llx prm %#llx inh %#llx", v->pid,
 				       (unsigned long long)cr->cap_eff, (unsigned long long)cr->cap_prm,
 				       (unsigned long long)cr->cap_inh);
-	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
-		return log_error_errno(negative_errno(), "task %u: cannot clear the ambient set", v->pid);
-	for (uint64_t m = cr->cap_amb; m; m &= m - 1) {
-		int bit = first_bit(m);
-
-		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, bit, 0, 0) < 0)
-			return log_error_errno(negative_errno(), "task %u: cannot raise ambient %s", v->pid, cap_str(bit));
-	}
 	return 0;
 }
 

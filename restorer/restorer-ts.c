@@ -139,10 +139,20 @@ static long set_ids(const struct rst_ts_creds *ts)
 	return 0;
 }
 
+/* Ambient before the securebits (SECBIT_NO_CAP_AMBIENT_RAISE would forbid it)
+ * and both while our permitted set is effective (CAP_SETPCAP); the final
+ * capset keeps the ambient set, which lies in the image's permitted and
+ * inheritable sets. */
 static long set_caps(const struct rst_ts_creds *ts)
 {
 	long r = capset(ts->cap_prm_now, ts->cap_prm_now, ts->cap_inh_now | ts->cap_inh);
 
+	if (r < 0)
+		return r;
+	r = sys_prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	for (unsigned cap = 0; r >= 0 && cap < 64; cap++)
+		if (ts->cap_amb & (1ull << cap))
+			r = sys_prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0);
 	if (r < 0)
 		return r;
 	if (ts->secbits >= 0) {
@@ -154,14 +164,7 @@ static long set_caps(const struct rst_ts_creds *ts)
 	} else {
 		sys_prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
 	}
-	r = capset(ts->cap_eff, ts->cap_prm, ts->cap_inh);
-	if (r < 0)
-		return r;
-	r = sys_prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-	for (unsigned cap = 0; r >= 0 && cap < 64; cap++)
-		if (ts->cap_amb & (1ull << cap))
-			r = sys_prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0);
-	return r < 0 ? r : 0;
+	return capset(ts->cap_eff, ts->cap_prm, ts->cap_inh);
 }
 
 static long set_creds(const struct rst_ts_creds *ts, int main_thread)
