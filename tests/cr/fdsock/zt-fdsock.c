@@ -298,20 +298,24 @@ static void expect_name(int fd, bool peer, const struct sockaddr_un *sun, sockle
 
 static char tmpdir[64];
 
+static void remove_tmpdir(void)
+{
+	char cmd[128];
+
+	if (!tmpdir[0])
+		return;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+	if (system(cmd) != 0)
+		zt_log("cannot remove %s", tmpdir);
+	tmpdir[0] = 0;
+}
+
 static void make_tmpdir(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/zt-fdsock.XXXXXX");
 	if (!mkdtemp(tmpdir))
 		zt_fail("mkdtemp: %m");
-}
-
-static void remove_tmpdir(void)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-	if (system(cmd) != 0)
-		zt_log("cannot remove %s", tmpdir);
+	atexit(remove_tmpdir);	/* a failed check exits too */
 }
 
 /* ---- unix -------------------------------------------------------------- */
