@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The parasite's command channel and fd handover, on a real task:
- *   parasite-fds MODE     MODE: many | kinds | threads | netns
+ *   parasite-fds MODE     MODE: many | kinds | threads | netns | crash
  * A child sets up fds (many: 300 of them, several batches; kinds: one of
  * each common kind; threads: 4 threads; netns: in its own network
- * namespace) and waits.  We seize it, infect it, start the daemon, take
+ * namespace; crash: the daemon faults instead of handing fds over) and
+ * waits.  We seize it, infect it, start the daemon, take
  * every fd through the channel (SCM_RIGHTS) and check each is the same open
  * file description as a pidfd_getfd duplicate (kcmp), and has it write a
  * few pages into a file of ours (DUMP_PAGES); then cure and check
@@ -325,6 +326,24 @@ static void check_pages(struct parasite_ctl *ctl, pid_t pid, uint64_t addr)
 	close(fd);
 }
 
+/* The daemon faults (it is told to dump an unmapped page): the host must
+ * notice at once, and the cure must still leave the task as it was. */
+static void crash_daemon(struct parasite_ctl *ctl)
+{
+	struct parasite_dump_pages d;
+	int fd = memfd_create("pages", MFD_CLOEXEC), r;
+
+	if (fd < 0 || parasite_set_page_fd(ctl, fd) < 0)
+		fail("handing the page fd over");
+	close(fd);
+	r = parasite_dump_pages(ctl, 4096, 1, 0, &d);
+	if (r != -EFAULT)
+		fail("DUMP_PAGES of an unmapped page gave %d, not -EFAULT", r);
+	if (parasite_daemon_running(ctl))
+		fail("the daemon is still said to run after its fault");
+	printf("the daemon's fault was seen\n");
+}
+
 int main(int argc, char **argv)
 {
 	int ready[2], go[2], status;
@@ -336,7 +355,7 @@ int main(int argc, char **argv)
 	uint8_t *addr;
 
 	if (argc != 2)
-		return fprintf(stderr, "usage: parasite-fds many|kinds|threads|netns\n"), 1;
+		return fprintf(stderr, "usage: parasite-fds many|kinds|threads|netns|crash\n"), 1;
 	mode = argv[1];
 	if (getuid() != 0) {
 		printf("SKIP: needs root (ptrace of a child is fine, but netns and pidfd_getfd of all kinds want it)\n");
@@ -375,7 +394,10 @@ int main(int argc, char **argv)
 	if (parasite_start_daemon(ctl) < 0)
 		fail("start the daemon");
 	check_pages(ctl, pid, (uint64_t)(uintptr_t)addr);
-	check_handover(ctl, pid);
+	if (!strcmp(mode, "crash"))
+		crash_daemon(ctl);
+	else
+		check_handover(ctl, pid);
 	if (parasite_cure(ctl) < 0)
 		fail("cure");
 	take_snapshot(k, &after);
