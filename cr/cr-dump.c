@@ -6,6 +6,7 @@
 #include <string.h>
 #include "cli.h"
 #include "dump.h"
+#include "fds.h"
 #include "kerndat.h"
 #include "log.h"
 
@@ -13,6 +14,7 @@ enum {
 	OPT_LOG_FORMAT = 0x100,
 	OPT_LEAVE_STOPPED,
 	OPT_FREEZE_CGROUP,
+	OPT_EXTERNAL,
 	OPT_UNSUPPORTED,
 };
 
@@ -20,7 +22,7 @@ enum {
 static const char *const unsupported[] = {
 	"tcp-established", "tcp-close", "ext-unix-sk", "file-locks", "manage-cgroups",
 	"track-mem", "prev-images-dir", "page-server", "lazy-pages", "address", "port",
-	"external", "ext-mount-map", "link-remap", "ghost-limit", "evasive-devices",
+	"ext-mount-map", "link-remap", "ghost-limit", "evasive-devices",
 	"inherit-fd", "cpu-cap", "network-lock", "auto-dedup", "skip-in-flight",
 	"timeout", "empty-ns", "enable-fs", "enable-external-sharing",
 	"enable-external-masters", "freeze-cgroup-timeout", "irmap-scan-path",
@@ -47,6 +49,9 @@ static void usage(FILE *f)
 		"  -R, --leave-running       leave the tree running after the dump\n"
 		"  -s, --leave-stopped       leave the tree stopped after the dump\n"
 		"      --freeze-cgroup PATH  freeze the tree with this v1 freezer cgroup first\n"
+		"      --external fd[KEY]    fds on file KEY (as /proc/PID/fd/N reads, e.g.\n"
+		"                            pipe:[123]) are outside the dump: restore takes\n"
+		"                            them from --inherit-fd fd[N]:KEY\n"
 		"  -h, --help                this text\n");
 }
 
@@ -83,11 +88,13 @@ int cr_dump_main(int argc, char **argv)
 		{ "leave-running", no_argument, NULL, 'R' },
 		{ "leave-stopped", no_argument, NULL, 's' },
 		{ "freeze-cgroup", required_argument, NULL, OPT_FREEZE_CGROUP },
+		{ "external", required_argument, NULL, OPT_EXTERNAL },
 		{ "help", no_argument, NULL, 'h' },
 	};
 	struct dump_opts o = { .release = RELEASE_KILL };
 	const char *log_file = NULL, *log_format = NULL;
 	int level = LOG_LVL_WARN, c, idx, r;
+	_cleanup_free_ const char **ext_fds = NULL;
 	size_t nk = ARRAY_SIZE(known), nu = ARRAY_SIZE(unsupported);
 
 	opts = calloc(nk + nu + 1, sizeof(*opts));
@@ -121,6 +128,21 @@ int cr_dump_main(int argc, char **argv)
 		case 'R': o.release = RELEASE_RUNNING; break;
 		case 's': o.release = RELEASE_STOPPED; break;
 		case OPT_FREEZE_CGROUP: o.freeze_cgroup = optarg; break;
+		case OPT_EXTERNAL: {
+			const char *key, **n;
+			int k = fd_external_parse(optarg, &key);
+			if (k == 0)
+				fprintf(stderr, "cryo-cr dump: --external %s: this kind is not supported yet\n", optarg);
+			if (k <= 0)
+				goto fail;
+			n = reallocarray(ext_fds, o.nr_external_fds + 1, sizeof(*n));
+			if (!n)
+				goto fail;
+			ext_fds = n;
+			ext_fds[o.nr_external_fds++] = key;
+			o.external_fds = ext_fds;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			free(opts);

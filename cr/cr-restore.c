@@ -18,19 +18,21 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "fds.h"
 #include "log.h"
 #include "restore.h"
 
 enum {
 	OPT_PIDFILE = 0x100,
 	OPT_LOG_FORMAT,
+	OPT_INHERIT_FD,
 	OPT_UNSUPPORTED,
 };
 
 /* CRIU restore options that cryo-cr does not support yet. */
 static const char *const unsupported[] = {
 	"tcp-established", "tcp-close", "ext-unix-sk", "file-locks", "manage-cgroups",
-	"cgroup-root", "root", "inherit-fd", "lazy-pages", "restore-sibling", "external",
+	"cgroup-root", "root", "lazy-pages", "restore-sibling", "external",
 	"link-remap", "evasive-devices", "auto-dedup", "cpu-cap", "weak-sysctls", "lsm-profile",
 	"unprivileged", "veth-pair", "action-script", "work-dir", "exec-cmd", "page-server",
 	"address", "port", "skip-mnt", "enable-fs", "enable-external-sharing",
@@ -50,7 +52,9 @@ static void usage(FILE *f)
 		   "  -j, --shell-job          the tree belongs to the caller's terminal session\n"
 		   "  -o, --log-file FILE      log to FILE\n"
 		   "  -v[N]                    verbosity 0-4\n"
-		   "      --log-format FMT     text or binary\n");
+		   "      --log-format FMT     text or binary\n"
+		   "      --inherit-fd fd[N]:KEY  our fd N stands for the file KEY the dump left out\n"
+		   "                           (dump --external fd[KEY]); repeatable\n");
 }
 
 static int write_pidfile(const char *path, pid_t pid)
@@ -95,6 +99,7 @@ int cr_restore_main(int argc, char **argv)
 		{ "log-file", required_argument, NULL, 'o' },
 		{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
 		{ "verbosity", optional_argument, NULL, 'v' },
+		{ "inherit-fd", required_argument, NULL, OPT_INHERIT_FD },
 		{ "help", no_argument, NULL, 'h' },
 	};
 	memcpy(longopts, known, sizeof(known));
@@ -136,6 +141,17 @@ int cr_restore_main(int argc, char **argv)
 		case OPT_LOG_FORMAT:
 			log_format = optarg;
 			break;
+		case OPT_INHERIT_FD: {
+			struct fd_inherit *n = reallocarray(o.inherit, o.nr_inherit + 1, sizeof(*n));
+			if (!n || fd_inherit_parse(optarg, &n[o.nr_inherit]) < 0) {
+				free(n ? n : o.inherit);
+				free(longopts);
+				return 1;
+			}
+			o.inherit = n;
+			o.nr_inherit++;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			free(longopts);
@@ -170,6 +186,16 @@ int cr_restore_main(int argc, char **argv)
 	}
 	/* Before the log file is opened: it must not sit at a task's fd number. */
 	restore_fds_reserve(o.dir);
+	/* Every number up to the tasks' highest is taken now: copies of the
+	 * inherited fds land above them, out of the way of the tasks' own. */
+	for (size_t i = 0; i < o.nr_inherit; i++) {
+		int fd = fcntl(o.inherit[i].fd, F_DUPFD_CLOEXEC, 3);
+		if (fd < 0) {
+			fprintf(stderr, "cryo-cr restore: --inherit-fd fd[%d]: %m\n", o.inherit[i].fd);
+			return 1;
+		}
+		o.inherit[i].fd = fd;
+	}
 	o.log_to_stderr = !log_file || !strcmp(log_file, "-");
 	int r;
 	char *log_path = cli_log_path(o.dir, log_file, &r);

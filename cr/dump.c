@@ -259,7 +259,8 @@ static int dump_seized(struct dump_ctx *c)
 	r = img_dir_open_write(c->opts->dir, &c->dir);
 	if (r < 0)
 		return log_error_errno(r, "cannot open image directory %s", c->opts->dir);
-	struct fd_opts fd_opts = { .inherit_tty_stdio = c->opts->shell_job };
+	struct fd_opts fd_opts = { .inherit_tty_stdio = c->opts->shell_job,
+				   .external = c->opts->external_fds, .nr_external = c->opts->nr_external_fds };
 	r = fd_ctx_new(&fd_opts, &c->fds);
 	if (r < 0)
 		return log_error_errno(r, "cannot set up the collection of open files");

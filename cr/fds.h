@@ -41,6 +41,19 @@ struct fd_opts {
 	bool skip_validation;		/* restore: accept files that differ from the dumped ones */
 	bool inherit_tty_stdio;		/* dump (--shell-job): fds 0-2 on a terminal are not
 					 * collected; restore gives the caller's instead */
+	/* dump: files outside the dump, by what /proc/PID/fd/N reads
+	 * ("pipe:[123]"): every fd on one of them is saved as inherited */
+	const char *const *external;
+	size_t nr_external;
+	/* restore: the caller's fds for the inherited files (--inherit-fd) */
+	const struct fd_inherit *inherit;
+	size_t nr_inherit;
+};
+
+/* --inherit-fd fd[N]:KEY: the caller's fd N stands for the inherited file KEY. */
+struct fd_inherit {
+	int fd;
+	const char *key;
 };
 
 struct fd_ctx;
@@ -153,8 +166,17 @@ const FileEntry *fd_ctx_file(const struct fd_ctx *ctx, size_t idx);
 /* fdinfo helpers: the value after "key:" as a number (base 0 unless given). */
 int fdinfo_u64(const char *fdinfo, const char *key, int base, uint64_t *ret);
 
+/* fd-inherit.c: true if p is on a file ctx's options name as outside the dump. */
+bool fd_inherit_is_external(const struct fd_ctx *ctx, const struct fd_probe *p);
+/* "fd[N]:KEY" split in place; -EINVAL (logged) when malformed. */
+int fd_inherit_parse(char *arg, struct fd_inherit *ret);
+/* "fd[KEY]" (dump: --external fd[KEY]): 1 with *key set, 0 when arg is
+ * another kind of external, -EINVAL (logged) when malformed. */
+int fd_external_parse(char *arg, const char **key);
+
 /* The kinds. */
 extern const struct fd_kind_ops fd_reg_ops, fd_pipe_ops, fd_fifo_ops, fd_eventfd_ops,
 	fd_signalfd_ops, fd_timerfd_ops, fd_epoll_ops, fd_memfd_ops, fd_pidfd_ops, fd_inet_ops, fd_unix_ops, fd_inotify_ops;
+extern const struct fd_kind_ops fd_inherit_ops;
 
 #endif

@@ -154,7 +154,8 @@ static int step_fds(void *ctx, void *data)
 
 int fds_restore_prepare(struct restore_ctx *rc)
 {
-	int r = fds_load_images(rc->dir, NULL, &rc->fds);
+	struct fd_opts o = { .inherit = rc->opts.inherit, .nr_inherit = rc->opts.nr_inherit };
+	int r = fds_load_images(rc->dir, &o, &rc->fds);
 	if (r < 0)
 		return log_error_errno(r, "cannot read the files of %s", rc->opts.dir);
 	for (size_t i = 0; i < rc->n_tasks; i++) {

@@ -21,6 +21,7 @@
 #include "mm.pb-c.h"
 
 struct fd_ctx;
+struct fd_inherit;
 
 struct restore_opts {
 	const char *dir;
@@ -28,6 +29,9 @@ struct restore_opts {
 	bool shell_job;
 	const char *pidfile;
 	bool log_to_stderr;	/* no -o: the log is cryo-cr's fd 2 */
+	/* --inherit-fd fd[N]:KEY: the caller's fds for inherited files (fd-inherit.c) */
+	struct fd_inherit *inherit;
+	size_t nr_inherit;
 };
 
 struct rst_task {
