@@ -1,0 +1,76 @@
+#!/bin/bash
+# checkpoint/restore of a running busybox container with cryo:
+#   - a counter in a shell variable (memory), written to a file, by a process
+#     that is pid 2 in the container; checkpoint stops the container, restore
+#     brings it back: same in-container pids, counting on from the very next
+#     value, "running" in state and list with the restored init;
+#   - --leave-running keeps it running and its image restores too.
+# Refused options and broken images: checkpoint-opts.sh.
+. "$(dirname "$0")/lib.sh"
+B=$T/bundle
+# pid 1 waits; pid 2 counts.  i lives only in memory: the file is written, never read.
+make_bundle "$B" sh -c 'sh -c "i=0; while :; do i=\$((i+1)); echo \$\$ \$i > /tmp/count; sleep 0.05; done" & wait'
+# the restore needs the dump: skip (loudly) only when the kernel lacks what C/R needs
+"$CRYO_CR" check >/dev/null 2>&1 || skip "cryo-cr check fails: this kernel cannot do C/R ($("$CRYO_CR" check 2>&1 | tail -1))"
+
+count() { cat "$B/rootfs/tmp/count" 2>/dev/null; }
+# wait_count_change OLD: until the file differs from OLD (bounded), print it
+wait_count_change() {
+	local v
+	for _ in $(seq 200); do
+		v=$(count)
+		[ -n "$v" ] && [ "$v" != "$1" ] && { echo "$v"; return 0; }
+		sleep 0.02
+	done
+	return 1
+}
+state_pid() { c state "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])'; }
+nspid() { awk '/^NSpid:/ {print $NF}' "/proc/$1/status"; }
+show_logs() { for f in "$@"; do [ -f "$f" ] && { echo "--- $f"; tail -n 25 "$f"; }; done; }
+
+id=$(new_id a)
+c run -d --bundle "$B" "$id" </dev/null >"$T/out" 2>&1 || fail "run: $(cat "$T/out")"
+wait_status "$id" running
+wait_count_change "" >/dev/null || fail "the container does not count"
+pid=$(state_pid "$id")
+
+# 1. checkpoint: the container stops
+c checkpoint --image-path "$T/img" --work-path "$T/work" "$id" ||
+	{ show_logs "$T/work/dump.log"; fail "checkpoint"; }
+[ -s "$T/img/cryo-checkpoint.json" ] && [ -s "$T/img/config.json" ] || fail "no cryo-checkpoint.json/config.json next to the images"
+[ -s "$T/work/dump.log" ] || fail "no dump.log in the work path"
+[ "$(status "$id")" = stopped ] || fail "status after checkpoint: $(status "$id")"
+kill -0 "$pid" 2>/dev/null && fail "the init $pid still runs after checkpoint"
+last=$(count)
+sleep 0.3
+[ "$(count)" = "$last" ] || fail "the counter moved after checkpoint ($last -> $(count))"
+
+# 2. restore: same in-container pids, counting on from the next value
+c restore -d --image-path "$T/img" --work-path "$T/work" --bundle "$B" --pid-file "$T/pid" "$id" \
+	</dev/null >"$T/out2" 2>&1 || { show_logs "$T/work/restore.log"; cat "$T/out2"; fail "restore"; }
+[ "$(status "$id")" = running ] || fail "status after restore: $(status "$id")"
+npid=$(state_pid "$id")
+[ "$(cat "$T/pid")" = "$npid" ] || fail "--pid-file says $(cat "$T/pid"), state says $npid"
+[ "$(nspid "$npid")" = 1 ] || fail "the restored init is pid $(nspid "$npid") in the container, not 1"
+c list | grep -q "^$id *$npid *running" || fail "list: $(c list)"
+next=$(wait_count_change "$last") || fail "the restored container does not count (still $last)"
+read -r p_before n_before <<<"$last"
+read -r p_after n_after <<<"$next"
+[ "$p_after" = "$p_before" ] || fail "the counting process was pid $p_before in the container, now $p_after"
+[ "$n_after" = $((n_before + 1)) ] || fail "the counter went on from $n_after, not $((n_before + 1)) (before: $n_before)"
+
+# 3. --leave-running: still running and counting; that image restores too
+c checkpoint --leave-running --image-path "$T/img2" "$id" || { show_logs "$T/img2/dump.log"; fail "checkpoint --leave-running"; }
+[ "$(status "$id")" = running ] || fail "status after --leave-running: $(status "$id")"
+[ "$(state_pid "$id")" = "$npid" ] || fail "the init changed with --leave-running"
+v=$(count)
+wait_count_change "$v" >/dev/null || fail "not counting after --leave-running"
+c delete --force "$id" || fail "delete"
+c restore -d --image-path "$T/img2" --bundle "$B" "$id" </dev/null >"$T/out3" 2>&1 ||
+	{ show_logs "$T/img2/restore.log"; fail "restore of the --leave-running image"; }
+[ "$(status "$id")" = running ] || fail "status after the second restore"
+v=$(count)
+wait_count_change "$v" >/dev/null || fail "not counting after the second restore"
+
+c delete --force "$id"
+pass
