@@ -188,7 +188,7 @@ int container_checkpoint(const char *id, const struct checkpoint_opts *o, struct
 		remove_meta(image);
 		why = core_log_errors(log);
 		return oci_error_set(err, EIO, "checkpoint of container \"%s\" failed: %s (log: %s)", id,
-				     why ? why : "see the log", log);
+				     why ? why : "the core stopped before logging an error (see its stderr)", log);
 	}
 	if (!o->leave_running)
 		wait_pid_gone(s->pid, s->pid_start, 2000);

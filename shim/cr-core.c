@@ -10,6 +10,7 @@
  */
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -88,8 +89,13 @@ int core_run(const struct core_run *c, struct oci_error *err)
 	if (pid < 0)
 		return oci_error_set(err, errno, "fork: %s", strerror(errno));
 	if (pid == 0) {
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);	/* restore may come from a foreground cryo */
 		if (child_enter(c) < 0)
 			_exit(1);
+		/* The core logs to its own -o file, not through cryo's sink (--log, stderr). */
+		log_set_sink(NULL, NULL);
 		optind = 1;
 		_exit(c->restore ? cr_restore_main((int)c->argv.n, c->argv.v) : cr_dump_main((int)c->argv.n, c->argv.v));
 	}

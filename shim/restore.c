@@ -324,7 +324,7 @@ int container_restore(const char *id, const struct restore_opts_oci *o, int *ret
 	if (r < 0) {
 		why = core_log_errors(log);
 		r = oci_error_set(err, EIO, "restore of container \"%s\" failed: %s (log: %s)", id,
-				  why ? why : "see the log", log);
+				  why ? why : "the core stopped before logging an error (see its stderr)", log);
 		goto fail;
 	}
 	if ((r = read_pid(pidfile, &c.pid, err)) < 0)
