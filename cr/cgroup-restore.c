@@ -228,3 +228,17 @@ int cg_restore_freeze(const struct cg_state *s, const struct cg_restore_opts *o)
 	}
 	return 0;
 }
+
+int cg_attach_dir(const struct cg_restore_opts *o, const char *controllers, const char *path, pid_t pid)
+{
+	struct cg_dir d = { .controllers = (char *)controllers, .path = (char *)path };
+	char dir[PATH_MAX], spid[16];
+	int r = cg_dir_path(&d, o, dir, sizeof(dir));
+
+	snprintf(spid, sizeof(spid), "%d", (int)pid);
+	if (r >= 0)
+		r = write_file(dir, "cgroup.procs", spid);
+	if (r < 0)
+		return log_error_errno(r, "task %d: cannot join cgroup %s", (int)pid, dir);
+	return 0;
+}

@@ -81,6 +81,8 @@ struct cg_restore_opts {
 int cg_restore_dirs(const struct cg_state *s, const struct cg_restore_opts *o);
 /* Put new_pid where old_pid was, in every hierarchy. */
 int cg_attach(const struct cg_state *s, const struct cg_restore_opts *o, pid_t old_pid, pid_t new_pid);
+/* Put pid in the cgroup (controllers, path) of a hierarchy (with the remaps). */
+int cg_attach_dir(const struct cg_restore_opts *o, const char *controllers, const char *path, pid_t pid);
 /* After all tasks are in: freeze the cgroups that were frozen at dump. */
 int cg_restore_freeze(const struct cg_state *s, const struct cg_restore_opts *o);
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cgroup.h"
 #include "cli.h"
 #include "dump.h"
 #include "fds.h"
@@ -16,11 +17,12 @@ enum {
 	OPT_FREEZE_CGROUP,
 	OPT_EXTERNAL,
 	OPT_UNSUPPORTED,
+	OPT_MANAGE_CGROUPS,
 };
 
 /* CRIU options a user may pass that cryo does not implement yet: refused by name. */
 static const char *const unsupported[] = {
-	"tcp-established", "tcp-close", "ext-unix-sk", "file-locks", "manage-cgroups",
+	"tcp-established", "tcp-close", "ext-unix-sk", "file-locks",
 	"track-mem", "prev-images-dir", "page-server", "lazy-pages", "address", "port",
 	"ext-mount-map", "link-remap", "ghost-limit", "evasive-devices",
 	"inherit-fd", "cpu-cap", "network-lock", "auto-dedup", "skip-in-flight",
@@ -52,6 +54,7 @@ static void usage(FILE *f)
 		"      --external fd[KEY]    fds on file KEY (as /proc/PID/fd/N reads, e.g.\n"
 		"                            pipe:[123]) are outside the dump: restore takes\n"
 		"                            them from --inherit-fd fd[N]:KEY\n"
+		"      --manage-cgroups[=MODE]  accepted (cgroups are always dumped; MODE is checked)\n"
 		"  -h, --help                this text\n");
 }
 
@@ -89,6 +92,7 @@ int cr_dump_main(int argc, char **argv)
 		{ "leave-stopped", no_argument, NULL, 's' },
 		{ "freeze-cgroup", required_argument, NULL, OPT_FREEZE_CGROUP },
 		{ "external", required_argument, NULL, OPT_EXTERNAL },
+		{ "manage-cgroups", optional_argument, NULL, OPT_MANAGE_CGROUPS },
 		{ "help", no_argument, NULL, 'h' },
 	};
 	struct dump_opts o = { .release = RELEASE_KILL };
@@ -141,6 +145,16 @@ int cr_dump_main(int argc, char **argv)
 			ext_fds = n;
 			ext_fds[o.nr_external_fds++] = key;
 			o.external_fds = ext_fds;
+			break;
+		}
+		case OPT_MANAGE_CGROUPS: {
+			/* cgroups are always dumped (cgroup.img); the mode matters at restore */
+			enum cg_mode mode;
+			if (optarg && cg_mode_from_name(optarg, &mode) < 0) {
+				fprintf(stderr, "cryo-cr dump: --manage-cgroups: unknown mode '%s' "
+						"(none, props, soft, full, strict, ignore)\n", optarg);
+				goto fail;
+			}
 			break;
 		}
 		case 'h':

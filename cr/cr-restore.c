@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "cli.h"
 #include "fds.h"
 #include "log.h"
@@ -27,12 +28,13 @@ enum {
 	OPT_LOG_FORMAT,
 	OPT_INHERIT_FD,
 	OPT_UNSUPPORTED,
+	OPT_MANAGE_CGROUPS,
+	OPT_CGROUP_ROOT,
 };
 
 /* CRIU restore options that cryo-cr does not support yet. */
 static const char *const unsupported[] = {
-	"tcp-established", "tcp-close", "ext-unix-sk", "file-locks", "manage-cgroups",
-	"cgroup-root", "root", "lazy-pages", "restore-sibling", "external",
+	"tcp-established", "tcp-close", "ext-unix-sk", "file-locks", "root", "lazy-pages", "restore-sibling", "external",
 	"link-remap", "evasive-devices", "auto-dedup", "cpu-cap", "weak-sysctls", "lsm-profile",
 	"unprivileged", "veth-pair", "action-script", "work-dir", "exec-cmd", "page-server",
 	"address", "port", "skip-mnt", "enable-fs", "enable-external-sharing",
@@ -54,7 +56,9 @@ static void usage(FILE *f)
 		   "  -v[N]                    verbosity 0-4\n"
 		   "      --log-format FMT     text or binary\n"
 		   "      --inherit-fd fd[N]:KEY  our fd N stands for the file KEY the dump left out\n"
-		   "                           (dump --external fd[KEY]); repeatable\n");
+		   "                           (dump --external fd[KEY]); repeatable\n"
+		   "      --manage-cgroups[=MODE]  none, props, soft (default), full, strict, ignore\n"
+		   "      --cgroup-root [CONTROLLER:]PATH  the root task's cgroup is PATH on this host\n");
 }
 
 static int write_pidfile(const char *path, pid_t pid)
@@ -100,6 +104,8 @@ int cr_restore_main(int argc, char **argv)
 		{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
 		{ "verbosity", optional_argument, NULL, 'v' },
 		{ "inherit-fd", required_argument, NULL, OPT_INHERIT_FD },
+		{ "manage-cgroups", optional_argument, NULL, OPT_MANAGE_CGROUPS },
+		{ "cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT },
 		{ "help", no_argument, NULL, 'h' },
 	};
 	memcpy(longopts, known, sizeof(known));
@@ -152,6 +158,21 @@ int cr_restore_main(int argc, char **argv)
 			o.nr_inherit++;
 			break;
 		}
+		case OPT_MANAGE_CGROUPS: {
+			enum cg_mode mode;
+			/* CRIU: without a mode, soft */
+			o.manage_cgroups = optarg ? optarg : "soft";
+			if (cg_mode_from_name(o.manage_cgroups, &mode) < 0) {
+				fprintf(stderr, "cryo-cr restore: --manage-cgroups: unknown mode '%s' "
+						"(none, props, soft, full, strict, ignore)\n", optarg);
+				free(longopts);
+				return 1;
+			}
+			break;
+		}
+		case OPT_CGROUP_ROOT:
+			o.cgroup_root = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			free(longopts);

@@ -37,14 +37,14 @@ static const struct {
 	const char *name;
 	bool dumped;
 } dump_ns_kinds[] = {
-	{ "pid", false },
+	{ "pid", true },
 	{ "mnt", false },
 	{ "net", false },
-	{ "ipc", false },
-	{ "uts", false },
-	{ "user", false },
-	{ "cgroup", false },
-	{ "time", false },
+	{ "ipc", true },
+	{ "uts", true },
+	{ "user", true },
+	{ "cgroup", true },
+	{ "time", true },
 };
 
 static int check_namespaces(pid_t pid)
@@ -182,7 +182,8 @@ static void count_tree(const struct pstree *t, uint32_t *tasks, uint32_t *thread
 
 static int write_inventory(struct dump_ctx *c)
 {
-	static char *dumped[] = { "pstree", "core", "mm", "pages", "files", "taskstate" };
+	static char *dumped[] = { "pstree", "core", "mm", "pages", "files", "taskstate",
+				  "ns-ids", "utsns", "ipcns", "timens", "userns", "cgroupns", "cgroup" };
 	InventoryEntry inv = INVENTORY_ENTRY__INIT;
 	DumpStatsEntry st = DUMP_STATS_ENTRY__INIT;
 	struct img *img = NULL;
@@ -264,7 +265,9 @@ static int dump_seized(struct dump_ctx *c)
 	r = fd_ctx_new(&fd_opts, &c->fds);
 	if (r < 0)
 		return log_error_errno(r, "cannot set up the collection of open files");
-	r = dump_tasks(c);
+	r = dump_namespaces(c);
+	if (r >= 0)
+		r = dump_tasks(c);
 	if (r >= 0)
 		r = fds_write_images(c->fds, c->dir);
 	if (r >= 0)

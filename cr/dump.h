@@ -66,5 +66,7 @@ int dump_task_core(struct dump_ctx *c, struct seized_task *k);
 int dump_task_mm(struct dump_ctx *c, struct seized_task *k);
 /* dump.c */
 int cr_dump(const struct dump_opts *o);
+/* dump-ns.c: namespaces and cgroups of the seized tree (ns-ids.img, *ns-INO.img, cgroup.img). */
+int dump_namespaces(struct dump_ctx *c);
 
 #endif

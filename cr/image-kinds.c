@@ -38,6 +38,7 @@ static const struct img_kind_info kinds[IMG_KIND_MAX] = {
 	[IMG_IPCNS]     = { IMG_IPCNS, "ipcns", "ipcns-%u.img", 0x49495943, &ipc_ns_entry__descriptor, NULL, 1 },
 	[IMG_TIMENS]    = { IMG_TIMENS, "timens", "timens-%u.img", 0x4e545943, &time_ns_entry__descriptor, NULL, 1 },
 	[IMG_USERNS]    = { IMG_USERNS, "userns", "userns-%u.img", 0x4e555943, &user_ns_entry__descriptor, NULL, 1 },
+	[IMG_CGROUPNS]  = { IMG_CGROUPNS, "cgroupns", "cgroupns-%u.img", 0x4e435943, &cgroup_ns_entry__descriptor, NULL, 1 },
 };
 
 const struct img_kind_info *img_kind_info(enum img_kind kind)

@@ -48,6 +48,7 @@ enum img_kind {
 	IMG_IPCNS,	/* ipcns-%u.img (ns inode): ipc_ns_entry */
 	IMG_TIMENS,	/* timens-%u.img (ns inode): time_ns_entry */
 	IMG_USERNS,	/* userns-%u.img (ns inode): user_ns_entry */
+	IMG_CGROUPNS,	/* cgroupns-%u.img (ns inode): cgroup_ns_entry */
 	IMG_KIND_MAX
 };
 

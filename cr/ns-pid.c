@@ -7,11 +7,15 @@
  * cloned with CLONE_NEWPID, which creates the namespace.  Nothing is dumped
  * per pid namespace: the chains in ns-ids.img are all it takes.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "log.h"
 #include "ns.h"
+#include "util.h"
 
 static int find_task(const struct ns_pid_task *t, unsigned n, pid_t pid)
 {
@@ -106,3 +110,48 @@ const struct ns_kind ns_kind_pid = {
 	.clone_flag = CLONE_NEWPID,
 	.img = IMG_KIND_MAX,	/* the NSpid chains in ns-ids.img are all it takes */
 };
+
+int ns_read_thread_nspids(pid_t pid, unsigned len, uint32_t **ret, size_t *ret_n)
+{
+	char path[64];
+	_cleanup_free_ uint32_t *v = NULL;
+	size_t n = 0;
+	DIR *dir;
+	struct dirent *de;
+	int r = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	dir = opendir(path);
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir))) {
+		pid_t chain[NS_PID_LEVELS_MAX], tid = (pid_t)atoi(de->d_name);
+		unsigned l;
+		uint32_t *nv;
+
+		if (tid <= 0)
+			continue;
+		r = ns_read_nspid(tid, chain, &l);
+		if (r == -ENOENT)
+			continue;	/* the thread is gone */
+		if (r >= 0 && l != len)
+			r = -EPROTO;
+		if (r < 0)
+			break;
+		nv = realloc(v, (n + len) * sizeof(*v));
+		if (!nv) {
+			r = -ENOMEM;
+			break;
+		}
+		v = nv;
+		for (unsigned i = 0; i < len; i++)
+			v[n + i] = (uint32_t)chain[i];
+		n += len;
+	}
+	closedir(dir);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(v);
+	*ret_n = n;
+	return 0;
+}

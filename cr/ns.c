@@ -135,7 +135,8 @@ static void *ns_thread_main(void *p)
 
 int ns_run_in(pid_t pid, int nstype, int (*fn)(void *arg), void *arg)
 {
-	const char *name = nstype == CLONE_NEWUTS ? "uts" : nstype == CLONE_NEWIPC ? "ipc" : NULL;
+	const char *name = nstype == CLONE_NEWUTS ? "uts" : nstype == CLONE_NEWIPC ? "ipc" :
+			   nstype == CLONE_NEWCGROUP ? "cgroup" : NULL;
 	char path[64];
 	_cleanup_close_ int fd = -EBADF;
 	struct ns_thread t = { .nstype = nstype, .fn = fn, .arg = arg };
@@ -183,7 +184,8 @@ static int check_userns_level(pid_t pid)
 	return 0;
 }
 
-static int write_ids(struct img_dir *d, const struct ns_ids *ids, const pid_t *ppids, unsigned n)
+static int write_ids(struct img_dir *d, const struct ns_ids *ids, const pid_t *ppids, const bool *zombie,
+		     uint32_t cgroup_ino, unsigned n)
 {
 	struct img *img = NULL;
 	int r;
@@ -211,6 +213,21 @@ static int write_ids(struct img_dir *d, const struct ns_ids *ids, const pid_t *p
 			nspid[l] = ids[i].nspid[l];
 		e.n_nspid = ids[i].nspid_len;
 		e.nspid = nspid;
+		if (cgroup_ino) {
+			e.has_cgroup = true;
+			e.cgroup = cgroup_ino;
+		}
+		_cleanup_free_ uint32_t *th = NULL;
+		if (zombie && zombie[i]) {
+			e.has_zombie = e.zombie = true;
+		} else if (!ids[i].own[NS_PID]) {
+			r = ns_read_thread_nspids(ids[i].pid, ids[i].nspid_len, &th, &e.n_thread_nspid);
+			if (r < 0) {
+				log_error_errno(r, "task %d: cannot read the pids of its threads", ids[i].pid);
+				break;
+			}
+			e.thread_nspid = th;
+		}
 		r = img_write(img, &e.base);
 	}
 	int rc = img_close(img);
@@ -280,9 +297,36 @@ static int check_pid_tree(const struct ns_ids *ids, const pid_t *pids, const pid
 	return ns_pid_plan(t, n, pns, &nr);
 }
 
+/* A zombie has left its namespaces: it keeps its parent's, and its own pids. */
+static int collect_zombie_ids(pid_t pid, const struct ns_ids *parent, struct ns_ids *ret)
+{
+	int r;
+
+	*ret = *parent;
+	ret->pid = pid;
+	r = ns_read_nspid(pid, ret->nspid, &ret->nspid_len);
+	if (r < 0)
+		return log_error_errno(r, "task %d: cannot read NSpid from /proc/%d/status", pid, pid);
+	return 0;
+}
+
+static int index_of(const pid_t *pids, unsigned n, pid_t pid)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (pids[i] == pid)
+			return (int)i;
+	return -1;
+}
+
 int ns_dump_tree(struct img_dir *d, const pid_t *pids, const pid_t *ppids, unsigned n)
 {
+	return ns_dump_tree_ex(d, pids, ppids, NULL, n);
+}
+
+int ns_dump_tree_ex(struct img_dir *d, const pid_t *pids, const pid_t *ppids, const bool *zombie, unsigned n)
+{
 	_cleanup_free_ struct ns_ids *ids = NULL;
+	uint32_t cgroup_ino = 0;
 	int r;
 
 	if (!n)
@@ -291,6 +335,18 @@ int ns_dump_tree(struct img_dir *d, const pid_t *pids, const pid_t *ppids, unsig
 	if (!ids)
 		return -ENOMEM;
 	for (unsigned i = 0; i < n; i++) {
+		if (zombie && zombie[i]) {
+			int p = i ? index_of(pids, i, ppids[i]) : -1;
+
+			if (p < 0) {
+				log_error("task %d: a zombie whose parent is not in the tree", pids[i]);
+				return -EOPNOTSUPP;
+			}
+			r = collect_zombie_ids(pids[i], &ids[p], &ids[i]);
+			if (r < 0)
+				return r;
+			continue;
+		}
 		r = ns_collect_ids(pids[i], &ids[i]);
 		if (r < 0)
 			return r;
@@ -299,6 +355,9 @@ int ns_dump_tree(struct img_dir *d, const pid_t *pids, const pid_t *ppids, unsig
 			return r;
 	}
 	r = check_shared(ids, n);
+	if (r < 0)
+		return r;
+	r = ns_cgroup_check(pids, zombie, n, &cgroup_ino);
 	if (r < 0)
 		return r;
 	if (!ids[0].own[NS_USER]) {
@@ -310,9 +369,14 @@ int ns_dump_tree(struct img_dir *d, const pid_t *pids, const pid_t *ppids, unsig
 	r = check_pid_tree(ids, pids, ppids, n);
 	if (r < 0)
 		return r;
-	r = write_ids(d, ids, ppids, n);
+	r = write_ids(d, ids, ppids, zombie, cgroup_ino, n);
 	if (r < 0)
 		return r;
+	if (cgroup_ino) {
+		r = ns_cgroup_dump(pids[0], cgroup_ino, d);
+		if (r < 0)
+			return r;
+	}
 	for (unsigned k = 0; k < NS_KIND_MAX; k++) {
 		if (ids[0].own[k] || !kinds[k]->collect)
 			continue;
@@ -380,6 +444,9 @@ void ns_restore_close(struct ns_restore *r)
 			img_free_msg(r->state[k]);
 		r->state[k] = NULL;
 	}
+	if (r->cgroup)
+		img_free_msg(&r->cgroup->base);
+	r->cgroup = NULL;
 }
 
 int ns_restore_open(struct img_dir *d, pid_t root_pid, struct ns_restore *ret)
@@ -403,9 +470,12 @@ int ns_restore_open(struct img_dir *d, pid_t root_pid, struct ns_restore *ret)
 			ret->ino[NS_UTS] = e->has_uts ? e->uts : 0;
 			ret->ino[NS_IPC] = e->has_ipc ? e->ipc : 0;
 			ret->ino[NS_TIME] = e->has_time ? e->time : 0;
+			ret->cgroup_ino = e->has_cgroup ? e->cgroup : 0;
 			img_free_msg(m);
 			img_close(img);
 			r = load_states(d, ret);
+			if (r >= 0 && ret->cgroup_ino)
+				r = ns_cgroup_load(d, ret->cgroup_ino, &ret->cgroup);
 			if (r < 0)
 				ns_restore_close(ret);
 			return r;

@@ -88,6 +88,27 @@ int ns_collect_ids(pid_t pid, struct ns_ids *ret);
  */
 int ns_dump_tree(struct img_dir *d, const pid_t *pids, const pid_t *ppids, unsigned n);
 
+/* The same, with zombies (zombie[i]: pids[i] is one; NULL: none): a zombie
+ * has left its namespaces, so it is recorded in its parent's, with its own
+ * pids.  Also records the cgroup namespace (cgroupns-INO.img) and, for
+ * tasks below the dumper's pid namespace, the pids of their threads. */
+int ns_dump_tree_ex(struct img_dir *d, const pid_t *pids, const pid_t *ppids, const bool *zombie, unsigned n);
+
+/* The NSpid chain (len levels, the dumper's first) of every thread of pid, one
+ * after the other in /proc/PID/task order; *ret malloc'ed, *ret_n entries. */
+int ns_read_thread_nspids(pid_t pid, unsigned len, uint32_t **ret, size_t *ret_n);
+
+/* ---- cgroup namespace (ns-cgroup.c) -------------------------------------- */
+
+struct CgroupNsEntry;
+/* Every live task must be in the root's cgroup namespace; *ret_ino is its
+ * inode, or 0 when it is the dumper's own. */
+int ns_cgroup_check(const pid_t *pids, const bool *zombie, unsigned n, uint32_t *ret_ino);
+/* Write cgroupns-INO.img: the root of the namespace in each hierarchy (the
+ * cgroups pid sees as "/" from inside it). */
+int ns_cgroup_dump(pid_t pid, uint32_t ino, struct img_dir *d);
+int ns_cgroup_load(struct img_dir *d, uint32_t ino, struct CgroupNsEntry **ret);
+
 /* Run fn(arg) in a short-lived thread that has setns()ed into the namespace
  * of kind nstype (CLONE_NEWUTS, CLONE_NEWIPC) that pid is in. */
 int ns_run_in(pid_t pid, int nstype, int (*fn)(void *arg), void *arg);
@@ -97,6 +118,8 @@ int ns_run_in(pid_t pid, int nstype, int (*fn)(void *arg), void *arg);
 struct ns_restore {
 	uint32_t ino[NS_KIND_MAX];	/* 0: keep the restorer's namespace */
 	ProtobufCMessage *state[NS_KIND_MAX];	/* the image of each, read by ns_restore_open */
+	uint32_t cgroup_ino;		/* cgroup namespace; 0: keep the restorer's */
+	struct CgroupNsEntry *cgroup;	/* its roots (cgroupns-INO.img) */
 };
 
 /* Read ns-ids.img (the namespaces the root task root_pid must be created in)

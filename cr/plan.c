@@ -51,6 +51,9 @@ struct plan {
 	unsigned *order;	/* ordered step ids */
 	struct plan_shared *shared;
 	size_t shared_len;
+	int (*watch)(void *arg);	/* plan_set_watch(): only in the process that set it */
+	void *watch_arg;
+	pid_t watch_pid;
 };
 
 int plan_new(struct plan **ret)
@@ -348,8 +351,24 @@ static int wait_needs(struct plan *p, const struct step *s)
 			return -ECANCELED;
 		if (needs_done(p, s))
 			return 0;
-		futex_wait_ms(&sh->progress, seen, -1);
+		if (p->watch && p->watch_pid == getpid()) {
+			int r = p->watch(p->watch_arg);
+			if (r < 0) {
+				plan_abort(p, r);
+				return r;
+			}
+			futex_wait_ms(&sh->progress, seen, 100);
+		} else {
+			futex_wait_ms(&sh->progress, seen, -1);
+		}
 	}
+}
+
+void plan_set_watch(struct plan *p, int (*fn)(void *arg), void *arg)
+{
+	p->watch = fn;
+	p->watch_arg = arg;
+	p->watch_pid = getpid();
 }
 
 int plan_run(struct plan *p, unsigned owner, void *ctx)

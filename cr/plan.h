@@ -59,6 +59,9 @@ const char *plan_ordered_kind(const struct plan *p, size_t i);
 
 /* Run every step of `owner` in plan order; 0, the step's error, or -ECANCELED. */
 int plan_run(struct plan *p, unsigned owner, void *ctx);
+/* While this process waits in plan_run() for steps of other owners, call fn
+ * every 100 ms; a negative return aborts the plan with it (e.g. a task died). */
+void plan_set_watch(struct plan *p, int (*fn)(void *arg), void *arg);
 /* Mark the plan failed from outside (e.g. a task died); wakes every waiter. */
 void plan_abort(struct plan *p, int error);
 /* The recorded error (0 while none). */

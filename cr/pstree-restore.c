@@ -162,7 +162,11 @@ int pstree_restore_read(struct restore_ctx *rc)
 		return -EBADMSG;
 	}
 	/* tasks[] moved while growing: parents are linked only now. */
-	return link_parents(rc);
+	r = link_parents(rc);
+	if (r < 0)
+		return r;
+	/* Pid namespaces: each task's pids per level and how to clone it. */
+	return ns_restore_read_pids(rc);
 }
 
 /* ---- steps ------------------------------------------------------------ */
@@ -178,6 +182,29 @@ static _Noreturn void task_main(struct restore_ctx *rc, struct rst_task *t)
 	restore_task_finish(rc, t);
 }
 
+/*
+ * The namespaces a task is created in: the root gets every CLONE_NEW* the
+ * kinds restore (rc->root_clone_flags); a task that is the init of a nested
+ * pid namespace gets CLONE_NEWPID.
+ */
+static uint64_t clone_flags(const struct restore_ctx *rc, const struct rst_task *t)
+{
+	if (!t->parent)
+		return rc->root_clone_flags;
+	return t->new_pidns ? CLONE_NEWPID : 0;
+}
+
+/* The pid clone3 returns in the parent: 0 when it cannot be known (a root in
+ * a new pid namespace gets whatever pid is free here). */
+static pid_t pid_for_parent(const struct restore_ctx *rc, const struct rst_task *t)
+{
+	if (!t->set_tid_size)
+		return t->pid;
+	if (!t->parent)
+		return (clone_flags(rc, t) & CLONE_NEWPID) ? 0 : t->pid;
+	return rst_pid_seen_by(t, t->parent);
+}
+
 static int step_fork(void *ctx, void *data)
 {
 	struct restore_ctx *rc = ctx;
@@ -187,12 +214,14 @@ static int step_fork(void *ctx, void *data)
 	if (t->task_core && t->task_core->has_exit_signal && t->task_core->exit_signal >= 0 &&
 	    t->task_core->exit_signal < 65)
 		exit_signal = t->task_core->exit_signal;
+	uint64_t flags = clone_flags(rc, t);
 	struct clone_args ca = {
+		.flags = flags,
 		.exit_signal = (uint64_t)exit_signal,
-		.set_tid = (uint64_t)(uintptr_t)&want,
-		.set_tid_size = 1,
+		.set_tid = (uint64_t)(uintptr_t)(t->set_tid_size ? t->set_tid : &want),
+		.set_tid_size = t->set_tid_size ? t->set_tid_size : 1,
 	};
-	pid_t parent = getpid();
+	pid_t parent = getpid(), expect = pid_for_parent(rc, t);
 	int r = restore_fault("fork");
 	if (r < 0)
 		return r;
@@ -213,15 +242,18 @@ static int step_fork(void *ctx, void *data)
 		/* If cryo-cr or a restoring parent dies, the half-restored task goes too;
 		 * the restorer clears this right before the task resumes. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
+		/* (the parent of a pid namespace's init is outside it: ppid 0) */
+		if (getppid() != ((flags & CLONE_NEWPID) ? 0 : parent))
 			_exit(1);
 		task_main(rc, t);
 	}
-	if (pid != t->pid) {
+	if (expect && pid != expect) {
 		kill((pid_t)pid, SIGKILL);
-		log_error("task %d was created as %ld", t->pid, pid);
+		log_error("task %d was created as %ld, not %d", t->pid, pid, expect);
 		return -ESRCH;
 	}
+	if (!t->parent)
+		t->host_pid = (pid_t)pid;	/* cryo-cr creates the root: its pid here */
 	__atomic_store_n(&rc->created[t->owner - 1], 1, __ATOMIC_SEQ_CST);
 	log_debug("created task %d", t->pid);
 	return 0;
@@ -249,7 +281,10 @@ static int step_setpgid(void *ctx, void *data)
 	struct restore_ctx *rc = ctx;
 	struct rst_task *t = data;
 	pid_t pg = target_pgid(rc, t);
-	if (setpgid(0, pg == t->pid ? 0 : pg) < 0)
+	struct rst_task *leader = rst_task_by_pid(rc, pg);
+	/* The group's leader as this task sees it (pid namespaces). */
+	pid_t seen = pg == t->pid ? 0 : leader ? rst_pid_seen_by(leader, t) : pg;
+	if (setpgid(0, seen) < 0)
 		return log_error_errno(negative_errno(), "task %d: setpgid to %d", t->pid, pg);
 	return 0;
 }
@@ -260,7 +295,7 @@ static int step_zombie_wait(void *ctx, void *data)
 	struct rst_task *z = data;
 	siginfo_t si;
 	(void)ctx;
-	if (waitid(P_PID, (id_t)z->pid, &si, WEXITED | WNOWAIT) < 0)
+	if (waitid(P_PID, (id_t)rst_pid_seen_by(z, z->parent), &si, WEXITED | WNOWAIT) < 0)
 		return log_error_errno(negative_errno(), "waiting for zombie %d", z->pid);
 	return 0;
 }

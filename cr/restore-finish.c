@@ -63,7 +63,7 @@ static int check_tasks_alive(struct restore_ctx *rc)
 		struct rst_task *t = &rc->tasks[i];
 		if (t->zombie || !__atomic_load_n(&rc->created[i], __ATOMIC_SEQ_CST))
 			continue;
-		if (!restore_task_alive(t->pid)) {
+		if (!restore_task_alive(rst_host_pid(rc, t))) {
 			log_error("task %d died during restore", t->pid);
 			return -ECHILD;
 		}
@@ -200,7 +200,7 @@ static int resume_traced(struct restore_ctx *rc)
 	int r;
 	for (size_t i = 0; i < rc->n_tasks; i++)
 		for (size_t j = 0; !rc->tasks[i].zombie && j < rc->tasks[i].n_tids; j++) {
-			r = seize_thread((pid_t)rc->tasks[i].tids[j]);
+			r = seize_thread(rst_host_tid(rc, &rc->tasks[i], j));
 			if (r < 0)
 				return r;
 		}
@@ -208,14 +208,14 @@ static int resume_traced(struct restore_ctx *rc)
 	syscall(SYS_futex, &rc->sync->go, FUTEX_WAKE, 0x7fffffff, NULL, NULL, 0);
 	for (size_t i = 0; i < rc->n_tasks; i++)
 		for (size_t j = 0; !rc->tasks[i].zombie && j < rc->tasks[i].n_tids; j++) {
-			r = run_to_sigreturn((pid_t)rc->tasks[i].tids[j]);
+			r = run_to_sigreturn(rst_host_tid(rc, &rc->tasks[i], j));
 			if (r < 0)
 				return r;
 		}
 	for (size_t i = 0; i < rc->n_tasks; i++) {
 		if (rc->tasks[i].zombie)
 			continue;
-		r = unmap_hole(rc, rc->tasks[i].pid);
+		r = unmap_hole(rc, rst_host_pid(rc, &rc->tasks[i]));
 		if (r < 0)
 			return r;
 	}
@@ -224,12 +224,12 @@ static int resume_traced(struct restore_ctx *rc)
 	for (size_t i = 0; i < rc->n_tasks; i++) {
 		const TaskCoreEntry *tc = rc->tasks[i].task_core;
 		if (!rc->tasks[i].zombie && tc && tc->has_stopped && tc->stopped &&
-		    kill(rc->tasks[i].pid, SIGSTOP) < 0)
+		    kill(rst_host_pid(rc, &rc->tasks[i]), SIGSTOP) < 0)
 			return log_error_errno(negative_errno(), "cannot stop task %d again", rc->tasks[i].pid);
 	}
 	for (size_t i = 0; i < rc->n_tasks; i++)
 		for (size_t j = 0; !rc->tasks[i].zombie && j < rc->tasks[i].n_tids; j++)
-			if (ptrace(PTRACE_DETACH, (pid_t)rc->tasks[i].tids[j], 0, 0) < 0)
+			if (ptrace(PTRACE_DETACH, rst_host_tid(rc, &rc->tasks[i], j), 0, 0) < 0)
 				return log_error_errno(negative_errno(), "cannot detach thread %u", rc->tasks[i].tids[j]);
 	return 0;
 }
@@ -245,6 +245,14 @@ int restore_resume_all(struct restore_ctx *rc)
 	return resume_traced(rc);
 }
 
+static void kill_task(struct restore_ctx *rc, struct rst_task *t)
+{
+	pid_t pid = rst_host_pid(rc, t);
+
+	if (pid > 0)
+		kill(pid, SIGKILL);
+}
+
 void restore_kill_all(struct restore_ctx *rc)
 {
 	if (rc->plan)
@@ -253,9 +261,10 @@ void restore_kill_all(struct restore_ctx *rc)
 		__atomic_store_n(&rc->sync->go, -1, __ATOMIC_SEQ_CST);
 		syscall(SYS_futex, &rc->sync->go, FUTEX_WAKE, 0x7fffffff, NULL, NULL, 0);
 	}
+	/* (a pid namespace's init takes every task of its namespace with it) */
 	for (size_t i = 0; rc->created && i < rc->n_tasks; i++)
 		if (__atomic_load_n(&rc->created[i], __ATOMIC_SEQ_CST))
-			kill(rc->tasks[i].pid, SIGKILL);
+			kill_task(rc, &rc->tasks[i]);
 	/* Reap them all; orphans of killed tasks come to us (child subreaper).  A task
 	 * being reparented right now is not our child yet: sweep until none is left. */
 	for (int round = 0; round < 100; round++) {
@@ -265,8 +274,9 @@ void restore_kill_all(struct restore_ctx *rc)
 		bool left = false;
 		for (size_t i = 0; rc->created && i < rc->n_tasks; i++)
 			if (__atomic_load_n(&rc->created[i], __ATOMIC_SEQ_CST) &&
-			    restore_task_alive(rc->tasks[i].pid)) {
-				kill(rc->tasks[i].pid, SIGKILL);
+			    rst_host_pid(rc, &rc->tasks[i]) > 0 &&
+			    restore_task_alive(rst_host_pid(rc, &rc->tasks[i]))) {
+				kill_task(rc, &rc->tasks[i]);
 				left = true;
 			}
 		if (!left)

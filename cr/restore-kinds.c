@@ -8,6 +8,8 @@
 
 const struct restore_kind restore_kinds[] = {
 	{ "pstree", pstree_restore_add_steps, NULL },
+	{ "ns", ns_restore_add_steps, ns_restore_prepare },	/* after pstree: its steps need the forks */
+	{ "cgroup", cgroup_restore_add_steps, cgroup_restore_prepare },	/* after ns: the root's "ns" needs its attach */
 	{ "mm", mem_restore_add_steps, mem_restore_prepare },
 	{ "shmem", NULL, shmem_restore_prepare },	/* needs the mm images read */
 	{ "fds", fds_restore_add_steps, fds_restore_prepare },	/* after mm: its steps need "mm" to exist */

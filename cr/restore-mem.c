@@ -307,7 +307,8 @@ static void pick_helper_tids(struct restore_ctx *rc)
 	pid_t c = (pid_t)read_long_file("/proc/sys/kernel/ns_last_pid", 300) + 64;
 	for (size_t i = 0; i < rc->n_tasks; i++) {
 		struct mem_task *mt = rc->tasks[i].mem;
-		if (!mt || mt->n_pages == 0)
+		/* (below our pid namespace a free pid here says nothing of its own) */
+		if (!mt || mt->n_pages == 0 || !rst_in_own_pidns(rc, &rc->tasks[i]))
 			continue;
 		for (int tries = 0; tries < 1000; tries++, c++) {
 			if (c >= max)
@@ -645,7 +646,7 @@ static int build_frame(struct rst_task *t, const ThreadCoreEntry *c, struct bump
 static int fill_thread(struct rst_task *t, size_t i, struct bump *b, struct rst_thread *th)
 {
 	const ThreadCoreEntry *c = t->cores[i];
-	th->tid = t->tids[i];
+	th->tid = (uint32_t)rst_ns_tid(t, i);
 	th->fs_base = c->gpregs->fs_base;
 	th->gs_base = c->gpregs->gs_base;
 	th->clear_child_tid = c->has_clear_child_tid ? c->clear_child_tid : 0;

@@ -37,6 +37,9 @@ static pid_t first_id_in_use(struct restore_ctx *rc, pid_t *ret_task)
 {
 	for (size_t i = 0; i < rc->n_tasks; i++) {
 		struct rst_task *t = &rc->tasks[i];
+		/* Below our pid namespace its pids here are whatever the kernel gives. */
+		if (!rst_in_own_pidns(rc, t))
+			continue;
 		size_t n = t->n_tids ? t->n_tids : 1;
 		for (size_t j = 0; j < n; j++) {
 			pid_t id = t->n_tids ? (pid_t)t->tids[j] : t->pid;
@@ -87,9 +90,32 @@ static int build_plan(struct restore_ctx *rc)
 	return 0;
 }
 
-/* cryo-cr's own steps (creating the root), then watch until every step is done. */
+/* Every task created so far is alive (zombies once they exited are fine). */
+static int check_created_alive(void *arg)
+{
+	struct restore_ctx *rc = arg;
+
+	for (size_t i = 0; i < rc->n_tasks; i++) {
+		struct rst_task *t = &rc->tasks[i];
+		if (!__atomic_load_n(&rc->created[i], __ATOMIC_SEQ_CST))
+			continue;
+		if (t->zombie && plan_step_done(rc->plan, t->exit_step))
+			continue;
+		pid_t pid = rst_host_pid(rc, t);
+		if (!pid && t->parent && !restore_task_alive(rst_host_pid(rc, t->parent)))
+			pid = -1;	/* cannot be found: its parent is gone */
+		if (pid && !restore_task_alive(pid)) {
+			log_error("task %d died during restore", t->pid);
+			return -ECHILD;
+		}
+	}
+	return 0;
+}
+
+/* cryo-cr's own steps (creating the root, ...), then watch until every step is done. */
 static int execute_plan(struct restore_ctx *rc)
 {
+	plan_set_watch(rc->plan, check_created_alive, rc);
 	int r = plan_run(rc->plan, PLAN_OWNER_RESTORER, rc);
 	if (r < 0)
 		return r;
@@ -97,17 +123,10 @@ static int execute_plan(struct restore_ctx *rc)
 		r = plan_wait_done(rc->plan, 100);
 		if (r != -EAGAIN)
 			return r;
-		for (size_t i = 0; i < rc->n_tasks; i++) {
-			struct rst_task *t = &rc->tasks[i];
-			if (!__atomic_load_n(&rc->created[i], __ATOMIC_SEQ_CST))
-				continue;
-			if (t->zombie && plan_step_done(rc->plan, t->exit_step))
-				continue;
-			if (!restore_task_alive(t->pid)) {
-				log_error("task %d died during restore", t->pid);
-				plan_abort(rc->plan, -ECHILD);
-				return -ECHILD;
-			}
+		r = check_created_alive(rc);
+		if (r < 0) {
+			plan_abort(rc->plan, r);
+			return r;
 		}
 	}
 }
@@ -157,10 +176,12 @@ int restore_run(const struct restore_opts *opts, pid_t *ret_root)
 		r = execute_plan(&rc);
 	if (r >= 0)
 		r = restore_resume_all(&rc);
+	if (r >= 0)
+		r = cgroup_restore_finish(&rc);
 	if (r < 0)
 		restore_kill_all(&rc);
 	else
-		*ret_root = rc.root->pid;
+		*ret_root = rst_host_pid(&rc, rc.root);
 
 	prctl(PR_SET_CHILD_SUBREAPER, 0);
 	sigprocmask(SIG_SETMASK, &old, NULL);

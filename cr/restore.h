@@ -32,6 +32,8 @@ struct restore_opts {
 	/* --inherit-fd fd[N]:KEY: the caller's fds for inherited files (fd-inherit.c) */
 	struct fd_inherit *inherit;
 	size_t nr_inherit;
+	const char *manage_cgroups;	/* --manage-cgroups mode name (cgroup.h); NULL: soft */
+	const char *cgroup_root;	/* --cgroup-root [CONTROLLERS:]PATH; NULL: none */
 };
 
 struct rst_task {
@@ -51,6 +53,16 @@ struct rst_task {
 	int32_t *keep_fds;	/* the dumped fd numbers, sorted: the blob closes the others */
 	size_t n_keep_fds;
 	struct TaskStateEntry *ts;	/* restore-ts.c: taskstate-PID.img */
+	/* restore-ns.c, from ns-ids.img.  pid, ppid, tids above are cryo-cr's view
+	 * at dump (they name the images); below the task's own pid namespace. */
+	unsigned nspid_len;	/* 0: no ns-ids.img; else its pid per level, the dumper's first */
+	pid_t *nspid;
+	bool new_pidns;		/* created with CLONE_NEWPID: the init of a pid namespace */
+	unsigned set_tid_size;	/* clone3 set_tid (innermost level first); 0: {pid} */
+	pid_t *set_tid;
+	uint32_t *ns_tids;	/* each thread's tid in the task's own pid namespace; NULL: tids */
+	pid_t host_pid;		/* in cryo-cr's view once created (cryo-cr's copy only; 0: unknown) */
+	pid_t *host_tids;
 };
 
 struct restore_ctx {
@@ -71,6 +83,9 @@ struct restore_ctx {
 	/* CLONE_NEW* flags the root task is created with: each kind's prepare()
 	 * ORs in the namespaces it restores (ns, mnt, net); pstree-restore.c uses them. */
 	uint64_t root_clone_flags;
+	bool pidns;		/* some task is below cryo-cr's pid namespace: its pids differ here */
+	void *ns_priv;		/* restore-ns.c */
+	void *cg_priv;		/* restore-cgroup.c */
 };
 
 /* One resource kind: adds its steps (and needs) to rc->plan. */
@@ -95,6 +110,29 @@ int fds_restore_prepare(struct restore_ctx *rc);
 int fds_restore_add_steps(struct restore_ctx *rc);
 int ts_restore_prepare(struct restore_ctx *rc);
 int ts_restore_add_steps(struct restore_ctx *rc);
+int ns_restore_prepare(struct restore_ctx *rc);
+int ns_restore_add_steps(struct restore_ctx *rc);
+int cgroup_restore_prepare(struct restore_ctx *rc);
+int cgroup_restore_add_steps(struct restore_ctx *rc);
+/* Once the tree runs: freeze again the cgroups that were frozen at dump. */
+int cgroup_restore_finish(struct restore_ctx *rc);
+
+/* restore-ns.c: pids across pid namespaces. */
+/* Read ns-ids.img (if any): every task's pid chain, set_tid and thread pids. */
+int ns_restore_read_pids(struct restore_ctx *rc);
+/* Is t in cryo-cr's own pid namespace (its pid here is its dumped pid)? */
+bool rst_in_own_pidns(const struct restore_ctx *rc, const struct rst_task *t);
+/* The pid of who as seen from viewer's pid namespace (viewer NULL: cryo-cr's
+ * view at dump); 0 when who is not visible there. */
+pid_t rst_pid_seen_by(const struct rst_task *who, const struct rst_task *viewer);
+/* Thread i of t as the task itself sees it (what the restorer gives clone3). */
+pid_t rst_ns_tid(const struct rst_task *t, size_t i);
+/* In cryo-cr, once created: t's pid (thread i's tid) here; 0 when unknown. */
+pid_t rst_host_pid(struct restore_ctx *rc, struct rst_task *t);
+pid_t rst_host_tid(struct restore_ctx *rc, struct rst_task *t, size_t i);
+struct CgroupNsEntry;
+/* The roots of the tree's cgroup namespace (NULL: the restorer's is kept). */
+const struct CgroupNsEntry *ns_restore_cgroup_roots(struct restore_ctx *rc);
 /* Before cryo-cr opens anything (even its log): fill every free fd number up
  * to the highest dumped one, so cryo-cr's own fds stay out of the tasks' way. */
 void restore_fds_reserve(const char *dir);

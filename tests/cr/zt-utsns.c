@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* A task in its own UTS namespace: not supported yet, so the dump must
- * refuse it by name and leave it running; the hostname must be kept. */
+/* A task in its own UTS namespace (the rest is the host's): restored into a
+ * new one with its hostname, not into cryo-cr's (docs/namespaces.md). */
 #include <sched.h>
 #include <string.h>
 #include <unistd.h>

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The dump of a tree's namespaces and cgroups, while it is seized: ns-ids.img
+ * and one image per namespace it does not share with the dumper (ns.h:
+ * user, pid, uts, ipc, time, cgroup), then cgroup.img (cgroup.h).  Called
+ * from dump_seized() before any task is infected, so a refusal (a kind or a
+ * shape that cannot be restored) leaves the tree as it was.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cgroup.h"
+#include "dump.h"
+#include "log.h"
+#include "ns.h"
+#include "util.h"
+
+/*
+ * --freeze-cgroup: the freezer cgroup reads FROZEN because the dump froze
+ * it.  Only a cgroup that was frozen before (a paused container) is frozen
+ * again at restore.
+ */
+static void forget_own_freeze(const struct pstree *t, struct cg_state *s)
+{
+	char mnt[PATH_MAX], dir[PATH_MAX * 2];
+
+	if (!t->freezer || !t->frozen || t->was_frozen)
+		return;
+	s->frozen = false;
+	for (size_t i = 0; i < s->n_dirs; i++) {
+		struct cg_dir *d = &s->dirs[i];
+
+		if (d->frozen && strstr(d->controllers, "freezer") &&
+		    cg_hierarchy_mount(d->controllers, mnt, sizeof(mnt)) >= 0) {
+			snprintf(dir, sizeof(dir), "%s%s", mnt, d->path);
+			if (!strcmp(dir, t->freezer) || (strlen(dir) == strlen(t->freezer) + 1 &&
+							 !strncmp(dir, t->freezer, strlen(t->freezer))))
+				d->frozen = false;
+		}
+		s->frozen |= d->frozen;
+	}
+}
+
+static int dump_cgroups(struct dump_ctx *c)
+{
+	_cleanup_free_ pid_t *live = calloc(c->tree->nr_tasks, sizeof(*live));
+	struct cg_state *s = NULL;
+	size_t n = 0;
+	int r;
+
+	if (!live)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->tree->nr_tasks; i++)
+		if (!c->tree->tasks[i].zombie)
+			live[n++] = c->tree->tasks[i].pid;
+	r = cg_collect(live, n, &s);
+	if (r < 0)
+		return r;
+	forget_own_freeze(c->tree, s);
+	r = cg_write(s, c->dir);
+	cg_state_free(s);
+	if (r < 0)
+		return log_error_errno(r, "cannot write cgroup.img");
+	return 0;
+}
+
+int dump_namespaces(struct dump_ctx *c)
+{
+	size_t n = c->tree->nr_tasks;
+	_cleanup_free_ pid_t *pids = calloc(n, sizeof(*pids)), *ppids = calloc(n, sizeof(*ppids));
+	_cleanup_free_ bool *zombie = calloc(n, sizeof(*zombie));
+	int r;
+
+	if (!pids || !ppids || !zombie)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const struct seized_task *k = &c->tree->tasks[i];
+
+		pids[i] = k->pid;
+		ppids[i] = k->parent < 0 ? 0 : c->tree->tasks[k->parent].pid;
+		zombie[i] = k->zombie;
+	}
+	r = ns_dump_tree_ex(c->dir, pids, ppids, zombie, (unsigned)n);
+	if (r < 0)
+		return r;
+	return dump_cgroups(c);
+}
