@@ -105,8 +105,10 @@ static int dump_argv(struct argv_buf *a, const struct oci_state *s, const struct
 		r |= argv_add(a, "fd[%s]", m->external[i]);
 	}
 	for (size_t i = 0; i < m->n_mounts; i++) {
+		char key[4096];
+		cr_mount_key(m->mounts[i].mountpoint, key, sizeof(key));
 		r |= argv_add(a, "--external");
-		r |= argv_add(a, "mnt[%s]:%s", m->mounts[i].key, m->mounts[i].key);
+		r |= argv_add(a, "mnt[%s]:%s", m->mounts[i].mountpoint, key);
 	}
 	return r ? -ENOMEM : 0;
 }

@@ -41,7 +41,7 @@ char *core_log_errors(const char *path);
 #define CR_CONFIG_FILE "config.json"
 
 struct cr_mount {
-	char *key;		/* the mountpoint inside the container */
+	char *mountpoint;	/* inside the container */
 	char *host;		/* the path on the host it came from at checkpoint */
 	char *cgroup_hier;	/* a cgroup hierarchy's host mountpoint ("/sys/fs/cgroup/memory"), else NULL */
 };
@@ -58,6 +58,8 @@ struct cr_meta {
 	int ns_own;			/* CLONE_NEW* of the namespaces the container owned */
 };
 void cr_meta_free(struct cr_meta *m);
+/* The core's key for an external mount (no '/'): the mountpoint with '/' as '_'. */
+void cr_mount_key(const char *mountpoint, char *buf, size_t len);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct cr_meta *, cr_meta_free)
 #define _cleanup_meta_ _cleanup_(cr_meta_freep)
 

@@ -34,7 +34,7 @@ void cr_meta_free(struct cr_meta *m)
 		free(m->stdio[i]);
 	strv_free(m->external);
 	for (size_t i = 0; i < m->n_mounts; i++) {
-		free(m->mounts[i].key);
+		free(m->mounts[i].mountpoint);
 		free(m->mounts[i].host);
 		free(m->mounts[i].cgroup_hier);
 	}
@@ -53,6 +53,15 @@ static int strv_push(char ***v, const char *s)
 	nv[n] = strdup(s);
 	nv[n + 1] = NULL;
 	return nv[n] ? 0 : -ENOMEM;
+}
+
+void cr_mount_key(const char *mountpoint, char *buf, size_t len)
+{
+	size_t i = 0;
+
+	for (const char *p = mountpoint + (mountpoint[0] == '/'); *p && i + 1 < len; p++)
+		buf[i++] = *p == '/' ? '_' : *p;
+	buf[i] = 0;
 }
 
 /* The init's stdio, and which of it is outside the container. */
@@ -110,7 +119,7 @@ static int add_mount(struct cr_meta *m, const struct mnt_node *c, const struct m
 	m->mounts = n;
 	e = &n[m->n_mounts];
 	memset(e, 0, sizeof(*e));
-	e->key = strdup(c->mountpoint);
+	e->mountpoint = strdup(c->mountpoint);
 	if (h_slash)
 		e->host = strdup(*rest ? rest : "/");
 	else if (asprintf(&e->host, "%s%s", h->mountpoint, rest) < 0)
@@ -118,7 +127,7 @@ static int add_mount(struct cr_meta *m, const struct mnt_node *c, const struct m
 	if (!strcmp(c->fstype, "cgroup") || !strcmp(c->fstype, "cgroup2"))
 		e->cgroup_hier = strdup(h->mountpoint);
 	m->n_mounts++;
-	return e->key && e->host ? 0 : -ENOMEM;
+	return e->mountpoint && e->host ? 0 : -ENOMEM;
 }
 
 /* Mounts the container did not make itself: binds of host paths and host filesystems. */
@@ -150,11 +159,15 @@ static int collect_mounts(struct cr_meta *m, struct oci_error *err)
 			return oci_error_set(err, EOPNOTSUPP,
 					     "mount %s (%s from %s) comes from outside the container but is not mounted on the host",
 					     c->mountpoint, c->fstype, c->source);
-		for (size_t k = 0; k < m->n_mounts; k++)
-			dup |= !strcmp(m->mounts[k].key, c->mountpoint);
+		char key[4096], other[4096];
+		cr_mount_key(c->mountpoint, key, sizeof(key));
+		for (size_t k = 0; k < m->n_mounts; k++) {
+			cr_mount_key(m->mounts[k].mountpoint, other, sizeof(other));
+			dup |= !strcmp(key, other);
+		}
 		if (dup)
-			return oci_error_set(err, EOPNOTSUPP, "two mounts from the host on %s: not supported",
-					     c->mountpoint);
+			return oci_error_set(err, EOPNOTSUPP, "two mounts from the host on %s (or its key %s): not supported",
+					     c->mountpoint, key);
 		if (add_mount(m, c, h) < 0)
 			return oci_error_set(err, ENOMEM, "out of memory");
 	}
@@ -247,7 +260,7 @@ int cr_meta_save(const char *dir, const struct cr_meta *m, struct oci_error *err
 	yajl_gen_array_open(g);
 	for (size_t i = 0; i < m->n_mounts; i++) {
 		yajl_gen_map_open(g);
-		gen_kv(g, "key", m->mounts[i].key);
+		gen_kv(g, "mountpoint", m->mounts[i].mountpoint);
 		gen_kv(g, "host", m->mounts[i].host);
 		if (m->mounts[i].cgroup_hier)
 			gen_kv(g, "cgroupHierarchy", m->mounts[i].cgroup_hier);
@@ -323,11 +336,11 @@ static int parse_meta(yajl_val t, struct cr_meta *m, const char *file, struct oc
 	for (size_t i = 0; i < YAJL_GET_ARRAY(mounts)->len; i++) {
 		yajl_val e = YAJL_GET_ARRAY(mounts)->values[i];
 		struct cr_mount *cm = &m->mounts[m->n_mounts++];
-		cm->key = get_str(e, "key");
+		cm->mountpoint = get_str(e, "mountpoint");
 		cm->host = get_str(e, "host");
 		cm->cgroup_hier = get_str(e, "cgroupHierarchy");
-		if (!cm->key || !cm->host || cm->key[0] != '/' || cm->host[0] != '/')
-			return oci_error_set(err, EINVAL, "%s: mounts[%zu]: key and host must be absolute paths", file, i);
+		if (!cm->mountpoint || !cm->host || cm->mountpoint[0] != '/' || cm->host[0] != '/')
+			return oci_error_set(err, EINVAL, "%s: mounts[%zu]: mountpoint and host must be absolute paths", file, i);
 	}
 	return 0;
 }

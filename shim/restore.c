@@ -108,10 +108,10 @@ static char *mount_source(const struct cr_mount *cm, const struct oci_spec *spec
 		const struct oci_mount *om = &spec->mounts[i];
 		bool bind = (om->type && !strcmp(om->type, "bind")) || strv_contains(om->options, "bind") ||
 			    strv_contains(om->options, "rbind");
-		if (bind && om->source && !strcmp(om->destination, cm->key)) {
+		if (bind && om->source && !strcmp(om->destination, cm->mountpoint)) {
 			char *p = bundle_path(bundle, om->source);
 			if (!p)
-				oci_error_set(err, errno, "mount %s: source %s: %s", cm->key, om->source, strerror(errno));
+				oci_error_set(err, errno, "mount %s: source %s: %s", cm->mountpoint, om->source, strerror(errno));
 			return p;
 		}
 	}
@@ -122,12 +122,12 @@ static char *mount_source(const struct cr_mount *cm, const struct oci_spec *spec
 			if (!strncmp(dir, cm->cgroup_hier, l) && (dir[l] == '/' || !dir[l]))
 				return strdup(dir);
 		}
-		oci_error_set(err, ENOENT, "mount %s: the container has no cgroup in the hierarchy %s", cm->key,
+		oci_error_set(err, ENOENT, "mount %s: the container has no cgroup in the hierarchy %s", cm->mountpoint,
 			      cm->cgroup_hier);
 		return NULL;
 	}
 	if (access(cm->host, F_OK) < 0) {
-		oci_error_set(err, errno, "mount %s: its source %s on the host: %s", cm->key, cm->host, strerror(errno));
+		oci_error_set(err, errno, "mount %s: its source %s on the host: %s", cm->mountpoint, cm->host, strerror(errno));
 		return NULL;
 	}
 	return strdup(cm->host);
@@ -175,8 +175,10 @@ static int restore_argv(struct argv_buf *a, const struct cr_meta *m, const struc
 		_cleanup_free_ char *src = mount_source(&m->mounts[i], spec, bundle, cgroups, err);
 		if (!src)
 			return -err->code;
+		char key[4096];
+		cr_mount_key(m->mounts[i].mountpoint, key, sizeof(key));
 		r |= argv_add(a, "--external");
-		r |= argv_add(a, "mnt[%s]:%s", m->mounts[i].key, src);
+		r |= argv_add(a, "mnt[%s]:%s", key, src);
 	}
 	return r ? oci_error_set(err, ENOMEM, "out of memory") : 0;
 }
