@@ -10,6 +10,8 @@
 #include "fds.h"
 #include "kerndat.h"
 #include "log.h"
+#include "mnt.h"
+#include "netlock/netlock.h"
 
 enum {
 	OPT_LOG_FORMAT = 0x100,
@@ -18,6 +20,7 @@ enum {
 	OPT_EXTERNAL,
 	OPT_UNSUPPORTED,
 	OPT_MANAGE_CGROUPS,
+	OPT_NETWORK_LOCK,
 };
 
 /* CRIU options a user may pass that cryo does not implement yet: refused by name. */
@@ -25,13 +28,13 @@ static const char *const unsupported[] = {
 	"tcp-established", "tcp-close", "ext-unix-sk", "file-locks",
 	"track-mem", "prev-images-dir", "page-server", "lazy-pages", "address", "port",
 	"ext-mount-map", "link-remap", "ghost-limit", "evasive-devices",
-	"inherit-fd", "cpu-cap", "network-lock", "auto-dedup", "skip-in-flight",
+	"inherit-fd", "cpu-cap", "auto-dedup", "skip-in-flight",
 	"timeout", "empty-ns", "enable-fs", "enable-external-sharing",
 	"enable-external-masters", "freeze-cgroup-timeout", "irmap-scan-path",
 	"ext-masters", "orphan-pts-master", "skip-mnt", "force-irmap", "cgroup-root",
 	"cgroup-props", "cgroup-props-file", "cgroup-dump-controller", "weak-sysctls",
 	"lsm-profile", "tls", "tls-cacert", "tls-cert", "tls-key", "pre-dump-mode",
-	"stream", "mntns-compat-mode", "network-lock", "unprivileged", "ghost-fiemap",
+	"stream", "mntns-compat-mode", "unprivileged", "ghost-fiemap",
 	"display-stats", "work-dir", "root", "config", "no-default-config",
 	"status-fd", "pidfile", "exec-cmd", "action-script", "skip-file-rwx-check",
 };
@@ -55,6 +58,11 @@ static void usage(FILE *f)
 		"                            pipe:[123]) are outside the dump: restore takes\n"
 		"                            them from --inherit-fd fd[N]:KEY\n"
 		"      --manage-cgroups[=MODE]  accepted (cgroups are always dumped; MODE is checked)\n"
+		"      --external mnt[MOUNTPOINT]:KEY\n"
+		"                            a mount of the tree's mount namespace that comes from\n"
+		"                            outside it (a bind of a host path): restore maps KEY\n"
+		"                            (mnt[KEY]:MOUNTPOINT is accepted too)\n"
+		"      --network-lock MODE   nftables (default) or skip\n"
 		"  -h, --help                this text\n");
 }
 
@@ -78,6 +86,29 @@ static int parse_verbosity(const char *arg, int *level)
 	return 0;
 }
 
+/* --external mnt[MOUNTPOINT]:KEY (or mnt[KEY]:MOUNTPOINT); other kinds are refused by name. */
+static int add_external(struct dump_opts *o, struct mnt_external **v, char *arg)
+{
+	struct mnt_external e;
+	int r = mnt_parse_external_dump(arg, &e);
+
+	if (r == 0) {
+		fprintf(stderr, "cryo-cr dump: --external %s: only mnt[MOUNTPOINT]:KEY is supported at dump\n", arg);
+		return -EINVAL;
+	}
+	if (r < 0) {
+		fprintf(stderr, "cryo-cr dump: --external %s: expected mnt[MOUNTPOINT]:KEY\n", arg);
+		return r;
+	}
+	struct mnt_external *nv = reallocarray(*v, o->n_mnt_ext + 1, sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	nv[o->n_mnt_ext++] = e;
+	*v = nv;
+	o->mnt_ext = nv;
+	return 0;
+}
+
 int cr_dump_main(int argc, char **argv)
 {
 	struct option *opts;
@@ -93,9 +124,11 @@ int cr_dump_main(int argc, char **argv)
 		{ "freeze-cgroup", required_argument, NULL, OPT_FREEZE_CGROUP },
 		{ "external", required_argument, NULL, OPT_EXTERNAL },
 		{ "manage-cgroups", optional_argument, NULL, OPT_MANAGE_CGROUPS },
+		{ "network-lock", required_argument, NULL, OPT_NETWORK_LOCK },
 		{ "help", no_argument, NULL, 'h' },
 	};
-	struct dump_opts o = { .release = RELEASE_KILL };
+	struct dump_opts o = { .release = RELEASE_KILL, .network_lock = NETLOCK_MODE_NFTABLES };
+	_cleanup_free_ struct mnt_external *mnt_ext = NULL;
 	const char *log_file = NULL, *log_format = NULL;
 	int level = LOG_LVL_WARN, c, idx, r;
 	_cleanup_free_ const char **ext_fds = NULL;
@@ -133,12 +166,16 @@ int cr_dump_main(int argc, char **argv)
 		case 's': o.release = RELEASE_STOPPED; break;
 		case OPT_FREEZE_CGROUP: o.freeze_cgroup = optarg; break;
 		case OPT_EXTERNAL: {
+			/* fd[KEY] (fd-inherit.c), else the mount forms (add_external) */
 			const char *key, **n;
 			int k = fd_external_parse(optarg, &key);
-			if (k == 0)
-				fprintf(stderr, "cryo-cr dump: --external %s: this kind is not supported yet\n", optarg);
-			if (k <= 0)
+			if (k < 0)
 				goto fail;
+			if (k == 0) {
+				if (add_external(&o, &mnt_ext, optarg) < 0)
+					goto fail;
+				break;
+			}
 			n = reallocarray(ext_fds, o.nr_external_fds + 1, sizeof(*n));
 			if (!n)
 				goto fail;
@@ -155,6 +192,15 @@ int cr_dump_main(int argc, char **argv)
 						"(none, props, soft, full, strict, ignore)\n", optarg);
 				goto fail;
 			}
+			break;
+		}
+		case OPT_NETWORK_LOCK: {
+			enum netlock_mode m;
+			if (netlock_parse_mode(optarg, &m) < 0) {
+				fprintf(stderr, "cryo-cr dump: --network-lock: unknown mode '%s' (use 'nftables' or 'skip')\n", optarg);
+				goto fail;
+			}
+			o.network_lock = (int)m;
 			break;
 		}
 		case 'h':

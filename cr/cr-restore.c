@@ -21,6 +21,9 @@
 #include "cli.h"
 #include "fds.h"
 #include "log.h"
+#include "mnt.h"
+#include "net.h"
+#include "netlock/netlock.h"
 #include "restore.h"
 
 enum {
@@ -30,16 +33,20 @@ enum {
 	OPT_UNSUPPORTED,
 	OPT_MANAGE_CGROUPS,
 	OPT_CGROUP_ROOT,
+	OPT_EXTERNAL,
+	OPT_ROOT,
+	OPT_NETWORK_LOCK,
 };
 
 /* CRIU restore options that cryo-cr does not support yet. */
 static const char *const unsupported[] = {
-	"tcp-established", "tcp-close", "ext-unix-sk", "file-locks", "root", "lazy-pages", "restore-sibling", "external",
+	"tcp-established", "tcp-close", "ext-unix-sk", "file-locks", "lazy-pages",
+	"restore-sibling",
 	"link-remap", "evasive-devices", "auto-dedup", "cpu-cap", "weak-sysctls", "lsm-profile",
 	"unprivileged", "veth-pair", "action-script", "work-dir", "exec-cmd", "page-server",
 	"address", "port", "skip-mnt", "enable-fs", "enable-external-sharing",
 	"enable-external-masters", "empty-ns", "tls", "tls-cacert", "tls-cert", "tls-key",
-	"status-fd", "stream", "timeout", "network-lock", "mntns-compat-mode", "freeze-cgroup",
+	"status-fd", "stream", "timeout", "mntns-compat-mode", "freeze-cgroup",
 	"ext-mount-map", "lsm-mount-context", "pidfd-store", "check-only", "display-stats",
 	NULL,
 };
@@ -58,7 +65,15 @@ static void usage(FILE *f)
 		   "      --inherit-fd fd[N]:KEY  our fd N stands for the file KEY the dump left out\n"
 		   "                           (dump --external fd[KEY]); repeatable\n"
 		   "      --manage-cgroups[=MODE]  none, props, soft (default), full, strict, ignore\n"
-		   "      --cgroup-root [CONTROLLER:]PATH  the root task's cgroup is PATH on this host\n");
+		   "      --cgroup-root [CONTROLLER:]PATH  the root task's cgroup is PATH on this host\n"
+
+		   "      --root PATH          the host directory for the tree's root mount\n"
+		   "      --external mnt[KEY]:PATH\n"
+		   "                           the host path for the external mount KEY\n"
+		   "      --external veth[IFNAME]:OUTER[@BRIDGE]\n"
+		   "                           the outside end of veth IFNAME: its name, and a bridge\n"
+		   "                           of ours it joins (or @NETNS: a namespace path or name)\n"
+		   "      --network-lock MODE  nftables (default) or skip\n");
 }
 
 static int write_pidfile(const char *path, pid_t pid)
@@ -84,15 +99,53 @@ static int wait_root(pid_t root)
 	return 128 + WTERMSIG(st);
 }
 
+struct externals {
+	struct mnt_external *mnt;
+	struct net_external *veth;
+};
+
+/* --external mnt[KEY]:PATH or veth[IFNAME]:OUTER[@BRIDGE|@NETNS]. */
+static int add_external(struct restore_opts *o, struct externals *x, char *arg)
+{
+	struct mnt_external m;
+	struct net_external n;
+	int r = mnt_parse_external(arg, &m);
+
+	if (r > 0) {
+		struct mnt_external *v = reallocarray(x->mnt, o->n_mnt_ext + 1, sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		v[o->n_mnt_ext++] = m;
+		o->mnt_ext = x->mnt = v;
+		return 0;
+	}
+	if (r == 0)
+		r = net_parse_external(arg, &n);
+	if (r > 0) {
+		struct net_external *v = reallocarray(x->veth, o->n_veth_ext + 1, sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		v[o->n_veth_ext++] = n;
+		o->veth_ext = x->veth = v;
+		return 0;
+	}
+	if (r == 0)
+		fprintf(stderr, "cryo-cr restore: --external %s: expected mnt[KEY]:PATH or veth[IFNAME]:OUTER[@BRIDGE]\n", arg);
+	else
+		fprintf(stderr, "cryo-cr restore: --external %s: malformed\n", arg);
+	return -EINVAL;
+}
+
 int cr_restore_main(int argc, char **argv)
 {
-	struct restore_opts o = { 0 };
+	struct restore_opts o = { .network_lock = NETLOCK_MODE_NFTABLES };
+	struct externals ext = { 0 };
 	const char *log_file = NULL, *log_format = NULL;
 	int level = LOG_LVL_WARN;
 	size_t n_unsup = 0;
 	while (unsupported[n_unsup])
 		n_unsup++;
-	struct option *longopts = calloc(n_unsup + 16, sizeof(*longopts));
+	struct option *longopts = calloc(n_unsup + 20, sizeof(*longopts));
 	if (!longopts)
 		return 1;
 	struct option known[] = {
@@ -107,6 +160,9 @@ int cr_restore_main(int argc, char **argv)
 		{ "manage-cgroups", optional_argument, NULL, OPT_MANAGE_CGROUPS },
 		{ "cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT },
 		{ "help", no_argument, NULL, 'h' },
+		{ "external", required_argument, NULL, OPT_EXTERNAL },
+		{ "root", required_argument, NULL, OPT_ROOT },
+		{ "network-lock", required_argument, NULL, OPT_NETWORK_LOCK },
 	};
 	memcpy(longopts, known, sizeof(known));
 	for (size_t i = 0; i < n_unsup; i++)
@@ -170,9 +226,28 @@ int cr_restore_main(int argc, char **argv)
 			}
 			break;
 		}
+		case OPT_EXTERNAL:
+			if (add_external(&o, &ext, optarg) < 0) {
+				free(longopts);
+				return 1;
+			}
+			break;
 		case OPT_CGROUP_ROOT:
 			o.cgroup_root = optarg;
 			break;
+		case OPT_ROOT:
+			o.root_path = optarg;
+			break;
+		case OPT_NETWORK_LOCK: {
+			enum netlock_mode m;
+			if (netlock_parse_mode(optarg, &m) < 0) {
+				fprintf(stderr, "cryo-cr restore: --network-lock: unknown mode '%s' (use 'nftables' or 'skip')\n", optarg);
+				free(longopts);
+				return 1;
+			}
+			o.network_lock = (int)m;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			free(longopts);
@@ -217,6 +292,19 @@ int cr_restore_main(int argc, char **argv)
 		}
 		o.inherit[i].fd = fd;
 	}
+	/* The namespaces --external opened sit at low numbers: move them above,
+	 * a placeholder takes their place. */
+	for (size_t i = 0; i < o.n_veth_ext; i++)
+		if (ext.veth[i].netns_fd >= 0) {
+			int fd = fcntl(ext.veth[i].netns_fd, F_DUPFD_CLOEXEC, 3);
+			int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			if (fd >= 0 && nul >= 0 && dup3(nul, ext.veth[i].netns_fd, O_CLOEXEC) >= 0)
+				ext.veth[i].netns_fd = fd;
+			else if (fd >= 0)
+				close(fd);
+			if (nul >= 0)
+				close(nul);
+		}
 	o.log_to_stderr = !log_file || !strcmp(log_file, "-");
 	int r;
 	char *log_path = cli_log_path(o.dir, log_file, &r);

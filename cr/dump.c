@@ -38,8 +38,8 @@ static const struct {
 	bool dumped;
 } dump_ns_kinds[] = {
 	{ "pid", true },
-	{ "mnt", false },
-	{ "net", false },
+	{ "mnt", true },
+	{ "net", true },
 	{ "ipc", true },
 	{ "uts", true },
 	{ "user", true },
@@ -180,10 +180,21 @@ static void count_tree(const struct pstree *t, uint32_t *tasks, uint32_t *thread
 	}
 }
 
+int dump_add_dumped(struct dump_ctx *c, const char *kind)
+{
+	if (c->n_dumped_extra >= ARRAY_SIZE(c->dumped_extra))
+		return log_error_errno(-ENOSPC, "too many kinds for the inventory (%s)", kind);
+	c->dumped_extra[c->n_dumped_extra++] = kind;
+	return 0;
+}
+
 static int write_inventory(struct dump_ctx *c)
 {
-	static char *dumped[] = { "pstree", "core", "mm", "pages", "files", "taskstate",
-				  "ns-ids", "utsns", "ipcns", "timens", "userns", "cgroupns", "cgroup" };
+	static const char *const base_dumped[] = { "pstree", "core", "mm", "pages", "files", "taskstate",
+						   "ns-ids", "utsns", "ipcns", "timens", "userns", "cgroupns",
+						   "cgroup" };
+	char *dumped[ARRAY_SIZE(base_dumped) + ARRAY_SIZE(c->dumped_extra)];
+	size_t n_dumped = 0;
 	InventoryEntry inv = INVENTORY_ENTRY__INIT;
 	DumpStatsEntry st = DUMP_STATS_ENTRY__INIT;
 	struct img *img = NULL;
@@ -197,8 +208,12 @@ static int write_inventory(struct dump_ctx *c)
 		return log_error_errno(r, "cannot fill the inventory");
 	inv.has_root_pid = true;
 	inv.root_pid = (uint32_t)c->tree->root;
+	for (size_t i = 0; i < ARRAY_SIZE(base_dumped); i++)
+		dumped[n_dumped++] = (char *)base_dumped[i];
+	for (size_t i = 0; i < c->n_dumped_extra; i++)
+		dumped[n_dumped++] = (char *)c->dumped_extra[i];
 	inv.dumped = dumped;
-	inv.n_dumped = ARRAY_SIZE(dumped);
+	inv.n_dumped = n_dumped;
 	st.has_frozen_time_us = st.has_pages_scanned = st.has_pages_written = true;
 	st.has_pages_zero = st.has_tasks = st.has_threads = st.has_image_bytes = true;
 	st.has_memdump_time_us = st.has_memwrite_time_us = true;
@@ -251,8 +266,11 @@ static int dump_tasks(struct dump_ctx *c)
 
 static int dump_seized(struct dump_ctx *c)
 {
-	int r = fault_inject("after-seize");
+	/* The network lock first: nothing may reach the tree's sockets while it is dumped. */
+	int r = dump_netlock(c);
 
+	if (r >= 0)
+		r = fault_inject("after-seize");
 	if (r >= 0)
 		r = check_supported(c);
 	if (r < 0)
@@ -265,7 +283,9 @@ static int dump_seized(struct dump_ctx *c)
 	r = fd_ctx_new(&fd_opts, &c->fds);
 	if (r < 0)
 		return log_error_errno(r, "cannot set up the collection of open files");
-	r = dump_namespaces(c);
+	r = dump_mntnet(c);
+	if (r >= 0)
+		r = dump_namespaces(c);
 	if (r >= 0)
 		r = dump_tasks(c);
 	if (r >= 0)
@@ -319,6 +339,7 @@ static int dump_tree(const struct dump_opts *o)
 		if (r >= 0 && q < 0)
 			r = q;
 	}
+	dump_netlock_release(&c, r >= 0);
 	if (c.dir)
 		img_dir_close(c.dir);
 	c.stats.store_usec = copy_pipe_store_usec(c.copy);

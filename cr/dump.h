@@ -10,6 +10,9 @@
 #include "seize.h"
 #include "parasite/parasite-args.h"
 
+struct mnt_external;
+struct dump_mntnet;
+
 struct dump_opts {
 	pid_t pid;
 	const char *dir;
@@ -19,6 +22,10 @@ struct dump_opts {
 	/* --external fd[KEY]: files outside the dump, saved as inherited (fd-inherit.c) */
 	const char *const *external_fds;
 	size_t nr_external_fds;
+	/* dump-mntnet.c: --external mnt[...] mappings, --network-lock (enum netlock_mode) */
+	const struct mnt_external *mnt_ext;
+	size_t n_mnt_ext;
+	int network_lock;
 };
 
 struct dump_stats {
@@ -49,6 +56,10 @@ struct dump_ctx {
 	size_t nr_shmem;
 	struct copy_pipe *copy;		/* memory copy pipeline (mem-copy.h) */
 	struct fd_ctx *fds;		/* open files of the tree (fds.h) */
+	struct dump_mntnet *mntnet;	/* dump-mntnet.c: namespaces dumped, the network lock */
+	/* Kinds added to the inventory's "dumped" list by the modules (dump_add_dumped). */
+	const char *dumped_extra[16];
+	size_t n_dumped_extra;
 };
 
 #define SHMEM_PAGES_ID_BASE 0x40000000u
@@ -64,9 +75,18 @@ struct task_remote {
 int dump_task_core(struct dump_ctx *c, struct seized_task *k);
 /* mem-dump.c: mm-PID.img and the pages of one process. */
 int dump_task_mm(struct dump_ctx *c, struct seized_task *k);
+/* dump-mntnet.c: the tree's mount and network namespaces (mounts-1.img,
+ * tmpfs-*.img, netns-1.img) and the network lock (docs/mounts-net-cgroups.md,
+ * docs/netlock.md).  Lock right after the seize; dump while frozen; release
+ * once the tree is released (unlocks unless the dump succeeded and killed it). */
+int dump_netlock(struct dump_ctx *c);
+int dump_mntnet(struct dump_ctx *c);
+void dump_netlock_release(struct dump_ctx *c, bool dump_ok);
 /* dump.c */
 int cr_dump(const struct dump_opts *o);
 /* dump-ns.c: namespaces and cgroups of the seized tree (ns-ids.img, *ns-INO.img, cgroup.img). */
 int dump_namespaces(struct dump_ctx *c);
+/* Name a kind in the inventory's "dumped" list (a string that outlives the dump). */
+int dump_add_dumped(struct dump_ctx *c, const char *kind);
 
 #endif

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -45,6 +46,24 @@ int mnt_parse_external(char *arg, struct mnt_external *ret)
 	return 1;
 }
 
+int mnt_parse_external_dump(char *arg, struct mnt_external *ret)
+{
+	char *inside, *outside;
+	int r;
+
+	if (strncmp(arg, "mnt[/", 5))
+		return mnt_parse_external(arg, ret);
+	/* CRIU's form: mnt[MOUNTPOINT]:KEY */
+	r = split_external(arg, "mnt", &inside, &outside);
+	if (r <= 0)
+		return r;
+	if (strchr(outside, '/'))
+		return log_error_errno(-EINVAL, "--external mnt[%s]:%s: the key must not contain '/'", inside, outside);
+	ret->key = outside;
+	ret->path = inside;
+	return 1;
+}
+
 int net_parse_external(char *arg, struct net_external *ret)
 {
 	char *key, *peer, *at, nspath[256];
@@ -55,16 +74,23 @@ int net_parse_external(char *arg, struct net_external *ret)
 	ret->key = key;
 	ret->peer_name = peer;
 	ret->netns_fd = -1;
+	ret->bridge = NULL;
 	at = strchr(peer, '@');
 	if (!at)
 		return 1;
 	*at = 0;
 	if (!*peer || !at[1])
-		return log_error_errno(-EINVAL, "--external veth[%s]: expected PEER@NETNS", key);
-	/* A bare name is one of 'ip netns'. */
+		return log_error_errno(-EINVAL, "--external veth[%s]: expected PEER@BRIDGE or PEER@NETNS", key);
+	/* CRIU's @BRIDGE: a device of that name in our namespace; a path or an
+	 * 'ip netns' name is the namespace the peer goes to. */
+	if (!strchr(at + 1, '/') && if_nametoindex(at + 1)) {
+		ret->bridge = at + 1;
+		return 1;
+	}
 	snprintf(nspath, sizeof(nspath), strchr(at + 1, '/') ? "%s" : "/run/netns/%s", at + 1);
 	ret->netns_fd = open(nspath, O_RDONLY | O_CLOEXEC);
 	if (ret->netns_fd < 0)
-		return log_error_errno(-errno, "--external veth[%s]: network namespace %s", key, nspath);
+		return log_error_errno(-errno, "--external veth[%s]: %s is neither a bridge here nor a network namespace (%s)",
+				       key, at + 1, nspath);
 	return 1;
 }

@@ -65,6 +65,9 @@ bool mnt_fstype_recreatable(const char *fstype);
 /* --external mnt[KEY]:PATH, split in place (ret points into arg): 1 parsed,
  * 0 not a mount external (try other kinds), -EINVAL malformed (logged). */
 int mnt_parse_external(char *arg, struct mnt_external *ret);
+/* At dump: CRIU's mnt[MOUNTPOINT]:KEY (the bracket holds an absolute path) or
+ * mnt[KEY]:MOUNTPOINT; ret->path is the mountpoint.  Same returns. */
+int mnt_parse_external_dump(char *arg, struct mnt_external *ret);
 
 /* Parse a mountinfo file (no classification). */
 int mnt_parse_mountinfo(const char *path, struct mnt_tree **ret);

@@ -403,3 +403,27 @@ int net_restore(struct img_dir *d, unsigned ns_id, const struct net_restore_opts
 	free_items(&x);
 	return r;
 }
+
+int net_attach_bridge(const char *peer, const char *bridge)
+{
+	_cleanup_mnl_ struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	unsigned pidx = if_nametoindex(peer), bidx = if_nametoindex(bridge);
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifi;
+	int r;
+
+	if (!pidx || !bidx)
+		return log_error_errno(-ENODEV, "veth peer %s: %s is missing", peer, pidx ? bridge : peer);
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		return log_error_errno(-errno, "rtnetlink socket");
+	nlh = put_link_header(buf, RTM_NEWLINK, 0, (int)pidx);
+	ifi = mnl_nlmsg_get_payload(nlh);
+	ifi->ifi_flags = IFF_UP;
+	ifi->ifi_change = IFF_UP;
+	mnl_attr_put_u32(nlh, IFLA_MASTER, bidx);
+	r = nl_request(nl, nlh);
+	if (r < 0)
+		return log_error_errno(r, "veth peer %s: cannot attach it to bridge %s", peer, bridge);
+	return 0;
+}

@@ -14,5 +14,7 @@ const struct restore_kind restore_kinds[] = {
 	{ "shmem", NULL, shmem_restore_prepare },	/* needs the mm images read */
 	{ "fds", fds_restore_add_steps, fds_restore_prepare },	/* after mm: its steps need "mm" to exist */
 	{ "taskstate", ts_restore_add_steps, ts_restore_prepare },
+	{ "net", netns_restore_add_steps, netns_restore_prepare },	/* last: needs every task's fds/mm step */
+	{ "mnt", mntns_restore_add_steps, mntns_restore_prepare },	/* last: needs every task's fds/mm step */
 };
 const size_t restore_kinds_count = sizeof(restore_kinds) / sizeof(restore_kinds[0]);

@@ -22,6 +22,9 @@
 
 struct fd_ctx;
 struct fd_inherit;
+struct mnt_external;
+struct net_external;
+struct rst_mntnet;
 
 struct restore_opts {
 	const char *dir;
@@ -34,6 +37,14 @@ struct restore_opts {
 	size_t nr_inherit;
 	const char *manage_cgroups;	/* --manage-cgroups mode name (cgroup.h); NULL: soft */
 	const char *cgroup_root;	/* --cgroup-root [CONTROLLERS:]PATH; NULL: none */
+	/* restore-mnt.c, restore-net.c: --root, --external mnt[KEY]:PATH and
+	 * veth[IFNAME]:OUTER[@BRIDGE|@NETNS], --network-lock (enum netlock_mode) */
+	const char *root_path;
+	const struct mnt_external *mnt_ext;
+	size_t n_mnt_ext;
+	const struct net_external *veth_ext;
+	size_t n_veth_ext;
+	int network_lock;
 };
 
 struct rst_task {
@@ -86,6 +97,7 @@ struct restore_ctx {
 	bool pidns;		/* some task is below cryo-cr's pid namespace: its pids differ here */
 	void *ns_priv;		/* restore-ns.c */
 	void *cg_priv;		/* restore-cgroup.c */
+	struct rst_mntnet *mntnet;	/* restore-mnt.c, restore-net.c */
 };
 
 /* One resource kind: adds its steps (and needs) to rc->plan. */
@@ -133,6 +145,14 @@ pid_t rst_host_tid(struct restore_ctx *rc, struct rst_task *t, size_t i);
 struct CgroupNsEntry;
 /* The roots of the tree's cgroup namespace (NULL: the restorer's is kept). */
 const struct CgroupNsEntry *ns_restore_cgroup_roots(struct restore_ctx *rc);
+int mntns_restore_prepare(struct restore_ctx *rc);
+int mntns_restore_add_steps(struct restore_ctx *rc);
+int netns_restore_prepare(struct restore_ctx *rc);
+int netns_restore_add_steps(struct restore_ctx *rc);
+/* restore-net.c: after every task resumed, remove the network lock. */
+int netns_restore_unlock(struct restore_ctx *rc);
+/* restore-mnt.c: remove the staging directory (after success or failure). */
+void mntns_restore_cleanup(struct restore_ctx *rc);
 /* Before cryo-cr opens anything (even its log): fill every free fd number up
  * to the highest dumped one, so cryo-cr's own fds stay out of the tasks' way. */
 void restore_fds_reserve(const char *dir);

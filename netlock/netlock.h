@@ -117,4 +117,12 @@ int netlock_tree_lock(enum netlock_mode mode, int netns_fd, const struct netlock
 /* The matching unlock; nothing for skip, and a missing table is fine. */
 int netlock_tree_unlock(enum netlock_mode mode, int netns_fd, const char *table_name);
 
+/*
+ * The TCP connections (any state but LISTEN and CLOSE) of the sockets the
+ * processes pids[] hold, all in the caller's network namespace: their fds'
+ * socket inodes matched in /proc/PID/net/tcp and tcp6 (netlock-conns.c).
+ * *ret is malloc'ed (NULL when none), *ret_n may be 0.
+ */
+int netlock_tree_conns(const pid_t *pids, size_t n_pids, struct netlock_conn **ret, size_t *ret_n);
+
 #endif
