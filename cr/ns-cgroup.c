@@ -106,7 +106,7 @@ static int root_of(const char *whole, const char *inside, char **ret)
 {
 	size_t lw = strlen(whole), li = strcmp(inside, "/") ? strlen(inside) : 0;
 
-	if (!strncmp(inside, "/..", 3) || li > lw || strcmp(whole + lw - li, inside))
+	if (!strncmp(inside, "/..", 3) || li > lw || strcmp(whole + lw - li, li ? inside : ""))
 		return -EXDEV;
 	if (lw - li == 0)
 		*ret = strdup("/");
