@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cr/infect.h"
@@ -59,13 +60,38 @@ int parasite_task_state(struct parasite_ctl *ctl, struct parasite_task_state *re
 	return r;
 }
 
+/* tid as the thread itself sees it: the last NSpid of its status (its own pid namespace). */
+static pid_t tid_in_own_ns(pid_t pid, pid_t tid)
+{
+	char path[96], line[256];
+	pid_t last = tid;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, tid);
+	f = fopen(path, "re");
+	if (!f)
+		return tid;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "NSpid:", 6)) {
+			for (char *p = line + 6, *end; ; p = end) {
+				long v = strtol(p, &end, 10);
+				if (end == p)
+					break;
+				last = (pid_t)v;
+			}
+			break;
+		}
+	fclose(f);
+	return last;
+}
+
 int parasite_thread_state(struct parasite_ctl *ctl, pid_t tid, struct parasite_thread_state *ret)
 {
 	struct parasite_args a = { .cmd = PARASITE_CMD_THREAD_STATE };
 	int r = run_cmd(ctl, tid, &a);
 
 	if (r >= 0) {
-		if (a.thread.tid != tid) {
+		if (a.thread.tid != tid && a.thread.tid != tid_in_own_ns(ctl->inf.pid, tid)) {
 			log_error("parasite ran in thread %d, asked for %d", a.thread.tid, tid);
 			return -EPROTO;
 		}
