@@ -33,7 +33,7 @@
 /* The root as cryo-cr sees it (its pid in cryo-cr's pid namespace). */
 static pid_t root_host_pid(struct restore_ctx *rc)
 {
-	return rc->root->pid;
+	return rst_host_pid(rc, rc->root);	/* not the dumped pid: the root may be pid 1 of a new pid namespace */
 }
 
 static int conn_from_inet(const InetFile *in, struct netlock_conn *c)
