@@ -15,11 +15,13 @@
  *                 from the host is an external mount keyed by its mountpoint
  *   stdio         the engine's pipes/terminal are external files (--external fd[])
  *
- * Without --leave-running the core kills the tree once the image is written:
- * the container is then "stopped" (its state and cgroups stay until delete).
+ * Without --leave-running the core leaves the tree stopped once the image is
+ * written and cryo kills it through its cgroup: the container is then
+ * "stopped" (its state and cgroups stay until delete).
  */
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include "cr-core.h"
@@ -92,8 +94,10 @@ static int dump_argv(struct argv_buf *a, const struct oci_state *s, const struct
 	r |= argv_add(a, "--log-format");
 	r |= argv_add(a, "text");
 	r |= argv_add(a, "-v4");
-	if (o->leave_running)
-		r |= argv_add(a, "--leave-running");
+	/* Without --leave-running the tree stays stopped and we kill it through its
+	 * cgroup: the runtime tears its containers down, and nothing runs between
+	 * the dump and the kill. */
+	r |= argv_add(a, o->leave_running ? "--leave-running" : "--leave-stopped");
 	if (o->shell_job)
 		r |= argv_add(a, "--shell-job");
 	if (freezer) {
@@ -127,6 +131,16 @@ static char *make_dir(const char *path, struct oci_error *err)
 	if (!abs)
 		oci_error_set(err, errno, "%s: %s", path, strerror(errno));
 	return abs;
+}
+
+/* Kill the stopped tree (every process of the container's cgroup). */
+static void stop_container(const struct oci_state *s)
+{
+	for (int i = 0; i < 3; i++) {
+		container_signal_all(s, SIGKILL);
+		if (wait_pid_gone(s->pid, s->pid_start, 1000) == 0)
+			break;
+	}
 }
 
 static void remove_meta(const char *image)
@@ -193,7 +207,7 @@ int container_checkpoint(const char *id, const struct checkpoint_opts *o, struct
 				     why ? why : "the core stopped before logging an error (see its stderr)", log);
 	}
 	if (!o->leave_running)
-		wait_pid_gone(s->pid, s->pid_start, 2000);
+		stop_container(s);
 	log_info("checkpoint %s: done%s", id, o->leave_running ? ", left running" : ", container stopped");
 	return 0;
 }

@@ -116,10 +116,12 @@ static char *mount_source(const struct cr_mount *cm, const struct oci_spec *spec
 		}
 	}
 	if (cm->cgroup_hier) {
-		size_t l = strlen(cm->cgroup_hier);
-		for (size_t i = 0; cgroups && cgroups[i]; i++) {
+		/* The new cgroup in that hierarchy: the one on the same superblock
+		 * (the hierarchy may be mounted under several names, cpu and cpu,cpuacct). */
+		struct stat hier, st;
+		for (size_t i = 0; stat(cm->cgroup_hier, &hier) == 0 && cgroups && cgroups[i]; i++) {
 			const char *dir = strstr(cgroups[i], "=/") + 1;
-			if (!strncmp(dir, cm->cgroup_hier, l) && (dir[l] == '/' || !dir[l]))
+			if (stat(dir, &st) == 0 && st.st_dev == hier.st_dev)
 				return strdup(dir);
 		}
 		oci_error_set(err, ENOENT, "mount %s: the container has no cgroup in the hierarchy %s", cm->mountpoint,
