@@ -81,4 +81,34 @@ v=$(count)
 wait_count_change "$v" >/dev/null || fail "not counting after the second restore"
 
 c delete --force "$id"
+
+# 4. a terminal container: restore gives it a new pty whose master goes to --console-socket
+RECV=${CONSOLE_RECV:?}
+make_bundle "$T/tb" sh -c 'i=0; while :; do i=$((i+1)); echo tick $i; sleep 0.05; done'
+edit_config "$T/tb" 'c["process"]["terminal"] = True; c["process"]["noNewPrivileges"] = False'
+tid=$(new_id tty)
+"$RECV" "$T/sock1" "$T/tty1" &
+r1=$!
+for _ in $(seq 100); do [ -e "$T/tty1" ] && break; sleep 0.05; done
+c run -d --console-socket "$T/sock1" --bundle "$T/tb" "$tid" || fail "run with a terminal"
+for _ in $(seq 100); do grep -q "tick 3" "$T/tty1" && break; sleep 0.05; done
+c checkpoint --image-path "$T/timg" "$tid" || { show_logs "$T/timg/dump.log"; fail "checkpoint of a terminal container"; }
+wait "$r1"	# the old pty closed with the container
+lastt=$(tr -d '\r' < "$T/tty1" | grep '^tick' | tail -n1)
+expect_fail c restore -d --image-path "$T/timg" --bundle "$T/tb" "$tid" | grep -q "needs --console-socket" ||
+	fail "restore of a terminal container without --console-socket must be refused"
+"$RECV" "$T/sock2" "$T/tty2" &
+r2=$!
+for _ in $(seq 100); do [ -e "$T/tty2" ] && break; sleep 0.05; done
+c restore -d --console-socket "$T/sock2" --image-path "$T/timg" --bundle "$T/tb" "$tid" </dev/null >/dev/null 2>&1 ||
+	{ show_logs "$T/timg/restore.log"; fail "restore of a terminal container"; }
+tpid=$(state_pid "$tid")
+# (readlink only: opening it here could make it this shell's controlling terminal)
+[ "$(readlink "/proc/$tpid/fd/1" | cut -c1-9)" = /dev/pts/ ] ||
+	fail "the restored init's stdout is $(readlink "/proc/$tpid/fd/1"), not a pty"
+for _ in $(seq 100); do [ "$(grep -c '^tick' "$T/tty2")" -ge 2 ] && break; sleep 0.05; done
+firstt=$(tr -d '\r' < "$T/tty2" | grep '^tick' | head -n1)
+[ "$firstt" = "tick $((${lastt#tick } + 1))" ] || fail "the new terminal starts with '$firstt' after '$lastt'"
+c delete --force "$tid"
+wait "$r2"
 pass
