@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* cryo-cr dump: CRIU's command line for checkpointing a process tree. */
+#include <errno.h>
+#include <stdint.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,16 +20,19 @@ enum {
 	OPT_LEAVE_STOPPED,
 	OPT_FREEZE_CGROUP,
 	OPT_EXTERNAL,
+	OPT_TCP_ESTABLISHED,
 	OPT_UNSUPPORTED,
 	OPT_MANAGE_CGROUPS,
 	OPT_NETWORK_LOCK,
+	OPT_GHOST_LIMIT,
+	OPT_FILE_LOCKS,
 };
 
 /* CRIU options a user may pass that cryo does not implement yet: refused by name. */
 static const char *const unsupported[] = {
-	"tcp-established", "tcp-close", "ext-unix-sk", "file-locks",
+	"tcp-close", "ext-unix-sk",
 	"track-mem", "prev-images-dir", "page-server", "lazy-pages", "address", "port",
-	"ext-mount-map", "link-remap", "ghost-limit", "evasive-devices",
+	"ext-mount-map", "link-remap", "evasive-devices",
 	"inherit-fd", "cpu-cap", "auto-dedup", "skip-in-flight",
 	"timeout", "empty-ns", "enable-fs", "enable-external-sharing",
 	"enable-external-masters", "freeze-cgroup-timeout", "irmap-scan-path",
@@ -63,6 +68,12 @@ static void usage(FILE *f)
 		"                            outside it (a bind of a host path): restore maps KEY\n"
 		"                            (mnt[KEY]:MOUNTPOINT is accepted too)\n"
 		"      --network-lock MODE   nftables (default) or skip\n"
+		"      --ghost-limit SIZE    max size of an unlinked open file or memfd kept in the\n"
+		"                            image (bytes, or with K, M, G; default 1M)\n"
+		"      --file-locks          dump flock, POSIX and OFD locks (else a tree holding\n"
+		"                            locks is refused)\n"
+		"      --tcp-established     dump established TCP connections (TCP_REPAIR); restore\n"
+		"                            them with restore --tcp-established\n"
 		"  -h, --help                this text\n");
 }
 
@@ -83,6 +94,34 @@ static int parse_verbosity(const char *arg, int *level)
 		return -EINVAL;
 	}
 	*level = arg[0] - '0';
+	return 0;
+}
+
+/* SIZE: a number of bytes with an optional K, M or G (powers of 1024). */
+static int parse_size(const char *arg, uint64_t *ret)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!arg || arg[0] < '0' || arg[0] > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (errno)
+		return -EINVAL;
+	unsigned shift = 0;
+	switch (*end) {
+	case 0: break;
+	case 'k': case 'K': shift = 10; break;
+	case 'm': case 'M': shift = 20; break;
+	case 'g': case 'G': shift = 30; break;
+	default: return -EINVAL;
+	}
+	if (*end && end[1])
+		return -EINVAL;
+	if (v == 0 || v > (UINT64_MAX >> shift))
+		return -EINVAL;
+	*ret = (uint64_t)v << shift;
 	return 0;
 }
 
@@ -125,6 +164,9 @@ int cr_dump_main(int argc, char **argv)
 		{ "external", required_argument, NULL, OPT_EXTERNAL },
 		{ "manage-cgroups", optional_argument, NULL, OPT_MANAGE_CGROUPS },
 		{ "network-lock", required_argument, NULL, OPT_NETWORK_LOCK },
+		{ "ghost-limit", required_argument, NULL, OPT_GHOST_LIMIT },
+		{ "file-locks", no_argument, NULL, OPT_FILE_LOCKS },
+		{ "tcp-established", no_argument, NULL, OPT_TCP_ESTABLISHED },
 		{ "help", no_argument, NULL, 'h' },
 	};
 	struct dump_opts o = { .release = RELEASE_KILL, .network_lock = NETLOCK_MODE_NFTABLES };
@@ -184,6 +226,13 @@ int cr_dump_main(int argc, char **argv)
 			o.external_fds = ext_fds;
 			break;
 		}
+		case OPT_GHOST_LIMIT:
+			if (parse_size(optarg, &o.ghost_limit) < 0) {
+				fprintf(stderr, "cryo-cr dump: bad --ghost-limit '%s' (bytes, or a number with K, M or G)\n", optarg);
+				goto fail;
+			}
+			break;
+		case OPT_FILE_LOCKS: o.file_locks = true; break;
 		case OPT_MANAGE_CGROUPS: {
 			/* cgroups are always dumped (cgroup.img); the mode matters at restore */
 			enum cg_mode mode;
@@ -203,6 +252,7 @@ int cr_dump_main(int argc, char **argv)
 			o.network_lock = (int)m;
 			break;
 		}
+		case OPT_TCP_ESTABLISHED: o.tcp_established = true; break;
 		case 'h':
 			usage(stdout);
 			free(opts);

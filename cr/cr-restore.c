@@ -30,17 +30,21 @@ enum {
 	OPT_PIDFILE = 0x100,
 	OPT_LOG_FORMAT,
 	OPT_INHERIT_FD,
+	OPT_TCP_ESTABLISHED,
 	OPT_UNSUPPORTED,
+	OPT_KEEP_RLIMITS,
 	OPT_MANAGE_CGROUPS,
 	OPT_CGROUP_ROOT,
 	OPT_EXTERNAL,
 	OPT_ROOT,
 	OPT_NETWORK_LOCK,
+	OPT_SKIP_FILE_VALIDATION,
+	OPT_FILE_LOCKS,
 };
 
 /* CRIU restore options that cryo-cr does not support yet. */
 static const char *const unsupported[] = {
-	"tcp-established", "tcp-close", "ext-unix-sk", "file-locks", "lazy-pages",
+	"tcp-close", "ext-unix-sk", "lazy-pages",
 	"restore-sibling",
 	"link-remap", "evasive-devices", "auto-dedup", "cpu-cap", "weak-sysctls", "lsm-profile",
 	"unprivileged", "veth-pair", "action-script", "work-dir", "exec-cmd", "page-server",
@@ -66,14 +70,21 @@ static void usage(FILE *f)
 		   "                           (dump --external fd[KEY]); repeatable\n"
 		   "      --manage-cgroups[=MODE]  none, props, soft (default), full, strict, ignore\n"
 		   "      --cgroup-root [CONTROLLER:]PATH  the root task's cgroup is PATH on this host\n"
-
 		   "      --root PATH          the host directory for the tree's root mount\n"
 		   "      --external mnt[KEY]:PATH\n"
 		   "                           the host path for the external mount KEY\n"
 		   "      --external veth[IFNAME]:OUTER[@BRIDGE]\n"
 		   "                           the outside end of veth IFNAME: its name, and a bridge\n"
 		   "                           of ours it joins (or @NETNS: a namespace path or name)\n"
-		   "      --network-lock MODE  nftables (default) or skip\n");
+		   "      --network-lock MODE  nftables (default) or skip\n"
+		   "      --keep-rlimits       a dumped resource limit above cryo-cr's hard limit keeps\n"
+		   "                           the current one (with a warning) instead of failing\n"
+		   "      --skip-file-validation  accept opened or mapped files that differ from\n"
+		   "                           the dumped ones (size, mtime, digest or build-id)\n"
+		   "      --file-locks         take the dumped file locks again (needed for an\n"
+		   "                           image dumped with --file-locks)\n"
+
+		   "      --tcp-established    restore the established TCP connections of the image\n");
 }
 
 static int write_pidfile(const char *path, pid_t pid)
@@ -160,9 +171,13 @@ int cr_restore_main(int argc, char **argv)
 		{ "manage-cgroups", optional_argument, NULL, OPT_MANAGE_CGROUPS },
 		{ "cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT },
 		{ "help", no_argument, NULL, 'h' },
+		{ "keep-rlimits", no_argument, NULL, OPT_KEEP_RLIMITS },
 		{ "external", required_argument, NULL, OPT_EXTERNAL },
 		{ "root", required_argument, NULL, OPT_ROOT },
 		{ "network-lock", required_argument, NULL, OPT_NETWORK_LOCK },
+		{ "skip-file-validation", no_argument, NULL, OPT_SKIP_FILE_VALIDATION },
+		{ "file-locks", no_argument, NULL, OPT_FILE_LOCKS },
+		{ "tcp-established", no_argument, NULL, OPT_TCP_ESTABLISHED },
 	};
 	memcpy(longopts, known, sizeof(known));
 	for (size_t i = 0; i < n_unsup; i++)
@@ -182,8 +197,17 @@ int cr_restore_main(int argc, char **argv)
 		case 'j':
 			o.shell_job = true;
 			break;
+		case OPT_SKIP_FILE_VALIDATION:
+			o.skip_file_validation = true;
+			break;
+		case OPT_FILE_LOCKS:
+			o.file_locks = true;
+			break;
 		case OPT_PIDFILE:
 			o.pidfile = optarg;
+			break;
+		case OPT_KEEP_RLIMITS:
+			o.keep_rlimits = true;
 			break;
 		case 'o':
 			log_file = optarg;
@@ -248,6 +272,9 @@ int cr_restore_main(int argc, char **argv)
 			o.network_lock = (int)m;
 			break;
 		}
+		case OPT_TCP_ESTABLISHED:
+			o.tcp_established = true;
+			break;
 		case 'h':
 			usage(stdout);
 			free(longopts);

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * core-TID.img: registers, xstate, signal state and thread state of every
- * thread, plus the per-process state for the main thread.  What only the
- * task can tell (signal actions, alternate stacks, itimers, the
- * clear_child_tid address) comes from the parasite (parasite/).
+ * The dump of one process while its parasite is in, and core-TID.img:
+ * registers, xstate, signal state and thread state of every thread, plus
+ * the per-process state for the main thread.  What only the task can tell
+ * (signal actions, alternate stacks, itimers, the clear_child_tid address)
+ * comes from the parasite (parasite/): per-thread state as trap commands in
+ * each thread, then the daemon answers over its channel, helps the memory
+ * dump (zero scan) and hands over the open files (SCM_RIGHTS).
  */
 #include <signal.h>
 #include <stdlib.h>
@@ -15,6 +18,7 @@
 #include <sys/user.h>
 #include "dump.h"
 #include "fault.h"
+#include "fds.h"
 #include "infect.h"
 #include "parasite/parasite-host.h"
 #include "taskstate.h"
@@ -81,9 +85,38 @@ static int taskstate_inside(struct parasite_ctl *ctl, TaskStateEntry *ts)
 	return r;
 }
 
-/* Infect, ask, cure.  The task is cured (parasite unmapped, registers and
- * masks back) before this returns, also on failure. */
-static int collect_task_remote(struct seized_task *k, struct task_remote *tr,
+/* Open files come from the parasite (SCM_RIGHTS over its channel). */
+static int take_from_parasite(void *opaque, const int *fds, size_t nr, int *ret_local)
+{
+	return parasite_drain_fds(opaque, fds, nr, ret_local);
+}
+
+/* While the daemon runs: what the task tells over the channel, its memory,
+ * its open files. */
+static int collect_with_daemon(struct dump_ctx *c, struct seized_task *k, struct parasite_ctl *ctl,
+			       struct task_remote *tr)
+{
+	struct fd_source src = { .opaque = ctl, .take = take_from_parasite };
+	int r = parasite_start_daemon(ctl);
+
+	if (r >= 0)
+		r = parasite_task_state(ctl, &tr->task);
+	if (r >= 0)
+		r = fault_inject("after-parasite-cmd");
+	if (r < 0)
+		return r;
+	c->parasite = ctl;
+	r = dump_task_mm(c, k);
+	c->parasite = NULL;
+	src.skip_fd = parasite_daemon_fd(ctl);
+	if (r >= 0)
+		r = fds_collect_task_from(c->fds, k->pid, &src);
+	return r;
+}
+
+/* Infect, ask, dump memory and files, cure.  The task is cured (parasite
+ * unmapped, registers and masks back) before this returns, also on failure. */
+static int collect_task_remote(struct dump_ctx *c, struct seized_task *k, struct task_remote *tr,
 			       struct user_regs_struct *regs, uint64_t *sigmasks, TaskStateEntry *ts)
 {
 	_cleanup_free_ pid_t *tids = calloc(k->nr_threads, sizeof(pid_t));
@@ -97,14 +130,13 @@ static int collect_task_remote(struct seized_task *k, struct task_remote *tr,
 	r = parasite_infect(k->pid, tids, k->nr_threads, &ctl);
 	if (r >= 0)
 		r = fault_inject("after-infect");
-	if (r >= 0)
-		r = parasite_task_state(ctl, &tr->task);
+	/* Per-thread state: in each thread, before the daemon occupies one. */
 	for (size_t i = 0; i < k->nr_threads && r >= 0; i++)
 		r = parasite_thread_state(ctl, tids[i], &tr->threads[i]);
 	if (r >= 0)
 		r = taskstate_inside(ctl, ts);
 	if (r >= 0)
-		r = fault_inject("after-parasite-cmd");
+		r = collect_with_daemon(c, k, ctl, tr);
 	for (size_t i = 0; ctl && i < k->nr_threads; i++) {
 		const struct user_regs_struct *s = parasite_saved_regs(ctl, tids[i]);
 		if (s)
@@ -375,7 +407,7 @@ static int write_thread_core(struct dump_ctx *c, struct seized_task *k, size_t i
 	return 0;
 }
 
-int dump_task_core(struct dump_ctx *c, struct seized_task *k)
+int dump_task(struct dump_ctx *c, struct seized_task *k)
 {
 	struct task_remote tr;
 	_cleanup_free_ struct parasite_thread_state *threads = calloc(k->nr_threads, sizeof(*threads));
@@ -392,7 +424,7 @@ int dump_task_core(struct dump_ctx *c, struct seized_task *k)
 	r = taskstate_outside(k, &ts);
 	if (r < 0)
 		return r;
-	r = collect_task_remote(k, &tr, regs, masks, ts);
+	r = collect_task_remote(c, k, &tr, regs, masks, ts);
 	if (r >= 0) {
 		r = ts_image_write(c->dir, ts);
 		if (r < 0)

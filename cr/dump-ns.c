@@ -17,27 +17,37 @@
 #include "ns.h"
 #include "util.h"
 
+static bool same_dir(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	while (la > 1 && a[la - 1] == '/')
+		la--;
+	while (lb > 1 && b[lb - 1] == '/')
+		lb--;
+	return la == lb && !strncmp(a, b, la);
+}
+
 /*
- * --freeze-cgroup: the freezer cgroup reads FROZEN because the dump froze
- * it.  Only a cgroup that was frozen before (a paused container) is frozen
- * again at restore.
+ * --freeze-cgroup: the seize froze the freezer cgroup and thawed it once
+ * every task was stopped by ptrace, so it reads THAWED now.  What counts is
+ * its state before the dump: frozen then (a paused container), it is frozen
+ * again at restore; frozen only by the dump, it is not.
  */
-static void forget_own_freeze(const struct pstree *t, struct cg_state *s)
+static void freezer_state_before_dump(const struct pstree *t, struct cg_state *s)
 {
 	char mnt[PATH_MAX], dir[PATH_MAX * 2];
 
-	if (!t->freezer || !t->frozen || t->was_frozen)
+	if (!t->freezer)
 		return;
 	s->frozen = false;
 	for (size_t i = 0; i < s->n_dirs; i++) {
 		struct cg_dir *d = &s->dirs[i];
 
-		if (d->frozen && strstr(d->controllers, "freezer") &&
-		    cg_hierarchy_mount(d->controllers, mnt, sizeof(mnt)) >= 0) {
+		if (strstr(d->controllers, "freezer") && cg_hierarchy_mount(d->controllers, mnt, sizeof(mnt)) >= 0) {
 			snprintf(dir, sizeof(dir), "%s%s", mnt, d->path);
-			if (!strcmp(dir, t->freezer) || (strlen(dir) == strlen(t->freezer) + 1 &&
-							 !strncmp(dir, t->freezer, strlen(t->freezer))))
-				d->frozen = false;
+			if (same_dir(dir, t->freezer))
+				d->frozen = t->was_frozen;
 		}
 		s->frozen |= d->frozen;
 	}
@@ -58,7 +68,7 @@ static int dump_cgroups(struct dump_ctx *c)
 	r = cg_collect(live, n, &s);
 	if (r < 0)
 		return r;
-	forget_own_freeze(c->tree, s);
+	freezer_state_before_dump(c->tree, s);
 	r = cg_write(s, c->dir);
 	cg_state_free(s);
 	if (r < 0)

@@ -16,6 +16,7 @@
 #include "dump.h"
 #include "fault.h"
 #include "fds.h"
+#include "file-identity.h"
 #include "log.h"
 #include "mem-copy.h"
 #include "proto/inventory.pb-c.h"
@@ -70,40 +71,6 @@ static int check_namespaces(pid_t pid)
 	return 0;
 }
 
-/* State that is not dumped yet and would silently change on restore. */
-static int check_task_state(pid_t pid)
-{
-	static struct proc_status self;
-	static bool have_self;
-	struct proc_status st;
-	int r;
-
-	if (!have_self) {
-		r = proc_parse_status(getpid(), 0, &self);
-		if (r < 0)
-			return log_error_errno(r, "cannot read our own /proc status");
-		have_self = true;
-	}
-	r = proc_parse_status(pid, 0, &st);
-	if (r < 0)
-		return log_error_errno(r, "cannot read /proc/%d/status", pid);
-	if (strcmp(st.uid, self.uid) || strcmp(st.gid, self.gid) || strcmp(st.groups, self.groups)) {
-		log_error("process %d runs with other credentials (uid %s, gid %s) than the dumper: "
-			  "credentials are not supported yet", pid, st.uid, st.gid);
-		return -EOPNOTSUPP;
-	}
-	if (st.seccomp) {
-		log_error("process %d has seccomp mode %d: seccomp is not supported yet", pid, st.seccomp);
-		return -EOPNOTSUPP;
-	}
-	if (st.no_new_privs) {
-		log_error("process %d has no_new_privs set: not supported yet", pid);
-		return -EOPNOTSUPP;
-	}
-	/* POSIX timers are restored (cr/restore-ts.c, ts-timers). */
-	return 0;
-}
-
 static int check_session(struct dump_ctx *c)
 {
 	struct seized_task *root = &c->tree->tasks[0];
@@ -126,9 +93,9 @@ static int check_supported(struct dump_ctx *c)
 		struct seized_task *k = &c->tree->tasks[i];
 		if (k->zombie)
 			continue;
+		/* Task state (credentials, seccomp, no_new_privs, timers, ...) is all
+		 * carried by taskstate-PID.img (cr/restore-ts.c): nothing to refuse. */
 		r = check_namespaces(k->pid);
-		if (r >= 0)
-			r = check_task_state(k->pid);
 	}
 	return r;
 }
@@ -252,12 +219,8 @@ static int dump_tasks(struct dump_ctx *c)
 		if (k->zombie)
 			continue;
 		log_info("dumping process %d (%zu threads)", k->pid, k->nr_threads);
-		r = dump_task_core(c, k);
-		if (r >= 0)
-			r = dump_task_mm(c, k);
-		/* Open files: pidfd_getfd duplicates, nothing changes in the task (fds.h). */
-		if (r >= 0)
-			r = fds_collect_task(c->fds, k->pid);
+		/* Memory and open files too, while the parasite is in (dump-core.c). */
+		r = dump_task(c, k);
 		if (r < 0)
 			return r;
 	}
@@ -279,7 +242,9 @@ static int dump_seized(struct dump_ctx *c)
 	if (r < 0)
 		return log_error_errno(r, "cannot open image directory %s", c->opts->dir);
 	struct fd_opts fd_opts = { .inherit_tty_stdio = c->opts->shell_job,
-				   .external = c->opts->external_fds, .nr_external = c->opts->nr_external_fds };
+				   .external = c->opts->external_fds, .nr_external = c->opts->nr_external_fds,
+				   .ghost_limit = c->opts->ghost_limit, .file_locks = c->opts->file_locks,
+				   .tcp_established = c->opts->tcp_established };
 	r = fd_ctx_new(&fd_opts, &c->fds);
 	if (r < 0)
 		return log_error_errno(r, "cannot set up the collection of open files");
@@ -333,6 +298,9 @@ static int dump_tree(const struct dump_opts *o)
 		if (r < 0)
 			log_error_errno(r, "cannot commit image directory %s", o->dir);
 	}
+	/* Established TCP sockets go into repair mode: the kill sends no FIN or RST. */
+	if (r >= 0 && c.tree && o->release == RELEASE_KILL)
+		r = fds_prepare_kill(c.fds);
 	if (c.tree) {
 		q = release_tree(c.tree, r < 0 ? RELEASE_RUNNING : o->release);
 		c.stats.frozen_usec = now_usec() - t0;
@@ -345,6 +313,7 @@ static int dump_tree(const struct dump_opts *o)
 	c.stats.store_usec = copy_pipe_store_usec(c.copy);
 	copy_pipe_stop(c.copy);
 	fd_ctx_free(c.fds);
+	file_identity_cache_free(c.file_ids);
 	free(c.shmem);
 	if (r >= 0)
 		log_stats(&c);

@@ -26,6 +26,9 @@ struct dump_opts {
 	const struct mnt_external *mnt_ext;
 	size_t n_mnt_ext;
 	int network_lock;
+	uint64_t ghost_limit;		/* --ghost-limit (0: the default) */
+	bool file_locks;		/* --file-locks */
+	bool tcp_established;		/* established TCP connections are dumped (else refused) */
 };
 
 struct dump_stats {
@@ -60,6 +63,8 @@ struct dump_ctx {
 	/* Kinds added to the inventory's "dumped" list by the modules (dump_add_dumped). */
 	const char *dumped_extra[16];
 	size_t n_dumped_extra;
+	struct file_id_cache *file_ids;	/* identities of mapped files (file-identity.h) */
+	struct parasite_ctl *parasite;	/* of the process being dumped, while its daemon runs */
 };
 
 #define SHMEM_PAGES_ID_BASE 0x40000000u
@@ -71,8 +76,10 @@ struct task_remote {
 	size_t nr_threads;
 };
 
-/* dump-core.c: collect in-task state and write core-TID.img for every thread. */
-int dump_task_core(struct dump_ctx *c, struct seized_task *k);
+/* dump-core.c: one process, with its parasite in: in-task state, memory
+ * (dump_task_mm), open files (fds_collect_task_from), then core-TID.img for
+ * every thread and taskstate-PID.img once it is cured. */
+int dump_task(struct dump_ctx *c, struct seized_task *k);
 /* mem-dump.c: mm-PID.img and the pages of one process. */
 int dump_task_mm(struct dump_ctx *c, struct seized_task *k);
 /* dump-mntnet.c: the tree's mount and network namespaces (mounts-1.img,

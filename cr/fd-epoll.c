@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
@@ -18,6 +19,49 @@
 static bool epoll_match(const struct fd_probe *p)
 {
 	return !strcmp(p->link, "anon_inode:[eventpoll]");
+}
+
+#define EPOLL_STAGE	4
+#define EPOLL_MAX_DEPTH	(FD_STAGES - 1 - EPOLL_STAGE)
+
+/* How deep the epolls watched by the epoll at fd of pid nest (0: it watches none). */
+static int nest_depth(int pid, int fd, int level)
+{
+	char path[64], link[64], *fdinfo = NULL;
+	int depth = 0;
+
+	if (level > EPOLL_MAX_DEPTH)
+		return -ELOOP;
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, fd);
+	FILE *f = fopen(path, "re");
+	size_t cap = 0;
+	if (!f)
+		return negative_errno();
+	while (getline(&fdinfo, &cap, f) > 0) {
+		int tfd;
+		if (sscanf(fdinfo, "tfd: %d", &tfd) != 1)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, tfd);
+		ssize_t n = readlink(path, link, sizeof(link) - 1);
+		link[n > 0 ? n : 0] = 0;
+		if (strcmp(link, "anon_inode:[eventpoll]"))
+			continue;
+		int d = nest_depth(pid, tfd, level + 1);
+		if (d < 0) {
+			depth = d;
+			break;
+		}
+		if (d + 1 > depth)
+			depth = d + 1;
+	}
+	free(fdinfo);
+	fclose(f);
+	return depth;
+}
+
+static int epoll_file_stage(const FileEntry *e)
+{
+	return EPOLL_STAGE + (int)(e->epoll->has_nest_depth ? e->epoll->nest_depth : 0);
 }
 
 static int epoll_collect(struct fd_ctx *ctx _unused_, const struct fd_probe *p, FileEntry *e)
@@ -66,6 +110,16 @@ static int epoll_collect(struct fd_ctx *ctx _unused_, const struct fd_probe *p, 
 		t->data = data;
 		ef->targets[ef->n_targets++] = t;
 	}
+	/* an epoll watching epolls is restored after them: a stage per level */
+	int depth = nest_depth(p->pid, p->fd, 0);
+	if (depth < 0) {
+		log_error("pid %d fd %d: epolls nested deeper than %d; not supported", p->pid, p->fd, EPOLL_MAX_DEPTH);
+		return -EOPNOTSUPP;
+	}
+	if (depth) {
+		ef->has_nest_depth = true;
+		ef->nest_depth = depth;
+	}
 	return 0;
 }
 
@@ -94,7 +148,8 @@ static int epoll_restore(struct fd_ctx *ctx, const FileEntry *e, int *ret_fd)
 const struct fd_kind_ops fd_epoll_ops = {
 	.name = "epoll",
 	.kind = FD_KIND__FDK_EPOLL,
-	.stage = FD_STAGES - 1,
+	.stage = EPOLL_STAGE,
+	.file_stage = epoll_file_stage,
 	.match = epoll_match,
 	.collect = epoll_collect,
 	.restore = epoll_restore,

@@ -4,8 +4,10 @@
  * write queue) and listening TCP.  Whatever would be lost (queued
  * datagrams, corked data, pending connections) is refused, not dropped.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <netinet/tcp.h>
 #include <netinet/udp.h>
 #include <linux/sockios.h>
@@ -15,6 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "fds.h"
+#include "fd-sockopt.h"
 #include "fd-tcp.h"
 #include "log.h"
 #include "util.h"
@@ -88,7 +91,40 @@ static int udp_collect(const struct fd_probe *p, InetFile *in)
 	return 0;
 }
 
-static int tcp_collect(const struct fd_probe *p, InetFile *in)
+/* "127.0.0.1:80" or "[::1]:80" */
+void inet_addr_format(const void *sa, size_t len, char *buf, size_t size)
+{
+	const struct sockaddr_in *in = sa;
+	const struct sockaddr_in6 *in6 = sa;
+	char a[INET6_ADDRSTRLEN] = "?";
+
+	if (len >= sizeof(*in6) && in6->sin6_family == AF_INET6) {
+		inet_ntop(AF_INET6, &in6->sin6_addr, a, sizeof(a));
+		snprintf(buf, size, "[%s]:%u", a, ntohs(in6->sin6_port));
+	} else if (len >= sizeof(*in) && in->sin_family == AF_INET) {
+		inet_ntop(AF_INET, &in->sin_addr, a, sizeof(a));
+		snprintf(buf, size, "%s:%u", a, ntohs(in->sin_port));
+	} else
+		snprintf(buf, size, "?");
+}
+
+/* Without --tcp-established an established connection is refused, named. */
+static int refuse_established(const struct fd_probe *p)
+{
+	struct sockaddr_storage l, r;
+	socklen_t llen = sizeof(l), rlen = sizeof(r);
+	char ls[64] = "?", rs[64] = "?";
+
+	if (getsockname(p->local_fd, (struct sockaddr *)&l, &llen) == 0)
+		inet_addr_format(&l, llen, ls, sizeof(ls));
+	if (getpeername(p->local_fd, (struct sockaddr *)&r, &rlen) == 0)
+		inet_addr_format(&r, rlen, rs, sizeof(rs));
+	log_error("pid %d fd %d: established TCP connection %s -> %s; dump with --tcp-established to keep it",
+		  p->pid, p->fd, ls, rs);
+	return -EOPNOTSUPP;
+}
+
+static int tcp_collect(struct fd_ctx *ctx, const struct fd_probe *p, InetFile *in)
 {
 	struct tcp_info ti;
 	socklen_t len = sizeof(ti);
@@ -106,72 +142,21 @@ static int tcp_collect(const struct fd_probe *p, InetFile *in)
 	}
 	if (ti.tcpi_state == TCP_CLOSE)
 		return 0;
-	if (ti.tcpi_state == TCP_ESTABLISHED)
-		return tcp_stream_collect(p, in);
-	log_error("pid %d fd %d: TCP socket in state %u (connecting or closing) is not supported",
+	switch (ti.tcpi_state) {
+	case TCP_ESTABLISHED: case TCP_FIN_WAIT1: case TCP_FIN_WAIT2: case TCP_CLOSE_WAIT: case TCP_LAST_ACK: case TCP_CLOSING:
+		return fd_ctx_opts(ctx)->tcp_established ? tcp_stream_collect(p, in, ti.tcpi_state) : refuse_established(p);
+	}
+	log_error("pid %d fd %d: TCP socket in state %u (connecting) is not supported",
 		  p->pid, p->fd, ti.tcpi_state);
 	return -EOPNOTSUPP;
 }
 
-/* Integer options worth carrying, in the order they are set, all before bind
- * (IPV6_V6ONLY must be).  IP_TOS changes SO_PRIORITY as a side effect: first. */
-static const struct { int level, name; bool v6_only; } int_opts[] = {
-	{ IPPROTO_IP, IP_TOS }, { IPPROTO_IPV6, IPV6_TCLASS, true },
-	{ SOL_SOCKET, SO_REUSEPORT }, { SOL_SOCKET, SO_KEEPALIVE }, { SOL_SOCKET, SO_BROADCAST },
-	{ SOL_SOCKET, SO_PRIORITY }, { SOL_SOCKET, SO_RCVLOWAT }, { SOL_SOCKET, SO_MARK },
-	{ SOL_SOCKET, SO_OOBINLINE },
-	{ IPPROTO_TCP, TCP_NODELAY }, { IPPROTO_TCP, TCP_KEEPIDLE }, { IPPROTO_TCP, TCP_KEEPINTVL },
-	{ IPPROTO_TCP, TCP_KEEPCNT }, { IPPROTO_TCP, TCP_CORK },
-	{ IPPROTO_IP, IP_TTL }, { IPPROTO_IP, IP_FREEBIND },
-	{ IPPROTO_IPV6, IPV6_V6ONLY, true },
-	{ IPPROTO_IPV6, IPV6_UNICAST_HOPS, true },
-};
-
-/* Record the options whose value differs from a fresh socket of the same kind. */
-static int collect_options(const struct fd_probe *p, InetFile *in)
-{
-	_cleanup_close_ int fresh = socket(p->sk_family, p->sk_type | SOCK_CLOEXEC, p->sk_protocol);
-
-	if (fresh < 0)
-		return negative_errno();
-	for (size_t i = 0; i < ARRAY_SIZE(int_opts); i++) {
-		int v, d;
-
-		if ((int_opts[i].v6_only && p->sk_family != AF_INET6) ||
-		    (int_opts[i].level == IPPROTO_TCP && p->sk_protocol != IPPROTO_TCP))
-			continue;
-		if (get_int_opt(p->local_fd, int_opts[i].level, int_opts[i].name, &v) < 0 ||
-		    get_int_opt(fresh, int_opts[i].level, int_opts[i].name, &d) < 0 || v == d)
-			continue;
-		SockOpt **n = realloc(in->opts, (in->n_opts + 1) * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		in->opts = n;
-		SockOpt *o = calloc(1, sizeof(*o));
-		if (!o)
-			return -ENOMEM;
-		sock_opt__init(o);
-		o->level = int_opts[i].level;
-		o->name = int_opts[i].name;
-		o->value = v;
-		in->opts[in->n_opts++] = o;
-	}
-	return 0;
-}
-
 int inet_restore_options(int fd, const InetFile *in)
 {
-	for (size_t i = 0; i < in->n_opts; i++) {
-		const SockOpt *o = in->opts[i];
-
-		if (setsockopt(fd, o->level, o->name, &o->value, sizeof(o->value)) < 0)
-			return log_error_errno(negative_errno(), "setsockopt(level %d, option %d, %d)",
-					       o->level, o->name, o->value);
-	}
-	return 0;
+	return sockopts_restore(fd, in->opts, in->n_opts, in->tcp ? SOCKOPTS_BUT_BUFFERS : SOCKOPTS_ALL);
 }
 
-static int inet_collect(struct fd_ctx *ctx _unused_, const struct fd_probe *p, FileEntry *e)
+static int inet_collect(struct fd_ctx *ctx, const struct fd_probe *p, FileEntry *e)
 {
 	InetFile *in = calloc(1, sizeof(*in));
 	int reuse = 0, r;
@@ -184,7 +169,7 @@ static int inet_collect(struct fd_ctx *ctx _unused_, const struct fd_probe *p, F
 	in->family = p->sk_family;
 	in->type = p->sk_type;
 	in->protocol = p->sk_protocol;
-	r = p->sk_type == SOCK_DGRAM ? udp_collect(p, in) : tcp_collect(p, in);
+	r = p->sk_type == SOCK_DGRAM ? udp_collect(p, in) : tcp_collect(ctx, p, in);
 	if (r < 0)
 		return r;
 	if ((r = addr_bytes(p->local_fd, false, &in->local_addr, &in->has_local_addr)) < 0 ||
@@ -193,15 +178,23 @@ static int inet_collect(struct fd_ctx *ctx _unused_, const struct fd_probe *p, F
 		return r;
 	in->has_reuseaddr = true;
 	in->reuseaddr = reuse;
-	return collect_options(p, in);
+	return sockopts_collect(p->local_fd, p->sk_family, p->sk_type, p->sk_protocol, &in->opts, &in->n_opts);
 }
 
-static int inet_restore(struct fd_ctx *ctx _unused_, const FileEntry *e, int *ret_fd)
+static int inet_restore(struct fd_ctx *ctx, const FileEntry *e, int *ret_fd)
 {
 	const InetFile *in = e->inet;
 	_cleanup_close_ int fd = -1;
 	int one = 1;
 
+	if (in->tcp && !fd_ctx_opts(ctx)->tcp_established) {
+		char ls[64], rs[64];
+		inet_addr_format(in->local_addr.data, in->local_addr.len, ls, sizeof(ls));
+		inet_addr_format(in->peer_addr.data, in->peer_addr.len, rs, sizeof(rs));
+		log_error("file %u: established TCP connection %s -> %s in the image; restore with --tcp-established",
+			  e->id, ls, rs);
+		return -EOPNOTSUPP;
+	}
 	if (in->tcp)
 		return tcp_stream_restore(e, ret_fd);
 	fd = socket(in->family, in->type | SOCK_CLOEXEC, in->protocol);
@@ -226,10 +219,17 @@ static int inet_restore(struct fd_ctx *ctx _unused_, const FileEntry *e, int *re
 	return 0;
 }
 
+static int inet_file_stage(const FileEntry *e)
+{
+	/* an accepted connection binds its listener's port: listeners first */
+	return e->inet->tcp ? 1 : 0;
+}
+
 const struct fd_kind_ops fd_inet_ops = {
 	.name = "inet socket",
 	.kind = FD_KIND__FDK_INET,
 	.match = inet_match,
 	.collect = inet_collect,
+	.file_stage = inet_file_stage,
 	.restore = inet_restore,
 };

@@ -77,6 +77,10 @@ static int inherit_collect(struct fd_ctx *ctx _unused_, const struct fd_probe *p
 	f->key = strdup(p->link);
 	if (!f->key)
 		return -ENOMEM;
+	if (S_ISCHR(p->st.st_mode)) {
+		f->has_rdev = true;
+		f->rdev = p->st.st_rdev;
+	}
 	log_debug("pid %d fd %d: %s is outside the dump: inherited at restore", p->pid, p->fd, p->link);
 	return 0;
 }

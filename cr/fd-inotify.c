@@ -26,7 +26,7 @@ static bool inotify_match(const struct fd_probe *p)
 	return !strcmp(p->link, "anon_inode:inotify");
 }
 
-static int parse_hex_bytes(const char *s, size_t n, ProtobufCBinaryData *ret)
+int fdinfo_hex_bytes(const char *s, size_t n, ProtobufCBinaryData *ret)
 {
 	ret->data = malloc(n ? n : 1);
 	if (!ret->data)
@@ -55,7 +55,7 @@ static int parse_watch(const char *l, InotifyWatch *w)
 	w->sdev = sdev;
 	w->mask = mask;
 	w->handle_type = type;
-	return parse_hex_bytes(l + pos, bytes, &w->handle);
+	return fdinfo_hex_bytes(l + pos, bytes, &w->handle);
 }
 
 static int cmp_wd(const void *a, const void *b)
@@ -104,7 +104,7 @@ static int inotify_collect(struct fd_ctx *ctx _unused_, const struct fd_probe *p
 
 /* A directory fd on a mount of the filesystem with device sdev (the kernel's
  * internal dev_t as fdinfo prints it: major << 20 | minor). */
-static int open_mount_of(uint32_t sdev)
+int fd_open_mount_of_sdev(uint32_t sdev)
 {
 	unsigned maj = sdev >> 20, min = sdev & 0xfffff;
 	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
@@ -124,21 +124,26 @@ static int open_mount_of(uint32_t sdev)
 	return -ENOENT;
 }
 
-static int open_target(const InotifyWatch *w)
+int fd_open_by_handle(uint32_t sdev, int handle_type, const ProtobufCBinaryData *handle)
 {
-	_cleanup_close_ int mnt = open_mount_of(w->sdev);
-	_cleanup_free_ struct file_handle *fh = malloc(sizeof(*fh) + w->handle.len);
+	_cleanup_close_ int mnt = fd_open_mount_of_sdev(sdev);
+	_cleanup_free_ struct file_handle *fh = malloc(sizeof(*fh) + handle->len);
 	int fd;
 
 	if (mnt < 0)
 		return mnt;
 	if (!fh)
 		return -ENOMEM;
-	fh->handle_bytes = w->handle.len;
-	fh->handle_type = w->handle_type;
-	memcpy(fh->f_handle, w->handle.data, w->handle.len);
+	fh->handle_bytes = handle->len;
+	fh->handle_type = handle_type;
+	memcpy(fh->f_handle, handle->data, handle->len);
 	fd = open_by_handle_at(mnt, fh, O_PATH | O_CLOEXEC);
 	return fd < 0 ? negative_errno() : fd;
+}
+
+static int open_target(const InotifyWatch *w)
+{
+	return fd_open_by_handle(w->sdev, w->handle_type, &w->handle);
 }
 
 /* Make the next wd handed out be 'wd'. */

@@ -48,4 +48,5 @@ const struct fd_kind_ops fd_pidfd_ops = {
 	.match = pidfd_match,
 	.collect = pidfd_collect,
 	.restore = pidfd_restore,
+	.late = true,	/* its process may be a child, forked after this task's fds */
 };

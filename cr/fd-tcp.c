@@ -12,6 +12,7 @@
  * options, queues and window, and leaves repair mode; bytes that had never
  * been sent are sent normally afterwards.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -21,6 +22,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "fd-sockopt.h"
 #include "fd-tcp.h"
 #include "log.h"
 #include "util.h"
@@ -64,19 +66,31 @@ static int read_queue(int fd, int q, int len, uint32_t *ret_seq, ProtobufCBinary
 	return 0;
 }
 
-static int collect_in_repair(int fd, TcpStream *t)
+static int collect_in_repair(int fd, TcpStream *t, int state)
 {
 	struct tcp_info ti;
 	struct repair_window w;
 	socklen_t len = sizeof(ti);
 	int inq, outq, unsent, r;
+	/* our FIN sent and not acknowledged: it counts in the queue sizes, it is no byte */
+	bool fin_pending = state == TCP_FIN_WAIT1 || state == TCP_LAST_ACK || state == TCP_CLOSING;
 
 	if (ioctl(fd, SIOCINQ, &inq) < 0 || ioctl(fd, SIOCOUTQ, &outq) < 0 || ioctl(fd, SIOCOUTQNSD, &unsent) < 0)
 		return negative_errno();
+	t->has_fin_sent = t->has_fin_received = t->has_snd_una = true;
+	t->fin_sent = fin_pending || state == TCP_FIN_WAIT2;
+	t->fin_received = state == TCP_CLOSE_WAIT || state == TCP_LAST_ACK || state == TCP_CLOSING;
+	int outq_seq = outq;
+	if (fin_pending) {
+		outq--;
+		if (unsent > 0)
+			unsent--;
+	}
 	t->unsent = unsent;
 	if ((r = read_queue(fd, TCP_RECV_QUEUE, inq, &t->rcv_seq, &t->recv_queue)) < 0 ||
 	    (r = read_queue(fd, TCP_SEND_QUEUE, outq, &t->snd_seq, &t->send_queue)) < 0)
 		return r;
+	t->snd_una = t->snd_seq - (uint32_t)outq_seq;
 	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
 		return negative_errno();
 	if ((r = get_u32(fd, TCP_MAXSEG, &t->mss)) < 0)
@@ -104,7 +118,7 @@ static int collect_in_repair(int fd, TcpStream *t)
 	return 0;
 }
 
-int tcp_stream_collect(const struct fd_probe *p, InetFile *in)
+int tcp_stream_collect(const struct fd_probe *p, InetFile *in, int state)
 {
 	TcpStream *t = calloc(1, sizeof(*t));
 	int r, off;
@@ -116,7 +130,7 @@ int tcp_stream_collect(const struct fd_probe *p, InetFile *in)
 	r = set_int(p->local_fd, TCP_REPAIR, TCP_REPAIR_ON);
 	if (r < 0)
 		return log_error_errno(r, "pid %d fd %d: TCP_REPAIR (needs CAP_NET_ADMIN)", p->pid, p->fd);
-	r = collect_in_repair(p->local_fd, t);
+	r = collect_in_repair(p->local_fd, t, state);
 	/* leave repair mode whatever happened: the task keeps its connection */
 	off = set_int(p->local_fd, TCP_REPAIR, TCP_REPAIR_OFF);
 	if (r < 0)
@@ -156,25 +170,38 @@ static int set_options(int fd, const TcpStream *t)
 	return 0;
 }
 
+/* Bytes that go to the send queue in repair mode (as sent): a half-closed
+ * connection gets them all there (its FIN must come after them). */
+static size_t repair_sent(const TcpStream *t)
+{
+	return t->fin_sent ? t->send_queue.len : t->send_queue.len - t->unsent;
+}
+
 static int restore_in_repair(int fd, const InetFile *in)
 {
 	const TcpStream *t = in->tcp;
-	size_t sent = t->send_queue.len - t->unsent;
+	size_t sent = repair_sent(t);
 	struct repair_window w = { t->snd_wl1, t->snd_wnd, t->max_window, t->rcv_wnd, t->rcv_wup };
-	int one = 1, r;
+	/* the receive window may not start after rcv_nxt, which is one less
+	 * until the peer's FIN comes again */
+	if (t->fin_received && w.rcv_wup == t->rcv_seq)
+		w.rcv_wup--;
+	int r;
 
 	if (t->unsent > t->send_queue.len)
 		return -EBADMSG;
 	if ((r = inet_restore_options(fd, in)) < 0)
 		return r;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(fd, (const struct sockaddr *)in->local_addr.data, in->local_addr.len) < 0)
+	/* no SO_REUSEADDR here: it would undo the forced reuse of repair mode,
+	 * which lets an accepted connection bind its listener's port */
+	if (bind(fd, (const struct sockaddr *)in->local_addr.data, in->local_addr.len) < 0)
 		return log_error_errno(negative_errno(), "bind");
 	/* the queues start where their saved bytes start */
+	/* (before the FINs: the peer's comes again at the end, ours by shutdown) */
 	if ((r = set_int(fd, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE)) < 0 ||
-	    (r = set_int(fd, TCP_QUEUE_SEQ, t->snd_seq - t->send_queue.len)) < 0 ||
+	    (r = set_int(fd, TCP_QUEUE_SEQ, t->snd_seq - t->fin_sent - t->send_queue.len)) < 0 ||
 	    (r = set_int(fd, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE)) < 0 ||
-	    (r = set_int(fd, TCP_QUEUE_SEQ, t->rcv_seq - t->recv_queue.len)) < 0)
+	    (r = set_int(fd, TCP_QUEUE_SEQ, t->rcv_seq - t->fin_received - t->recv_queue.len)) < 0)
 		return log_error_errno(r, "setting sequence numbers");
 	if (connect(fd, (const struct sockaddr *)in->peer_addr.data, in->peer_addr.len) < 0)
 		return log_error_errno(negative_errno(), "connect in repair mode");
@@ -190,12 +217,127 @@ static int restore_in_repair(int fd, const InetFile *in)
 	return 0;
 }
 
+static uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static uint32_t csum_add(uint32_t sum, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	return sum;
+}
+
+/*
+ * The peer's FIN, received before the dump, is not in the receive queue: it
+ * is given to the new socket again as a packet from the peer (seq: the
+ * FIN's, ack: what the peer had acknowledged), through a raw socket on the
+ * loopback path.  It carries TCP_INJECT_MARK for the network lock.
+ */
+static int inject_fin(const InetFile *in)
+{
+	const TcpStream *t = in->tcp;
+	bool v6 = in->family == AF_INET6;
+	const struct sockaddr_in *l4 = (const void *)in->local_addr.data, *p4 = (const void *)in->peer_addr.data;
+	const struct sockaddr_in6 *l6 = (const void *)in->local_addr.data, *p6 = (const void *)in->peer_addr.data;
+	uint8_t pkt[60] = { 0 }, *tcp = pkt + (v6 ? 40 : 20);
+	size_t iplen = v6 ? 40 : 20, len = iplen + 20;
+	uint32_t seq = htonl(t->rcv_seq - 1), ack = htonl(t->snd_una), sum = 0;
+	uint16_t win = htons((uint16_t)((t->snd_wnd >> (t->has_snd_wscale ? t->snd_wscale : 0)) > 0xffff ? 0xffff :
+					 t->snd_wnd >> (t->has_snd_wscale ? t->snd_wscale : 0)));
+	int mark = TCP_INJECT_MARK, one = 1;
+
+	if (in->local_addr.len < (v6 ? sizeof(*l6) : sizeof(*l4)) || in->peer_addr.len < (v6 ? sizeof(*p6) : sizeof(*p4)))
+		return -EBADMSG;
+	memcpy(tcp, v6 ? &p6->sin6_port : &p4->sin_port, 2);
+	memcpy(tcp + 2, v6 ? &l6->sin6_port : &l4->sin_port, 2);
+	memcpy(tcp + 4, &seq, 4);
+	memcpy(tcp + 8, &ack, 4);
+	tcp[12] = 5 << 4;
+	tcp[13] = 0x11;		/* FIN | ACK */
+	memcpy(tcp + 14, &win, 2);
+	if (v6) {
+		pkt[0] = 0x60;
+		pkt[4] = 0;
+		pkt[5] = 20;	/* payload length */
+		pkt[6] = IPPROTO_TCP;
+		pkt[7] = 64;
+		memcpy(pkt + 8, &p6->sin6_addr, 16);
+		memcpy(pkt + 24, &l6->sin6_addr, 16);
+		sum = csum_add(sum, pkt + 8, 32);
+	} else {
+		pkt[0] = 0x45;
+		pkt[2] = 0;
+		pkt[3] = (uint8_t)len;
+		pkt[8] = 64;
+		pkt[9] = IPPROTO_TCP;
+		memcpy(pkt + 12, &p4->sin_addr, 4);
+		memcpy(pkt + 16, &l4->sin_addr, 4);
+		sum = csum_add(sum, pkt + 12, 8);
+	}
+	sum += IPPROTO_TCP + 20;	/* pseudo header: protocol, TCP length */
+	uint16_t c = htons(csum_fold(csum_add(sum, tcp, 20)));
+	memcpy(tcp + 16, &c, 2);
+
+	_cleanup_close_ int raw = socket(in->family, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	if (raw < 0)
+		return negative_errno();
+	if (setsockopt(raw, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0 ||
+	    (v6 && setsockopt(raw, IPPROTO_IPV6, IPV6_HDRINCL, &one, sizeof(one)) < 0))
+		return negative_errno();
+	struct sockaddr_storage to;
+	memcpy(&to, in->local_addr.data, v6 ? sizeof(*l6) : sizeof(*l4));
+	((struct sockaddr_in *)&to)->sin_port = 0;
+	if (sendto(raw, pkt, len, 0, (struct sockaddr *)&to, v6 ? sizeof(*l6) : sizeof(*l4)) != (ssize_t)len)
+		return negative_errno();
+	return 0;
+}
+
+/* A half-closed connection: the peer's FIN again, ours by shutdown (sent again; a peer
+ * that had it acknowledges it once more). */
+static int restore_fins(int fd, const FileEntry *e)
+{
+	const TcpStream *t = e->inet->tcp;
+	int r;
+
+	if (t->fin_received) {
+		r = inject_fin(e->inet);
+		if (r < 0)
+			return log_error_errno(r, "TCP connection (file %u): giving it the peer's FIN again", e->id);
+		/* it arrives through the loopback path: wait until the socket has it */
+		for (int i = 0; i < 1000; i++) {
+			struct tcp_info ti;
+			socklen_t len = sizeof(ti);
+			if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+				return negative_errno();
+			if (ti.tcpi_state != TCP_ESTABLISHED)
+				break;
+			if (i == 999) {
+				log_error("TCP connection (file %u): the peer's FIN did not arrive (a network lock without an exception for mark 0x%x?)",
+					  e->id, TCP_INJECT_MARK);
+				return -ETIMEDOUT;
+			}
+			usleep(1000);
+		}
+	}
+	if (t->fin_sent && shutdown(fd, SHUT_WR) < 0)
+		return log_error_errno(negative_errno(), "TCP connection (file %u): shutdown", e->id);
+	return 0;
+}
+
 int tcp_stream_restore(const FileEntry *e, int *ret_fd)
 {
 	const InetFile *in = e->inet;
 	const TcpStream *t = in->tcp;
 	_cleanup_close_ int fd = socket(in->family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
-	size_t sent = t->send_queue.len - t->unsent;
+	size_t sent = repair_sent(t);
 	int r;
 
 	if (fd < 0)
@@ -211,6 +353,9 @@ int tcp_stream_restore(const FileEntry *e, int *ret_fd)
 	r = set_int(fd, TCP_REPAIR, TCP_REPAIR_OFF);
 	if (r < 0)
 		return log_error_errno(r, "TCP connection (file %u): leaving repair mode", e->id);
+	int one = 1;
+	if (in->reuseaddr && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+		return log_error_errno(negative_errno(), "TCP connection (file %u): SO_REUSEADDR", e->id);
 	/* never-sent bytes go out the ordinary way */
 	for (size_t off = sent; off < t->send_queue.len;) {
 		ssize_t n = send(fd, t->send_queue.data + off, t->send_queue.len - off, MSG_DONTWAIT);
@@ -219,6 +364,39 @@ int tcp_stream_restore(const FileEntry *e, int *ret_fd)
 					       e->id, t->send_queue.len - off);
 		off += n;
 	}
+	r = restore_fins(fd, e);
+	if (r >= 0)
+		r = sockopts_restore(fd, in->opts, in->n_opts, SOCKOPTS_BUFFERS);
+	if (r < 0)
+		return r;
 	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+int fds_tcp_connections(const struct fd_ctx *ctx, struct tcp_conn **ret, size_t *ret_n)
+{
+	struct tcp_conn *v = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < fd_ctx_nr_files(ctx); i++) {
+		const InetFile *in = fd_ctx_file(ctx, i)->inet;
+
+		if (!in || !in->tcp || !in->has_local_addr || !in->has_peer_addr ||
+		    in->local_addr.len > sizeof(struct sockaddr_storage) || in->peer_addr.len > sizeof(struct sockaddr_storage))
+			continue;
+		struct tcp_conn *nv = realloc(v, (n + 1) * sizeof(*v));
+		if (!nv) {
+			free(v);
+			return -ENOMEM;
+		}
+		v = nv;
+		memset(&v[n], 0, sizeof(v[n]));
+		v[n].family = in->family;
+		memcpy(&v[n].local, in->local_addr.data, in->local_addr.len);
+		memcpy(&v[n].peer, in->peer_addr.data, in->peer_addr.len);
+		n++;
+	}
+	*ret = v;
+	*ret_n = n;
 	return 0;
 }

@@ -25,6 +25,7 @@
 #include <sys/un.h>
 #include <stdio.h>
 #include <unistd.h>
+#include "fd-sockopt.h"
 #include "fds.h"
 #include "log.h"
 #include "util.h"
@@ -39,6 +40,9 @@ struct unix_diag_info {
 	uint32_t peer;
 	uint32_t rqueue;	/* listening: connections waiting */
 	uint8_t state;
+	uint8_t shutdown;	/* sk_shutdown: RCV_SHUTDOWN 1, SEND_SHUTDOWN 2 */
+	uint32_t *icons;	/* listening: the client inode of each waiting connection (malloc'ed) */
+	size_t n_icons;
 };
 
 /* Ask sock_diag about one unix socket by inode. */
@@ -51,9 +55,10 @@ static int unix_diag(uint32_t ino, struct unix_diag_info *ret)
 	} req = {
 		.h = { .nlmsg_len = sizeof(req), .nlmsg_type = SOCK_DIAG_BY_FAMILY, .nlmsg_flags = NLM_F_REQUEST },
 		.r = { .sdiag_family = AF_UNIX, .udiag_states = ~0u, .udiag_ino = ino,
-		       .udiag_show = UDIAG_SHOW_PEER | UDIAG_SHOW_RQLEN, .udiag_cookie = { ~0u, ~0u } },
+		       .udiag_show = UDIAG_SHOW_PEER | UDIAG_SHOW_RQLEN | UDIAG_SHOW_ICONS,
+		       .udiag_cookie = { ~0u, ~0u } },
 	};
-	uint32_t buf[2048];
+	uint32_t buf[16384];
 	ssize_t n;
 
 	if (nl < 0)
@@ -85,6 +90,15 @@ static int unix_diag(uint32_t ino, struct unix_diag_info *ret)
 			memcpy(&ret->peer, a + 1, sizeof(uint32_t));
 		else if (a->nla_type == UNIX_DIAG_RQLEN && a->nla_len >= sizeof(*a) + 4)
 			memcpy(&ret->rqueue, a + 1, sizeof(uint32_t));
+		else if (a->nla_type == UNIX_DIAG_SHUTDOWN && a->nla_len >= sizeof(*a) + 1)
+			memcpy(&ret->shutdown, a + 1, 1);
+		else if (a->nla_type == UNIX_DIAG_ICONS && !ret->icons) {
+			ret->n_icons = (a->nla_len - sizeof(*a)) / sizeof(uint32_t);
+			ret->icons = malloc((ret->n_icons ? ret->n_icons : 1) * sizeof(uint32_t));
+			if (!ret->icons)
+				return -ENOMEM;
+			memcpy(ret->icons, a + 1, ret->n_icons * sizeof(uint32_t));
+		}
 		at += NLA_ALIGN(a->nla_len);
 	}
 	return 0;
@@ -107,15 +121,17 @@ static int add_item(UnixFile *u, const void *data, size_t len)
 
 #define MAX_FDS_PER_ITEM 64
 
-/* Peek one item (at the current peek offset) and copies of the fds it carries. */
-static ssize_t peek_one(int fd, void *buf, size_t len, int *fds, size_t *nr_fds)
+/* Peek one item (at the current peek offset), copies of the fds it carries
+ * and who sent it. */
+static ssize_t peek_one(int fd, void *buf, size_t len, int *fds, size_t *nr_fds, struct ucred *cred, bool *has_cred)
 {
-	char cbuf[CMSG_SPACE(sizeof(int) * MAX_FDS_PER_ITEM)];
+	char cbuf[CMSG_SPACE(sizeof(int) * MAX_FDS_PER_ITEM) + CMSG_SPACE(sizeof(struct ucred))];
 	struct iovec iov = { buf, len };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
 	ssize_t n = recvmsg(fd, &mh, MSG_PEEK | MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 
 	*nr_fds = 0;
+	*has_cred = false;
 	if (n < 0)
 		return errno == EAGAIN ? 0 : negative_errno();
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
@@ -123,6 +139,10 @@ static ssize_t peek_one(int fd, void *buf, size_t len, int *fds, size_t *nr_fds)
 			size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 			memcpy(fds + *nr_fds, CMSG_DATA(c), k * sizeof(int));
 			*nr_fds += k;
+		} else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS &&
+			   c->cmsg_len >= CMSG_LEN(sizeof(*cred))) {
+			memcpy(cred, CMSG_DATA(c), sizeof(*cred));
+			*has_cred = true;
 		}
 	if (mh.msg_flags & MSG_CTRUNC)
 		return -ETOOMANYREFS;
@@ -168,10 +188,33 @@ static int collect_item_fds(struct fd_ctx *ctx, UnixFile *u, size_t idx, int *fd
 	return r;
 }
 
+static int add_cred(UnixFile *u, size_t idx, const struct ucred *cred)
+{
+	UnixQueuedCred *c = calloc(1, sizeof(*c)), **n = c ? realloc(u->queue_creds, (u->n_queue_creds + 1) * sizeof(*n)) : NULL;
+
+	if (!n) {
+		free(c);
+		return -ENOMEM;
+	}
+	unix_queued_cred__init(c);
+	c->item = idx;
+	c->pid = cred->pid;
+	c->uid = cred->uid;
+	c->gid = cred->gid;
+	u->queue_creds = n;
+	n[u->n_queue_creds++] = c;
+	return 0;
+}
+
+/*
+ * Every item with its fds in flight and its sender's credentials.  The
+ * kernel gives the credentials only to a socket with SO_PASSCRED: it is
+ * switched on for the peek (the task is frozen) and put back.
+ */
 static int peek_queue(struct fd_ctx *ctx, const struct fd_probe *p, UnixFile *u)
 {
-	int inq = 0, old_off = -1, zero = 0, r = 0;
-	socklen_t len = sizeof(old_off);
+	int inq = 0, old_off = -1, zero = 0, passcred = 0, one = 1, r = 0;
+	socklen_t len = sizeof(old_off), plen = sizeof(passcred);
 	_cleanup_free_ uint8_t *buf = NULL;
 	size_t bufsz;
 
@@ -185,18 +228,25 @@ static int peek_queue(struct fd_ctx *ctx, const struct fd_probe *p, UnixFile *u)
 	if (!buf)
 		return -ENOMEM;
 	if (getsockopt(p->local_fd, SOL_SOCKET, SO_PEEK_OFF, &old_off, &len) < 0 ||
+	    getsockopt(p->local_fd, SOL_SOCKET, SO_PASSCRED, &passcred, &plen) < 0 ||
 	    setsockopt(p->local_fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)) < 0)
 		return negative_errno();
-	for (;;) {
+	if (!passcred && setsockopt(p->local_fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0)
+		r = negative_errno();
+	while (r >= 0) {
 		int fds[MAX_FDS_PER_ITEM];
 		size_t nr_fds;
-		ssize_t n = peek_one(p->local_fd, buf, bufsz, fds, &nr_fds);
+		struct ucred cred;
+		bool has_cred;
+		ssize_t n = peek_one(p->local_fd, buf, bufsz, fds, &nr_fds, &cred, &has_cred);
 
 		if (n <= 0) {
 			r = n;
 			break;
 		}
 		r = add_item(u, buf, n);
+		if (r >= 0 && has_cred)
+			r = add_cred(u, u->n_queue - 1, &cred);
 		if (r >= 0 && nr_fds)
 			r = collect_item_fds(ctx, u, u->n_queue - 1, fds, nr_fds);
 		else
@@ -205,18 +255,70 @@ static int peek_queue(struct fd_ctx *ctx, const struct fd_probe *p, UnixFile *u)
 		if (r < 0)
 			break;
 	}
-	/* the task's peek offset, as it was */
+	/* the task's peek offset and SO_PASSCRED, as they were */
 	setsockopt(p->local_fd, SOL_SOCKET, SO_PEEK_OFF, &old_off, sizeof(old_off));
+	if (!passcred)
+		setsockopt(p->local_fd, SOL_SOCKET, SO_PASSCRED, &passcred, sizeof(passcred));
 	if (r == -EOPNOTSUPP || r == -ETOOMANYREFS)
 		log_error("pid %d fd %d: unix socket carries an fd in flight (SCM_RIGHTS) that cannot be dumped",
 			  p->pid, p->fd);
 	return r;
 }
 
+static int copy_name(const struct sockaddr_un *sun, socklen_t len, protobuf_c_boolean *has, ProtobufCBinaryData *ret)
+{
+	if (len <= offsetof(struct sockaddr_un, sun_path))
+		return 0;
+	ret->len = len - offsetof(struct sockaddr_un, sun_path);
+	ret->data = malloc(ret->len);
+	if (!ret->data)
+		return -ENOMEM;
+	memcpy(ret->data, sun->sun_path, ret->len);
+	*has = true;
+	return 0;
+}
+
+static int collect_listener(const struct fd_probe *p, UnixFile *u, const struct unix_diag_info *di)
+{
+	u->has_listening = u->listening = true;
+	if (!di->n_icons)
+		return 0;
+	u->waiting = calloc(di->n_icons, sizeof(uint64_t));
+	if (!u->waiting)
+		return -ENOMEM;
+	for (size_t i = 0; i < di->n_icons; i++)
+		u->waiting[i] = di->icons[i];
+	u->n_waiting = di->n_icons;
+	log_debug("pid %d fd %d: unix listener with %zu connections waiting in accept()", p->pid, p->fd, u->n_waiting);
+	return 0;
+}
+
+/*
+ * A connected stream socket whose peer sock_diag does not name: either its
+ * connection waits in a listener's accept queue (the embryo has no inode
+ * yet), or its peer was closed (then the kernel shut it down both ways).
+ */
+static int collect_peerless(const struct fd_probe *p, UnixFile *u, const struct unix_diag_info *di)
+{
+	int outq = 0;
+
+	if (di->shutdown == 3)	/* peer closed: data, then EOF */
+		return 0;
+	if (ioctl(p->local_fd, SIOCOUTQ, &outq) < 0)
+		return negative_errno();
+	if (outq > 0) {
+		log_error("pid %d fd %d: unix socket sent %d bytes on a connection not accepted yet; not supported",
+			  p->pid, p->fd, outq);
+		return -EOPNOTSUPP;
+	}
+	u->has_queued = u->queued = true;
+	return 0;
+}
+
 static int unix_collect(struct fd_ctx *ctx, const struct fd_probe *p, FileEntry *e)
 {
 	UnixFile *u = calloc(1, sizeof(*u));
-	struct unix_diag_info di;
+	struct unix_diag_info di = { 0 };
 	struct sockaddr_un sun;
 	socklen_t len = sizeof(sun);
 	int r;
@@ -229,42 +331,50 @@ static int unix_collect(struct fd_ctx *ctx, const struct fd_probe *p, FileEntry 
 	u->ino = p->st.st_ino;
 	u->type = p->sk_type;
 	r = unix_diag(p->st.st_ino, &di);
-	if (r < 0)
+	if (r < 0) {
+		free(di.icons);
 		return log_error_errno(r, "pid %d fd %d: sock_diag on unix socket %llu (another network namespace?)",
 				       p->pid, p->fd, (unsigned long long)u->ino);
-	if (getsockname(p->local_fd, (struct sockaddr *)&sun, &len) < 0)
-		return negative_errno();
-	if (len > offsetof(struct sockaddr_un, sun_path)) {
-		size_t nlen = len - offsetof(struct sockaddr_un, sun_path);
-		u->has_name = true;
-		u->name.data = malloc(nlen);
-		if (!u->name.data)
-			return -ENOMEM;
-		memcpy(u->name.data, sun.sun_path, nlen);
-		u->name.len = nlen;
+	}
+	if (di.shutdown) {
+		u->has_shutdown = true;
+		u->shutdown = di.shutdown;
+	}
+	if (getsockname(p->local_fd, (struct sockaddr *)&sun, &len) < 0 ||
+	    (r = copy_name(&sun, len, &u->has_name, &u->name)) < 0 ||
+	    (r = sockopts_collect(p->local_fd, AF_UNIX, p->sk_type, 0, &u->opts, &u->n_opts)) < 0) {
+		free(di.icons);
+		return r < 0 ? r : negative_errno();
 	}
 	if (di.state == TCP_LISTEN) {
-		if (di.rqueue) {
-			log_error("pid %d fd %d: listening unix socket has %u connections waiting in accept(); not supported",
-				  p->pid, p->fd, di.rqueue);
-			return -EOPNOTSUPP;
-		}
-		u->has_listening = u->listening = true;
-		return 0;
+		r = collect_listener(p, u, &di);
+		free(di.icons);
+		return r;
 	}
+	free(di.icons);
 	if (di.peer) {
-		if (u->has_name && p->sk_type == SOCK_DGRAM) {
-			log_error("pid %d fd %d: bound and connected unix datagram socket is not supported", p->pid, p->fd);
-			return -EOPNOTSUPP;
-		}
 		u->has_peer_ino = true;
 		u->peer_ino = di.peer;
-	} else if (p->sk_type == SOCK_STREAM || p->sk_type == SOCK_SEQPACKET) {
-		if (di.state != TCP_CLOSE) {
-			log_error("pid %d fd %d: unix stream socket in state %u without a peer is not supported",
-				  p->pid, p->fd, di.state);
+		len = sizeof(sun);
+		/* a dgram socket connected to a bound one connects again by name */
+		if (p->sk_type == SOCK_DGRAM && getpeername(p->local_fd, (struct sockaddr *)&sun, &len) == 0 &&
+		    (r = copy_name(&sun, len, &u->has_peer_name, &u->peer_name)) < 0)
+			return r;
+		if (u->has_name && p->sk_type == SOCK_DGRAM && !u->has_peer_name) {
+			log_error("pid %d fd %d: bound unix datagram socket connected to an unbound one is not supported",
+				  p->pid, p->fd);
 			return -EOPNOTSUPP;
 		}
+	} else if (p->sk_type == SOCK_STREAM || p->sk_type == SOCK_SEQPACKET) {
+		if (di.state == TCP_ESTABLISHED)
+			r = collect_peerless(p, u, &di);
+		else if (di.state != TCP_CLOSE) {
+			log_error("pid %d fd %d: unix stream socket in state %u without a peer is not supported",
+				  p->pid, p->fd, di.state);
+			r = -EOPNOTSUPP;
+		}
+		if (r < 0)
+			return r;
 	}
 	return peek_queue(ctx, p, u);
 }
@@ -287,17 +397,55 @@ static const UnixQueuedFds *item_fds(const UnixFile *u, size_t idx)
 	return NULL;
 }
 
-/* Send item idx again, with its fds in flight (the task's own where shared). */
+static const UnixQueuedCred *item_cred(const UnixFile *u, size_t idx)
+{
+	for (size_t i = 0; i < u->n_queue_creds; i++)
+		if (u->queue_creds[i]->item == idx)
+			return u->queue_creds[i];
+	return NULL;
+}
+
+/* The control part of an item: its fds in flight and its sender's credentials. */
+static void build_control(struct msghdr *mh, char *cbuf, const int *fds, size_t nr, const struct ucred *cred)
+{
+	struct cmsghdr *c = (struct cmsghdr *)cbuf;
+
+	mh->msg_controllen = 0;
+	if (nr) {
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(nr * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, nr * sizeof(int));
+		mh->msg_controllen += CMSG_SPACE(nr * sizeof(int));
+		c = (struct cmsghdr *)(cbuf + mh->msg_controllen);
+	}
+	if (cred) {
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_CREDENTIALS;
+		c->cmsg_len = CMSG_LEN(sizeof(*cred));
+		memcpy(CMSG_DATA(c), cred, sizeof(*cred));
+		mh->msg_controllen += CMSG_SPACE(sizeof(*cred));
+	}
+	mh->msg_control = mh->msg_controllen ? cbuf : NULL;
+}
+
+/*
+ * Send item idx again, with its fds in flight (the task's own where shared)
+ * and its sender's credentials (root may name any uid, gid and existing
+ * pid; a sender that does not exist (yet) gives way to ours, with a warning).
+ */
 static int send_item(struct fd_ctx *ctx, int fd, const UnixFile *u, size_t idx, const struct sockaddr_un *to,
 		     socklen_t tolen)
 {
 	const UnixQueuedFds *q = item_fds(u, idx);
+	const UnixQueuedCred *qc = item_cred(u, idx);
 	int fds[MAX_FDS_PER_ITEM];
 	bool owned[MAX_FDS_PER_ITEM];
 	size_t nr = 0;
-	char cbuf[CMSG_SPACE(sizeof(fds))];
+	char cbuf[CMSG_SPACE(sizeof(fds)) + CMSG_SPACE(sizeof(struct ucred))] __attribute__((aligned(8))) = { 0 };
 	struct iovec iov = { u->queue[idx].data, u->queue[idx].len };
 	struct msghdr mh = { .msg_name = (void *)to, .msg_namelen = tolen, .msg_iov = &iov, .msg_iovlen = 1 };
+	struct ucred cred;
 	int r = 0;
 
 	if (q && q->n_file_ids > MAX_FDS_PER_ITEM)
@@ -306,18 +454,18 @@ static int send_item(struct fd_ctx *ctx, int fd, const UnixFile *u, size_t idx, 
 		r = fd_ctx_file_for_send(ctx, q->file_ids[nr], &fds[nr], &owned[nr]);
 	if (r < 0)
 		nr--;
-	if (r >= 0 && nr) {
-		memset(cbuf, 0, sizeof(cbuf));
-		mh.msg_control = cbuf;
-		mh.msg_controllen = CMSG_SPACE(nr * sizeof(int));
-		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(nr * sizeof(int));
-		memcpy(CMSG_DATA(c), fds, nr * sizeof(int));
-	}
+	if (qc)
+		cred = (struct ucred){ .pid = qc->pid, .uid = qc->uid, .gid = qc->gid };
 	if (r >= 0) {
+		build_control(&mh, cbuf, fds, nr, qc ? &cred : NULL);
 		ssize_t n = sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0 && errno == ESRCH && qc) {
+			log_warn("unix socket %llu: the sender (pid %d) of a queued message does not exist now; "
+				 "its credentials name pid %d", (unsigned long long)u->ino, qc->pid, getpid());
+			cred.pid = getpid();
+			build_control(&mh, cbuf, fds, nr, &cred);
+			n = sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+		}
 		if (n != (ssize_t)u->queue[idx].len)
 			r = log_error_errno(n < 0 ? negative_errno() : -EIO, "unix socket %llu: cannot requeue %zu bytes",
 					    (unsigned long long)u->ino, u->queue[idx].len);
@@ -433,6 +581,60 @@ static int restore_pair(struct fd_ctx *ctx, const FileEntry *e, int *ret_fd)
 	return fd_ctx_put_pipe_end(ctx, peer->ino, false, sk[1]);
 }
 
+static void log_name(const ProtobufCBinaryData *n, char *buf, size_t size)
+{
+	if (n->len && !n->data[0])
+		snprintf(buf, size, "@%.*s", (int)n->len - 1, (const char *)n->data + 1);
+	else
+		snprintf(buf, size, "%.*s", (int)n->len, (const char *)n->data);
+}
+
+/*
+ * The connections waiting in the listener's accept queue: a new client
+ * connects for each, in order; its end waits in the ctx for the client's
+ * own file (a later stage, or a child).
+ */
+static int connect_waiting(struct fd_ctx *ctx, const UnixFile *u, const struct sockaddr_un *sun, socklen_t len)
+{
+	for (size_t i = 0; i < u->n_waiting; i++) {
+		int c = socket(AF_UNIX, u->type | SOCK_CLOEXEC, 0), r;
+
+		if (c < 0)
+			return negative_errno();
+		if (connect(c, (const struct sockaddr *)sun, len) < 0) {
+			r = negative_errno();
+			close(c);
+			return log_error_errno(r, "unix listener %llu: cannot queue its waiting connection %zu",
+					       (unsigned long long)u->ino, i);
+		}
+		r = fd_ctx_put_pipe_end(ctx, u->waiting[i], false, c);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* A connected socket whose peer was closed: its data, then EOF. */
+static int restore_orphan(struct fd_ctx *ctx, const UnixFile *u, int *ret_fd)
+{
+	int sk[2], r;
+
+	if (u->has_name)
+		r = connect_via_name(u, &sk[0], &sk[1]);
+	else
+		r = socketpair(AF_UNIX, u->type | SOCK_CLOEXEC, 0, sk) < 0 ? negative_errno() : 0;
+	if (r < 0)
+		return r;
+	r = send_items(ctx, sk[1], u, NULL, 0);
+	close(sk[1]);
+	if (r < 0) {
+		close(sk[0]);
+		return r;
+	}
+	*ret_fd = sk[0];
+	return 0;
+}
+
 static int restore_named(struct fd_ctx *ctx, const FileEntry *e, int *ret_fd)
 {
 	const UnixFile *u = e->unix_sk;
@@ -440,6 +642,7 @@ static int restore_named(struct fd_ctx *ctx, const FileEntry *e, int *ret_fd)
 	struct sockaddr_un sun;
 	socklen_t len = 0;
 	struct stat st;
+	char name[sizeof(sun.sun_path) + 2];
 	int r;
 
 	if (fd < 0)
@@ -456,6 +659,19 @@ static int restore_named(struct fd_ctx *ctx, const FileEntry *e, int *ret_fd)
 	}
 	if (u->listening && listen(fd, SOMAXCONN) < 0)
 		return negative_errno();
+	if (u->listening && (r = connect_waiting(ctx, u, &sun, len)) < 0)
+		return r;
+	if (u->has_peer_name) {
+		struct sockaddr_un to = { .sun_family = AF_UNIX };
+		if (u->peer_name.len > sizeof(to.sun_path))
+			return -EBADMSG;
+		memcpy(to.sun_path, u->peer_name.data, u->peer_name.len);
+		if (connect(fd, (struct sockaddr *)&to, offsetof(struct sockaddr_un, sun_path) + u->peer_name.len) < 0) {
+			log_name(&u->peer_name, name, sizeof(name));
+			return log_error_errno(negative_errno(), "unix socket (file %u): cannot connect again to %s",
+					       e->id, name);
+		}
+	}
 	if (u->n_queue) {
 		if (u->type != SOCK_DGRAM || !u->has_name) {
 			log_error("unix socket (file %u): queued data without a peer or a name; not supported", e->id);
@@ -471,17 +687,50 @@ static int restore_named(struct fd_ctx *ctx, const FileEntry *e, int *ret_fd)
 	return 0;
 }
 
+/* The listener (in the dump) whose accept queue holds client ino. */
+static const UnixFile *find_listener_of(struct fd_ctx *ctx, uint64_t ino)
+{
+	for (size_t i = 0; i < fd_ctx_nr_files(ctx); i++) {
+		const UnixFile *l = fd_ctx_file(ctx, i)->unix_sk;
+		for (size_t j = 0; l && j < l->n_waiting; j++)
+			if (l->waiting[j] == ino)
+				return l;
+	}
+	return NULL;
+}
+
 static int unix_check(struct fd_ctx *ctx, const FileEntry *e, int pid, int fd)
 {
 	const UnixFile *u = e->unix_sk, *peer;
 
+	if (u->queued) {
+		if (find_listener_of(ctx, u->ino))
+			return 0;
+		log_error("pid %d fd %d: unix socket whose connection waits in the accept queue of a listener outside the dump; not supported",
+			  pid, fd);
+		return -EOPNOTSUPP;
+	}
+	for (size_t i = 0; i < u->n_waiting; i++)
+		if (!find_unix(ctx, u->waiting[i]) && u->waiting[i]) {
+			log_error("pid %d fd %d: unix listener with a connection waiting in accept() from socket %llu outside the dump; not supported",
+				  pid, fd, (unsigned long long)u->waiting[i]);
+			return -EOPNOTSUPP;
+		}
 	if (!u->peer_ino)
 		return 0;
 	peer = find_unix(ctx, u->peer_ino);
 	if (!peer) {
-		log_error("pid %d fd %d: unix socket connected to socket %llu outside the dump; not supported",
-			  pid, fd, (unsigned long long)u->peer_ino);
+		log_error("pid %d fd %d: unix socket connected to socket %llu outside the dump (%s); not supported (--ext-unix-sk is not implemented)",
+			  pid, fd, (unsigned long long)u->peer_ino,
+			  u->type == SOCK_DGRAM ? "datagram" : u->type == SOCK_STREAM ? "stream" : "seqpacket");
 		return -EOPNOTSUPP;
+	}
+	if (u->has_peer_name) {
+		if (peer->peer_ino == u->ino) {
+			log_error("pid %d fd %d: two bound unix datagram sockets connected to each other; not supported", pid, fd);
+			return -EOPNOTSUPP;
+		}
+		return 0;
 	}
 	if (peer->peer_ino != u->ino || (peer->has_name && (u->has_name || u->type == SOCK_DGRAM))) {
 		log_error("pid %d fd %d: unix socket connected to a bound socket (neither a socketpair nor an accepted connection); not supported",
@@ -491,18 +740,70 @@ static int unix_check(struct fd_ctx *ctx, const FileEntry *e, int pid, int fd)
 	return 0;
 }
 
+/*
+ * Stage 1: connected ones (their fds in flight may be the task's files of
+ * stage 0); 2: bound ones and listeners (after the accepted connections
+ * that borrow their names; a listener queues its waiting connections);
+ * 3: the clients of those connections, and dgram sockets that connect to a
+ * bound one by name.
+ */
 static int unix_file_stage(const FileEntry *e)
 {
-	/* connected ones after stage 0 (their fds in flight may be the task's),
-	 * listeners after the connections that borrow their names */
-	return e->unix_sk->listening ? 2 : 1;
+	const UnixFile *u = e->unix_sk;
+
+	if (u->queued || u->has_peer_name)
+		return 3;
+	return u->listening || (u->has_name && !u->peer_ino) ? 2 : 1;
+}
+
+static int restore_queued(struct fd_ctx *ctx, const FileEntry *e, int *ret_fd)
+{
+	*ret_fd = fd_ctx_take_pipe_end(ctx, e->unix_sk->ino, false);
+	if (*ret_fd >= 0)
+		return 0;
+	log_error("unix socket %llu (file %u): its listener was not restored before it (it must be in this task or an ancestor)",
+		  (unsigned long long)e->unix_sk->ino, e->id);
+	return -ENOENT;
+}
+
+static bool peer_closed(const UnixFile *u)
+{
+	return u->type != SOCK_DGRAM && !u->peer_ino && !u->listening && !u->queued && u->shutdown == 3;
+}
+
+/* What the socket's own state adds: options, shutdown. */
+static int restore_state(const FileEntry *e, int fd)
+{
+	const UnixFile *u = e->unix_sk;
+	int r = sockopts_restore(fd, u->opts, u->n_opts, SOCKOPTS_ALL);
+
+	if (r < 0)
+		return log_error_errno(r, "unix socket (file %u): options", e->id);
+	/* RCV_SHUTDOWN 1 -> SHUT_RD 0, SEND_SHUTDOWN 2 -> SHUT_WR 1, both -> SHUT_RDWR 2 */
+	if (u->shutdown & 3 && !peer_closed(u) && shutdown(fd, (int)(u->shutdown & 3) - 1) < 0)
+		return log_error_errno(negative_errno(), "unix socket (file %u): shutdown", e->id);
+	return 0;
 }
 
 static int unix_restore(struct fd_ctx *ctx, const FileEntry *e, int *ret_fd)
 {
-	if (e->unix_sk->peer_ino)
-		return restore_pair(ctx, e, ret_fd);
-	return restore_named(ctx, e, ret_fd);
+	const UnixFile *u = e->unix_sk;
+	int r;
+
+	if (u->queued)
+		r = restore_queued(ctx, e, ret_fd);
+	else if (peer_closed(u))
+		r = restore_orphan(ctx, u, ret_fd);
+	else if (u->peer_ino && !u->has_peer_name)
+		r = restore_pair(ctx, e, ret_fd);
+	else
+		r = restore_named(ctx, e, ret_fd);
+	if (r < 0)
+		return r;
+	r = restore_state(e, *ret_fd);
+	if (r < 0)
+		close(*ret_fd);
+	return r;
 }
 
 const struct fd_kind_ops fd_unix_ops = {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Collect: walk /proc/PID/fd of a stopped task, take a duplicate of each fd
- * with pidfd_getfd, find sharing with kcmp(KCMP_FILE), hand each new open
+ * (from the parasite, or with pidfd_getfd: struct fd_source), find sharing with kcmp(KCMP_FILE), hand each new open
  * file description to its kind; then write files.img and fds-PID.img.
  */
 #include <errno.h>
@@ -257,35 +257,107 @@ static int list_task_fds(int pid, int **ret, size_t *ret_nr)
 	return 0;
 }
 
-static int read_ppid(int pid)
+/* From /proc/PID/stat: the parent, and a session leader's controlling terminal. */
+static int read_stat(struct fd_ctx *ctx, int pid, int *ret_ppid)
 {
 	char path[64], *buf = NULL, *close_paren;
-	int ppid = 0;
+	int ppid = 0, sid = 0, tty_nr = 0, tpgid = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
 	if (read_text(path, &buf) < 0)
 		return 0;
 	/* the command name may hold anything: fields start after the last ')' */
 	close_paren = strrchr(buf, ')');
-	if (!close_paren || sscanf(close_paren + 1, " %*c %d", &ppid) != 1)
-		ppid = 0;
+	if (!close_paren || sscanf(close_paren + 1, " %*c %d %*d %d %d %d", &ppid, &sid, &tty_nr, &tpgid) != 4)
+		ppid = sid = tty_nr = 0;
 	free(buf);
-	return ppid;
+	*ret_ppid = ppid;
+	if (sid != pid || !tty_nr)
+		return 0;
+	struct dump_ctty *n = grow(ctx->cttys, ctx->nr_cttys, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	ctx->cttys = n;
+	n[ctx->nr_cttys++] = (struct dump_ctty){ .sid = sid, .tty_nr = (dev_t)(unsigned)tty_nr, .fg_pgrp = tpgid };
+	return 0;
+}
+
+/* The fallback source: pidfd_getfd, which needs no parasite. */
+static int take_by_pidfd(void *opaque, const int *fds, size_t nr, int *ret_local)
+{
+	int pidfd = *(int *)opaque;
+
+	for (size_t i = 0; i < nr; i++) {
+		ret_local[i] = (int)syscall(SYS_pidfd_getfd, pidfd, fds[i], 0);
+		if (ret_local[i] < 0) {
+			int r = negative_errno();
+			for (size_t j = 0; j < i; j++)
+				close(ret_local[j]);
+			return log_error_errno(r, "fd %d: pidfd_getfd", fds[i]);
+		}
+	}
+	return 0;
 }
 
 int fds_collect_task(struct fd_ctx *ctx, int pid)
 {
 	_cleanup_close_ int pidfd = syscall(SYS_pidfd_open, pid, 0);
+	struct fd_source src = { .opaque = &pidfd, .take = take_by_pidfd, .skip_fd = -1 };
+
+	if (pidfd < 0)
+		return log_error_errno(negative_errno(), "pid %d: pidfd_open", pid);
+	return fds_collect_task_from(ctx, pid, &src);
+}
+
+static int collect_one(struct fd_ctx *ctx, struct dump_task *t, int fd, int local)
+{
+	_cleanup_free_ char *fdinfo = NULL;
+	struct fd_probe p;
+	uint32_t id;
+	int r;
+
+	if (fd <= 2 && ctx->opts.inherit_tty_stdio && isatty(local)) {
+		log_debug("pid %d fd %d: the shell job's terminal, inherited at restore", t->pid, fd);
+		return 0;
+	}
+	r = probe_fd(t->pid, fd, local, &p, &fdinfo);
+	if (r < 0)
+		return log_error_errno(r, "pid %d fd %d: cannot read its /proc entries", t->pid, fd);
+	r = collect_file(ctx, &p, &id);
+	if (r >= 0)
+		r = fd_locks_collect(ctx, &p, ctx->files[id - 1].e);
+	if (r < 0)
+		return r;
+	r = add_fd_entry(t, fd, id, p.cloexec);
+	if (r < 0)
+		return r;
+	log_debug("pid %d fd %d: file %u (%s)", t->pid, fd, id, p.link);
+	return 0;
+}
+
+/* Without the fd that is not the task's own. */
+static size_t drop_fd(int *fds, size_t nr, int skip)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < nr; i++)
+		if (fds[i] != skip)
+			fds[n++] = fds[i];
+	return n;
+}
+
+int fds_collect_task_from(struct fd_ctx *ctx, int pid, const struct fd_source *src)
+{
 	_cleanup_free_ int *fds = NULL;
+	int local[FD_SOURCE_BATCH];
 	struct dump_task *t;
 	size_t nr = 0;
 	int r;
 
-	if (pidfd < 0)
-		return log_error_errno(negative_errno(), "pid %d: pidfd_open", pid);
 	r = list_task_fds(pid, &fds, &nr);
 	if (r < 0)
 		return r;
+	nr = drop_fd(fds, nr, src->skip_fd);
 	t = grow(ctx->tasks, ctx->nr_tasks, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
@@ -293,30 +365,26 @@ int fds_collect_task(struct fd_ctx *ctx, int pid)
 	t = &ctx->tasks[ctx->nr_tasks++];
 	memset(t, 0, sizeof(*t));
 	t->pid = pid;
-	t->ppid = read_ppid(pid);
+	r = read_stat(ctx, pid, &t->ppid);
+	if (r < 0)
+		return r;
 
-	for (size_t i = 0; i < nr; i++) {
-		_cleanup_close_ int local = syscall(SYS_pidfd_getfd, pidfd, fds[i], 0);
-		_cleanup_free_ char *fdinfo = NULL;
-		struct fd_probe p;
-		uint32_t id;
+	/* In batches: the duplicates of a whole table could exceed our fd limit. */
+	for (size_t done = 0; done < nr;) {
+		size_t n = nr - done < FD_SOURCE_BATCH ? nr - done : FD_SOURCE_BATCH;
 
-		if (local < 0)
-			return log_error_errno(negative_errno(), "pid %d fd %d: pidfd_getfd", pid, fds[i]);
-		if (fds[i] <= 2 && ctx->opts.inherit_tty_stdio && isatty(local)) {
-			log_debug("pid %d fd %d: the shell job's terminal, inherited at restore", pid, fds[i]);
-			continue;
+		r = src->take(src->opaque, fds + done, n, local);
+		if (r < 0)
+			return log_error_errno(r, "pid %d: cannot take its fds", pid);
+		r = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (r >= 0)
+				r = collect_one(ctx, t, fds[done + i], local[i]);
+			close(local[i]);
 		}
-		r = probe_fd(pid, fds[i], local, &p, &fdinfo);
-		if (r < 0)
-			return log_error_errno(r, "pid %d fd %d: cannot read its /proc entries", pid, fds[i]);
-		r = collect_file(ctx, &p, &id);
 		if (r < 0)
 			return r;
-		r = add_fd_entry(t, fds[i], id, p.cloexec);
-		if (r < 0)
-			return r;
-		log_debug("pid %d fd %d: file %u (%s)", pid, fds[i], id, p.link);
+		done += n;
 	}
 	return 0;
 }
@@ -325,11 +393,34 @@ int fds_collect_task(struct fd_ctx *ctx, int pid)
  * What must be created once for the whole tree: a file, or both ends of a
  * pipe (one pipe() makes them), or both ends of a unix socketpair.
  */
-static uint64_t sharing_unit(const FileEntry *e)
+static uint64_t sharing_unit(const struct fd_ctx *ctx, const FileEntry *e);
+
+/* A unix client waiting in accept(): made by its listener's restore, so one unit with it. */
+static const FileEntry *waiting_listener(const struct fd_ctx *ctx, const FileEntry *e)
 {
+	if (!e->unix_sk || !e->unix_sk->queued)
+		return NULL;
+	for (size_t i = 0; i < ctx->nr_files; i++) {
+		const UnixFile *l = ctx->files[i].e->unix_sk;
+		for (size_t j = 0; l && j < l->n_waiting; j++)
+			if (l->waiting[j] == e->unix_sk->ino)
+				return ctx->files[i].e;
+	}
+	return NULL;
+}
+
+static uint64_t sharing_unit(const struct fd_ctx *ctx, const FileEntry *e)
+{
+	const FileEntry *l = waiting_listener(ctx, e);
+
+	if (l)
+		return sharing_unit(ctx, l);
 	if (e->pipe)
 		return e->pipe->pipe_ino << 1 | 1;
-	if (e->unix_sk && e->unix_sk->peer_ino)
+	if (e->tty)	/* both ends of a pty: the restore makes the pair once */
+		return ((uint64_t)e->tty->index | 1ull << 62) << 1 | 1;
+	/* both ends of a socketpair (or accepted connection) are made at once */
+	if (e->unix_sk && e->unix_sk->peer_ino && !e->unix_sk->has_peer_name)
 		return (e->unix_sk->ino < e->unix_sk->peer_ino ? e->unix_sk->ino : e->unix_sk->peer_ino) << 1 | 1;
 	return (uint64_t)e->id << 1;	/* inode numbers and ids never mix: low bit */
 }
@@ -337,9 +428,28 @@ static uint64_t sharing_unit(const FileEntry *e)
 static bool task_uses(const struct fd_ctx *ctx, const struct dump_task *t, uint64_t unit)
 {
 	for (size_t i = 0; i < t->nr_fds; i++)
-		if (sharing_unit(ctx->files[t->fds[i]->file_id - 1].e) == unit)
+		if (sharing_unit(ctx, ctx->files[t->fds[i]->file_id - 1].e) == unit)
 			return true;
 	return false;
+}
+
+static bool task_has_file(const struct dump_task *t, uint32_t id)
+{
+	for (size_t i = 0; i < t->nr_fds; i++)
+		if (t->fds[i]->file_id == id)
+			return true;
+	return false;
+}
+
+/* The listener's waiting clients are made by its restore: the topmost task
+ * of their unit must hold the listener itself. */
+static int check_unit_root(const FileEntry *e, const struct dump_task *root)
+{
+	if (!e->unix_sk || !e->unix_sk->n_waiting || task_has_file(root, e->id))
+		return 0;
+	log_error("pid %d: has a unix client waiting in accept() on a listener only its descendants have; not supported",
+		  root->pid);
+	return -EOPNOTSUPP;
 }
 
 static const struct dump_task *find_task(const struct fd_ctx *ctx, int pid)
@@ -359,8 +469,9 @@ static const struct dump_task *find_task(const struct fd_ctx *ctx, int pid)
 static int check_sharing_follows_tree(const struct fd_ctx *ctx)
 {
 	for (size_t f = 0; f < ctx->nr_files; f++) {
-		uint64_t unit = sharing_unit(ctx->files[f].e);
+		uint64_t unit = sharing_unit(ctx, ctx->files[f].e);
 		int root = 0;
+		const struct dump_task *root_task = NULL;
 
 		for (size_t i = 0; i < ctx->nr_tasks; i++) {
 			const struct dump_task *t = &ctx->tasks[i], *parent;
@@ -377,7 +488,10 @@ static int check_sharing_follows_tree(const struct fd_ctx *ctx)
 				return -EOPNOTSUPP;
 			}
 			root = t->pid;
+			root_task = t;
 		}
+		if (root_task && check_unit_root(ctx->files[f].e, root_task) < 0)
+			return -EOPNOTSUPP;
 	}
 	return 0;
 }
@@ -387,6 +501,8 @@ static int check_collected(struct fd_ctx *ctx)
 {
 	int r = check_sharing_follows_tree(ctx);
 
+	if (r >= 0)
+		r = fd_tty_check_cttys(ctx);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < ctx->nr_files; i++) {

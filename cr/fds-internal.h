@@ -4,6 +4,7 @@
 #define CRYO_FDS_INTERNAL_H
 
 #include <stdlib.h>
+#include <sys/types.h>
 #include "fds.h"
 
 struct dump_file {
@@ -23,6 +24,13 @@ struct pipe_end {
 	uint64_t ino;
 	bool is_write;
 	int fd;
+};
+
+/* A session leader's controlling terminal (/proc/PID/stat tty_nr, tpgid). */
+struct dump_ctty {
+	int sid;
+	dev_t tty_nr;
+	int fg_pgrp;
 };
 
 struct fd_ctx {
@@ -46,6 +54,11 @@ struct fd_ctx {
 	int cur_pid;
 	int cur_stage;
 	int in_flight_depth;	/* collecting an fd found in a socket queue */
+	FdEntry *late;		/* restore: fds of the last task left for fds_restore_task_late */
+	size_t nr_late;
+	int late_pid;
+	struct dump_ctty *cttys;	/* dump: of the session leaders collected */
+	size_t nr_cttys;
 };
 
 static inline void *grow(void *arr, size_t nr, size_t size)
@@ -54,5 +67,14 @@ static inline void *grow(void *arr, size_t nr, size_t size)
 }
 
 void fds_free_task_fds(struct fd_ctx *ctx);
+
+/* fd-locks.c: the locks of fdinfo into e (refused without opts.file_locks);
+ * taken again on fd: POSIX ones owned by pid, the others if new_description. */
+int fd_locks_collect(struct fd_ctx *ctx, const struct fd_probe *p, FileEntry *e);
+/* fd-tty.c: refuse a session leader whose terminal is not in the dump. */
+int fd_tty_check_cttys(struct fd_ctx *ctx);
+/* fd-tty.c: in session leader pid, its controlling terminal and foreground group. */
+int fd_tty_restore_ctty(struct fd_ctx *ctx, int pid);
+int fd_locks_restore(struct fd_ctx *ctx, const FileEntry *e, int fd, int pid, bool new_description);
 
 #endif

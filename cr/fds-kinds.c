@@ -20,6 +20,8 @@ static const struct fd_kind_ops *const kinds[] = {
 	&fd_inet_ops,
 	&fd_unix_ops,
 	&fd_inotify_ops,
+	&fd_tty_ops,
+	&fd_fanotify_ops,
 	&fd_inherit_ops,		/* chosen by the options, never by match() */
 };
 

@@ -35,6 +35,8 @@ static bool file_entry_complete(const FileEntry *e)
 	case FD_KIND__FDK_UNIX: return e->unix_sk;
 	case FD_KIND__FDK_INOTIFY: return e->inotify;
 	case FD_KIND__FDK_INHERITED: return e->inherited;
+	case FD_KIND__FDK_TTY: return e->tty;
+	case FD_KIND__FDK_FANOTIFY: return e->fanotify;
 	default: return false;
 	}
 	return false;
@@ -231,7 +233,7 @@ static int restore_stage(struct fd_ctx *ctx, int pid, int stage, int above, int 
 	for (size_t i = 0; i < ctx->nr_cur_fds && r >= 0; i++) {
 		const FileEntry *fe = ctx->rfiles[ctx->cur_fds[i]->file_id - 1];
 
-		if (fd_file_stage(fe) != stage || tmp[fe->id - 1] >= 0)
+		if (fd_file_stage(fe) != stage || tmp[fe->id - 1] >= 0 || fd_kind_by_id(fe->kind)->late)
 			continue;
 		r = restore_file(ctx, fe, above, &tmp[fe->id - 1]);
 		if (r < 0)
@@ -241,7 +243,7 @@ static int restore_stage(struct fd_ctx *ctx, int pid, int stage, int above, int 
 		const FdEntry *fde = ctx->cur_fds[i];
 		const FileEntry *fe = ctx->rfiles[fde->file_id - 1];
 
-		if (fd_file_stage(fe) != stage)
+		if (fd_file_stage(fe) != stage || fd_kind_by_id(fe->kind)->late)
 			continue;
 		if (dup3(tmp[fe->id - 1], fde->fd, fde->cloexec ? O_CLOEXEC : 0) < 0)
 			r = log_error_errno(negative_errno(), "pid %d fd %d: cannot put it in place", pid, fde->fd);
@@ -268,7 +270,7 @@ static int take_inherited(struct fd_ctx *ctx, int above, int *tmp)
 	for (size_t i = 0; i < ctx->nr_cur_fds; i++) {
 		uint32_t id = ctx->cur_fds[i]->file_id;
 
-		if (ctx->placed[id - 1] < 0 || tmp[id - 1] >= 0)
+		if (ctx->placed[id - 1] < 0 || tmp[id - 1] >= 0 || fd_kind_by_id(ctx->rfiles[id - 1]->kind)->late)
 			continue;
 		tmp[id - 1] = fcntl(ctx->placed[id - 1], F_DUPFD_CLOEXEC, above);
 		if (tmp[id - 1] < 0)
@@ -300,13 +302,103 @@ static void update_placed(struct fd_ctx *ctx)
 	for (size_t f = 0; f < ctx->nr_rfiles; f++)
 		ctx->placed[f] = -1;
 	for (size_t i = 0; i < ctx->nr_cur_fds; i++)
-		if (ctx->placed[ctx->cur_fds[i]->file_id - 1] < 0)
+		if (ctx->placed[ctx->cur_fds[i]->file_id - 1] < 0 &&
+		    !fd_kind_by_id(ctx->rfiles[ctx->cur_fds[i]->file_id - 1]->kind)->late)
 			ctx->placed[ctx->cur_fds[i]->file_id - 1] = ctx->cur_fds[i]->fd;
+}
+
+/* Keep the fds of late kinds for fds_restore_task_late(). */
+static int keep_late(struct fd_ctx *ctx)
+{
+	free(ctx->late);
+	ctx->late = NULL;
+	ctx->nr_late = 0;
+	ctx->late_pid = ctx->cur_pid;
+	for (size_t i = 0; i < ctx->nr_cur_fds; i++) {
+		const FdEntry *fde = ctx->cur_fds[i];
+		FdEntry *n;
+
+		if (!fd_kind_by_id(ctx->rfiles[fde->file_id - 1]->kind)->late)
+			continue;
+		n = grow(ctx->late, ctx->nr_late, sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		ctx->late = n;
+		fd_entry__init(&n[ctx->nr_late]);
+		n[ctx->nr_late].fd = fde->fd;
+		n[ctx->nr_late].file_id = fde->file_id;
+		n[ctx->nr_late].has_cloexec = true;
+		n[ctx->nr_late].cloexec = fde->cloexec;
+		ctx->nr_late++;
+	}
+	return 0;
+}
+
+int fds_restore_task_late(struct fd_ctx *ctx)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < ctx->nr_late && r >= 0; i++) {
+		const FdEntry *fde = &ctx->late[i];
+		const FileEntry *fe = ctx->rfiles[fde->file_id - 1];
+		int fd = -1;
+		bool owned = true;
+
+		/* an earlier fd of the task with the same file: the same description */
+		for (size_t j = 0; j < i && fd < 0; j++)
+			if (ctx->late[j].file_id == fde->file_id) {
+				fd = ctx->late[j].fd;
+				owned = false;
+			}
+		if (fd < 0)
+			r = restore_file_fd(ctx, fe, &fd);
+		if (r < 0) {
+			log_error("pid %d fd %d: not restored", ctx->late_pid, fde->fd);
+			break;
+		}
+		if (dup3(fd, fde->fd, fde->cloexec ? O_CLOEXEC : 0) < 0)
+			r = log_error_errno(negative_errno(), "pid %d fd %d: cannot put it in place", ctx->late_pid, fde->fd);
+		if (owned && fd != fde->fd)
+			close(fd);
+	}
+	free(ctx->late);
+	ctx->late = NULL;
+	ctx->nr_late = 0;
+	if (r >= 0)
+		r = fd_tty_restore_ctty(ctx, ctx->late_pid);
+	return r;
+}
+
+/*
+ * Last: closing any fd of a file drops the POSIX locks the process holds on
+ * it, so the locks are taken once every fd is in place.  inherited[id - 1]:
+ * the description came from the parent (its flock/OFD locks with it).
+ */
+static int restore_locks(struct fd_ctx *ctx, const bool *inherited)
+{
+	_cleanup_free_ bool *done = calloc(ctx->nr_rfiles + 1, sizeof(bool));
+
+	if (!done)
+		return -ENOMEM;
+	for (size_t i = 0; i < ctx->nr_cur_fds; i++) {
+		uint32_t id = ctx->cur_fds[i]->file_id;
+		const FileEntry *fe = ctx->rfiles[id - 1];
+		int r;
+
+		if (done[id - 1] || !fe->n_locks)
+			continue;
+		done[id - 1] = true;
+		r = fd_locks_restore(ctx, fe, ctx->cur_fds[i]->fd, ctx->cur_pid, !inherited[id - 1]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 int fds_restore_task(struct fd_ctx *ctx)
 {
 	_cleanup_free_ int *tmp = NULL;
+	_cleanup_free_ bool *inherited = NULL;
 	int above = 3, r;
 
 	tmp = malloc((ctx->nr_rfiles + 1) * sizeof(int));
@@ -323,6 +415,11 @@ int fds_restore_task(struct fd_ctx *ctx)
 	ctx->above = above;
 
 	r = take_inherited(ctx, above, tmp);
+	inherited = calloc(ctx->nr_rfiles + 1, sizeof(bool));
+	if (!inherited)
+		r = -ENOMEM;
+	for (size_t i = 0; i < ctx->nr_rfiles && r >= 0; i++)
+		inherited[i] = tmp[i] >= 0;
 	for (int stage = 0; stage < FD_STAGES && r >= 0; stage++) {
 		ctx->cur_stage = stage;
 		r = restore_stage(ctx, ctx->cur_pid, stage, above, tmp);
@@ -332,6 +429,10 @@ int fds_restore_task(struct fd_ctx *ctx)
 			close(tmp[i]);
 	if (r >= 0)
 		update_placed(ctx);
+	if (r >= 0)
+		r = restore_locks(ctx, inherited);
+	if (r >= 0)
+		r = keep_late(ctx);
 	fds_free_task_fds(ctx);
 	return r;
 }

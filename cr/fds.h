@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * File descriptors: collect the fd table of a stopped task without a
- * parasite (pidfd_getfd gives us a duplicate of each fd, /proc/PID/fdinfo
- * most kernel state), write it as images, and recreate it in the current
+ * File descriptors: collect the fd table of a stopped task (a duplicate of
+ * each fd from the parasite or pidfd_getfd, /proc/PID/fdinfo most kernel
+ * state), write it as images, and recreate it in the current
  * process.
  *
  * Two images: files.img holds one file_entry per open file description
@@ -26,7 +26,7 @@ struct img_dir;
 struct fd_probe {
 	int pid;		/* the task */
 	int fd;			/* fd number in the task */
-	int local_fd;		/* our duplicate (pidfd_getfd): same open file description */
+	int local_fd;		/* our duplicate (fd_source): same open file description */
 	struct stat st;		/* fstat of local_fd */
 	char link[4096];	/* readlink of /proc/PID/fd/N */
 	const char *fdinfo;	/* text of /proc/PID/fdinfo/N */
@@ -41,6 +41,9 @@ struct fd_opts {
 	bool skip_validation;		/* restore: accept files that differ from the dumped ones */
 	bool inherit_tty_stdio;		/* dump (--shell-job): fds 0-2 on a terminal are not
 					 * collected; restore gives the caller's instead */
+	bool file_locks;		/* dump: record file locks (else refuse them); restore: take them */
+	bool tcp_established;		/* dump and restore established TCP connections
+					 * (--tcp-established); without it they are refused */
 	/* dump: files outside the dump, by what /proc/PID/fd/N reads
 	 * ("pipe:[123]"): every fd on one of them is saved as inherited */
 	const char *const *external;
@@ -58,7 +61,7 @@ struct fd_inherit {
 
 struct fd_ctx;
 
-#define FD_STAGES 4
+#define FD_STAGES 9
 
 struct fd_kind_ops {
 	const char *name;
@@ -67,10 +70,12 @@ struct fd_kind_ops {
 	 * Restore stage (0 .. FD_STAGES - 1): every file of a stage is at its
 	 * final numbers before the next stage starts.  0: files that need
 	 * nothing else; 1: connected unix sockets (fds in flight may be fds of
-	 * stage 0, shared); 2: unix listeners (after the connections accepted
-	 * from them, which borrow their name); 3: epoll (watches are keyed by
-	 * fd number).  This is the kind's dependency declaration for a restore
-	 * plan.  file_stage, if set, decides per file.
+	 * stage 0, shared), established TCP; 2: bound unix sockets and
+	 * listeners (after the connections accepted from them, which borrow
+	 * their name); 3: unix clients waiting in a listener's accept queue,
+	 * dgram sockets connected to a bound one; 4: epoll (watches are keyed
+	 * by fd number); 5..8: epolls watching epolls, by nesting depth.
+	 * This is the kind's dependency declaration for a restore plan.  file_stage, if set, decides per file.
 	 */
 	int stage;
 	int (*file_stage)(const FileEntry *e);
@@ -83,6 +88,9 @@ struct fd_kind_ops {
 	int (*check)(struct fd_ctx *ctx, const FileEntry *e, int pid, int fd);
 	/* Open a new file equal to e in the current process; *ret_fd anywhere. */
 	int (*restore)(struct fd_ctx *ctx, const FileEntry *e, int *ret_fd);
+	/* Restored by fds_restore_task_late(), once every task of the tree
+	 * exists (a pidfd of a task of the tree), not inherited by children. */
+	bool late;
 };
 
 /* The table (fds-kinds.c). */
@@ -107,6 +115,20 @@ const struct fd_opts *fd_ctx_opts(const struct fd_ctx *ctx);
  * naming pid, fd and kind.
  */
 int fds_collect_task(struct fd_ctx *ctx, int pid);
+/*
+ * Where the duplicates of a task's fds come from.  fds_collect_task() takes
+ * them with pidfd_getfd (the fallback, for tasks without a parasite); the
+ * dump takes them from its parasite (SCM_RIGHTS, parasite-host.h).
+ */
+struct fd_source {
+	void *opaque;
+	/* Duplicates (O_CLOEXEC) of fds[0..nr) of the task, in order, into
+	 * ret_local[]; nr <= FD_SOURCE_BATCH.  On failure none are left open. */
+	int (*take)(void *opaque, const int *fds, size_t nr, int *ret_local);
+	int skip_fd;		/* an fd of the task that is not its own (the parasite's), or -1 */
+};
+#define FD_SOURCE_BATCH 256
+int fds_collect_task_from(struct fd_ctx *ctx, int pid, const struct fd_source *src);
 /* Write files.img and fds-PID.img for every task collected, after the
  * checks that need the whole dump (a unix socket's peer must be in it). */
 int fds_write_images(struct fd_ctx *ctx, struct img_dir *d);
@@ -139,6 +161,12 @@ int fds_read_task(struct fd_ctx *ctx, struct img_dir *d, int pid);
  * the root down (a plan dependency: a shared file's owner first).
  */
 int fds_restore_task(struct fd_ctx *ctx);
+/*
+ * In the same task, once every task of the tree exists with its session
+ * and process group: the files of "late" kinds (pidfds), and the
+ * controlling terminal of a session leader with its foreground group.
+ */
+int fds_restore_task_late(struct fd_ctx *ctx);
 
 /* For kinds: task_fd if that fd of the task being restored is already at
  * its number (its file belongs to an earlier stage), else < 0. */
@@ -165,6 +193,12 @@ const FileEntry *fd_ctx_file(const struct fd_ctx *ctx, size_t idx);
 
 /* fdinfo helpers: the value after "key:" as a number (base 0 unless given). */
 int fdinfo_u64(const char *fdinfo, const char *key, int base, uint64_t *ret);
+/* fdinfo's f_handle: n bytes in hex into ret (malloc'ed). */
+int fdinfo_hex_bytes(const char *s, size_t n, ProtobufCBinaryData *ret);
+/* A directory fd on a mount of the filesystem whose device fdinfo prints as
+ * sdev (major << 20 | minor); an O_PATH fd of the inode with that handle on it. */
+int fd_open_mount_of_sdev(uint32_t sdev);
+int fd_open_by_handle(uint32_t sdev, int handle_type, const ProtobufCBinaryData *handle);
 
 /* fd-inherit.c: true if p is on a file ctx's options name as outside the dump. */
 bool fd_inherit_is_external(const struct fd_ctx *ctx, const struct fd_probe *p);
@@ -178,5 +212,6 @@ int fd_external_parse(char *arg, const char **key);
 extern const struct fd_kind_ops fd_reg_ops, fd_pipe_ops, fd_fifo_ops, fd_eventfd_ops,
 	fd_signalfd_ops, fd_timerfd_ops, fd_epoll_ops, fd_memfd_ops, fd_pidfd_ops, fd_inet_ops, fd_unix_ops, fd_inotify_ops;
 extern const struct fd_kind_ops fd_inherit_ops;
+extern const struct fd_kind_ops fd_tty_ops, fd_fanotify_ops;
 
 #endif

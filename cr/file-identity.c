@@ -2,6 +2,8 @@
 #include <elf.h>
 #include <stdbool.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -239,7 +241,80 @@ int file_identity_check(int fd, const FileIdentity *id, const char *path)
 	if (!what)
 		return 0;
 	log_error("%s: not the file that was dumped (%s differs: size %llu, was %llu); "
-		  "use skip-validation to accept it", path, what,
+		  "restore with --skip-file-validation to accept it", path, what,
 		  (unsigned long long)now.size, (unsigned long long)id->size);
 	return -ESTALE;
+}
+
+struct file_id_cache {
+	struct file_id_slot {
+		uint64_t dev, ino;
+		FileIdentity *id;
+	} *v;
+	size_t n;
+};
+
+static int cached_identity(struct file_id_cache *c, int fd, FileIdentity **ret)
+{
+	struct stat st;
+	struct file_id_slot *n;
+	FileIdentity *id;
+	int r;
+
+	if (fstat(fd, &st) < 0)
+		return negative_errno();
+	for (size_t i = 0; i < c->n; i++)
+		if (c->v[i].dev == st.st_dev && c->v[i].ino == st.st_ino) {
+			*ret = c->v[i].id;
+			return 0;
+		}
+	id = malloc(sizeof(*id));
+	if (!id)
+		return -ENOMEM;
+	r = file_identity_collect(fd, id);
+	n = r < 0 ? NULL : realloc(c->v, (c->n + 1) * sizeof(*n));
+	if (!n) {
+		file_identity_clear(id);
+		free(id);
+		return r < 0 ? r : -ENOMEM;
+	}
+	c->v = n;
+	n[c->n++] = (struct file_id_slot){ .dev = st.st_dev, .ino = st.st_ino, .id = id };
+	*ret = id;
+	return 0;
+}
+
+int file_identity_of_mappings(struct file_id_cache **cache, int pid, VmaEntry **vmas, size_t n)
+{
+	if (!*cache && !(*cache = calloc(1, sizeof(**cache))))
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		VmaEntry *v = vmas[i];
+		char path[96];
+
+		if ((v->kind != VMA_KIND__VMA_FILE_PRIVATE && v->kind != VMA_KIND__VMA_FILE_SHARED) || !v->path)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", pid, (unsigned long long)v->start,
+			 (unsigned long long)v->end);
+		_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return log_error_errno(negative_errno(), "pid %d: cannot open %s (%s) to record its identity",
+					       pid, path, v->path);
+		int r = cached_identity(*cache, fd, &v->identity);
+		if (r < 0)
+			return log_error_errno(r, "pid %d: cannot record the identity of %s", pid, v->path);
+	}
+	return 0;
+}
+
+void file_identity_cache_free(struct file_id_cache *cache)
+{
+	if (!cache)
+		return;
+	for (size_t i = 0; i < cache->n; i++) {
+		file_identity_clear(cache->v[i].id);
+		free(cache->v[i].id);
+	}
+	free(cache->v);
+	free(cache);
 }

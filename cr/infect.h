@@ -5,7 +5,7 @@
  * poked at the thread's ip and put back at once); after that every remote
  * syscall runs from the scratch area, on any seized thread of the process,
  * with all signals blocked.  infect_stop() unmaps the area and puts back
- * each thread's registers and signal mask.  Outputs of remote syscalls
+ * each thread's registers (general and FPU/vector state) and signal mask.  Outputs of remote syscalls
  * land in the scratch area and are read back through /proc/PID/mem.
  */
 #ifndef CRYO_INFECT_H
@@ -18,7 +18,8 @@
 
 /*
  * Scratch area layout: [0, 4096) syscall code and the int3 calls return to;
- * then the blob (if any); then INFECT_ARGS_SIZE of arguments; then the stack.
+ * then the blob (if any); then INFECT_ARGS_SIZE of arguments; then the stack
+ * (upper half: infect_call; lower half: the background call).
  */
 #define INFECT_ARGS_SIZE (2 * 4096)
 #define INFECT_STACK_SIZE (16 * 4096)
@@ -33,8 +34,11 @@ struct infect_blob {
 struct infect_thread {
 	pid_t tid;
 	bool prepared;			/* regs saved and signals blocked */
+	bool running;			/* runs a background call (infect_call_start) */
 	struct user_regs_struct regs;	/* as seized: put back by infect_stop */
 	uint64_t sigmask;
+	void *xstate;			/* NT_X86_XSTATE as seized, put back too */
+	size_t xstate_len;
 };
 
 struct infect {
@@ -54,6 +58,19 @@ int infect_start(struct infect *inf, pid_t pid, const pid_t *tids, size_t nr_tid
 		 const struct infect_blob *blob);
 /* Call the blob's entry (offset in the blob) with arg in thread tid; *ret = its rax. */
 int infect_call(struct infect *inf, pid_t tid, uint64_t entry_off, uint64_t arg, int64_t *ret);
+/*
+ * A call that runs while the host does other things (the parasite daemon):
+ * start it in tid with two args, then poll (-EAGAIN while it runs) or wait
+ * for its return.  It runs on its own part of the stack area, so
+ * infect_call() in other threads may run meanwhile; tid itself is busy
+ * (-EBUSY) until it returned.  infect_stop() interrupts a call still
+ * running.
+ */
+int infect_call_start(struct infect *inf, pid_t tid, uint64_t entry_off, uint64_t arg0, uint64_t arg1);
+int infect_call_poll(struct infect *inf, pid_t tid, int64_t *ret);
+int infect_call_wait(struct infect *inf, pid_t tid, unsigned timeout_ms, int64_t *ret);
+/* Stop a background call that did not return (PTRACE_INTERRUPT); 0 if none runs. */
+int infect_call_abort(struct infect *inf, pid_t tid);
 /* Run syscall nr with up to 6 args in thread tid; *ret gets the raw result. */
 int infect_syscall(struct infect *inf, pid_t tid, long nr, const uint64_t args[6], int64_t *ret);
 /* Copy between the dumper and the scratch area (offset into it; args at inf->args_off). */

@@ -21,12 +21,16 @@
 #include <sys/uio.h>
 #include <time.h>
 #include "dump.h"
+#include "file-identity.h"
 #include "fault.h"
 #include "kerndat.h"
 #include "log.h"
 #include "mem-copy.h"
+#include "parasite/parasite-host.h"
 #include "proto/mm.pb-c.h"
+#include "vdso.h"
 
+#undef PAGE_SIZE	/* <sys/user.h> has one */
 #define PAGE_SIZE ((uint64_t)4096)
 #define PM_PRESENT (1ull << 63)
 #define PM_SWAP (1ull << 62)
@@ -39,6 +43,8 @@ struct page_sink {
 	struct page_writer *w;
 	int src_fd;		/* /proc/PID/mem or a map_files fd */
 	pid_t vm_pid;		/* readable area: process_vm_readv from this pid first */
+	int rw_fd;		/* the page file opened read-write (direct copies), or -1 */
+	off_t file_size;	/* of the page file, grown ahead of direct copies */
 };
 
 /* process_vm_readv copies straight from the task's pages and is an order of
@@ -133,11 +139,112 @@ static int plan_pages(struct page_sink *s, struct copy_job *job, uint64_t vaddr,
 	return 0;
 }
 
+static bool fault_checked;
+
+/* A run of data pages, copied directly by the store threads in pieces. */
+static int post_direct(struct page_sink *s, int fd, uint64_t vaddr, uint64_t nr, off_t *file_off)
+{
+	uint64_t max = COPY_SLOT_SIZE / PAGE_SIZE;
+
+	while (nr) {
+		uint64_t n = nr < max ? nr : max;
+		uint32_t len = (uint32_t)(n * PAGE_SIZE);
+		struct copy_job *job;
+		int r;
+
+		/* The file is grown before its pages are written through a mapping. */
+		if (*file_off + (off_t)len > s->file_size) {
+			if (ftruncate(s->rw_fd, *file_off + (off_t)len) < 0)
+				return log_error_errno(negative_errno(), "cannot grow the page file");
+			s->file_size = *file_off + (off_t)len;
+		}
+		if (lseek(fd, *file_off + (off_t)len, SEEK_SET) < 0)
+			return log_error_errno(negative_errno(), "cannot seek the page file");
+		r = page_writer_account(s->w, vaddr, n);
+		if (r < 0)
+			return log_error_errno(r, "cannot record pages at %#" PRIx64, vaddr);
+		r = copy_pipe_get(s->c->copy, &job);
+		if (r < 0)
+			return r;
+		job->fd = s->rw_fd;
+		job->pid = s->vm_pid;
+		job->remote = vaddr;
+		job->nr_segs = 1;
+		job->segs[0] = (struct copy_seg){ .buf_off = 0, .len = len, .file_off = *file_off };
+		r = copy_pipe_post(s->c->copy, job);
+		if (r < 0)
+			return r;
+		*file_off += len;
+		s->c->stats.pages_written += n;
+		s->c->stats.bytes_written += len;
+		vaddr += n * PAGE_SIZE;
+		nr -= n;
+	}
+	return 0;
+}
+
+static bool scan_bit(const struct parasite_zero_scan *z, uint64_t i)
+{
+	return z->zero[i / 64] >> (i % 64) & 1;
+}
+
+/*
+ * With the parasite in: it tells which pages are zero (it reads only the
+ * first bytes of a page that holds data), so every page file offset is
+ * known before any data moves, and the store threads copy the data pages
+ * straight from the task into the page file, in parallel.
+ */
+static int direct_run(struct page_sink *s, uint64_t vaddr, uint64_t nr)
+{
+	struct parasite_zero_scan z;
+
+	while (nr) {
+		uint32_t n = nr < PARASITE_SCAN_PAGES ? (uint32_t)nr : PARASITE_SCAN_PAGES;
+		uint64_t t0 = mono_usec(), i = 0;
+		off_t file_off;
+		int fd, r;
+
+		r = parasite_zero_scan(s->c->parasite, vaddr, n, &z);
+		s->c->stats.read_usec += mono_usec() - t0;
+		if (r < 0)
+			return r;
+		fd = page_writer_pages_fd(s->w, &file_off);
+		if (fd < 0)
+			return log_error_errno(fd, "cannot get the page file");
+		while (i < n) {
+			bool zero = scan_bit(&z, i);
+			uint64_t j = i + 1;
+
+			while (j < n && scan_bit(&z, j) == zero)
+				j++;
+			if (zero) {
+				r = page_writer_add_hole(s->w, vaddr + i * PAGE_SIZE, j - i, PE_ZERO);
+				s->c->stats.pages_zero += j - i;
+			} else
+				r = post_direct(s, fd, vaddr + i * PAGE_SIZE, j - i, &file_off);
+			if (r < 0)
+				return r;
+			i = j;
+		}
+		if (!fault_checked) {
+			fault_checked = true;
+			r = fault_inject("mid-memory");
+			if (r < 0)
+				return r;
+		}
+		vaddr += (uint64_t)n * PAGE_SIZE;
+		nr -= n;
+	}
+	return 0;
+}
+
 /* Copy nr pages at vaddr: read and planned here, written by the store threads. */
 static int copy_run(struct page_sink *s, uint64_t vaddr, uint64_t nr)
 {
-	static bool fault_checked;
 	uint64_t max = COPY_SLOT_SIZE / PAGE_SIZE;
+
+	if (s->rw_fd >= 0 && s->vm_pid && s->c->parasite)
+		return direct_run(s, vaddr, nr);
 
 	while (nr) {
 		uint64_t n = nr < max ? nr : max, t0;
@@ -376,7 +483,7 @@ static int dump_shmem_obj(struct dump_ctx *c, pid_t pid, const VmaEntry *v, stru
 {
 	char path[96];
 	_cleanup_close_ int fd = -1;
-	struct page_sink s = { .c = c };
+	struct page_sink s = { .c = c, .rw_fd = -1 };
 	off_t pos = 0, size = (off_t)v->shmem_size;
 	int r, q;
 
@@ -521,8 +628,9 @@ static bool vma_private_content(const VmaEntry *v)
 static int dump_pages(struct dump_ctx *c, pid_t pid, VmaEntry **vmas, size_t n)
 {
 	char path[64];
-	_cleanup_close_ int pm_fd = -1, mem_fd = -1;
-	struct page_sink s = { .c = c };
+	_cleanup_close_ int pm_fd = -1, mem_fd = -1, rw_fd = -1;
+	struct page_sink s = { .c = c, .rw_fd = -1 };
+	off_t off0;
 	int r = 0, q;
 
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
@@ -537,6 +645,16 @@ static int dump_pages(struct dump_ctx *c, pid_t pid, VmaEntry **vmas, size_t n)
 	if (r < 0)
 		return log_error_errno(r, "cannot create pages image of %d", pid);
 	s.src_fd = mem_fd;
+	/* Direct copies map the page file: that needs it open for reading too. */
+	if (c->parasite) {
+		r = page_writer_pages_fd(s.w, &off0);
+		if (r >= 0) {
+			snprintf(path, sizeof(path), "/proc/self/fd/%d", r);
+			rw_fd = open(path, O_RDWR | O_CLOEXEC);
+			r = 0;
+		}
+		s.rw_fd = rw_fd;
+	}
 	for (size_t i = 0; i < n && r >= 0; i++)
 		if (vma_private_content(vmas[i])) {
 			s.vm_pid = (vmas[i]->prot & PROT_READ) ? pid : 0;
@@ -602,6 +720,62 @@ static void fill_brk(MmEntry *mm, VmaEntry **v, size_t n)
 			mm->brk = v[i]->end;
 }
 
+/*
+ * The parasite's scratch area is not the task's memory.  mmap may have
+ * merged it with a neighbour of the same protections (an rwx anonymous
+ * area): then only the neighbour's part stays.
+ */
+static int drop_parasite_area(struct dump_ctx *c, struct proc_vmas *pv)
+{
+	uint64_t a, b;
+	size_t n = 0;
+
+	if (!c->parasite)
+		return 0;
+	parasite_area(c->parasite, &a, &b);
+	for (size_t i = 0; i < pv->n; i++) {
+		struct proc_vma *v = &pv->v[i];
+
+		if (v->end > a && v->start < b) {
+			if (v->start >= a && v->end <= b) {
+				free(v->path);
+				continue;
+			}
+			if (v->start < a && v->end > b) {
+				log_error("area %#" PRIx64 "-%#" PRIx64 " holds the parasite inside it", v->start, v->end);
+				return -EBUSY;
+			}
+			if (v->start < a)
+				v->end = a;
+			else {
+				v->pgoff += b - v->start;
+				v->start = b;
+			}
+		}
+		pv->v[n++] = *v;
+	}
+	pv->n = n;
+	return 0;
+}
+
+/* The bytes of the [vdso] area: restore compares them with its own vDSO (docs/vdso.md). */
+static int dump_vdso_bytes(pid_t pid, MmEntry *mm, VmaEntry **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint8_t *buf;
+		if (v[i]->kind != VMA_KIND__VMA_VDSO)
+			continue;
+		int r = vdso_read_task(pid, v[i]->start, v[i]->end, &buf);
+		if (r < 0)
+			return log_error_errno(r, "cannot read the vDSO of %d at %#" PRIx64, pid, v[i]->start);
+		mm->has_vdso = true;
+		mm->vdso.data = buf;
+		mm->vdso.len = v[i]->end - v[i]->start;
+		return 0;
+	}
+	return 0;
+}
+
 int dump_task_mm(struct dump_ctx *c, struct seized_task *k)
 {
 	struct proc_vmas pv = { 0 };
@@ -623,6 +797,11 @@ int dump_task_mm(struct dump_ctx *c, struct seized_task *k)
 		proc_vmas_free(&pv);
 		return log_error_errno(r, "cannot parse /proc/%d/smaps", k->pid);
 	}
+	r = drop_parasite_area(c, &pv);
+	if (r < 0) {
+		proc_vmas_free(&pv);
+		return r;
+	}
 	vma = calloc(pv.n ? pv.n : 1, sizeof(*vma));
 	vmap = calloc(pv.n ? pv.n : 1, sizeof(*vmap));
 	if (!vma || !vmap) {
@@ -639,6 +818,11 @@ int dump_task_mm(struct dump_ctx *c, struct seized_task *k)
 			goto out;
 	}
 	r = find_all_guards(k->pid, vmap, pv.n);
+	if (r >= 0)	/* file validation at restore (file-identity.h) */
+		r = file_identity_of_mappings(&c->file_ids, k->pid, vmap, pv.n);
+	if (r < 0)
+		goto out;
+	r = dump_vdso_bytes(k->pid, &mm, vmap, pv.n);
 	if (r < 0)
 		goto out;
 	mm.n_vmas = pv.n;
@@ -674,5 +858,6 @@ out:
 	for (size_t i = 0; vma && i < pv.n; i++)
 		free(vma[i].guard_ranges);
 	proc_vmas_free(&pv);
+	free(mm.vdso.data);
 	return r;
 }

@@ -253,15 +253,24 @@ static int match_copy(const struct mnt_tree *t, const struct mnt_tree *c, int *m
 }
 
 /* In the child, inside a private copy of the namespace: detach whatever covers
- * the copy of mount m until its mountpoint shows it, then clone it. */
+ * the copy of mount m until its mountpoint shows it, then clone it.  procfd is
+ * our /proc from before setns: the namespace's own /proc may belong to
+ * another pid namespace, where we have no /proc/self. */
 static int uncover_and_clone(const struct mnt_tree *t, size_t idx, int procfd)
 {
 	_cleanup_mnt_tree_ struct mnt_tree *c = NULL;
 	_cleanup_free_ int *map = calloc(t->n, sizeof(int));
 	const char *mp = t->m[idx].mountpoint;
+	int infofd = openat(procfd, "thread-self/mountinfo", O_RDONLY | O_CLOEXEC);
+	_cleanup_fclose_ FILE *info = infofd < 0 ? NULL : fdopen(infofd, "re");
 	unsigned want;
 
-	if (!map || mnt_parse_mountinfo_at(procfd, "thread-self/mountinfo", &c) < 0 || mnt_tree_link(c) < 0 ||
+	if (!info) {
+		if (infofd >= 0)
+			close(infofd);
+		return -ENOENT;
+	}
+	if (!map || mnt_parse_mountinfo_file(info, "mountinfo", &c) < 0 || mnt_tree_link(c) < 0 ||
 	    match_copy(t, c, map) < 0)
 		return -ENOENT;
 	want = c->m[map[idx]].id;
@@ -281,16 +290,14 @@ static int uncover_and_clone(const struct mnt_tree *t, size_t idx, int procfd)
 static _noreturn_ void tmpfs_child(pid_t pid, const struct mnt_tree *t, size_t idx, int sock)
 {
 	char path[64];
-	int nsfd, fd;
-	/* The /proc inside may be of another pid namespace, where we have no entry. */
-	int procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int nsfd, fd, procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
 
 	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
 	nsfd = open(path, O_RDONLY | O_CLOEXEC);
-	if (nsfd < 0 || setns(nsfd, CLONE_NEWNS) < 0 || unshare(CLONE_NEWNS) < 0 ||
+	if (procfd < 0 || nsfd < 0 || setns(nsfd, CLONE_NEWNS) < 0 || unshare(CLONE_NEWNS) < 0 ||
 	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		_exit(10);
-	fd = procfd < 0 ? -1 : uncover_and_clone(t, idx, procfd);
+	fd = uncover_and_clone(t, idx, procfd);
 	if (fd < 0)
 		_exit(11);
 	if (send_fd(sock, fd) < 0)

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Parsing /proc/PID/mountinfo into a mount tree, and the tree's links. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,13 +126,15 @@ static int parse_line(char *line, struct mnt_node *m)
 
 int mnt_parse_mountinfo(const char *path, struct mnt_tree **ret)
 {
-	return mnt_parse_mountinfo_at(AT_FDCWD, path, ret);
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+
+	if (!f)
+		return log_error_errno(-errno, "cannot open %s", path);
+	return mnt_parse_mountinfo_file(f, path, ret);
 }
 
-int mnt_parse_mountinfo_at(int dirfd, const char *path, struct mnt_tree **ret)
+int mnt_parse_mountinfo_file(FILE *f, const char *path, struct mnt_tree **ret)
 {
-	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
-	_cleanup_fclose_ FILE *f = fd >= 0 ? fdopen(fd, "re") : NULL;
 	_cleanup_free_ char *line = NULL;
 	_cleanup_mnt_tree_ struct mnt_tree *t = calloc(1, sizeof(*t));
 	size_t cap = 0, linecap = 0;
@@ -142,12 +143,6 @@ int mnt_parse_mountinfo_at(int dirfd, const char *path, struct mnt_tree **ret)
 	if (!t)
 		return -ENOMEM;
 	t->root = -1;
-	if (!f) {
-		int r = log_error_errno(-errno, "cannot open %s", path);
-		if (fd >= 0)
-			close(fd);
-		return r;
-	}
 	while (getline(&line, &linecap, f) > 0) {
 		lineno++;
 		if (t->n == cap) {

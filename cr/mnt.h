@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include "image.h"
 
@@ -71,8 +72,8 @@ int mnt_parse_external_dump(char *arg, struct mnt_external *ret);
 
 /* Parse a mountinfo file (no classification). */
 int mnt_parse_mountinfo(const char *path, struct mnt_tree **ret);
-/* The same, path relative to dirfd (a /proc of another pid namespace than the mounted one). */
-int mnt_parse_mountinfo_at(int dirfd, const char *path, struct mnt_tree **ret);
+/* The same from an open file (path: its name in messages). */
+int mnt_parse_mountinfo_file(FILE *f, const char *path, struct mnt_tree **ret);
 /* Resolve parent indexes and the root; -EINVAL (logged) for a broken tree. */
 int mnt_tree_link(struct mnt_tree *t);
 void mnt_tree_free(struct mnt_tree *t);

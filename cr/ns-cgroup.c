@@ -104,9 +104,13 @@ static int read_inside(void *arg)
 /* The root: the whole path without the inside part (its suffix). */
 static int root_of(const char *whole, const char *inside, char **ret)
 {
-	size_t lw = strlen(whole), li = strcmp(inside, "/") ? strlen(inside) : 0;
+	size_t lw = strlen(whole), li = strlen(inside);
 
-	if (!strncmp(inside, "/..", 3) || li > lw || strcmp(whole + lw - li, li ? inside : ""))
+	if (!strcmp(inside, "/")) {
+		*ret = strdup(whole);
+		return *ret ? 0 : -ENOMEM;
+	}
+	if (!strncmp(inside, "/..", 3) || li > lw || strcmp(whole + lw - li, inside))
 		return -EXDEV;
 	if (lw - li == 0)
 		*ret = strdup("/");

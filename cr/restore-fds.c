@@ -152,10 +152,42 @@ static int step_fds(void *ctx, void *data)
 	return 0;
 }
 
+static int step_fds_late(void *ctx, void *data)
+{
+	struct restore_ctx *rc = ctx;
+	struct rst_task *t = data;
+	int r = fds_restore_task_late(rc->fds);
+	if (r < 0)
+		return log_error_errno(r, "task %d: cannot restore its pidfds or controlling terminal", t->pid);
+	return 0;
+}
+
+/* "fds-late": after every task exists in its session and group (pidfds of
+ * children, a controlling terminal and its foreground group). */
+static int add_late_step(struct restore_ctx *rc, struct rst_task *t, unsigned fds_id)
+{
+	unsigned id;
+	int r = restore_step_add(rc, t, "fds-late", step_fds_late, t, &id);
+	if (r >= 0)
+		r = plan_need(rc->plan, id, fds_id);
+	for (size_t i = 0; i < rc->n_tasks && r >= 0; i++) {
+		struct rst_task *o = &rc->tasks[i];
+		r = plan_need(rc->plan, id, o->fork_step);
+		if (r >= 0)
+			r = plan_need_kind_optional(rc->plan, id, "setsid", o->owner);
+		if (r >= 0)
+			r = plan_need_kind_optional(rc->plan, id, "setpgid", o->owner);
+	}
+	return r;
+}
+
 int fds_restore_prepare(struct restore_ctx *rc)
 {
-	struct fd_opts o = { .inherit = rc->opts.inherit, .nr_inherit = rc->opts.nr_inherit };
-	int r = fds_load_images(rc->dir, &o, &rc->fds);
+	struct fd_opts fo = { .skip_validation = rc->opts.skip_file_validation,
+			      .inherit = rc->opts.inherit, .nr_inherit = rc->opts.nr_inherit,
+			      .file_locks = rc->opts.file_locks,
+			      .tcp_established = rc->opts.tcp_established };
+	int r = fds_load_images(rc->dir, &fo, &rc->fds);
 	if (r < 0)
 		return log_error_errno(r, "cannot read the files of %s", rc->opts.dir);
 	for (size_t i = 0; i < rc->n_tasks; i++) {
@@ -181,6 +213,8 @@ int fds_restore_add_steps(struct restore_ctx *rc)
 		int mm = plan_find(rc->plan, "mm", t->owner);
 		if (r >= 0 && mm >= 0)
 			r = plan_need(rc->plan, (unsigned)mm, id);
+		if (r >= 0)
+			r = add_late_step(rc, t, id);
 		if (r < 0)
 			return r;
 	}

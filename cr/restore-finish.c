@@ -42,6 +42,10 @@ static const char *const blob_steps[] = {
 	[RST_STEP_CLONE] = "creating a thread",
 	[RST_STEP_THREAD] = "setting thread state",
 	[RST_STEP_SIGNALS] = "queueing signals",
+	[RST_STEP_TS_SCHED] = "setting a thread's scheduling",
+	[RST_STEP_CREDS] = "setting credentials",
+	[RST_STEP_SECCOMP] = "installing seccomp",
+	[RST_STEP_ROOT] = "changing its root directory",
 	[RST_STEP_MADVISE] = "re-applying memory advice or guard pages",
 };
 
@@ -71,26 +75,33 @@ static int check_tasks_alive(struct restore_ctx *rc)
 	return 0;
 }
 
+/* The blob's first failure, if any, named. */
+static int blob_error(const struct rst_sync *s)
+{
+	int32_t err = __atomic_load_n(&s->error, __ATOMIC_SEQ_CST);
+	if (!err)
+		return 0;
+	const char *what = s->error_step < sizeof(blob_steps) / sizeof(blob_steps[0]) && blob_steps[s->error_step]
+				   ? blob_steps[s->error_step]
+				   : "?";
+	return log_error_errno(err, "restorer in thread %u failed %s", s->error_tid, what);
+}
+
 static int wait_ready(struct restore_ctx *rc)
 {
 	struct rst_sync *s = rc->sync;
 	for (;;) {
 		int32_t ready = __atomic_load_n(&s->ready, __ATOMIC_SEQ_CST);
-		int32_t err = __atomic_load_n(&s->error, __ATOMIC_SEQ_CST);
-		if (err) {
-			const char *what = s->error_step < sizeof(blob_steps) / sizeof(blob_steps[0]) &&
-						   blob_steps[s->error_step]
-					   ? blob_steps[s->error_step]
-					   : "?";
-			return log_error_errno(err, "restorer in thread %u failed %s", s->error_tid, what);
-		}
+		int r = blob_error(s);
+		if (r < 0)
+			return r;
 		if ((size_t)ready >= rc->n_threads_total) {
 			if (s->mm_error)
 				log_warn("task %u: cannot restore its mm fields (PR_SET_MM_MAP): %s; /proc/%u/cmdline and exe may be wrong",
 					 s->mm_error_pid, strerror(-s->mm_error), s->mm_error_pid);
 			return 0;
 		}
-		int r = check_tasks_alive(rc);
+		r = check_tasks_alive(rc);
 		if (r < 0)
 			return r;
 		struct timespec ts = { 0, 100 * 1000 * 1000 };
@@ -111,10 +122,10 @@ static int wait_stop(pid_t tid, int *ret_status)
 	return 0;
 }
 
-static int seize_thread(pid_t tid)
+static int seize_thread(pid_t tid, unsigned long extra_options)
 {
 	int st;
-	if (ptrace(PTRACE_SEIZE, tid, 0, PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL) < 0 ||
+	if (ptrace(PTRACE_SEIZE, tid, 0, PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | extra_options) < 0 ||
 	    ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0)
 		return log_error_errno(negative_errno(), "cannot trace thread %d", tid);
 	int r = wait_stop(tid, &st);
@@ -200,7 +211,7 @@ static int resume_traced(struct restore_ctx *rc)
 	int r;
 	for (size_t i = 0; i < rc->n_tasks; i++)
 		for (size_t j = 0; !rc->tasks[i].zombie && j < rc->tasks[i].n_tids; j++) {
-			r = seize_thread(rst_host_tid(rc, &rc->tasks[i], j));
+			r = seize_thread(rst_host_tid(rc, &rc->tasks[i], j), ts_restore_ptrace_options(&rc->tasks[i]));
 			if (r < 0)
 				return r;
 		}
@@ -209,8 +220,10 @@ static int resume_traced(struct restore_ctx *rc)
 	for (size_t i = 0; i < rc->n_tasks; i++)
 		for (size_t j = 0; !rc->tasks[i].zombie && j < rc->tasks[i].n_tids; j++) {
 			r = run_to_sigreturn(rst_host_tid(rc, &rc->tasks[i], j));
-			if (r < 0)
+			if (r < 0) {
+				blob_error(rc->sync);	/* why it died, if the blob said */
 				return r;
+			}
 		}
 	for (size_t i = 0; i < rc->n_tasks; i++) {
 		if (rc->tasks[i].zombie)

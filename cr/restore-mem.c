@@ -12,7 +12,9 @@
  * one rt_sigframe per thread built from its core image), set the process-wide
  * signal state, and jump into the blob on a stack in the hole.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -28,7 +30,10 @@
 
 #include "log.h"
 #include "restore.h"
+#include "file-identity.h"
+#include "restore-bump.h"
 #include "restore-fault.h"
+#include "vdso-restore.h"
 #include "restorer/restorer-args.h"
 #include "restorer-blob.h"
 
@@ -44,6 +49,7 @@ static uint64_t page_up(uint64_t x)
 }
 
 struct mem_state {
+	uint32_t fill_flags;	/* RST_FILL_* for every task */
 	uint64_t blob_len;	/* blob image, page aligned */
 	uint64_t sync_off, temp_off, args_off;	/* offsets in the hole */
 };
@@ -236,7 +242,8 @@ static uint64_t task_args_len(const struct rst_task *t, const struct mem_task *m
 {
 	uint64_t len = PAGE_SZ * 4 + THREAD_STACK + guard_bytes(t->mm) +
 		       (t->task_core ? t->task_core->n_shared_pending_siginfo * 128 : 0) + t->mm->n_vmas * (sizeof(struct rst_vma) + sizeof(struct rst_special)) +
-		       mt->n_pages * sizeof(struct rst_pages) + t->mm->n_auxv * 8;
+		       mt->n_pages * sizeof(struct rst_pages) + t->mm->n_auxv * 8 + ts_restore_args_len(t) +
+		       vdso_restore_args_len(t->mm);
 	for (size_t i = 0; i < t->n_tids; i++) {
 		const ThreadCoreEntry *c = t->cores[i];
 		len += sizeof(struct rst_thread) + THREAD_STACK + PAGE_SZ + (c->has_xsave ? c->xsave.len : 0) +
@@ -322,6 +329,50 @@ static void pick_helper_tids(struct restore_ctx *rc)
 	}
 }
 
+/* Free page reporting of a virtio balloon (feature bit 5, VIRTIO_BALLOON_F_REPORTING):
+ * the host takes back free blocks of 2 MiB and more, so a fresh huge page costs a
+ * host fault per page on first touch. */
+static bool free_pages_reported(void)
+{
+	_cleanup_closedir_ DIR *d = opendir("/sys/bus/virtio/drivers/virtio_balloon");
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		char path[PATH_MAX], bits[256] = "";
+		if (strncmp(de->d_name, "virtio", 6))
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/virtio/drivers/virtio_balloon/%s/features", de->d_name);
+		_cleanup_fclose_ FILE *f = fopen(path, "re");
+		if (f && fgets(bits, sizeof(bits), f) && strlen(bits) > 5 && bits[5] == '1')
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Fill big anonymous areas through huge pages and UFFDIO_MOVE when MADV_HUGEPAGE
+ * gets huge pages here (THP "always" or "madvise") and fresh huge pages are not
+ * given back to a hypervisor while free (then zeroing them is the cost: measured
+ * 2-4x slower than 4 KiB pages in place on such a VM).  CRYO_RESTORE_FILL=move or
+ * inplace overrides (bench/cr/run.sh, docs/cr-restore.md).
+ */
+static uint32_t fill_flags(void)
+{
+	char buf[128] = "";
+	const char *env = getenv("CRYO_RESTORE_FILL");
+	_cleanup_fclose_ FILE *f = NULL;
+
+	if (env && !strcmp(env, "inplace"))
+		return 0;
+	f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "re");
+	if (!f || !fgets(buf, sizeof(buf), f))
+		return 0;
+	if (!strstr(buf, "[always]") && !strstr(buf, "[madvise]"))
+		return 0;
+	if (!(env && !strcmp(env, "move")) && free_pages_reported())
+		return 0;
+	return RST_FILL_MOVE;
+}
+
 int mem_restore_prepare(struct restore_ctx *rc)
 {
 	struct mem_state *ms = calloc(1, sizeof(*ms));
@@ -348,23 +399,18 @@ int mem_restore_prepare(struct restore_ctx *rc)
 			args_max = mt->args_len;
 	}
 	pick_helper_tids(rc);
+	ms->fill_flags = fill_flags();
+	log_debug("pages of big anonymous areas are filled %s", ms->fill_flags & RST_FILL_MOVE ?
+		  "through huge pages and UFFDIO_MOVE" : "in place (preadv)");
 	return map_hole(rc, args_max);
 }
 
 /* ---- in the task ------------------------------------------------------- */
 
-struct bump {
-	char *cur, *end;
-};
-
-static void *bump_alloc(struct bump *b, size_t len, size_t align)
+/* For other kinds that put data in the hole (restore-ts.c). */
+static void *bump_alloc_any(void *b, size_t len)
 {
-	char *p = (char *)(((uintptr_t)b->cur + align - 1) & ~(uintptr_t)(align - 1));
-	if (p + len > b->end)
-		return NULL;
-	b->cur = p + len;
-	memset(p, 0, len);
-	return p;
+	return bump_alloc(b, len, 16);
 }
 
 /* Paths are opened once per task; files stay open until the blob mapped them. */
@@ -399,6 +445,14 @@ static int fill_vma(struct restore_ctx *rc, const VmaEntry *v, struct rst_vma *o
 		int fd = open_vma_file(v);
 		if (fd < 0)
 			return fd;
+		/* the same file as dumped (file-identity.h), unless --skip-file-validation */
+		if (v->identity && !rc->opts.skip_file_validation) {
+			int r = file_identity_check(fd, v->identity, v->path);
+			if (r < 0) {
+				close(fd);
+				return r;
+			}
+		}
 		out->fd = fd;
 		out->map_flags = v->kind == VMA_KIND__VMA_FILE_SHARED ? MAP_SHARED : MAP_PRIVATE;
 		return 0;
@@ -424,99 +478,6 @@ static int fill_vma(struct restore_ctx *rc, const VmaEntry *v, struct rst_vma *o
 	default:
 		return -EINVAL;
 	}
-}
-
-struct cur_special {
-	char name[32];
-	uint64_t start, end;
-};
-
-static int current_specials(struct cur_special *out, size_t max, size_t *n)
-{
-	_cleanup_fclose_ FILE *f = fopen("/proc/self/maps", "re");
-	char line[512];
-	*n = 0;
-	if (!f)
-		return negative_errno();
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long s, e;
-		char name[64] = "";
-		if (sscanf(line, "%llx-%llx %*s %*s %*s %*s %63s", &s, &e, name) < 2)
-			continue;
-		if (strcmp(name, "[vdso]") && strcmp(name, "[vvar]") && strcmp(name, "[vvar_vclock]"))
-			continue;
-		if (*n == max)
-			return -E2BIG;
-		snprintf(out[*n].name, sizeof(out[*n].name), "%s", name);
-		out[*n].start = s;
-		out[*n].end = e;
-		(*n)++;
-	}
-	return 0;
-}
-
-static const char *special_name(const VmaEntry *v)
-{
-	if (v->name)
-		return v->name;
-	return v->kind == VMA_KIND__VMA_VDSO ? "[vdso]" : "[vvar]";
-}
-
-/* Match the live vDSO areas with the dumped ones; they move as a block. */
-static int fill_specials(struct rst_task *t, struct bump *b, struct rst_args *a)
-{
-	struct cur_special cur[8];
-	size_t n;
-	int r = current_specials(cur, 8, &n);
-	if (r < 0)
-		return log_error_errno(r, "cannot read the vDSO areas");
-	struct rst_special *sp = bump_alloc(b, n * sizeof(*sp), 8);
-	if (!sp)
-		return -ENOMEM;
-	int64_t delta = 0;
-	bool have_delta = false;
-	for (size_t i = 0; i < n; i++) {
-		sp[i].cur_start = cur[i].start;
-		sp[i].len = cur[i].end - cur[i].start;
-		sp[i].dst_start = 0;
-		for (size_t j = 0; j < t->mm->n_vmas; j++) {
-			const VmaEntry *v = t->mm->vmas[j];
-			if (v->kind != VMA_KIND__VMA_VDSO && v->kind != VMA_KIND__VMA_VVAR)
-				continue;
-			if (strcmp(special_name(v), cur[i].name))
-				continue;
-			if (v->end - v->start != sp[i].len) {
-				log_error("task %d: %s of this kernel is %" PRIu64 " bytes, the dumped one %" PRIu64
-					  "; restoring across such kernels is not supported",
-					  t->pid, cur[i].name, sp[i].len, v->end - v->start);
-				return -EOPNOTSUPP;
-			}
-			int64_t d = (int64_t)(v->start - cur[i].start);
-			if (have_delta && d != delta) {
-				log_error("task %d: the dumped vDSO areas are laid out differently from this kernel's",
-					  t->pid);
-				return -EOPNOTSUPP;
-			}
-			delta = d;
-			have_delta = true;
-			sp[i].dst_start = v->start;
-		}
-	}
-	for (size_t j = 0; j < t->mm->n_vmas; j++) {
-		const VmaEntry *v = t->mm->vmas[j];
-		if (v->kind != VMA_KIND__VMA_VDSO && v->kind != VMA_KIND__VMA_VVAR)
-			continue;
-		bool found = false;
-		for (size_t i = 0; i < n; i++)
-			found |= sp[i].dst_start == v->start;
-		if (!found) {
-			log_error("task %d: dumped %s has no counterpart on this kernel", t->pid, special_name(v));
-			return -EOPNOTSUPP;
-		}
-	}
-	a->specials = (uint64_t)(uintptr_t)sp;
-	a->n_specials = (uint32_t)n;
-	return 0;
 }
 
 /* ---- the signal frame -------------------------------------------------- */
@@ -763,6 +724,7 @@ static int step_mm(void *ctx, void *data)
 	a->temp = rc->hole_start + ms->temp_off;
 	a->temp_len = TEMP_LEN;
 	a->pages_fd = mt->pages_fd;
+	a->fill_flags = ms->fill_flags;
 
 	size_t nv = 0;
 	for (size_t i = 0; i < t->mm->n_vmas; i++) {
@@ -775,6 +737,10 @@ static int step_mm(void *ctx, void *data)
 			return log_error_errno(r, "task %d: cannot prepare area %#" PRIx64, t->pid, e->start);
 		nv++;
 	}
+	/* The vDSO areas: moved, or a copy with trampolines (vdso-restore.c). */
+	r = vdso_restore_task(rc, t, &b, a, v, &nv);
+	if (r < 0)
+		return r;
 	a->vmas = (uint64_t)(uintptr_t)v;
 	a->n_vmas = nv;
 	size_t ng = 0;
@@ -805,9 +771,6 @@ static int step_mm(void *ctx, void *data)
 	memcpy(p, mt->pages, mt->n_pages * sizeof(*p));
 	a->pages = (uint64_t)(uintptr_t)p;
 	a->n_pages = mt->n_pages;
-	r = fill_specials(t, &b, a);
-	if (r < 0)
-		return r;
 	for (size_t i = 0; i < t->n_tids; i++) {
 		r = fill_thread(t, i, &b, &th[i]);
 		if (r < 0)
@@ -840,6 +803,8 @@ static int step_mm(void *ctx, void *data)
 		a->helper_stack_top = (uint64_t)(uintptr_t)(stack + THREAD_STACK);
 	}
 	r = fill_keep_fds(rc, t, &b, a);
+	if (r >= 0)
+		r = ts_restore_fill_args(t, a, bump_alloc_any, &b);
 	if (r < 0)
 		return r;
 	mt->args = a;

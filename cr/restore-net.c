@@ -30,12 +30,6 @@
 #include "restore-mntnet.h"
 #include "proto/fd.pb-c.h"
 
-/* The root as cryo-cr sees it (its pid in cryo-cr's pid namespace). */
-static pid_t root_host_pid(struct restore_ctx *rc)
-{
-	return rst_host_pid(rc, rc->root);	/* not the dumped pid: the root may be pid 1 of a new pid namespace */
-}
-
 static int conn_from_inet(const InetFile *in, struct netlock_conn *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -157,7 +151,7 @@ static int step_netlock(void *ctx, void *data)
 	struct rst_mntnet *m = data;
 	char path[64];
 
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)root_host_pid(rc));
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)rst_host_pid(rc, rc->root));
 	m->lock_netns_fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (m->lock_netns_fd < 0)
 		return log_error_errno(negative_errno(), "network lock: cannot open %s", path);

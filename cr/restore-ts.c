@@ -1,34 +1,49 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The task-state kind (cr/taskstate.h, docs/taskstate.md): each task reads
- * its taskstate-PID.img and applies, in the library's order, the kinds whose
- * apply is process-wide and safe before the restorer blob takes over, one
- * plan step per kind named like the kind ("ts-timers").
+ * its taskstate-PID.img and applies it in two places.
  *
- * Applied here: ts-proc (process part: personality, umask, cwd), ts-timers
- * (POSIX timers with their ids, itimers), ts-rlimits, and ts-sched: the main
- * thread's policy, nice and affinity, which the threads the blob clones
- * inherit (threads with other values than the main thread's are refused, as
- * is SCHED_DEADLINE, under which the blob could not clone).  They run after the
- * task's "fds" and "mm" steps: those open files by path (a new cwd or root
+ * Before the blob, in the task's main thread, one plan step per kind named
+ * like the kind ("ts-timers"), in the library's order: ts-proc (personality,
+ * umask, cwd), ts-timers (POSIX timers with their ids, itimers),
+ * ts-rlimits, ts-sched (the main thread's; the blob's threads inherit it)
+ * and ts-prctl (child subreaper, THP disable, timer slack).  They run after
+ * the task's "fds" and "mm" steps: those open files by path (a new cwd
  * would change what a path means) and a lower RLIMIT_NOFILE could refuse
  * their opens.
  *
- * Not applied yet (the state stays what the dump refuses or what the core
- * image carries): the per-thread parts that must run in each thread inside
- * the restorer (sigmask, altstack, sched, comm of other threads, creds), prctl
- * (the restorer resets the parent-death signal), queued signals (the core
- * image), and seccomp, which has to be the very last thing in the restorer.
+ * In the blob (struct rst_ts, restorer/restorer-ts.c), filled at the end of
+ * step "mm": what has to come after everything that needs privilege or only
+ * each thread can do: root (chroot once every file is open and every child
+ * forked), each thread's scheduling, each thread's credentials (per thread in
+ * the kernel), then after the resume barrier the parent-death signal and
+ * seccomp, the very last thing before rt_sigreturn.  The resume traces the
+ * threads of a task with seccomp with PTRACE_O_SUSPEND_SECCOMP, so nothing
+ * cryo-cr still does in them (rt_sigreturn, the unmap of the blob) is
+ * filtered.
+ *
+ * The signal state (actions, masks, altstacks, queued signals) and the comm
+ * of each thread come from the core image (restore-mem.c and the blob).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/seccomp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ptrace.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "restore.h"
+#include "restorer/restorer-args.h"
 #include "taskstate.h"
 
-static const char *const applied_kinds[] = { "ts-proc", "ts-timers", "ts-rlimits", "ts-sched", NULL };
+#define CAP_SYS_ADMIN_BIT 21
+#define BPF_MAXINSNS_ 4096
+#define AFFINITY_MAX_WORDS 16	/* 1024 CPUs, as ts-sched.c */
+
+/* Kinds with a step of their own before the blob; the rest is the blob's or the core image's. */
+static const char *const applied_kinds[] = { "ts-proc", "ts-timers", "ts-rlimits", "ts-sched", "ts-prctl", NULL };
 
 static bool applied_here(const char *name)
 {
@@ -38,6 +53,11 @@ static bool applied_here(const char *name)
 	return false;
 }
 
+static bool has_root(const TaskStateEntry *e)
+{
+	return e->root && strcmp(e->root, "/");
+}
+
 struct ts_step {
 	const struct ts_kind *kind;
 	struct rst_task *task;
@@ -45,48 +65,84 @@ struct ts_step {
 
 static int step_ts(void *ctx, void *data)
 {
+	struct restore_ctx *rc = ctx;
 	struct ts_step *s = data;
-	struct ts_apply_ctx a = { 0 };
-	(void)ctx;
-	int r = ts_apply_kind(s->kind, &a, s->task->ts);
-	/* The main thread's part here; the blob's threads inherit it (checked in prepare). */
+	struct ts_apply_ctx a = { .flags = rc->opts.keep_rlimits ? TS_APPLY_KEEP_RLIMIT : 0 };
+	TaskStateEntry e = *s->task->ts;	/* shallow: only top-level fields change */
+	TsPrctlEntry prctl;
+
+	/* A root is the blob's (chroot after every open by path), and the cwd with it. */
+	if (has_root(&e))
+		e.root = e.cwd = NULL;
+	/* The parent-death signal is the blob's: ours (SIGKILL) holds until the go. */
+	if (e.prctl) {
+		prctl = *e.prctl;
+		prctl.has_pdeath_signal = false;
+		e.prctl = &prctl;
+	}
+	int r = ts_apply_kind(s->kind, &a, &e);
+	/* The main thread's part here; the blob's threads inherit it, then set their own. */
 	if (r >= 0 && s->kind->apply_thread && !strcmp(s->kind->name, "ts-sched"))
-		r = ts_apply_kind_thread(s->kind, &a, s->task->ts, 0);
+		r = ts_apply_kind_thread(s->kind, &a, &e, 0);
 	if (r < 0)
 		return log_error_errno(r, "task %d: cannot restore %s", s->task->pid, s->kind->name);
 	return 0;
 }
 
-static bool same_sched(const TsThreadEntry *a, const TsThreadEntry *b)
-{
-	if (!a->sched != !b->sched || a->n_affinity != b->n_affinity ||
-	    (a->n_affinity && memcmp(a->affinity, b->affinity, a->n_affinity * sizeof(*a->affinity))))
-		return false;
-	if (!a->sched)
-		return true;
-	const TsSchedEntry *x = a->sched, *y = b->sched;
-	return x->policy == y->policy && x->flags == y->flags && x->nice == y->nice &&
-	       x->priority == y->priority && x->runtime == y->runtime && x->deadline == y->deadline &&
-	       x->period == y->period;
-}
-
-/* ts-sched is applied once, on the main thread, before the blob clones the others. */
+/* Under SCHED_DEADLINE the blob could not clone the threads (and it is not collected whole). */
 static int check_sched(const struct rst_task *t)
 {
 	const TaskStateEntry *e = t->ts;
-	if (!e->n_threads)
-		return 0;
 	for (size_t i = 0; i < e->n_threads; i++) {
 		const TsThreadEntry *th = e->threads[i];
 		if (th->sched && th->sched->policy == 6 /* SCHED_DEADLINE */) {
 			log_error("task %d thread %u: SCHED_DEADLINE is not restored", t->pid, th->tid);
 			return -EOPNOTSUPP;
 		}
-		if (!same_sched(th, e->threads[0])) {
-			log_error("task %d thread %u: its scheduling policy, nice or affinity differs from the main "
-				  "thread's: per-thread scheduling is not restored", t->pid, th->tid);
-			return -EOPNOTSUPP;
+		if (th->n_affinity > AFFINITY_MAX_WORDS) {
+			log_error("task %d thread %u: an affinity mask of %zu words", t->pid, th->tid, th->n_affinity);
+			return -EBADMSG;
 		}
+	}
+	return 0;
+}
+
+/* The cwd the blob changes to after chroot must be below the root. */
+static int check_root(const struct rst_task *t)
+{
+	const TaskStateEntry *e = t->ts;
+	if (!has_root(e))
+		return 0;
+	size_t n = strlen(e->root);
+	if (e->cwd && (strncmp(e->cwd, e->root, n) || (e->cwd[n] && e->cwd[n] != '/'))) {
+		log_error("task %d: its cwd %s is outside its root %s: not restorable", t->pid, e->cwd, e->root);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static int check_seccomp(const struct rst_task *t)
+{
+	const TaskStateEntry *e = t->ts;
+	if (!e->has_seccomp_mode || e->seccomp_mode != SECCOMP_MODE_FILTER)
+		return 0;
+	if (!e->n_seccomp_filters) {
+		log_error("task %d: seccomp filter mode without filters in its image", t->pid);
+		return -EBADMSG;
+	}
+	for (size_t i = 0; i < e->n_seccomp_filters; i++) {
+		size_t len = e->seccomp_filters[i]->insns.len;
+		if (!len || len % 8 || len / 8 > BPF_MAXINSNS_) {
+			log_error("task %d: seccomp filter %zu has %zu bytes, not a BPF program", t->pid, i + 1, len);
+			return -EBADMSG;
+		}
+	}
+	/* The kernel takes a filter only with no_new_privs or CAP_SYS_ADMIN, and the
+	 * blob installs them after the credentials. */
+	if (e->creds && !e->creds->no_new_privs && !(e->creds->cap_eff & (1ull << CAP_SYS_ADMIN_BIT))) {
+		log_error("task %d: its seccomp filters need no_new_privs or CAP_SYS_ADMIN, and its credentials have "
+			  "neither (the filters were installed before they were dropped): not restorable", t->pid);
+		return -EOPNOTSUPP;
 	}
 	return 0;
 }
@@ -100,19 +156,201 @@ int ts_restore_prepare(struct restore_ctx *rc)
 		int r = ts_image_read(rc->dir, t->pid, &t->ts);
 		if (r < 0)
 			return log_error_errno(r, "cannot read taskstate-%d.img", t->pid);
-		/* A task's fds and mapped files are opened by path before ts-proc, and
-		 * a child would chroot again inside its parent's root. */
-		if (t->ts->root && strcmp(t->ts->root, "/")) {
-			log_error("task %d: its root %s is not / : restoring a chrooted task is not supported",
-				  t->pid, t->ts->root);
-			return -EOPNOTSUPP;
-		}
 		r = check_sched(t);
+		if (r >= 0)
+			r = check_root(t);
+		if (r >= 0)
+			r = check_seccomp(t);
 		if (r < 0)
 			return r;
 	}
 	return 0;
 }
+
+unsigned long ts_restore_ptrace_options(const struct rst_task *t)
+{
+	const TaskStateEntry *e = t->ts;
+	return e && e->has_seccomp_mode && e->seccomp_mode ? PTRACE_O_SUSPEND_SECCOMP : 0;
+}
+
+/* ---- struct rst_ts for the blob ------------------------------------------ */
+
+uint64_t ts_restore_args_len(const struct rst_task *t)
+{
+	const TaskStateEntry *e = t->ts;
+	if (!e)
+		return 0;
+	uint64_t len = sizeof(struct rst_ts) + 16;
+	if (e->creds)
+		len += e->creds->n_groups * 4 + 16;
+	for (size_t i = 0; i < e->n_threads; i++)
+		len += (e->threads[i]->creds ? e->threads[i]->creds->n_groups : e->creds ? e->creds->n_groups : 0) * 4 + 16;
+	len += e->n_seccomp_filters * (sizeof(struct rst_ts_filter) + 16) + 16;
+	for (size_t i = 0; i < e->n_seccomp_filters; i++)
+		len += e->seccomp_filters[i]->insns.len;
+	len += t->n_tids * (sizeof(struct rst_ts_sched) + sizeof(struct rst_ts_creds) + AFFINITY_MAX_WORDS * 8 + 64) + 32;
+	return len;
+}
+
+static int fill_thread_creds(const TaskStateEntry *e, const TsThreadEntry *t, struct rst_ts_creds *c,
+			     void *(*alloc)(void *, size_t), void *b)
+{
+	const TsCredsEntry *cr = t && t->creds ? t->creds : e->creds;
+	struct ts_creds_plan plan;
+
+	if (!cr)
+		return 0;
+	int r = ts_creds_plan(e, t, &plan);
+	if (r < 0)
+		return r;
+	c->valid = 1;
+	c->uid = cr->uid, c->euid = cr->euid, c->suid = cr->suid, c->fsuid = cr->fsuid;
+	c->gid = cr->gid, c->egid = cr->egid, c->sgid = cr->sgid, c->fsgid = cr->fsgid;
+	c->set_groups = plan.set_groups;
+	if (cr->n_groups) {
+		uint32_t *g = alloc(b, cr->n_groups * sizeof(*g));
+		if (!g)
+			return -ENOMEM;
+		memcpy(g, cr->groups, cr->n_groups * sizeof(*g));
+		c->groups = (uint64_t)(uintptr_t)g;
+		c->n_groups = (uint32_t)cr->n_groups;
+	}
+	c->cap_eff = cr->cap_eff, c->cap_prm = cr->cap_prm, c->cap_inh = cr->cap_inh;
+	c->cap_amb = cr->cap_amb;
+	c->cap_prm_now = plan.prm_now, c->cap_inh_now = plan.inh_now;
+	c->bnd_drop = plan.bnd_drop;
+	c->no_new_privs = cr->no_new_privs;
+	c->secbits = t && t->has_secbits ? (int32_t)t->secbits : e->has_secbits ? (int32_t)e->secbits : -1;
+	/* 2 (suid_dumpable) cannot be set by prctl; the uid change gives it. */
+	c->dumpable = e->has_dumpable && e->dumpable <= 1 ? (int32_t)e->dumpable : -1;
+	return 0;
+}
+
+static int fill_seccomp(const TaskStateEntry *e, struct rst_ts *ts, void *(*alloc)(void *, size_t), void *b)
+{
+	if (!e->has_seccomp_mode)
+		return 0;
+	ts->seccomp_mode = e->seccomp_mode;
+	if (e->seccomp_mode != SECCOMP_MODE_FILTER)
+		return 0;
+	struct rst_ts_filter *f = alloc(b, e->n_seccomp_filters * sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	for (size_t i = 0; i < e->n_seccomp_filters; i++) {
+		const ProtobufCBinaryData *in = &e->seccomp_filters[i]->insns;
+		void *p = alloc(b, in->len);
+		if (!p)
+			return -ENOMEM;
+		memcpy(p, in->data, in->len);
+		f[i].insns = (uint64_t)(uintptr_t)p;
+		f[i].len = (uint32_t)(in->len / 8);
+	}
+	ts->filters = (uint64_t)(uintptr_t)f;
+	ts->n_filters = (uint32_t)e->n_seccomp_filters;
+	return 0;
+}
+
+/* struct sched_attr, SCHED_ATTR_SIZE_VER0 (48): util clamps are requests, not state. */
+struct sched_attr_ {
+	uint32_t size, policy;
+	uint64_t flags;
+	int32_t nice;
+	uint32_t priority;
+	uint64_t runtime, deadline, period;
+	uint32_t util_min, util_max;
+};
+_Static_assert(sizeof(struct sched_attr_) == 56, "sched_attr");
+
+static const TsThreadEntry *thread_of(const TaskStateEntry *e, uint32_t tid)
+{
+	for (size_t i = 0; i < e->n_threads; i++)
+		if (e->threads[i]->tid == tid)
+			return e->threads[i];
+	return NULL;
+}
+
+/* Each thread's scheduling and credentials, by its index in the blob's threads. */
+static int fill_threads(struct rst_task *t, struct rst_ts *ts, void *(*alloc)(void *, size_t), void *b)
+{
+	struct rst_ts_sched *s = alloc(b, t->n_tids * sizeof(*s));
+	struct rst_ts_creds *c = alloc(b, t->n_tids * sizeof(*c));
+	if (!s || !c)
+		return -ENOMEM;
+	ts->sched = (uint64_t)(uintptr_t)s;
+	ts->creds = (uint64_t)(uintptr_t)c;
+	ts->n_threads = (uint32_t)t->n_tids;
+	for (size_t i = 0; i < t->n_tids; i++) {
+		const TsThreadEntry *th = thread_of(t->ts, t->tids[i]);
+		int r = fill_thread_creds(t->ts, th, &c[i], alloc, b);
+		if (r < 0)
+			return r;
+		if (!th)
+			continue;
+		if (th->sched) {
+			struct sched_attr_ at = {
+				.size = 48,
+				.policy = th->sched->policy,
+				.flags = th->sched->flags & 0x7,	/* RESET_ON_FORK | RECLAIM | DL_OVERRUN */
+				.nice = th->sched->nice,
+				.priority = th->sched->priority,
+			};
+			memcpy(s[i].attr, &at, sizeof(at));
+			s[i].nice = th->sched->nice;
+			s[i].valid = 1;
+		}
+		if (th->n_affinity) {
+			uint64_t *m = alloc(b, th->n_affinity * 8);
+			if (!m)
+				return -ENOMEM;
+			memcpy(m, th->affinity, th->n_affinity * 8);
+			s[i].affinity = (uint64_t)(uintptr_t)m;
+			s[i].affinity_len = (uint32_t)(th->n_affinity * 8);
+			s[i].valid = 1;
+		}
+	}
+	return 0;
+}
+
+/* The root and cwd are opened now, by the paths cryo-cr sees (no chroot yet). */
+static int open_root(struct rst_task *t, struct rst_ts *ts)
+{
+	const TaskStateEntry *e = t->ts;
+	ts->root_fd = ts->cwd_fd = -1;
+	if (!has_root(e))
+		return 0;
+	ts->root_fd = open(e->root, O_PATH | O_DIRECTORY);
+	if (ts->root_fd < 0)
+		return log_error_errno(negative_errno(), "task %d: cannot open its root %s", t->pid, e->root);
+	if (!e->cwd)
+		return 0;
+	ts->cwd_fd = open(e->cwd, O_PATH | O_DIRECTORY);
+	if (ts->cwd_fd < 0)
+		return log_error_errno(negative_errno(), "task %d: cannot open its cwd %s", t->pid, e->cwd);
+	return 0;
+}
+
+int ts_restore_fill_args(struct rst_task *t, struct rst_args *a, void *(*alloc)(void *b, size_t len), void *b)
+{
+	const TaskStateEntry *e = t->ts;
+	if (!e)
+		return 0;
+	struct rst_ts *ts = alloc(b, sizeof(*ts));
+	if (!ts)
+		return -ENOMEM;
+	int r = open_root(t, ts);
+	if (r >= 0)
+		r = fill_threads(t, ts, alloc, b);
+	if (r >= 0)
+		r = fill_seccomp(e, ts, alloc, b);
+	if (r < 0)
+		return r == -ENOMEM ? log_error_errno(r, "task %d: no room for its task state in the restorer area", t->pid) : r;
+	if (e->prctl && e->prctl->has_pdeath_signal)
+		ts->pdeath_signal = e->prctl->pdeath_signal;
+	a->ts = (uint64_t)(uintptr_t)ts;
+	return 0;
+}
+
+/* ---- plan steps ------------------------------------------------------------ */
 
 static int add_task_steps(struct restore_ctx *rc, struct rst_task *t)
 {

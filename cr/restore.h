@@ -35,6 +35,7 @@ struct restore_opts {
 	/* --inherit-fd fd[N]:KEY: the caller's fds for inherited files (fd-inherit.c) */
 	struct fd_inherit *inherit;
 	size_t nr_inherit;
+	bool keep_rlimits;	/* --keep-rlimits: a limit above ours stays ours (restore-ts.c) */
 	const char *manage_cgroups;	/* --manage-cgroups mode name (cgroup.h); NULL: soft */
 	const char *cgroup_root;	/* --cgroup-root [CONTROLLERS:]PATH; NULL: none */
 	/* restore-mnt.c, restore-net.c: --root, --external mnt[KEY]:PATH and
@@ -45,6 +46,9 @@ struct restore_opts {
 	const struct net_external *veth_ext;
 	size_t n_veth_ext;
 	int network_lock;
+	bool skip_file_validation;	/* --skip-file-validation: accept files that differ */
+	bool file_locks;		/* --file-locks: take the dumped locks again */
+	bool tcp_established;	/* established TCP connections may be restored */
 };
 
 struct rst_task {
@@ -122,6 +126,13 @@ int fds_restore_prepare(struct restore_ctx *rc);
 int fds_restore_add_steps(struct restore_ctx *rc);
 int ts_restore_prepare(struct restore_ctx *rc);
 int ts_restore_add_steps(struct restore_ctx *rc);
+/* Extra PTRACE_O_* for resuming task t (seccomp suspended while cryo-cr drives it). */
+unsigned long ts_restore_ptrace_options(const struct rst_task *t);
+/* restore-ts.c, from step "mm": bytes of the hole the task state needs; then
+ * fill struct rst_ts (a->ts) with alloc handing out hole memory. */
+uint64_t ts_restore_args_len(const struct rst_task *t);
+struct rst_args;
+int ts_restore_fill_args(struct rst_task *t, struct rst_args *a, void *(*alloc)(void *b, size_t len), void *b);
 int ns_restore_prepare(struct restore_ctx *rc);
 int ns_restore_add_steps(struct restore_ctx *rc);
 int cgroup_restore_prepare(struct restore_ctx *rc);

@@ -19,6 +19,7 @@
 #include "kerndat.h"
 #include "log.h"
 #include "seize.h"
+#include "taskstate.h"
 
 #define SEIZE_MAX_PASSES 100
 
@@ -133,7 +134,7 @@ static int seize_thread(struct seized_task *k, pid_t tid, bool wait)
 	th = task_add_thread(k, tid);
 	if (!th)
 		return -ENOMEM;
-	if (ptrace(PTRACE_SEIZE, tid, 0, 0) < 0) {
+	if (ptrace(PTRACE_SEIZE, tid, 0, ts_seize_options(k->pid, tid)) < 0) {
 		r = negative_errno();
 		k->nr_threads--;
 		if (r == -ESRCH)	/* exited meanwhile */
@@ -491,12 +492,14 @@ int release_tree(struct pstree *t, enum release_mode mode)
 		if (mode == RELEASE_STOPPED && kill(k->pid, SIGSTOP) < 0 && !r)
 			r = log_error_errno(negative_errno(), "cannot stop %d", k->pid);
 	}
+	/* Children first: a pid namespace's init dies only once every task of its
+	 * namespace is reaped, and we trace them. */
+	for (size_t i = t->nr_tasks; mode == RELEASE_KILL && i-- > 0;)
+		reap_killed(&t->tasks[i]);
 	for (size_t i = 0; i < t->nr_tasks; i++) {
 		struct seized_task *k = &t->tasks[i];
-		if (mode == RELEASE_KILL) {
-			reap_killed(k);
+		if (mode == RELEASE_KILL)
 			continue;
-		}
 		for (size_t j = 0; j < k->nr_threads; j++) {
 			q = detach_thread(k, &k->threads[j]);
 			if (q < 0 && !r)

@@ -126,7 +126,11 @@ int ts_collect_inside(const struct ts_runner *r, TaskStateEntry *e)
 
 int ts_collect_inside_thread(const struct ts_runner *r, TsThreadEntry *t)
 {
-	return ts_signals_collect_inside_thread(r, t);
+	int ret = ts_signals_collect_inside_thread(r, t);
+
+	if (ret >= 0)
+		ret = ts_creds_collect_inside_thread(r, t);
+	return ret;
 }
 
 pid_t ts_apply_tid(const struct ts_apply_ctx *a, const TaskStateEntry *e, size_t idx)
@@ -191,6 +195,10 @@ static int ts_entry_check(const TaskStateEntry *e, pid_t pid)
 		if (e->shared_pending[i]->siginfo.len != 128)
 			return log_error_errno(-EBADMSG, "taskstate-%d.img: shared signal #%zu: siginfo of %zu bytes, not 128",
 					       pid, i, e->shared_pending[i]->siginfo.len);
+	for (size_t t = 0; t < e->n_threads; t++)
+		if (e->threads[t]->creds && e->threads[t]->creds->n_groups > TS_NGROUPS_MAX)
+			return log_error_errno(-EBADMSG, "taskstate-%d.img: thread %u: %zu supplementary groups", pid,
+					       e->threads[t]->tid, e->threads[t]->creds->n_groups);
 	for (size_t t = 0; t < e->n_threads; t++)
 		for (size_t i = 0; i < e->threads[t]->n_pending; i++)
 			if (e->threads[t]->pending[i]->siginfo.len != 128)

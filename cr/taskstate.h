@@ -82,6 +82,10 @@ const struct ts_kind *ts_kind_by_name(const char *name);
 /* A fresh entry for pid with one thread entry per tid (main thread first). */
 int ts_entry_new(pid_t pid, const pid_t *tids, size_t nr_tids, TaskStateEntry **ret);
 void ts_entry_free(TaskStateEntry *e);
+/* Extra PTRACE_O_* for seizing a thread to dump it: PTRACE_O_SUSPEND_SECCOMP
+ * if it runs under seccomp, so the syscalls the dumper makes it run (the
+ * parasite) are not filtered or killed. */
+unsigned long ts_seize_options(pid_t pid, pid_t tid);
 /* Run every kind's collect (from outside, the task ptrace-stopped by us). */
 int ts_collect(const struct ts_collect_ctx *c, pid_t pid, TaskStateEntry *e);
 
@@ -112,6 +116,18 @@ int ts_apply_all(const struct ts_apply_ctx *a, const TaskStateEntry *e);
 int ts_apply_kind(const struct ts_kind *k, const struct ts_apply_ctx *a, const TaskStateEntry *e);
 int ts_apply_kind_thread(const struct ts_kind *k, const struct ts_apply_ctx *a,
 			 const TaskStateEntry *e, size_t thread_idx);
+
+/* For a restorer that sets the credentials itself with raw syscalls (the
+ * core's blob), in the order of docs/taskstate.md: run in the restored task,
+ * it refuses (logging what) anything the image asks beyond what the task
+ * holds, and says what the sequence needs. */
+struct ts_creds_plan {
+	uint64_t bnd_drop;		/* capabilities to drop from the bounding set */
+	uint64_t prm_now, inh_now;	/* the caller's permitted and inheritable sets */
+	bool set_groups;		/* the groups differ from the caller's */
+};
+/* t: the thread (its own credentials when collected), NULL: the process'. */
+int ts_creds_plan(const TaskStateEntry *e, const TsThreadEntry *t, struct ts_creds_plan *ret);
 
 /* "NOFILE" for RLIMIT_NOFILE. */
 const char *ts_rlimit_name(unsigned resource);

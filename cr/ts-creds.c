@@ -11,10 +11,10 @@
  * KEEP_CAPS keeps our permitted set across setresuid, so securebits and the
  * final capability sets can still be set after the uid change.
  *
- * Credentials are per thread in the kernel: every restored thread applies
- * them itself, with raw syscalls (libc's setresuid would broadcast to all
- * threads).  They are collected from the main thread only: threads of one
- * process are assumed to share them.
+ * Credentials are per thread in the kernel: each thread's are collected from
+ * its own status (and its securebits from inside it), and every restored
+ * thread applies its own, with raw syscalls (libc's setresuid would broadcast
+ * to all threads).  task_state_entry.creds is the main thread's.
  */
 #include <errno.h>
 #include <linux/capability.h>
@@ -28,13 +28,13 @@
 #include "taskstate-internal.h"
 #include "util.h"
 
-static int collect_creds(const struct ts_collect_ctx *c _unused_, pid_t pid, TaskStateEntry *e)
+static int read_creds(pid_t pid, pid_t tid, TsCredsEntry **ret)
 {
 	struct ts_status s;
 	TsCredsEntry *cr;
 	int r;
 
-	r = ts_read_status(pid, 0, &s);
+	r = ts_read_status(pid, tid, &s);
 	if (r < 0)
 		return r;
 	cr = calloc(1, sizeof(*cr));
@@ -51,9 +51,31 @@ static int collect_creds(const struct ts_collect_ctx *c _unused_, pid_t pid, Tas
 	cr->cap_bnd = s.cap_bnd, cr->cap_amb = s.cap_amb;
 	cr->no_new_privs = s.no_new_privs;
 	ts_status_done(&s);
+	*ret = cr;
+	return 0;
+}
+
+/* The process' (its main thread's) and each thread's own: they may differ. */
+static int collect_creds(const struct ts_collect_ctx *c _unused_, pid_t pid, TaskStateEntry *e)
+{
+	TsCredsEntry *cr;
+	int r = read_creds(pid, 0, &cr);
+
+	if (r < 0)
+		return r;
 	if (e->creds)
 		ts_creds_entry__free_unpacked(e->creds, NULL);
 	e->creds = cr;
+	for (size_t i = 0; i < e->n_threads; i++) {
+		TsThreadEntry *t = e->threads[i];
+
+		r = read_creds(pid, (pid_t)t->tid, &cr);
+		if (r < 0)
+			return r;
+		if (t->creds)
+			ts_creds_entry__free_unpacked(t->creds, NULL);
+		t->creds = cr;
+	}
 	return 0;
 }
 
@@ -69,6 +91,16 @@ int ts_creds_collect_inside(const struct ts_runner *r, TaskStateEntry *e)
 	if (v < 0)
 		return log_error_errno((int)v, "task %u: PR_GET_DUMPABLE", e->pid);
 	e->has_dumpable = true, e->dumpable = v;
+	return 0;
+}
+
+int ts_creds_collect_inside_thread(const struct ts_runner *r, TsThreadEntry *t)
+{
+	int64_t v = ts_run(r, t->tid, SYS_prctl, PR_GET_SECUREBITS, 0, 0, 0, 0, 0);
+
+	if (v < 0)
+		return log_error_errno((int)v, "thread %u: PR_GET_SECUREBITS", t->tid);
+	t->has_secbits = true, t->secbits = v;
 	return 0;
 }
 
@@ -135,36 +167,55 @@ static uint64_t bounding_now(unsigned last)
 	return m;
 }
 
-/* Refuse up front what the restorer could not grant (clear errors, no half-applied creds). */
-static int check_grantable(const TaskStateEntry *e, const struct caps *now, uint64_t bnd_now)
+/* The credentials of one thread: its own if collected, else the process'. */
+struct creds_view {
+	unsigned pid;
+	const TsCredsEntry *cr;
+	bool has_secbits;
+	uint32_t secbits;
+};
+
+static struct creds_view view_of(const TaskStateEntry *e, const TsThreadEntry *t)
 {
-	const TsCredsEntry *cr = e->creds;
+	struct creds_view v = { e->pid, e->creds, e->has_secbits, e->secbits };
+
+	if (t && t->creds)
+		v.cr = t->creds;
+	if (t && t->has_secbits)
+		v.has_secbits = true, v.secbits = t->secbits;
+	return v;
+}
+
+/* Refuse up front what the restorer could not grant (clear errors, no half-applied creds). */
+static int check_grantable(const struct creds_view *v, const struct caps *now, uint64_t bnd_now)
+{
+	const TsCredsEntry *cr = v->cr;
 	int bit, secbits_now = prctl(PR_GET_SECUREBITS, 0, 0, 0, 0);
 	uint64_t want = cr->cap_prm | cr->cap_eff | cr->cap_amb;
 
 	bit = first_bit(want & ~now->prm);
 	if (bit >= 0)
 		return log_error_errno(-EPERM, "task %u: creds ask for %s, which the restorer does not hold (permitted %#llx)",
-				       e->pid, cap_str(bit), (unsigned long long)now->prm);
+				       v->pid, cap_str(bit), (unsigned long long)now->prm);
 	bit = first_bit(cr->cap_bnd & ~bnd_now);
 	if (bit >= 0)
 		return log_error_errno(-EPERM, "task %u: creds ask for %s in the bounding set, which the restorer's bounding set lacks",
-				       e->pid, cap_str(bit));
+				       v->pid, cap_str(bit));
 	bit = first_bit(cr->cap_inh & ~(now->inh | now->prm));
 	if (bit >= 0)
 		return log_error_errno(-EPERM, "task %u: creds ask for inheritable %s, which the restorer cannot grant",
-				       e->pid, cap_str(bit));
+				       v->pid, cap_str(bit));
 	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1 && !cr->no_new_privs)
 		return log_error_errno(-EPERM, "task %u: no_new_privs is off in the image but set in the restorer (it cannot be cleared)",
-				       e->pid);
-	if (e->has_secbits && secbits_now >= 0) {
+				       v->pid);
+	if (v->has_secbits && secbits_now >= 0) {
 		/* The *_LOCKED bits sit one above the bits they lock. */
 		unsigned locks = secbits_now & SECURE_ALL_LOCKS;
 		unsigned locked = locks >> 1;
 
-		if ((e->secbits ^ secbits_now) & (locked | locks))
+		if ((v->secbits ^ secbits_now) & (locked | locks))
 			return log_error_errno(-EPERM, "task %u: securebits %#x differ from the restorer's locked bits %#x",
-					       e->pid, e->secbits, (unsigned)secbits_now);
+					       v->pid, v->secbits, (unsigned)secbits_now);
 	}
 	return 0;
 }
@@ -183,92 +234,117 @@ static bool groups_are(const TsCredsEntry *cr)
 	return true;
 }
 
-static int apply_ids(const TaskStateEntry *e)
+static int apply_ids(const struct creds_view *v)
 {
-	const TsCredsEntry *cr = e->creds;
+	const TsCredsEntry *cr = v->cr;
 
 	if (!groups_are(cr) && syscall(SYS_setgroups, cr->n_groups, cr->groups) < 0)
 		return log_error_errno(negative_errno(), "task %u: cannot set %zu supplementary groups (needs CAP_SETGID)",
-				       e->pid, cr->n_groups);
+				       v->pid, cr->n_groups);
 	if (syscall(SYS_setresgid, cr->gid, cr->egid, cr->sgid) < 0)
 		return log_error_errno(negative_errno(), "task %u: cannot set gids %u/%u/%u (needs CAP_SETGID)",
-				       e->pid, cr->gid, cr->egid, cr->sgid);
+				       v->pid, cr->gid, cr->egid, cr->sgid);
 	syscall(SYS_setfsgid, cr->fsgid);
 	if ((uint32_t)syscall(SYS_setfsgid, -1) != cr->fsgid)
-		return log_error_errno(-EPERM, "task %u: cannot set fsgid %u", e->pid, cr->fsgid);
+		return log_error_errno(-EPERM, "task %u: cannot set fsgid %u", v->pid, cr->fsgid);
 	/* Keep the permitted set across the uid change (securebits are set after). */
 	prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0);
 	if (syscall(SYS_setresuid, cr->uid, cr->euid, cr->suid) < 0)
 		return log_error_errno(negative_errno(), "task %u: cannot set uids %u/%u/%u (needs CAP_SETUID)",
-				       e->pid, cr->uid, cr->euid, cr->suid);
+				       v->pid, cr->uid, cr->euid, cr->suid);
 	syscall(SYS_setfsuid, cr->fsuid);
 	if ((uint32_t)syscall(SYS_setfsuid, -1) != cr->fsuid)
-		return log_error_errno(-EPERM, "task %u: cannot set fsuid %u", e->pid, cr->fsuid);
+		return log_error_errno(-EPERM, "task %u: cannot set fsuid %u", v->pid, cr->fsuid);
 	return 0;
 }
 
-static int apply_caps(const TaskStateEntry *e, const struct caps *before)
+static int apply_caps(const struct creds_view *v, const struct caps *before)
 {
-	const TsCredsEntry *cr = e->creds;
+	const TsCredsEntry *cr = v->cr;
 	struct caps c = { before->prm, before->prm, before->inh | cr->cap_inh };
 	int r;
 
 	/* Effective back for the securebits (CAP_SETPCAP) after the uid change cleared it. */
 	r = caps_set(&c);
 	if (r < 0)
-		return log_error_errno(r, "task %u: cannot restore the effective capabilities after the uid change", e->pid);
-	if (e->has_secbits && prctl(PR_GET_SECUREBITS, 0, 0, 0, 0) != (int)e->secbits &&
-	    prctl(PR_SET_SECUREBITS, e->secbits, 0, 0, 0) < 0)
-		return log_error_errno(negative_errno(), "task %u: cannot set securebits %#x", e->pid, e->secbits);
+		return log_error_errno(r, "task %u: cannot restore the effective capabilities after the uid change", v->pid);
+	if (v->has_secbits && prctl(PR_GET_SECUREBITS, 0, 0, 0, 0) != (int)v->secbits &&
+	    prctl(PR_SET_SECUREBITS, v->secbits, 0, 0, 0) < 0)
+		return log_error_errno(negative_errno(), "task %u: cannot set securebits %#x", v->pid, v->secbits);
 	c = (struct caps){ cr->cap_eff, cr->cap_prm, cr->cap_inh };
 	r = caps_set(&c);
 	if (r < 0)
-		return log_error_errno(r, "task %u: cannot set capabilities eff %#llx prm %#llx inh %#llx", e->pid,
+		return log_error_errno(r, "task %u: cannot set capabilities eff %#llx prm %#llx inh %#llx", v->pid,
 				       (unsigned long long)cr->cap_eff, (unsigned long long)cr->cap_prm,
 				       (unsigned long long)cr->cap_inh);
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
-		return log_error_errno(negative_errno(), "task %u: cannot clear the ambient set", e->pid);
+		return log_error_errno(negative_errno(), "task %u: cannot clear the ambient set", v->pid);
 	for (uint64_t m = cr->cap_amb; m; m &= m - 1) {
 		int bit = first_bit(m);
 
 		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, bit, 0, 0) < 0)
-			return log_error_errno(negative_errno(), "task %u: cannot raise ambient %s", e->pid, cap_str(bit));
+			return log_error_errno(negative_errno(), "task %u: cannot raise ambient %s", v->pid, cap_str(bit));
 	}
 	return 0;
 }
 
 static int apply_creds(const struct ts_apply_ctx *a _unused_, const TaskStateEntry *e,
-		       const TsThreadEntry *t _unused_)
+		       const TsThreadEntry *t)
 {
+	struct creds_view v = view_of(e, t);
 	struct caps now;
 	unsigned last = last_cap();
 	uint64_t bnd;
 	int r;
 
-	if (!e->creds)
+	if (!v.cr)
 		return 0;
 	r = caps_get(&now);
 	if (r < 0)
 		return log_error_errno(r, "capget");
 	bnd = bounding_now(last);
-	r = check_grantable(e, &now, bnd);
+	r = check_grantable(&v, &now, bnd);
 	if (r < 0)
 		return r;
 	for (unsigned i = 0; i <= last; i++)
-		if ((bnd & ~e->creds->cap_bnd) & (1ull << i) && prctl(PR_CAPBSET_DROP, i, 0, 0, 0) < 0)
+		if ((bnd & ~v.cr->cap_bnd) & (1ull << i) && prctl(PR_CAPBSET_DROP, i, 0, 0, 0) < 0)
 			return log_error_errno(negative_errno(), "task %u: cannot drop %s from the bounding set",
 					       e->pid, cap_str(i));
-	r = apply_ids(e);
+	r = apply_ids(&v);
 	if (r < 0)
 		return r;
-	r = apply_caps(e, &now);
+	r = apply_caps(&v, &now);
 	if (r < 0)
 		return r;
-	if (e->creds->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+	if (v.cr->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return log_error_errno(negative_errno(), "task %u: cannot set no_new_privs", e->pid);
 	/* 2 (suid_dumpable "root only") cannot be set with prctl; the uid change already gave it. */
 	if (e->has_dumpable && e->dumpable <= 1 && prctl(PR_SET_DUMPABLE, e->dumpable, 0, 0, 0) < 0)
 		return log_error_errno(negative_errno(), "task %u: cannot set dumpable %u", e->pid, e->dumpable);
+	return 0;
+}
+
+int ts_creds_plan(const TaskStateEntry *e, const TsThreadEntry *t, struct ts_creds_plan *ret)
+{
+	struct creds_view v = view_of(e, t);
+	struct caps now;
+	uint64_t bnd;
+	int r;
+
+	*ret = (struct ts_creds_plan){ 0 };
+	if (!v.cr)
+		return 0;
+	r = caps_get(&now);
+	if (r < 0)
+		return log_error_errno(r, "capget");
+	bnd = bounding_now(last_cap());
+	r = check_grantable(&v, &now, bnd);
+	if (r < 0)
+		return r;
+	ret->bnd_drop = bnd & ~v.cr->cap_bnd;
+	ret->prm_now = now.prm;
+	ret->inh_now = now.inh;
+	ret->set_groups = !groups_are(v.cr);
 	return 0;
 }
 

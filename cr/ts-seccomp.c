@@ -86,6 +86,16 @@ static int collect_seccomp(const struct ts_collect_ctx *c _unused_, pid_t pid, T
 	return collect_filters(pid, e, main_s.seccomp_filters);
 }
 
+unsigned long ts_seize_options(pid_t pid, pid_t tid)
+{
+	struct ts_status s;
+
+	if (ts_read_status(pid, tid, &s) < 0)
+		return 0;
+	ts_status_done(&s);
+	return s.seccomp > 0 ? PTRACE_O_SUSPEND_SECCOMP : 0;
+}
+
 static int apply_seccomp(const struct ts_apply_ctx *a _unused_, const TaskStateEntry *e)
 {
 	if (!e->has_seccomp_mode || e->seccomp_mode == SECCOMP_MODE_DISABLED)

@@ -187,6 +187,11 @@ static int apply_itimers(const TaskStateEntry *e)
 
 		if (m->which > 2 || m->interval_usec >= 1000000 || m->value_usec >= 1000000)
 			return log_error_errno(-EINVAL, "task %u: bad itimer %u", e->pid, m->which);
+		/* An expired ITIMER_REAL re-arms when its SIGALRM is delivered: dumped
+		 * with that signal pending it reads 0 with an interval, and setting 0
+		 * would disarm it for good.  It runs again from one interval. */
+		if (m->which == ITIMER_REAL && !it.it_value.tv_sec && !it.it_value.tv_usec)
+			it.it_value = it.it_interval;
 		if (setitimer(m->which, &it, NULL) < 0)
 			return log_error_errno(negative_errno(), "task %u: cannot set itimer %u", e->pid, m->which);
 	}
@@ -250,6 +255,10 @@ static int arm_timer(const TaskStateEntry *e, const TsPosixTimerEntry *t)
 
 	if (!t->armed_known)
 		return 0;
+	/* A periodic timer waiting for its signal's delivery to re-arm reads 0
+	 * (as ITIMER_REAL above): 0 would disarm it. */
+	if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
+		its.it_value = its.it_interval;
 	if (syscall(SYS_timer_settime, t->id, 0, &its, NULL) < 0)
 		return log_error_errno(negative_errno(), "task %u: cannot arm POSIX timer %d", e->pid, t->id);
 	return 0;

@@ -163,6 +163,29 @@ static int add_counter_drop(struct nftnl_rule *rule)
 	return 0;
 }
 
+/* "meta mark NETLOCK_PASS_MARK accept": what the restore itself sends passes. */
+static int add_mark_accept(struct nftnl_rule *rule)
+{
+	struct nftnl_expr *meta = nftnl_expr_alloc("meta"), *imm;
+	uint32_t mark = NETLOCK_PASS_MARK;
+	int r = add_expr(rule, meta);
+
+	if (r < 0)
+		return r;
+	nftnl_expr_set_u32(meta, NFTNL_EXPR_META_KEY, NFT_META_MARK);
+	nftnl_expr_set_u32(meta, NFTNL_EXPR_META_DREG, NFT_REG_1);
+	r = add_cmp_eq_reg1(rule, &mark, sizeof(mark));
+	if (r < 0)
+		return r;
+	imm = nftnl_expr_alloc("immediate");
+	r = add_expr(rule, imm);
+	if (r < 0)
+		return r;
+	nftnl_expr_set_u32(imm, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_u32(imm, NFTNL_EXPR_IMM_VERDICT, NF_ACCEPT);
+	return 0;
+}
+
 static int put_rule(struct nl_batch *b, struct nftnl_rule *rule, const char *what)
 {
 	struct nlmsghdr *nlh;
@@ -200,6 +223,21 @@ static int put_counter_drop_rule(struct nl_batch *b, const char *table, unsigned
 	if (r < 0)
 		return r;
 	snprintf(what, sizeof(what), "add rule 'counter drop' to chain %s", chain_names[i]);
+	return put_rule(b, rule, what);
+}
+
+static int put_pass_mark_rule(struct nl_batch *b, const char *table, unsigned int i)
+{
+	_cleanup_(nftnl_rule_freep) struct nftnl_rule *rule = new_rule(table, chain_names[i]);
+	char what[64];
+	int r;
+
+	if (!rule)
+		return -ENOMEM;
+	r = add_mark_accept(rule);
+	if (r < 0)
+		return r;
+	snprintf(what, sizeof(what), "add rule 'meta mark accept' to chain %s", chain_names[i]);
 	return put_rule(b, rule, what);
 }
 
@@ -376,6 +414,8 @@ int netlock_lock_netns_flags(int netns_fd, const char *table_name, unsigned int 
 	for (unsigned int i = 0; r >= 0 && i < ARRAY_SIZE(chain_names); i++) {
 		r = put_base_chain(&b, table_name, i, NF_DROP);
 		if (r >= 0)
+			r = put_pass_mark_rule(&b, table_name, i);
+		if (r >= 0)
 			r = put_counter_drop_rule(&b, table_name, i);
 	}
 	if (r >= 0 && (flags & NETLOCK_F_FAULT_LAST))
@@ -416,8 +456,11 @@ int netlock_lock_conns_flags(const struct netlock_conn *conns, size_t n, const c
 	if (r >= 0)
 		r = put_lock_table(&b, table_name, flags);
 	/* Policy accept: only the listed connections are stopped. */
-	for (unsigned int i = 0; r >= 0 && i < ARRAY_SIZE(chain_names); i++)
+	for (unsigned int i = 0; r >= 0 && i < ARRAY_SIZE(chain_names); i++) {
 		r = put_base_chain(&b, table_name, i, NF_ACCEPT);
+		if (r >= 0)
+			r = put_pass_mark_rule(&b, table_name, i);
+	}
 	for (size_t i = 0; r >= 0 && i < n; i++)
 		r = put_conn_rules(&b, table_name, &conns[i], i);
 	if (r >= 0 && (flags & NETLOCK_F_FAULT_LAST))

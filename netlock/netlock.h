@@ -24,6 +24,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/*
+ * Packets carrying this mark (SO_MARK) pass every lock: the restore sends
+ * them itself (cr/fd-tcp.c gives a half-closed connection its peer's FIN
+ * again through a raw socket while the lock still holds).
+ */
+#define NETLOCK_PASS_MARK 0xC114u
+
 /* --network-lock nftables|skip */
 enum netlock_mode {
 	NETLOCK_MODE_NFTABLES,

@@ -4,10 +4,28 @@
  * (freestanding).  Fixed-width types only; the asserts pin the layout so
  * the two compilations cannot disagree.
  *
- * Protocol: the host writes a struct parasite_args into the args area of
- * the task's scratch mapping (through /proc/PID/mem), points a stopped
- * thread at parasite_cmd(args) with a return address on an int3, resumes
- * it and waits for the trap; the blob fills the answer and sets status.
+ * Two ways to run a command, one message format (struct parasite_args):
+ *
+ *  - trap: the host writes the args into the args area of the task's
+ *    scratch mapping (through /proc/PID/mem), points a stopped thread at
+ *    parasite_cmd(args) with a return address on an int3, resumes it and
+ *    waits for the trap; the blob fills the answer and sets status.  This
+ *    is how per-thread commands run: in the thread they are about.
+ *
+ *  - channel: PARASITE_CMD_CHANNEL (a trap command) makes a unix
+ *    SOCK_SEQPACKET socketpair in the task; the host takes its end with
+ *    pidfd_getfd (no address, so whatever network namespace the task is
+ *    in) and closes it in the task, then starts parasite_daemon(fd) in one
+ *    thread, which serves one
+ *    message per command until PARASITE_CMD_FINI or end of file and then
+ *    returns to the int3.  Each request gets exactly one reply, the
+ *    request's struct with status and the answer filled in; a reply may
+ *    carry fds (SCM_RIGHTS).
+ *
+ * Adding a command: a value in enum parasite_cmd (append), its struct in
+ * the union (with size asserts), a case in dispatch() of parasite.c, and a
+ * host wrapper in parasite-host.c around parasite_channel_cmd() or
+ * run_trap_cmd().
  */
 #ifndef CRYO_PARASITE_ARGS_H
 #define CRYO_PARASITE_ARGS_H
@@ -17,10 +35,17 @@
 
 #define PARASITE_ARGS_MAGIC 0x6372796f70617261ULL	/* "cryopara" */
 #define PARASITE_NSIG 64
+#define PARASITE_FDS_BATCH 64		/* fds per DRAIN_FDS command (one SCM_RIGHTS message) */
+#define PARASITE_SCAN_PAGES 16384	/* pages per ZERO_SCAN command (64 MiB) */
 
 enum parasite_cmd {
-	PARASITE_CMD_TASK_STATE = 1,	/* per process: sigactions, itimers */
-	PARASITE_CMD_THREAD_STATE = 2,	/* per thread: altstack, clear_child_tid, tid */
+	PARASITE_CMD_TASK_STATE = 1,	/* trap or channel, per process: sigactions, itimers */
+	PARASITE_CMD_THREAD_STATE = 2,	/* trap, in each thread: altstack, clear_child_tid, tid */
+	PARASITE_CMD_CHANNEL = 3,	/* trap: create the channel socketpair */
+	PARASITE_CMD_FINI = 4,		/* channel: leave the daemon loop */
+	PARASITE_CMD_DRAIN_FDS = 5,	/* channel: reply carries the listed fds (SCM_RIGHTS) */
+	PARASITE_CMD_ZERO_SCAN = 6,	/* channel: which pages of a range are all zero */
+	PARASITE_CMD_NR,
 };
 
 struct parasite_sigaction {
@@ -46,6 +71,27 @@ struct parasite_thread_state {
 	uint64_t clear_child_tid;
 };
 
+/* CHANNEL: the two ends, fd numbers in the task. */
+struct parasite_channel {
+	int32_t daemon_fd;	/* stays with the parasite */
+	int32_t host_fd;	/* taken by the host, then closed in the task */
+};
+
+/* DRAIN_FDS: request lists fd numbers of the task; the reply carries them in order. */
+struct parasite_fds {
+	uint32_t nr;
+	int32_t fds[PARASITE_FDS_BATCH];
+	int32_t pad;
+};
+
+/* ZERO_SCAN: bit i of zero set if the page at vaddr + i * 4096 is all zero. */
+struct parasite_zero_scan {
+	uint64_t vaddr;
+	uint32_t nr_pages;	/* <= PARASITE_SCAN_PAGES */
+	uint32_t nr_zero;	/* answer: bits set */
+	uint64_t zero[PARASITE_SCAN_PAGES / 64];
+};
+
 struct parasite_args {
 	uint64_t magic;
 	uint32_t cmd;
@@ -53,6 +99,9 @@ struct parasite_args {
 	union {
 		struct parasite_task_state task;
 		struct parasite_thread_state thread;
+		struct parasite_channel channel;
+		struct parasite_fds fds;
+		struct parasite_zero_scan scan;
 	};
 };
 
@@ -62,6 +111,10 @@ _Static_assert(offsetof(struct parasite_task_state, itimers) == 32 * PARASITE_NS
 _Static_assert(sizeof(struct parasite_task_state) == 32 * PARASITE_NSIG + 96 + 8, "task size");
 _Static_assert(offsetof(struct parasite_thread_state, ss_size) == 16, "thread layout");
 _Static_assert(sizeof(struct parasite_thread_state) == 32, "thread size");
+_Static_assert(sizeof(struct parasite_channel) == 8, "channel size");
+_Static_assert(sizeof(struct parasite_fds) == 8 + 4 * PARASITE_FDS_BATCH, "fds size");
+_Static_assert(offsetof(struct parasite_zero_scan, zero) == 16, "scan layout");
+_Static_assert(sizeof(struct parasite_zero_scan) == 16 + PARASITE_SCAN_PAGES / 8, "scan size");
 _Static_assert(offsetof(struct parasite_args, task) == 16, "args layout");
 _Static_assert(sizeof(struct parasite_args) == 16 + sizeof(struct parasite_task_state), "args size");
 

@@ -1,15 +1,33 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The parasite: runs inside a seized task, on a stack in the scratch area,
- * and answers what only the task can tell.  Entry: parasite_cmd(args); it
- * returns to an int3 the host placed, which hands control back.
+ * and answers what only the task can tell.  Two entries (parasite-args.h):
+ * parasite_cmd(args) runs one command and returns to an int3 the host
+ * placed; parasite_daemon(fd) serves commands from the channel socket until
+ * told to finish, then returns to the same int3.
+ *
+ * Every signal is blocked while the parasite runs (the host set the mask),
+ * so a write to a closed socket must not raise SIGPIPE: it would stay
+ * pending and kill the task once its own mask is back (MSG_NOSIGNAL).
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/prctl.h>
+#include <linux/uio.h>
 #include "pie.h"
 #include "pie-syscall.h"
 #include "parasite-args.h"
+
+#define EINVAL_ 22
+#define ENOSYS_ 38
+#define EPROTO_ 71
+#define AF_UNIX_ 1
+#define SOCK_SEQPACKET_ 5
+#define SOCK_CLOEXEC_ 02000000
+#define SOL_SOCKET_ 1
+#define SCM_RIGHTS_ 1
+#define MSG_NOSIGNAL_ 0x4000
+#define PAGE_SIZE_ 4096
 
 static long task_state(struct parasite_task_state *t)
 {
@@ -46,22 +64,140 @@ static long thread_state(struct parasite_thread_state *t)
 	return sys_prctl(PR_GET_TID_ADDRESS, (unsigned long)&t->clear_child_tid, 0, 0, 0);
 }
 
-PIE_ENTRY long parasite_cmd(struct parasite_args *a)
+static long make_channel(struct parasite_channel *ch)
 {
-	long r;
+	int sv[2];
+	long r = sys_socketpair(AF_UNIX_, SOCK_SEQPACKET_ | SOCK_CLOEXEC_, 0, sv);
 
+	if (r < 0)
+		return r;
+	ch->daemon_fd = sv[0];
+	ch->host_fd = sv[1];
+	return 0;
+}
+
+/* The fds go with the reply; here only the request is checked. */
+static long drain_fds(const struct parasite_fds *f)
+{
+	return f->nr >= 1 && f->nr <= PARASITE_FDS_BATCH ? 0 : -EINVAL_;
+}
+
+static bool page_is_zero(const uint64_t *p)
+{
+	/* Data pages are the common case: the first word usually tells. */
+	for (size_t i = 0; i < PAGE_SIZE_ / 8; i += 8)
+		if (p[i] | p[i + 1] | p[i + 2] | p[i + 3] | p[i + 4] | p[i + 5] | p[i + 6] | p[i + 7])
+			return false;
+	return true;
+}
+
+static long zero_scan(struct parasite_zero_scan *s)
+{
+	if (s->nr_pages > PARASITE_SCAN_PAGES || s->vaddr % PAGE_SIZE_)
+		return -EINVAL_;
+	s->nr_zero = 0;
+	memset(s->zero, 0, sizeof(s->zero));
+	for (uint32_t i = 0; i < s->nr_pages; i++)
+		if (page_is_zero((const uint64_t *)(uintptr_t)(s->vaddr + (uint64_t)i * PAGE_SIZE_))) {
+			s->zero[i / 64] |= 1ull << (i % 64);
+			s->nr_zero++;
+		}
+	return 0;
+}
+
+/* One command; channel says whether it came over the channel (else: trap). */
+static long dispatch(struct parasite_args *a, bool channel)
+{
 	if (a->magic != PARASITE_ARGS_MAGIC)
-		return a->status = -22;	/* EINVAL */
+		return -EINVAL_;
 	switch (a->cmd) {
 	case PARASITE_CMD_TASK_STATE:
-		r = task_state(&a->task);
-		break;
+		return task_state(&a->task);
 	case PARASITE_CMD_THREAD_STATE:
-		r = thread_state(&a->thread);
-		break;
-	default:
-		r = -38;	/* ENOSYS */
+		return channel ? -EINVAL_ : thread_state(&a->thread);
+	case PARASITE_CMD_CHANNEL:
+		return channel ? -EINVAL_ : make_channel(&a->channel);
+	case PARASITE_CMD_DRAIN_FDS:
+		return channel ? drain_fds(&a->fds) : -EINVAL_;
+	case PARASITE_CMD_ZERO_SCAN:
+		return channel ? zero_scan(&a->scan) : -EINVAL_;
+	case PARASITE_CMD_FINI:
+		return channel ? 0 : -EINVAL_;
 	}
+	return -ENOSYS_;
+}
+
+PIE_ENTRY long parasite_cmd(struct parasite_args *a)
+{
+	long r = dispatch(a, false);
+
 	a->status = (int32_t)r;
+	return r;
+}
+
+static long send_reply(int sk, struct parasite_args *a, const int32_t *fds, uint32_t nr_fds)
+{
+	union {
+		struct cmsghdr h;
+		uint8_t buf[sizeof(struct cmsghdr) + 4 * PARASITE_FDS_BATCH];
+	} ctl;
+	struct iovec iov = { .iov_base = a, .iov_len = sizeof(*a) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	long r;
+
+	if (nr_fds) {
+		ctl.h.cmsg_len = sizeof(struct cmsghdr) + 4 * nr_fds;
+		ctl.h.cmsg_level = SOL_SOCKET_;
+		ctl.h.cmsg_type = SCM_RIGHTS_;
+		memcpy(ctl.buf + sizeof(struct cmsghdr), fds, 4 * nr_fds);
+		m.msg_control = &ctl;
+		m.msg_controllen = (sizeof(struct cmsghdr) + 4 * nr_fds + 7) & ~7ul;
+	}
+	r = sys_sendmsg(sk, &m, MSG_NOSIGNAL_);
+	if (r < 0 && nr_fds) {
+		/* e.g. a listed fd is not open: say so, without fds */
+		a->status = (int32_t)r;
+		m.msg_control = NULL;
+		m.msg_controllen = 0;
+		r = sys_sendmsg(sk, &m, MSG_NOSIGNAL_);
+	}
+	return r < 0 ? r : 0;
+}
+
+/*
+ * The daemon: one request, one reply, until FINI, end of file or a broken
+ * channel.  It closes its socket before it returns, so nothing of ours stays
+ * in the task's fd table.
+ */
+PIE_ENTRY long parasite_daemon(long sk)
+{
+	struct parasite_args a;
+	struct iovec iov = { .iov_base = &a, .iov_len = sizeof(a) };
+	long r = 0;
+
+	for (;;) {
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+		long n = sys_recvmsg((int)sk, &m, 0);
+		bool fini, with_fds;
+
+		if (n == -4)	/* EINTR: cannot happen with all blocked, but harmless */
+			continue;
+		if (n <= 0) {
+			r = n;
+			break;
+		}
+		if (n != (long)sizeof(a)) {
+			a.status = -EPROTO_;
+			fini = with_fds = false;
+		} else {
+			a.status = (int32_t)dispatch(&a, true);
+			fini = a.cmd == PARASITE_CMD_FINI;
+			with_fds = a.cmd == PARASITE_CMD_DRAIN_FDS && a.status == 0;
+		}
+		r = send_reply((int)sk, &a, with_fds ? a.fds.fds : NULL, with_fds ? a.fds.nr : 0);
+		if (r < 0 || fini)
+			break;
+	}
+	sys_close((int)sk);
 	return r;
 }

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define RST_ARGS_MAGIC 0x52535452u	/* "RSTR" */
-#define RST_ARGS_VERSION 2u
+#define RST_ARGS_VERSION 3u
 
 /* One area to map at its dumped address. */
 struct rst_vma {
@@ -34,6 +34,15 @@ struct rst_special {
 	uint64_t dst_start;	/* where it was at dump time; 0: unmap it */
 };
 _Static_assert(sizeof(struct rst_special) == 24, "rst_special layout");
+
+/* Bytes to copy from the hole into a mapped area once the pages are in (before
+ * mprotect): the dumped vDSO with its trampolines (docs/vdso.md). */
+struct rst_copy {
+	uint64_t dst;
+	uint64_t src;
+	uint64_t len;
+};
+_Static_assert(sizeof(struct rst_copy) == 24, "rst_copy layout");
 
 /* vma_entry.madv bits (mm.proto). */
 #define RST_MADV_DONTFORK	1u
@@ -101,6 +110,10 @@ enum {
 	RST_STEP_THREAD,
 	RST_STEP_SIGNALS,
 	RST_STEP_MADVISE,
+	RST_STEP_TS_SCHED,
+	RST_STEP_CREDS,
+	RST_STEP_SECCOMP,
+	RST_STEP_ROOT,
 };
 
 /* PR_SET_MM_MAP fields (struct prctl_mm_map), exe_fd < 0: keep. */
@@ -149,7 +162,78 @@ struct rst_args {
 	 * cryo-cr's and is closed once the areas are mapped. */
 	uint64_t keep_fds;
 	uint64_t n_keep_fds;
+	/* Task state applied late (struct rst_ts *; 0: none), cr/restore-ts.c. */
+	uint64_t ts;
+	/* struct rst_copy[n_copies] (docs/vdso.md). */
+	uint64_t copies;
+	uint64_t n_copies;
+	/* RST_FILL_* bits: how the blob fills pages (docs/cr-restore.md). */
+	uint32_t fill_flags;
+	uint32_t pad2;
 };
-_Static_assert(sizeof(struct rst_args) == 288, "rst_args layout");
+_Static_assert(sizeof(struct rst_args) == 320, "rst_args layout");
+
+/* Big private anonymous areas are filled through a huge-page staging area and
+ * UFFDIO_MOVE (set by cryo-cr when transparent huge pages can be had with
+ * MADV_HUGEPAGE). */
+#define RST_FILL_MOVE 1u
+
+/* One classic BPF seccomp filter: len struct sock_filter at insns. */
+struct rst_ts_filter {
+	uint64_t insns;
+	uint32_t len;
+	uint32_t pad;
+};
+_Static_assert(sizeof(struct rst_ts_filter) == 16, "rst_ts_filter layout");
+
+/* One thread's scheduling, set by the thread itself before the credentials. */
+struct rst_ts_sched {
+	uint32_t valid;		/* 0: inherit the main thread's */
+	int32_t nice;
+	uint8_t attr[56];	/* struct sched_attr (SCHED_ATTR_SIZE_VER1) */
+	uint64_t affinity;	/* CPU mask, affinity_len bytes; 0: keep */
+	uint32_t affinity_len;
+	uint32_t pad;
+};
+_Static_assert(sizeof(struct rst_ts_sched) == 80, "rst_ts_sched layout");
+
+/* One thread's credentials, applied by that thread (the order is restorer-ts.c's). */
+struct rst_ts_creds {
+	uint32_t valid;		/* 0: leave this thread's as they are */
+	uint32_t uid, euid, suid, fsuid;
+	uint32_t gid, egid, sgid, fsgid;
+	uint32_t set_groups;	/* 0: the groups are already the image's */
+	uint32_t n_groups;
+	uint32_t no_new_privs;
+	uint64_t groups;	/* uint32_t[n_groups] */
+	uint64_t cap_eff, cap_prm, cap_inh, cap_amb;
+	uint64_t cap_prm_now;	/* the restorer's permitted set: effective again after the uid change */
+	uint64_t cap_inh_now;
+	uint64_t bnd_drop;	/* capabilities to drop from the bounding set */
+	int32_t secbits;	/* -1: leave */
+	int32_t dumpable;	/* -1: leave (0 or 1; per process, set by every thread alike) */
+};
+_Static_assert(sizeof(struct rst_ts_creds) == 120, "rst_ts_creds layout");
+
+/*
+ * Task state the blob applies because it must come last (cr/restore-ts.c):
+ * each thread's scheduling and credentials in that thread before the barrier
+ * (after everything that needs privilege), then after the go the
+ * parent-death signal and seccomp, the very last thing before rt_sigreturn
+ * (the threads are traced with PTRACE_O_SUSPEND_SECCOMP until cryo-cr
+ * detaches them).  Per-thread arrays are indexed like rst_args.threads.
+ */
+struct rst_ts {
+	uint64_t creds;		/* struct rst_ts_creds[n_threads] */
+	uint64_t sched;		/* struct rst_ts_sched[n_threads] */
+	uint32_t n_threads;	/* entries of creds and sched */
+	int32_t pdeath_signal;	/* the main thread's, set after the go */
+	uint32_t seccomp_mode;	/* 0 none, 1 strict (every thread), 2 filter (main thread, TSYNC) */
+	uint32_t n_filters;
+	uint64_t filters;	/* struct rst_ts_filter[n_filters], oldest first */
+	int32_t root_fd;	/* >= 0: chroot to it, then fchdir(cwd_fd) */
+	int32_t cwd_fd;
+};
+_Static_assert(sizeof(struct rst_ts) == 48, "rst_ts layout");
 
 #endif

@@ -14,10 +14,13 @@
 #include "pie.h"
 #include "pie-syscall.h"
 #include "restorer-args.h"
+#include "restorer-ts.h"
 
 #include <asm/prctl.h>
 #include <linux/errno.h>
+#include <linux/fcntl.h>
 #include <linux/futex.h>
+#include <linux/ioctl.h>
 #include <linux/mman.h>
 #include <linux/prctl.h>
 #include <linux/sched.h>
@@ -168,14 +171,201 @@ asm(".text\n"
     "1:	ret\n"
     ".size rst_clone3, .-rst_clone3\n");
 
+/*
+ * Filling the pages (docs/cr-restore.md, "Filling pages").  Most of the cost
+ * of restoring a big anonymous area is the kernel allocating and zeroing a
+ * page on each first touch, and the fault taken inside preadv to do so.  So
+ * the big private anonymous areas are filled through a staging area with
+ * transparent huge pages: populated in one call (MADV_POPULATE_WRITE), read
+ * into with pread, then the pages are moved into place by UFFDIO_MOVE, which
+ * moves whole 2 MiB page tables where source and destination line up, and
+ * never copies.  The areas keep their own flags (no MADV_HUGEPAGE on them):
+ * only the staging area has it.  Other runs (file-backed private areas,
+ * small areas, areas advised NOHUGEPAGE, or no userfaultfd move) are read in
+ * place with preadv after MADV_POPULATE_WRITE.
+ */
+#define HPAGE (2ul << 20)
+#define STAGE_LEN (32ul << 20)
+#define MOVE_MIN_AREA (4ul << 20)
+#define MADV_POPULATE_WRITE_ 23
+#define UFFD_USER_MODE_ONLY_ 1
+#define UFFD_FEATURE_MOVE_ (1ull << 16)
+
+struct uffdio_api_ {
+	uint64_t api, features, ioctls;
+};
+struct uffdio_range_ {
+	uint64_t start, len;
+};
+struct uffdio_register_ {
+	struct uffdio_range_ range;
+	uint64_t mode, ioctls;
+};
+struct uffdio_move_ {
+	uint64_t dst, src, len, mode;
+	int64_t move;
+};
+#define UFFD_IOC 0xAA
+#define UFFDIO_API_ _IOWR(UFFD_IOC, 0x3F, struct uffdio_api_)
+#define UFFDIO_REGISTER_ _IOWR(UFFD_IOC, 0x00, struct uffdio_register_)
+#define UFFDIO_UNREGISTER_ _IOR(UFFD_IOC, 0x01, struct uffdio_range_)
+#define UFFDIO_MOVE_ _IOWR(UFFD_IOC, 0x05, struct uffdio_move_)
+
+/* How this task's pages are filled: uffd < 0 means in place only. */
+static int fill_uffd = -1;
+
+static bool area_movable(const struct rst_vma *v)
+{
+	return v->fd < 0 && (v->map_flags & MAP_ANONYMOUS) && !(v->map_flags & MAP_SHARED) &&
+	       !(v->madv & RST_MADV_NOHUGEPAGE) && v->end - v->start >= MOVE_MIN_AREA;
+}
+
+/* The area that holds addr (areas are sorted by start). */
+static const struct rst_vma *area_of(const struct rst_args *a, uint64_t addr)
+{
+	const struct rst_vma *v = (const struct rst_vma *)a->vmas;
+	uint64_t lo = 0, hi = a->n_vmas;
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		if (addr < v[mid].start)
+			hi = mid;
+		else if (addr >= v[mid].end)
+			lo = mid + 1;
+		else
+			return &v[mid];
+	}
+	return 0;
+}
+
+static bool run_moved(const struct rst_args *a, const struct rst_pages *p)
+{
+	const struct rst_vma *v;
+	return fill_uffd >= 0 && (v = area_of(a, p->vaddr)) && area_movable(v);
+}
+
+static void unregister_areas(struct rst_args *a, uint64_t upto)
+{
+	const struct rst_vma *v = (const struct rst_vma *)a->vmas;
+	for (uint64_t i = 0; i < upto; i++)
+		if (area_movable(&v[i])) {
+			struct uffdio_range_ r = { v[i].start, v[i].end - v[i].start };
+			sys_ioctl(fill_uffd, UFFDIO_UNREGISTER_, (long)&r);
+		}
+}
+
+/* A userfaultfd that can move pages, with every movable area registered; or none. */
+static void setup_moves(struct rst_args *a)
+{
+	const struct rst_vma *v = (const struct rst_vma *)a->vmas;
+	if (!(a->fill_flags & RST_FILL_MOVE))
+		return;
+	long fd = sys_call1(__NR_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY_);
+	if (fd < 0)
+		return;
+	struct uffdio_api_ api = { 0xAA, UFFD_FEATURE_MOVE_, 0 };
+	if (sys_ioctl((int)fd, UFFDIO_API_, (long)&api) < 0 || !(api.features & UFFD_FEATURE_MOVE_)) {
+		sys_close((int)fd);
+		return;
+	}
+	fill_uffd = (int)fd;
+	for (uint64_t i = 0; i < a->n_vmas; i++) {
+		if (!area_movable(&v[i]))
+			continue;
+		struct uffdio_register_ reg = { { v[i].start, v[i].end - v[i].start }, 1 /* MISSING */, 0 };
+		if (sys_ioctl(fill_uffd, UFFDIO_REGISTER_, (long)&reg) < 0) {
+			unregister_areas(a, i);
+			sys_close(fill_uffd);
+			fill_uffd = -1;
+			return;
+		}
+	}
+}
+
+static void finish_moves(struct rst_args *a)
+{
+	if (fill_uffd < 0)
+		return;
+	unregister_areas(a, a->n_vmas);
+	sys_close(fill_uffd);
+	fill_uffd = -1;
+}
+
+/* A 2 MiB aligned staging area of STAGE_LEN with huge pages; 0 if none. */
+static uint64_t stage_map(void)
+{
+	long m = sys_mmap(0, STAGE_LEN + HPAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (sys_failed(m))
+		return 0;
+	uint64_t s = ((uint64_t)m + HPAGE - 1) & ~(HPAGE - 1);
+	sys_madvise((void *)s, STAGE_LEN, MADV_HUGEPAGE);
+	return s;
+}
+
+static void stage_unmap(uint64_t s)
+{
+	if (s) /* the mapping started at most HPAGE - PAGE_SIZE below s */
+		sys_munmap((void *)(s - HPAGE), STAGE_LEN + 2 * HPAGE);
+}
+
+static long read_full(int fd, uint64_t to, uint64_t len, int64_t off)
+{
+	while (len) {
+		long r = sys_pread64(fd, (void *)to, len, off);
+		if (r <= 0)
+			return r < 0 ? r : -EIO;
+		to += (uint64_t)r;
+		len -= (uint64_t)r;
+		off += r;
+	}
+	return 0;
+}
+
+/* One run through the staging area: chunks end on 2 MiB boundaries of the
+ * destination and sit at the same offset in a huge page of the stage. */
+static long move_run(struct rst_args *a, const struct rst_pages *p, uint64_t stage)
+{
+	uint64_t d = p->vaddr, end = p->vaddr + p->nr_pages * PAGE_SIZE;
+	int64_t off = p->off;
+
+	while (d < end) {
+		uint64_t e = (d & ~(HPAGE - 1)) + STAGE_LEN;
+		if (e > end)
+			e = end;
+		uint64_t s = stage + (d & (HPAGE - 1)), len = e - d;
+		sys_madvise((void *)s, len, MADV_POPULATE_WRITE_);
+		long r = off < 0 ? (memset((void *)s, 0, len), 0) : read_full(a->pages_fd, s, len, off);
+		if (r < 0)
+			return r;
+		for (uint64_t done = 0; done < len;) {
+			struct uffdio_move_ m = { d + done, s + done, len - done, 0, 0 };
+			r = sys_ioctl(fill_uffd, UFFDIO_MOVE_, (long)&m);
+			if (m.move > 0)
+				done += (uint64_t)m.move;
+			if (r < 0 && r != -EAGAIN)
+				return r;
+		}
+		if (off >= 0)
+			off += (int64_t)len;
+		d = e;
+	}
+	return 0;
+}
+
 /* Fill page runs [from, to): runs that follow each other in the page file are one preadv. */
-static long fill_runs(struct rst_args *a, uint64_t from, uint64_t to)
+static long fill_runs(struct rst_args *a, uint64_t from, uint64_t to, uint64_t stage)
 {
 	struct rst_pages *p = (struct rst_pages *)a->pages;
 	struct iovec iov[IOV_BATCH];
 	uint64_t i = from;
 
 	while (i < to) {
+		if (stage && run_moved(a, &p[i])) {
+			long r = move_run(a, &p[i], stage);
+			if (r < 0)
+				return r;
+			i++;
+			continue;
+		}
 		if (p[i].off < 0) {
 			memset((void *)p[i].vaddr, 0, p[i].nr_pages * PAGE_SIZE);
 			i++;
@@ -184,9 +374,12 @@ static long fill_runs(struct rst_args *a, uint64_t from, uint64_t to)
 		int64_t off = p[i].off;
 		uint64_t len = 0;
 		int n = 0;
-		while (i < to && n < IOV_BATCH && p[i].off == off + (int64_t)len) {
+		while (i < to && n < IOV_BATCH && p[i].off == off + (int64_t)len && !(stage && run_moved(a, &p[i]))) {
 			iov[n].iov_base = (void *)p[i].vaddr;
 			iov[n].iov_len = p[i].nr_pages * PAGE_SIZE;
+			/* One populate call instead of a fault per page inside preadv. */
+			if (iov[n].iov_len >= 16 * PAGE_SIZE)
+				sys_madvise(iov[n].iov_base, iov[n].iov_len, MADV_POPULATE_WRITE_);
 			len += iov[n].iov_len;
 			n++;
 			i++;
@@ -213,7 +406,8 @@ static long fill_runs(struct rst_args *a, uint64_t from, uint64_t to)
 }
 
 /* Split the runs into two halves of about the same number of pages; a run that
- * straddles the middle is cut in two (the array has room for one more run). */
+ * straddles the middle is cut in two (the array has room for one more run),
+ * on a 2 MiB boundary when it can be, so no huge page is shared by the two. */
 static uint64_t split_runs(struct rst_args *a)
 {
 	struct rst_pages *p = (struct rst_pages *)a->pages;
@@ -227,6 +421,9 @@ static uint64_t split_runs(struct rst_args *a)
 			continue;
 		}
 		uint64_t head = total / 2 - acc;
+		uint64_t cut = ((p[i].vaddr + head * PAGE_SIZE) & ~(HPAGE - 1));
+		if (cut > p[i].vaddr)
+			head = (cut - p[i].vaddr) / PAGE_SIZE;
 		if (head == 0)
 			return i;
 		memmove(&p[i + 1], &p[i], (a->n_pages - i) * sizeof(*p));
@@ -242,23 +439,24 @@ static uint64_t split_runs(struct rst_args *a)
 }
 
 static uint64_t helper_from;
+static uint64_t helper_stage;
 static long helper_result;
 
 static int helper_main(void *arg)
 {
 	struct rst_args *a = arg;
-	helper_result = fill_runs(a, helper_from, a->n_pages);
+	helper_result = fill_runs(a, helper_from, a->n_pages, helper_stage);
 	return 0;
 }
 
 /* The helper is a thread of the task that exits before the task's own threads are made. */
-static long fill_pages(struct rst_args *a)
+static long fill_two(struct rst_args *a, uint64_t stage)
 {
 	uint64_t total = 0;
 	for (uint64_t i = 0; i < a->n_pages; i++)
 		total += ((struct rst_pages *)a->pages)[i].nr_pages;
 	if (!a->helper_tid || total < 4096)
-		return fill_runs(a, 0, a->n_pages);
+		return fill_runs(a, 0, a->n_pages, stage);
 
 	uint64_t mid = split_runs(a);
 	uint64_t top = a->helper_stack_top & ~15ul;
@@ -267,6 +465,7 @@ static long fill_pages(struct rst_args *a)
 	struct clone_args ca;
 
 	helper_from = mid;
+	helper_stage = stage ? stage_map() : 0;
 	a->helper_done = 1; /* the kernel zeroes it and wakes us when the helper exits */
 	slot[0] = (uint64_t)(uintptr_t)helper_main;
 	slot[1] = (uint64_t)(uintptr_t)a;
@@ -279,16 +478,38 @@ static long fill_pages(struct rst_args *a)
 	ca.set_tid = (uint64_t)(uintptr_t)&tid;
 	ca.set_tid_size = 1;
 	long r = rst_clone3(&ca, sizeof(ca));
-	if (r < 0) /* the tid got taken meanwhile: do it all here */
-		return fill_runs(a, 0, a->n_pages);
-	long mine = fill_runs(a, 0, mid);
+	if (r < 0) { /* the tid got taken meanwhile: do it all here */
+		stage_unmap(helper_stage);
+		return fill_runs(a, 0, a->n_pages, stage);
+	}
+	long mine = fill_runs(a, 0, mid, stage);
 	for (;;) {
 		int32_t v = __atomic_load_n(&a->helper_done, __ATOMIC_SEQ_CST);
 		if (v == 0)
 			break;
 		sys_futex(&a->helper_done, FUTEX_WAIT, v, 0, 0, 0);
 	}
+	stage_unmap(helper_stage);
 	return mine < 0 ? mine : helper_result;
+}
+
+static long fill_pages(struct rst_args *a)
+{
+	setup_moves(a);
+	uint64_t stage = fill_uffd >= 0 ? stage_map() : 0;
+	long r = fill_two(a, stage);
+	stage_unmap(stage);
+	finish_moves(a);
+	return r;
+}
+
+/* The dumped vDSO with its trampolines (docs/vdso.md): built by cryo-cr in the hole. */
+static void copy_areas(struct rst_args *a)
+{
+	const struct rst_copy *c = (const struct rst_copy *)a->copies;
+
+	for (uint64_t i = 0; i < a->n_copies; i++)
+		memcpy((void *)c[i].dst, (const void *)c[i].src, c[i].len);
 }
 
 /* Re-apply the advice bits of an area: each bit is one madvise (or mlock). */
@@ -421,6 +642,10 @@ static PIE_NORETURN void thread_finish(struct rst_args *a, struct rst_thread *t)
 		r = sys_arch_prctl(ARCH_SET_FS, t->fs_base);
 	if (r < 0)
 		fail(a, r, RST_STEP_THREAD);
+	uint32_t ts_step = 0;
+	r = rst_ts_thread(a, (uint64_t)(t - (struct rst_thread *)a->threads), &ts_step);
+	if (r < 0)
+		fail(a, r, ts_step);
 
 	__atomic_add_fetch(&s->ready, 1, __ATOMIC_SEQ_CST);
 	sys_futex(&s->ready, FUTEX_WAKE, 0x7fffffff, 0, 0, 0);
@@ -428,10 +653,12 @@ static PIE_NORETURN void thread_finish(struct rst_args *a, struct rst_thread *t)
 		sys_futex(&s->go, FUTEX_WAIT, 0, 0, 0, 0);
 	if (__atomic_load_n(&s->go, __ATOMIC_SEQ_CST) < 0)
 		sys_exit_group(71);
-	/* The dumped task had no parent-death signal; ours was for the restore only.
-	 * (cryo-cr traces us from here on, with PTRACE_O_EXITKILL.) */
-	if (t == (struct rst_thread *)a->threads)
-		sys_prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+	/* The dumped parent-death signal replaces ours, which was for the restore
+	 * only (cryo-cr traces us from here on, with PTRACE_O_EXITKILL); seccomp
+	 * is the last thing before the restored code runs. */
+	r = rst_ts_last(a, t == (struct rst_thread *)a->threads, &ts_step);
+	if (r < 0)
+		fail(a, r, ts_step);
 
 	/* rsp at the frame's ucontext, as after the handler's ret popped pretcode. */
 	asm volatile("movq %0, %%rsp\n"
@@ -507,6 +734,7 @@ PIE_ENTRY void restorer_main(struct rst_args *a)
 	r = fill_pages(a);
 	if (r < 0)
 		fail(a, r, RST_STEP_PAGES);
+	copy_areas(a);
 	r = advise_vmas(a);
 	if (r < 0)
 		fail(a, r, RST_STEP_MADVISE);
@@ -514,6 +742,10 @@ PIE_ENTRY void restorer_main(struct rst_args *a)
 	if (r < 0)
 		fail(a, r, RST_STEP_MPROTECT);
 	set_mm_fields(a);
+	uint32_t ts_step = 0;
+	r = rst_ts_root(a, &ts_step);
+	if (r < 0)
+		fail(a, r, ts_step);
 	close_foreign_fds(a);
 
 	for (uint64_t i = 1; i < a->n_threads; i++) {

@@ -246,6 +246,7 @@ static inline long sys_timer_delete(int timerid) { return sys_call1(__NR_timer_d
 /* Sockets */
 static inline long sys_socket(int domain, int type, int proto) { return sys_call3(__NR_socket, domain, type, proto); }
 static inline long sys_connect(int fd, const struct sockaddr *addr, int len) { return sys_call3(__NR_connect, fd, L_(addr), len); }
+static inline long sys_socketpair(int domain, int type, int proto, int sv[2]) { return sys_call4(__NR_socketpair, domain, type, proto, L_(sv)); }
 static inline long sys_bind(int fd, const struct sockaddr *addr, int len) { return sys_call3(__NR_bind, fd, L_(addr), len); }
 static inline long sys_sendmsg(int fd, const struct msghdr *msg, int flags) { return sys_call3(__NR_sendmsg, fd, L_(msg), flags); }
 static inline long sys_recvmsg(int fd, struct msghdr *msg, int flags) { return sys_call3(__NR_recvmsg, fd, L_(msg), flags); }

@@ -17,13 +17,14 @@ expect() {	# expect RC PATTERN ARGS...
 	fi
 }
 
-for opt in tcp-established ext-unix-sk file-locks cgroup-props track-mem \
+for opt in ext-unix-sk cgroup-props track-mem \
 	   prev-images-dir=x page-server lazy-pages; do
 	expect 1 "option --${opt%%=*} is not supported yet" dump -t 1 -D /tmp/x --$opt
 done
 expect 1 "--manage-cgroups: unknown mode 'bogus'" dump -t 1 -D /tmp/x --manage-cgroups=bogus
 expect 1 "-t PID and -D DIR are required" dump -D /tmp/x
 expect 1 "bad pid" dump -t abc -D /tmp/x
+expect 1 "bad --ghost-limit '12Q'" dump -t 1 -D /tmp/x --ghost-limit 12Q
 expect 1 "xml" dump -t 1 -D /tmp/x --log-format xml
 expect 0 "Usage: cryo-cr dump" dump --help
 expect 1 "no process 2147483647" dump -t 2147483647 -D /tmp/cryo-cli-none -v4

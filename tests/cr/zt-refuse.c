@@ -6,7 +6,7 @@
  *   euid      saved uid 1000 (credentials; euid stays 0 so the result file can be written)
  *   timer     a POSIX timer
  *   io-uring  an io_uring ring mapping (anon_inode)
- *   fanotify  an fd of a kind the fd modules do not support
+ *   fanotify  a fanotify group with an event queued (events cannot be put back)
  */
 #include <linux/filter.h>
 #include <linux/io_uring.h>
@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/fanotify.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -49,8 +50,15 @@ static void setup(const char *what)
 			zt_fail("mmap of the ring: %m");
 		close(fd);
 	} else if (!strcmp(what, "fanotify")) {
-		if (fanotify_init(FAN_CLASS_NOTIF, O_RDONLY) < 0)
+		char path[] = "/tmp/zt-refuse-fan-XXXXXX";
+		int fan = fanotify_init(FAN_CLASS_NOTIF, O_RDONLY), tmp = mkstemp(path);
+		if (fan < 0)
 			zt_skip("fanotify_init: %m");
+		if (tmp < 0 || fanotify_mark(fan, FAN_MARK_ADD, FAN_OPEN, AT_FDCWD, path) < 0)
+			zt_fail("fanotify setup: %m");
+		close(tmp);
+		close(open(path, O_RDONLY));	/* the queued event */
+		unlink(path);
 	} else
 		zt_fail("unknown state '%s'", what);
 }

@@ -10,6 +10,7 @@
 #include <netinet/udp.h>
 #include <string.h>
 #include <sys/fanotify.h>
+#include <sys/syscall.h>
 #include <sys/inotify.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -75,15 +76,26 @@ static int verify_inotify(bool restored _unused_)
 	return 0;
 }
 
+/* fd 10: a fanotify group with an event queued (events cannot be put back) */
 static int setup_fanotify(void)
 {
-	return place_fd(fanotify_init(FAN_CLASS_NOTIF, O_RDONLY), 10) < 0 ? (tlog("fanotify_init: %m"), -1) : 0;
+	char path[] = "/tmp/cryo-fds-refuse-fan-XXXXXX";
+	int tmp = mkstemp(path);
+
+	if (tmp < 0 || place_fd(fanotify_init(FAN_CLASS_NOTIF, O_RDONLY), 10) < 0 ||
+	    fanotify_mark(10, FAN_MARK_ADD, FAN_OPEN, AT_FDCWD, path) < 0)
+		return tlog("fanotify setup: %m"), -1;
+	close(tmp);
+	tmp = open(path, O_RDONLY);	/* the queued event */
+	close(tmp);
+	unlink(path);
+	return 0;
 }
 
-/* fd 10/11: a socketpair with a message carrying a fanotify fd (SCM_RIGHTS) queued on 11 */
+/* fd 10/11: a socketpair with a message carrying a userfaultfd (SCM_RIGHTS) queued on 11 */
 static int setup_scm_rights(void)
 {
-	int sk[2], fd = fanotify_init(FAN_CLASS_NOTIF, O_RDONLY);
+	int sk[2], fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
 	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
 	struct iovec iov = { "f", 1 };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
@@ -157,7 +169,7 @@ int main(void)
 		{ .name = "fds-refuse (corked UDP with data)", .netns = true, .setup = setup_corked,
 		  .verify = verify_corked, .refused_fd = 10,
 		  .expect_dump_refusal = "corked UDP socket has data queued for sending" },
-		{ .name = "fds-refuse (unix socket with a fanotify fd in flight)", .setup = setup_scm_rights,
+		{ .name = "fds-refuse (unix socket with a userfaultfd in flight)", .setup = setup_scm_rights,
 		  .verify = verify_scm_rights, .refused_fd = 11,
 		  .expect_dump_refusal = "unix socket carries an fd in flight (SCM_RIGHTS) that cannot be dumped" },
 		{ .name = "fds-refuse (inotify with an event queued)", .setup = setup_inotify, .verify = verify_inotify,
@@ -171,7 +183,7 @@ int main(void)
 		{ .name = "fds-refuse (removed directory)", .setup = setup_removed_dir, .verify = verify_open,
 		  .refused_fd = 10, .expect_dump_refusal = "/tmp/cryo-fds-refuse-dir-" },
 		{ .name = "fds-refuse (fanotify)", .setup = setup_fanotify, .verify = verify_open,
-		  .refused_fd = 10, .expect_dump_refusal = "fanotify is not supported" },
+		  .refused_fd = 10, .expect_dump_refusal = "fanotify has" },
 	};
 	int r = 0;
 

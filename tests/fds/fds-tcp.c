@@ -190,7 +190,7 @@ int main(void)
 {
 	struct fds_case c = { .name = "fds-tcp", .setup = setup, .verify = verify,
 			      .before_dump = before_dump, .peer = peer, .kill_original = true,
-			      .after_restore = unlock };
+			      .after_restore = unlock, .opts = { .tcp_established = true } };
 	struct sockaddr_in a = addr();
 	int small = 4096, one = 1, r;
 

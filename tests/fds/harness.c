@@ -157,6 +157,8 @@ static _noreturn_ void run_restore(const struct fds_case *c, const char *dir, in
 		tlog("FDS_TEST_SKIP_RESTORE: not restoring");
 	else
 		r = fds_restore_task(ctx);
+	if (r >= 0 && !getenv("FDS_TEST_SKIP_RESTORE"))
+		r = fds_restore_task_late(ctx);	/* pidfds */
 	fd_ctx_free(ctx);
 	if (r < 0) {
 		tlog("fds_restore_task failed: %s", strerror(-r));

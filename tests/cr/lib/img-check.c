@@ -38,6 +38,25 @@ struct covered {
 	uint64_t start, end;
 };
 
+/*
+ * The rseq areas of the threads: the kernel writes the current CPU (and
+ * mm_cid) there whenever a thread is scheduled, and the parasite's daemon
+ * thread is scheduled while the dump reads memory.  Those bytes belong to
+ * the kernel (the restore registers rseq again), so they are not compared.
+ */
+static struct covered rseq_areas[256];
+static size_t nr_rseq_areas;
+
+static void mask_rseq(uint8_t *img, const uint8_t *live, uint64_t va, uint64_t len)
+{
+	for (size_t i = 0; i < nr_rseq_areas; i++) {
+		uint64_t s = rseq_areas[i].start > va ? rseq_areas[i].start : va;
+		uint64_t e = rseq_areas[i].end < va + len ? rseq_areas[i].end : va + len;
+		if (s < e)
+			memcpy(img + (s - va), live + (s - va), e - s);
+	}
+}
+
 static int fail(const char *what, pid_t pid, uint64_t addr)
 {
 	fprintf(stderr, "img-check: process %d: %s at %#" PRIx64 "\n", pid, what, addr);
@@ -73,7 +92,7 @@ static int check_pages(struct img_dir *d, pid_t pid, struct covered **cov, size_
 			else if (e.flags & PE_PRESENT) {
 				if (page_reader_read(r, &part, img) < 0)
 					rc = fail("unreadable image data", pid, va);
-				else if (memcmp(img, live, k * PG))
+				else if (mask_rseq(img, live, va, k * PG), memcmp(img, live, k * PG))
 					rc = fail("image data differs from memory", pid, va);
 			} else if (e.flags & PE_ZERO) {
 				for (uint64_t i = 0; i < k * PG && rc == 0; i++)
@@ -310,6 +329,8 @@ static int check_core(struct img_dir *d, pid_t pid, pid_t tid, bool main_thread)
 	if (main_thread && img_read_one(img, (ProtobufCMessage **)&tk) < 0)
 		rc = fail("no task core record", pid, (uint64_t)tid);
 	img_close(img);
+	if (tc->rseq && nr_rseq_areas < sizeof(rseq_areas) / sizeof(rseq_areas[0]))
+		rseq_areas[nr_rseq_areas++] = (struct covered){ tc->rseq->ptr, tc->rseq->ptr + tc->rseq->len };
 	if (rc == 0 && tc->blocked_sigset != status_hex(pid, tid, "SigBlk:"))
 		rc = fail("blocked mask differs from SigBlk", pid, tc->blocked_sigset);
 	/* Only blocked signals stay queued for sure: the others may be delivered
@@ -372,6 +393,7 @@ int main(int argc, char **argv)
 		struct covered *cov = NULL;
 		size_t ncov = 0;
 		procs++;
+		nr_rseq_areas = 0;	/* per address space */
 		for (size_t t = 0; t < e->n_threads && rc == 0; t++)
 			rc = check_core(d, (pid_t)e->pid, (pid_t)e->threads[t], t == 0);
 		if (rc == 0 && !(e->has_zombie && e->zombie)) {

@@ -127,6 +127,11 @@ if [ "${CR_FREEZER:-0}" = 1 ]; then
 	fi
 fi
 
+fd_table() { # PID: "fd -> target" lines
+	local f
+	for f in /proc/$1/fd/*; do echo "${f##*/} -> $(readlink "$f")"; done | sort -n
+}
+
 untouched() {
 	local t s
 	t=$(tracer_of "$pid")
@@ -136,6 +141,11 @@ untouched() {
 	if [ -e "$W/maps.before" ]; then
 		cat "/proc/$pid/maps" >"$W/maps.after"
 		diff -u "$W/maps.before" "$W/maps.after" >&2 || die "the address space of $pid changed"
+	fi
+	# No fd of the dumper's (the parasite's channel) may stay behind.
+	if [ -e "$W/fds.before" ]; then
+		fd_table "$pid" >"$W/fds.after"
+		diff -u "$W/fds.before" "$W/fds.after" >&2 || die "the fd table of $pid changed"
 	fi
 }
 
@@ -182,6 +192,7 @@ dump-only)
 	;;
 leave-running)
 	cat "/proc/$pid/maps" >"$W/maps.before"
+	fd_table "$pid" >"$W/fds.before"
 	tracer_before=$(tracer_of "$pid")
 	if [ "${CR_STOPPED:-0}" = 1 ]; then	# dump a task that is in a job-control stop
 		kill -STOP -- "-$pid"
@@ -206,6 +217,7 @@ leave-running)
 	;;
 fault=*|refuse)
 	cat "/proc/$pid/maps" >"$W/maps.before"
+	fd_table "$pid" >"$W/fds.before"
 	tracer_before=$(tracer_of "$pid")
 	if [ "$mode" = refuse ]; then
 		"$CRYO_CR" dump -t "$pid" -D "$W/img" -v4 -o "$W/dump.log" --log-format text -R && die "dump succeeded but must refuse"

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Full C/R of a tree in its own mount and network namespaces, started as a
 # container would be: unshare -m -n, a prepared root (binds of host
-# directories, tmpfs, proc, sysfs, a read-only tmpfs, shared/slave binds, an
+# directories, tmpfs, proc, sysfs, devpts, a read-only tmpfs, shared/slave binds, an
 # over-mount), a veth whose peer is in another namespace, an address, a
 # route, a sysctl and an nftables table; then pivot_root and exec of the test
 # program (zt-mntnet.c), which checks its side after restore.
@@ -72,6 +72,8 @@ mount -t tmpfs -o size=16m,mode=1777 cryo-mn-tmp "$ROOT/tmp"
 mount -t tmpfs -o size=64k,mode=755 cryo-mn-dev "$ROOT/dev"
 touch "$ROOT/dev/null"
 mount --bind /dev/null "$ROOT/dev/null"
+mkdir "$ROOT/dev/pts"
+mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts "$ROOT/dev/pts"
 mount -t tmpfs -o size=1m,nosuid,nodev,noexec cryo-mn-ro "$ROOT/ro"
 echo ro >"$ROOT/ro/inside"
 mount -o remount,bind,ro,nosuid,nodev,noexec "$ROOT/ro"
