@@ -100,6 +100,10 @@ static int dump_argv(struct argv_buf *a, const struct oci_state *s, const struct
 	r |= argv_add(a, o->leave_running ? "--leave-running" : "--leave-stopped");
 	if (o->shell_job)
 		r |= argv_add(a, "--shell-job");
+	if (o->tcp_established)
+		r |= argv_add(a, "--tcp-established");
+	if (o->file_locks)
+		r |= argv_add(a, "--file-locks");
 	if (freezer) {
 		r |= argv_add(a, "--freeze-cgroup");
 		r |= argv_add(a, "%s", freezer);

@@ -165,6 +165,12 @@ static int restore_argv(struct argv_buf *a, const struct cr_meta *m, const struc
 	r |= argv_add(a, "%s", rootfs);
 	if (o->shell_job)
 		r |= argv_add(a, "--shell-job");
+	if (o->tcp_established)
+		r |= argv_add(a, "--tcp-established");
+	if (o->file_locks)
+		r |= argv_add(a, "--file-locks");
+	/* The tasks stay in the cgroups the core runs in: the container's, made from the bundle. */
+	r |= argv_add(a, "--manage-cgroups=ignore");
 	for (size_t i = 0; m->external && m->external[i]; i++) {
 		int fd = inherit_fd_for(m, m->external[i], tty_slave);
 		if (fd < 0)

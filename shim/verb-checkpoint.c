@@ -46,13 +46,13 @@ int verb_checkpoint(int argc, char **argv)
 		{ "work-path", OPT_STRING, &o.work_path, "path for dump.log (default: the image path)" },
 		{ "parent-path", OPT_STRING, &o.parent_path, "path of the previous image (pre-dump): not supported" },
 		{ "leave-running", OPT_BOOL, &o.leave_running, "leave the container running after checkpoint" },
-		{ "tcp-established", OPT_BOOL, &o.tcp_established, "allow open tcp connections: not supported" },
+		{ "tcp-established", OPT_BOOL, &o.tcp_established, "checkpoint established tcp connections" },
 		{ "ext-unix-sk", OPT_BOOL, &o.ext_unix_sk, "allow external unix sockets: not supported" },
 		{ "shell-job", OPT_BOOL, &o.shell_job, "allow shell jobs (a terminal on stdio)" },
 		{ "lazy-pages", OPT_BOOL, &o.lazy_pages, "lazy memory pages with userfaultfd: not supported" },
 		{ "status-fd", OPT_STRING, &o.status_fd, "fd for lazy-pages readiness: not supported" },
 		{ "page-server", OPT_STRING, &o.page_server, "ADDRESS:PORT of a page server: not supported" },
-		{ "file-locks", OPT_BOOL, &o.file_locks, "handle file locks: not supported" },
+		{ "file-locks", OPT_BOOL, &o.file_locks, "checkpoint file locks (flock, POSIX, OFD)" },
 		{ "pre-dump", OPT_BOOL, &o.pre_dump, "dump memory only, leave running: not supported" },
 		{ "manage-cgroups-mode", OPT_STRING, &o.manage_cgroups_mode, "soft (the only mode cryo has)" },
 		{ "empty-ns", OPT_LIST, &o.empty_ns, "namespace to leave empty on restore: not supported" },
@@ -63,12 +63,10 @@ int verb_checkpoint(int argc, char **argv)
 	const struct refusal refused[] = {
 		{ "parent-path", o.parent_path != NULL, "pre-dumps are not implemented" },
 		{ "pre-dump", o.pre_dump, "pre-dumps are not implemented" },
-		{ "tcp-established", o.tcp_established, "established TCP connections are not checkpointed yet" },
 		{ "ext-unix-sk", o.ext_unix_sk, "external unix sockets are not checkpointed" },
 		{ "lazy-pages", o.lazy_pages, "lazy pages are not implemented" },
 		{ "status-fd", o.status_fd != NULL, "it belongs to --lazy-pages, which is not implemented" },
 		{ "page-server", o.page_server != NULL, "no page server yet" },
-		{ "file-locks", o.file_locks, "file locks are not checkpointed" },
 		{ "empty-ns", o.empty_ns != NULL, "every namespace the container owns is checkpointed" },
 		{ "auto-dedup", o.auto_dedup, "it belongs to pre-dumps, which are not implemented" },
 		{ "manage-cgroups-mode", cgroups_mode_unsupported(o.manage_cgroups_mode),
@@ -86,7 +84,8 @@ int verb_checkpoint(int argc, char **argv)
 	    refuse_unsupported("checkpoint", refused, ARRAY_SIZE(refused)) < 0)
 		goto out;
 	co = (struct checkpoint_opts){ .image_path = o.image_path, .work_path = o.work_path,
-				       .leave_running = o.leave_running, .shell_job = o.shell_job };
+				       .leave_running = o.leave_running, .shell_job = o.shell_job,
+				       .tcp_established = o.tcp_established, .file_locks = o.file_locks };
 	code = container_checkpoint(argv[i], &co, &err) < 0 ? fail_oci(&err) : 0;
 out:
 	strv_free(o.empty_ns);
@@ -99,10 +98,10 @@ int verb_restore(int argc, char **argv)
 	const struct opt opts[] = {
 		{ "image-path", OPT_STRING, &o.image_path, "path to the image files (default ./checkpoint)" },
 		{ "work-path", OPT_STRING, &o.work_path, "path for restore.log (default: the image path)" },
-		{ "tcp-established", OPT_BOOL, &o.tcp_established, "allow open tcp connections: not supported" },
+		{ "tcp-established", OPT_BOOL, &o.tcp_established, "restore established tcp connections" },
 		{ "ext-unix-sk", OPT_BOOL, &o.ext_unix_sk, "allow external unix sockets: not supported" },
 		{ "shell-job", OPT_BOOL, &o.shell_job, "allow shell jobs (a terminal on stdio)" },
-		{ "file-locks", OPT_BOOL, &o.file_locks, "handle file locks: not supported" },
+		{ "file-locks", OPT_BOOL, &o.file_locks, "restore file locks" },
 		{ "manage-cgroups-mode", OPT_STRING, &o.manage_cgroups_mode, "soft (the only mode cryo has)" },
 		{ "bundle|b", OPT_STRING, &o.bundle, "path to the bundle (default: current directory)" },
 		{ "detach|d", OPT_BOOL, &o.detach, "return once the container runs" },
@@ -119,9 +118,7 @@ int verb_restore(int argc, char **argv)
 	};
 	int i = opts_parse("restore", "[options] CONTAINER_ID", argc, argv, opts);
 	const struct refusal refused[] = {
-		{ "tcp-established", o.tcp_established, "established TCP connections are not restored yet" },
 		{ "ext-unix-sk", o.ext_unix_sk, "external unix sockets are not restored" },
-		{ "file-locks", o.file_locks, "file locks are not restored" },
 		{ "no-pivot", o.no_pivot, "the core always enters the rootfs with pivot_root" },
 		{ "empty-ns", o.empty_ns != NULL, "every namespace in the image is restored" },
 		{ "auto-dedup", o.auto_dedup, "it belongs to pre-dumps, which are not implemented" },
@@ -144,7 +141,8 @@ int verb_restore(int argc, char **argv)
 		goto out;
 	ro = (struct restore_opts_oci){ .image_path = o.image_path, .work_path = o.work_path, .bundle = o.bundle,
 					.pid_file = o.pid_file, .console_socket = o.console_socket,
-					.detach = o.detach, .no_subreaper = o.no_subreaper, .shell_job = o.shell_job };
+					.detach = o.detach, .no_subreaper = o.no_subreaper, .shell_job = o.shell_job,
+					.tcp_established = o.tcp_established, .file_locks = o.file_locks };
 	code = container_restore(argv[i], &ro, &status, &err) < 0 ? fail_oci(&err) : status;
 out:
 	strv_free(o.empty_ns);

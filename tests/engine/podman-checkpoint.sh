@@ -8,8 +8,6 @@
 # podman 4.3 refuses to checkpoint unless a criu >= 3.11 binary answers its version request
 # (criu swrk); Debian's criu package does, though it cannot dump on this kernel: the
 # checkpointing is the runtime's (docs/engines.md).
-# The container runs with seccomp=unconfined: the core does not restore seccomp filters yet
-# (docs/taskstate.md); podman's default profile makes the dump refuse the task.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/podman-env.sh"
 need_packages criu
@@ -19,7 +17,7 @@ ticks() { bounded 10 "${pm[@]}" logs ticker 2>/dev/null | grep '^tick'; }
 last_tick() { ticks | tail -n1; }
 ticks_past() { [ "$(ticks | wc -l)" -gt "$1" ]; }
 
-step "run -d" 20 "${pm[@]}" run -d --name ticker "${run_opts[@]}" --security-opt seccomp=unconfined "$image" \
+step "run -d" 20 "${pm[@]}" run -d --name ticker "${run_opts[@]}" "$image" \
 	sh -c 'i=0; while :; do i=$((i+1)); echo tick $$ $i; sleep 0.1; done'
 expect_rc "run -d" 0
 track_pid "$(bounded 30 "${pm[@]}" inspect --format '{{.State.Pid}}' ticker)"

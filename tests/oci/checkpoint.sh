@@ -10,8 +10,6 @@
 B=$T/bundle
 # pid 1 waits; pid 2 counts.  i lives only in memory: the file is written, never read.
 make_bundle "$B" sh -c 'sh -c "i=0; while :; do i=\$((i+1)); echo \$\$ \$i >> /tmp/count; sleep 0.05; done" & wait'
-# The core does not restore no_new_privs yet (docs/taskstate.md): cryo spec sets it, so unset it.
-edit_config "$B" 'c["process"]["noNewPrivileges"] = False'
 # the restore needs the dump: skip (loudly) only when the kernel lacks what C/R needs
 "$CRYO_CR" check >/dev/null 2>&1 || skip "cryo-cr check fails: this kernel cannot do C/R ($("$CRYO_CR" check 2>&1 | tail -1))"
 
@@ -85,7 +83,7 @@ c delete --force "$id"
 # 4. a terminal container: restore gives it a new pty whose master goes to --console-socket
 RECV=${CONSOLE_RECV:?}
 make_bundle "$T/tb" sh -c 'i=0; while :; do i=$((i+1)); echo tick $i; sleep 0.05; done'
-edit_config "$T/tb" 'c["process"]["terminal"] = True; c["process"]["noNewPrivileges"] = False'
+edit_config "$T/tb" 'c["process"]["terminal"] = True'
 tid=$(new_id tty)
 "$RECV" "$T/sock1" "$T/tty1" &
 r1=$!
