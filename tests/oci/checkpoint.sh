@@ -109,4 +109,56 @@ firstt=$(tr -d '\r' < "$T/tty2" | grep '^tick' | head -n1)
 [ "$firstt" = "tick $((${lastt#tick } + 1))" ] || fail "the new terminal starts with '$firstt' after '$lastt'"
 c delete --force "$tid"
 wait "$r2"
+
+# 5. a network namespace joined by path, a bind mount from config.json and a prestart hook;
+#    restored from a new bundle (a copy of the rootfs, another bind source): the tree joins the
+#    same namespace again, writes through the new bind, and the hook sees the restored init
+command -v ip >/dev/null || skip "ip (iproute2) is missing for the joined network namespace"
+netns=cryo-ck-$$
+ip netns add "$netns" || fail "ip netns add"
+trap 'ip netns del "$netns" 2>/dev/null; cleanup' EXIT
+mkdir -p "$T/data1"
+make_bundle "$T/nb" sh -c 'i=0; while :; do i=$((i+1)); echo $$ $i >> /data/count; sleep 0.05; done'
+edit_config "$T/nb" '
+import os
+for n in c["linux"]["namespaces"]:
+    if n["type"] == "network":
+        n["path"] = "/run/netns/'"$netns"'"
+c["mounts"].append({"destination": "/data", "type": "bind", "source": "'"$T/data1"'", "options": ["rbind", "rw"]})
+c["hooks"] = {"prestart": [{"path": "/bin/sh", "args": ["sh", "-c", "cat >> '"$T/hook.log"'; echo >> '"$T/hook.log"'"]}]}
+'
+nid=$(new_id net)
+c run -d --bundle "$T/nb" "$nid" </dev/null >/dev/null 2>&1 || fail "run with a joined network namespace"
+for _ in $(seq 100); do [ -s "$T/data1/count" ] && break; sleep 0.05; done
+c checkpoint --image-path "$T/nimg" "$nid" || { show_logs "$T/nimg/dump.log"; fail "checkpoint with a joined netns"; }
+grep -q "netns-" <(ls "$T/nimg") && fail "the joined network namespace was dumped"
+nlast=$(tail -n1 "$T/data1/count")
+nn=$(wc -l < "$T/data1/count")
+cp -a "$T/nb" "$T/nb2"
+cp -a "$T/data1" "$T/data2"
+edit_config "$T/nb2" '
+for m in c["mounts"]:
+    if m["destination"] == "/data":
+        m["source"] = "'"$T/data2"'"
+'
+c restore -d --image-path "$T/nimg" --bundle "$T/nb2" "$nid" </dev/null >/dev/null 2>&1 ||
+	{ show_logs "$T/nimg/restore.log"; fail "restore with a joined netns"; }
+npid=$(state_pid "$nid")
+[ "$(readlink "/proc/$npid/ns/net")" = "$(ip netns exec "$netns" readlink /proc/self/ns/net)" ] ||
+	fail "the restored container is not in the network namespace of its config"
+[ "$(stat -Lc %d:%i "/proc/$npid/root")" = "$(stat -c %d:%i "$T/nb2/rootfs")" ] ||
+	fail "the restored container's root is not the new bundle's rootfs"
+for _ in $(seq 100); do [ "$(wc -l < "$T/data2/count")" -gt "$nn" ] && break; sleep 0.05; done
+nnext=$(sed -n "$((nn + 1))p" "$T/data2/count")
+[ "${nnext#* }" = $((${nlast#* } + 1)) ] || fail "through the new bind: '$nnext' after '$nlast'"
+[ "$(wc -l < "$T/data1/count")" = "$nn" ] || fail "the restored container still writes to the old bind source"
+c state "$nid" | python3 -c 'import json,sys; s=json.load(sys.stdin); assert s["bundle"] == sys.argv[1], s' "$T/nb2" ||
+	fail "state does not name the new bundle"
+python3 - "$T/hook.log" "$npid" <<'PY' || fail "the prestart hook did not see the restored init: $(cat "$T/hook.log")"
+import json, sys
+states = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+assert len(states) == 2, states
+assert states[1]["pid"] == int(sys.argv[2]), states
+PY
+c delete --force "$nid"
 pass
