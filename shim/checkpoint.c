@@ -104,6 +104,8 @@ static int dump_argv(struct argv_buf *a, const struct oci_state *s, const struct
 		r |= argv_add(a, "--tcp-established");
 	if (o->file_locks)
 		r |= argv_add(a, "--file-locks");
+	if (o->ext_unix_sk)
+		r |= argv_add(a, "--ext-unix-sk");
 	if (freezer) {
 		r |= argv_add(a, "--freeze-cgroup");
 		r |= argv_add(a, "%s", freezer);

@@ -72,13 +72,13 @@ int cr_meta_load(const char *dir, struct cr_meta **ret, struct oci_error *err);
 /* ---- checkpoint.c / restore.c ---- */
 struct checkpoint_opts {
 	const char *image_path, *work_path;
-	bool leave_running, shell_job, tcp_established, file_locks;
+	bool leave_running, shell_job, tcp_established, file_locks, ext_unix_sk;
 };
 int container_checkpoint(const char *id, const struct checkpoint_opts *o, struct oci_error *err);
 
 struct restore_opts_oci {
 	const char *image_path, *work_path, *bundle, *pid_file, *console_socket;
-	bool detach, no_subreaper, shell_job, tcp_established, file_locks;
+	bool detach, no_subreaper, shell_job, tcp_established, file_locks, ext_unix_sk;
 };
 /* Restore; *ret_status is the exit status of the init without --detach. */
 int container_restore(const char *id, const struct restore_opts_oci *o, int *ret_status, struct oci_error *err);

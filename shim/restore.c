@@ -169,6 +169,8 @@ static int restore_argv(struct argv_buf *a, const struct cr_meta *m, const struc
 		r |= argv_add(a, "--tcp-established");
 	if (o->file_locks)
 		r |= argv_add(a, "--file-locks");
+	if (o->ext_unix_sk)
+		r |= argv_add(a, "--ext-unix-sk");
 	/* The tasks stay in the cgroups the core runs in: the container's, made from the bundle. */
 	r |= argv_add(a, "--manage-cgroups=ignore");
 	for (size_t i = 0; m->external && m->external[i]; i++) {

@@ -47,7 +47,7 @@ int verb_checkpoint(int argc, char **argv)
 		{ "parent-path", OPT_STRING, &o.parent_path, "path of the previous image (pre-dump): not supported" },
 		{ "leave-running", OPT_BOOL, &o.leave_running, "leave the container running after checkpoint" },
 		{ "tcp-established", OPT_BOOL, &o.tcp_established, "checkpoint established tcp connections" },
-		{ "ext-unix-sk", OPT_BOOL, &o.ext_unix_sk, "allow external unix sockets: not supported" },
+		{ "ext-unix-sk", OPT_BOOL, &o.ext_unix_sk, "allow external unix sockets (datagram, connected to a bound name)" },
 		{ "shell-job", OPT_BOOL, &o.shell_job, "allow shell jobs (a terminal on stdio)" },
 		{ "lazy-pages", OPT_BOOL, &o.lazy_pages, "lazy memory pages with userfaultfd: not supported" },
 		{ "status-fd", OPT_STRING, &o.status_fd, "fd for lazy-pages readiness: not supported" },
@@ -63,7 +63,6 @@ int verb_checkpoint(int argc, char **argv)
 	const struct refusal refused[] = {
 		{ "parent-path", o.parent_path != NULL, "pre-dumps are not implemented" },
 		{ "pre-dump", o.pre_dump, "pre-dumps are not implemented" },
-		{ "ext-unix-sk", o.ext_unix_sk, "external unix sockets are not checkpointed" },
 		{ "lazy-pages", o.lazy_pages, "lazy pages are not implemented" },
 		{ "status-fd", o.status_fd != NULL, "it belongs to --lazy-pages, which is not implemented" },
 		{ "page-server", o.page_server != NULL, "no page server yet" },
@@ -85,7 +84,8 @@ int verb_checkpoint(int argc, char **argv)
 		goto out;
 	co = (struct checkpoint_opts){ .image_path = o.image_path, .work_path = o.work_path,
 				       .leave_running = o.leave_running, .shell_job = o.shell_job,
-				       .tcp_established = o.tcp_established, .file_locks = o.file_locks };
+				       .tcp_established = o.tcp_established, .file_locks = o.file_locks,
+				       .ext_unix_sk = o.ext_unix_sk };
 	code = container_checkpoint(argv[i], &co, &err) < 0 ? fail_oci(&err) : 0;
 out:
 	strv_free(o.empty_ns);
@@ -99,7 +99,7 @@ int verb_restore(int argc, char **argv)
 		{ "image-path", OPT_STRING, &o.image_path, "path to the image files (default ./checkpoint)" },
 		{ "work-path", OPT_STRING, &o.work_path, "path for restore.log (default: the image path)" },
 		{ "tcp-established", OPT_BOOL, &o.tcp_established, "restore established tcp connections" },
-		{ "ext-unix-sk", OPT_BOOL, &o.ext_unix_sk, "allow external unix sockets: not supported" },
+		{ "ext-unix-sk", OPT_BOOL, &o.ext_unix_sk, "allow external unix sockets (datagram, connected to a bound name)" },
 		{ "shell-job", OPT_BOOL, &o.shell_job, "allow shell jobs (a terminal on stdio)" },
 		{ "file-locks", OPT_BOOL, &o.file_locks, "restore file locks" },
 		{ "manage-cgroups-mode", OPT_STRING, &o.manage_cgroups_mode, "soft (the only mode cryo has)" },
@@ -118,7 +118,6 @@ int verb_restore(int argc, char **argv)
 	};
 	int i = opts_parse("restore", "[options] CONTAINER_ID", argc, argv, opts);
 	const struct refusal refused[] = {
-		{ "ext-unix-sk", o.ext_unix_sk, "external unix sockets are not restored" },
 		{ "no-pivot", o.no_pivot, "the core always enters the rootfs with pivot_root" },
 		{ "empty-ns", o.empty_ns != NULL, "every namespace in the image is restored" },
 		{ "auto-dedup", o.auto_dedup, "it belongs to pre-dumps, which are not implemented" },
@@ -142,7 +141,8 @@ int verb_restore(int argc, char **argv)
 	ro = (struct restore_opts_oci){ .image_path = o.image_path, .work_path = o.work_path, .bundle = o.bundle,
 					.pid_file = o.pid_file, .console_socket = o.console_socket,
 					.detach = o.detach, .no_subreaper = o.no_subreaper, .shell_job = o.shell_job,
-					.tcp_established = o.tcp_established, .file_locks = o.file_locks };
+					.tcp_established = o.tcp_established, .file_locks = o.file_locks,
+					.ext_unix_sk = o.ext_unix_sk };
 	code = container_restore(argv[i], &ro, &status, &err) < 0 ? fail_oci(&err) : status;
 out:
 	strv_free(o.empty_ns);

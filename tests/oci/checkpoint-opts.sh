@@ -15,7 +15,7 @@ c start "$id" || fail "start"
 wait_status "$id" running
 
 # every runc option cryo does not implement: refused by name, nothing done
-for o in --ext-unix-sk --lazy-pages --pre-dump --auto-dedup \
+for o in --lazy-pages --pre-dump --auto-dedup \
 	"--parent-path=$T/p" "--page-server=127.0.0.1:1" "--status-fd=3" "--empty-ns=network" \
 	"--manage-cgroups-mode=strict"; do
 	out=$(expect_fail c checkpoint "$o" --image-path "$T/img1" "$id") || exit 1
@@ -25,7 +25,7 @@ done
 c checkpoint --manage-cgroups-mode soft --image-path "$T/x" nosuch 2>&1 | grep -q 'container "nosuch" does not exist' ||
 	fail "--manage-cgroups-mode soft must be accepted"
 [ "$(status "$id")" = running ] || fail "a refused checkpoint changed the container"
-for o in --ext-unix-sk --lazy-pages --auto-dedup --no-pivot \
+for o in --lazy-pages --auto-dedup --no-pivot \
 	"--empty-ns=network" "--lsm-profile=apparmor:x" "--lsm-mount-context=x" "--manage-cgroups-mode=full"; do
 	out=$(expect_fail c restore "$o" --image-path "$T/img1" --bundle "$B" x) || exit 1
 	echo "$out" | grep -q -- "option ${o%%=*} is not supported" || fail "restore $o: not refused by name: $out"

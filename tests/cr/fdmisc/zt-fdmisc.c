@@ -63,6 +63,7 @@ struct shared {
 	volatile int pipe_ok, tty_c_ok, tty_g_ok, locks_ok;
 	volatile int pipe_done, tty_c_done, tty_g_done, locks_done;
 	volatile pid_t parent, pipe_child, tty_c, tty_g, locks_child, sleeper;
+	volatile int pipe_go;		/* the parent checked the pipe's flags: the child may change them */
 	char why[512];
 };
 
@@ -289,6 +290,8 @@ static int pipe_child(void)
 	static char buf[PIPE_BYTES + 16];
 	size_t n = 0;
 
+	while (!S->pipe_go)
+		usleep(1000);
 	fcntl(20, F_SETFL, 0);	/* blocking, for this description: the parent's too */
 	while (n < PIPE_BYTES + 4) {
 		ssize_t k = read(20, buf + n, sizeof(buf) - n);
@@ -336,6 +339,7 @@ static void verify_pipe(void)
 	CHECK(read(25, buf, sizeof(buf)) == 10 && !memcmp(buf, "fifo-bytes", 10), "FIFO data lost");
 	CHECK(fcntl(25, F_GETFL) & O_NONBLOCK && (fcntl(25, F_GETFL) & O_ACCMODE) == O_RDONLY, "FIFO fd 25 flags");
 	CHECK(write(21, "tail", 4) == 4, "write after restore: %m");
+	S->pipe_go = 1;
 	/* the child switches the shared read end to blocking: the parent's must see it */
 	wait_child(&S->pipe_ok, &S->pipe_done, "pipe");
 	CHECK(!(fcntl(20, F_GETFL) & O_NONBLOCK), "the child's F_SETFL on the shared end is not seen here");
