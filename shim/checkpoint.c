@@ -61,6 +61,43 @@ static size_t joined_ns(const struct oci_spec *spec, pid_t pid, struct core_ns *
 	return n;
 }
 
+static pid_t ppid_of(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+	int ppid = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || (n = read(fd, buf, sizeof(buf) - 1)) <= 0)
+		return 0;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c %d", &ppid) != 1)
+		return 0;
+	return ppid;
+}
+
+/* The core dumps the init's tree: a process of the container outside it (one
+ * `exec` started, whose parent went away) would be lost silently. */
+static int check_all_in_tree(const struct oci_state *s, struct oci_error *err)
+{
+	_cleanup_free_ pid_t *pids = NULL;
+	int n = cgroups_pids(s->cgroup_paths, &pids);
+
+	for (int i = 0; i < n; i++) {
+		pid_t p = pids[i];
+		for (int depth = 0; p > 1 && p != s->pid && depth < 4096; depth++)
+			p = ppid_of(p);
+		if (p != s->pid && proc_start_time(pids[i], NULL))
+			return oci_error_set(err, EOPNOTSUPP,
+					     "cannot checkpoint container \"%s\": process %d is in it but not a descendant of its init %d (started by exec?): not supported",
+					     s->id, pids[i], s->pid);
+	}
+	return 0;
+}
+
 static int copy_file(const char *from, const char *to, struct oci_error *err)
 {
 	_cleanup_close_ int in = open(from, O_RDONLY | O_CLOEXEC), out = -1;
@@ -180,7 +217,7 @@ int container_checkpoint(const char *id, const struct checkpoint_opts *o, struct
 				     oci_status_name(st));
 	if (container_load_spec(s, &spec, err) < 0)
 		return oci_error_prefix(err, "cannot checkpoint container \"%s\"", id);
-	if ((r = check_joined_ns(spec, err)) < 0)
+	if ((r = check_joined_ns(spec, err)) < 0 || (r = check_all_in_tree(s, err)) < 0)
 		return r;
 	image = make_dir(o->image_path && *o->image_path ? o->image_path : "checkpoint", err);
 	if (!image)

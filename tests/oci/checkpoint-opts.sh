@@ -32,6 +32,12 @@ for o in --lazy-pages --auto-dedup --no-pivot \
 done
 expect_fail c restore --bogus x | grep -q "flag provided but not defined: -bogus" || fail "unknown option"
 
+# a process exec'd into the container is not in its init's tree: refused, not lost
+c exec -d "$id" sleep 1000 || fail "exec -d"
+out=$(expect_fail c checkpoint --image-path "$T/img2" "$id") || exit 1
+echo "$out" | grep -q "not a descendant of its init" || fail "an exec'd process is not refused: $out"
+[ "$(status "$id")" = running ] || fail "a refused checkpoint changed the container"
+
 # images that are not cryo's, or broken: a clear error, nothing left behind
 left_behind() {
 	expect_fail c state "$1" | grep -q "does not exist" || fail "a failed restore left state for $1"
