@@ -56,5 +56,30 @@ expect_rc "stop" 0
 step "rm" 20 "${pm[@]}" rm ticker
 expect_rc "rm" 0
 
+# A terminal container: restore hands the runtime a new --console-socket (conmon's).
+tty_ticks() { bounded 10 "${pm[@]}" logs tty 2>/dev/null | tr -d '\r' | grep '^tick'; }
+tty_past() { [ "$(tty_ticks | wc -l)" -gt "$1" ]; }
+step "run -dt" 20 "${pm[@]}" run -dt --name tty "${run_opts[@]}" "$image" \
+	sh -c 'i=0; while :; do i=$((i+1)); echo tick $$ $i; sleep 0.1; done'
+expect_rc "run -dt" 0
+track_pid "$(bounded 30 "${pm[@]}" inspect --format '{{.State.Pid}}' tty)"
+wait_until 30 "the terminal workload ticks" tty_past 3
+step "checkpoint (terminal)" 60 "${pm[@]}" container checkpoint tty
+expect_rc "checkpoint (terminal)" 0
+tbefore=$(tty_ticks | tail -n1)
+n=$(tty_ticks | wc -l)
+step "restore (terminal)" 60 "${pm[@]}" container restore tty
+expect_rc "restore (terminal)" 0
+track_pid "$(bounded 30 "${pm[@]}" inspect --format '{{.State.Pid}}' tty)"
+wait_until 30 "the restored terminal workload ticks" tty_past "$n"
+tafter=$(tty_ticks | sed -n "$((n + 1))p")
+read -r _ p1 n1 <<<"$tbefore"
+read -r _ p2 n2 <<<"$tafter"
+[ "$p1" = "$p2" ] && [ "$n2" = $((n1 + 1)) ] || fail "terminal restore: '$tafter' after '$tbefore'"
+step "exec -t in the restored container" 20 "${pm[@]}" exec -t tty tty
+expect_rc "exec -t after restore" 0
+step "rm -f" 20 "${pm[@]}" rm -f -t 0 tty
+expect_rc "rm -f" 0
+
 print_runtime_calls
 say "PASS"
