@@ -718,6 +718,11 @@ static long start_thread(struct rst_thread *t)
 	ca.stack_size = 4096 * 4;
 	ca.set_tid = (uint64_t)(uintptr_t)&tid;
 	ca.set_tid_size = 1;
+	/* In a nested pid namespace: its tid at every level (cr/restore-ns.c). */
+	if (t->set_tid_size > 1) {
+		ca.set_tid = t->set_tid;
+		ca.set_tid_size = t->set_tid_size;
+	}
 	long r = rst_clone3(&ca, sizeof(ca));
 	return r < 0 ? r : 0;
 }
