@@ -292,6 +292,8 @@ int container_restore(const char *id, const struct restore_opts_oci *o, int *ret
 	if (!image)
 		return oci_error_set(err, errno, "image path %s: %s", o->image_path ? o->image_path : "checkpoint",
 				     strerror(errno));
+	if (o->work_path && *o->work_path && (r = mkdir_parents(o->work_path, 0700)) < 0)
+		return oci_error_set(err, -r, "cannot create the work path %s: %s", o->work_path, strerror(-r));
 	work = realpath(o->work_path && *o->work_path ? o->work_path : image, NULL);
 	if (!work)
 		return oci_error_set(err, errno, "work path %s: %s", o->work_path, strerror(errno));

@@ -51,8 +51,9 @@ sleep 0.3
 [ "$(count)" = "$last" ] || fail "the counter moved after checkpoint ($last -> $(count))"
 
 # 2. restore: same in-container pids, counting on from the next value
-c restore -d --image-path "$T/img" --work-path "$T/work" --bundle "$B" --pid-file "$T/pid" "$id" \
-	</dev/null >"$T/out2" 2>&1 || { show_logs "$T/work/restore.log"; cat "$T/out2"; fail "restore"; }
+c restore -d --image-path "$T/img" --work-path "$T/work2/sub" --bundle "$B" --pid-file "$T/pid" "$id" \
+	</dev/null >"$T/out2" 2>&1 || { show_logs "$T/work2/sub/restore.log"; cat "$T/out2"; fail "restore"; }
+[ -s "$T/work2/sub/restore.log" ] || fail "no restore.log in the (new) work path"
 [ "$(status "$id")" = running ] || fail "status after restore: $(status "$id")"
 npid=$(state_pid "$id")
 [ "$(cat "$T/pid")" = "$npid" ] || fail "--pid-file says $(cat "$T/pid"), state says $npid"
