@@ -8,6 +8,9 @@
 #   full        dump (tree killed), restore -d, same pid, the program verifies
 #   refuse=TEXT the dump must fail with TEXT in its log and leave the tree
 #               running untouched (the program verifies it)
+#   restore-refuse=TEXT  the restore without FDM_RESTORE_ARGS must fail
+#               with TEXT in its log and leave no task; then the restore
+#               with them must work
 #   validate    the program names in $W/result.aux a file it holds (open or
 #               mapped); after the dump the file is changed (same size and
 #               mtime, other content): the restore must refuse it naming it;
@@ -138,6 +141,20 @@ refuse=*)
 	kill -0 "$pid" 2>/dev/null || die "the refused dump killed $pid"
 	[ "$(awk '/^TracerPid:/ {print $2}' "/proc/$pid/status")" = 0 ] || die "$pid left traced"
 	log "refused: $(grep -m1 -- "$expect" "$W/dump.log")"
+	finish
+	;;
+restore-refuse=*)
+	expect=${scenario#restore-refuse=}
+	dump_and_kill
+	saved=("${restore_args[@]}")
+	restore_args=()
+	restore restore-refused.log && die "restore succeeded without '${saved[*]}'"
+	grep -q -- "$expect" "$W/restore-refused.log" || die "the refused restore does not say '$expect'"
+	kill -0 "$pid" 2>/dev/null && die "a failed restore left pid $pid"
+	log "refused: $(grep -m1 -- "$expect" "$W/restore-refused.log")"
+	restore_args=("${saved[@]}")
+	restore restore.log || die "restore failed"
+	[ "$(cat "$W/restored.pid" 2>/dev/null)" = "$pid" ] || die "restored pid is not $pid"
 	finish
 	;;
 validate)

@@ -24,6 +24,7 @@
  *             foreground group; termios, window size, data both ways
  *   fanotify  inode marks on a directory and a file; events after restore
  *   unix      a socketpair with data queued both ways
+ *   tty-data  (not in "all") a pty whose slave has input unread: refused
  *   tcp       (not in "all") a TCP connection to fdmisc-tcp-peer outside the
  *             tree (ZT_PEER_PORT), data both ways before and after C/R
  */
@@ -786,6 +787,23 @@ static void verify_tcp(void)
 	close(80);
 }
 
+/* A pty with input the slave side has not read: refused (reading it would consume it). */
+static void setup_tty_data(void)
+{
+	place(posix_openpt(O_RDWR | O_NOCTTY), 52);
+	CHECK(grantpt(52) == 0 && unlockpt(52) == 0, "unlockpt: %m");
+	place(open(ptsname(52), O_RDWR | O_NOCTTY), 53);
+	CHECK(write(52, "pending\n", 8) == 8, "master write: %m");
+	usleep(50000);
+}
+
+static void verify_tty_data(void)
+{
+	char buf[16];
+	ssize_t n = read(53, buf, sizeof(buf));
+	CHECK(n == 8 && !memcmp(buf, "pending\n", 8), "the refused dump lost the pty's pending input (read %zd)", n);
+}
+
 /* ---- fanotify ----------------------------------------------------------------- */
 
 static char fan_dir[64];
@@ -858,6 +876,7 @@ static void verify_validate_map(void) { verify_validate(true); }
 
 static const struct mode extra[] = {
 	{ "tcp", setup_tcp, verify_tcp },
+	{ "tty-data", setup_tty_data, verify_tty_data },
 	{ "validate", setup_validate_open, verify_validate_open },
 	{ "validate-map", setup_validate_map, verify_validate_map },
 };
