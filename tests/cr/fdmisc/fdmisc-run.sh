@@ -45,7 +45,11 @@ cleanup() {
 	fi
 	[ $result -eq 0 ] || cr_dump_logs "$W" 60
 	if [ -s "$W/result.aux" ]; then
-		while read -r f; do [ -n "$f" ] && rm -rf "$f"; done <"$W/result.aux"
+		while read -r f; do
+			[ -n "$f" ] || continue
+			mountpoint -q "$f" 2>/dev/null && umount -l "$f"
+			rm -rf "$f"
+		done <"$W/result.aux"
 	fi
 	if [ "${CR_KEEP:-0}" = 1 ]; then log "work dir kept: $W"; else rm -rf "$W"; fi
 }
