@@ -19,6 +19,7 @@ enum {
 	OPT_LEAVE_STOPPED,
 	OPT_FREEZE_CGROUP,
 	OPT_TCP_ESTABLISHED,
+	OPT_EXT_UNIX_SK,
 	OPT_UNSUPPORTED,
 	OPT_MANAGE_CGROUPS,
 	OPT_EXTERNAL,
@@ -29,7 +30,7 @@ enum {
 
 /* CRIU options a user may pass that cryo does not implement yet: refused by name. */
 static const char *const unsupported[] = {
-	"tcp-close", "ext-unix-sk",
+	"tcp-close",
 	"track-mem", "prev-images-dir", "page-server", "lazy-pages", "address", "port",
 	"ext-mount-map", "link-remap", "evasive-devices",
 	"inherit-fd", "cpu-cap", "auto-dedup", "skip-in-flight",
@@ -70,6 +71,8 @@ static void usage(FILE *f)
 		"                            locks is refused)\n"
 		"      --tcp-established     dump established TCP connections (TCP_REPAIR); restore\n"
 		"                            them with restore --tcp-established\n"
+		"      --ext-unix-sk         unix datagram sockets connected to a bound socket outside\n"
+		"                            the tree connect to that name again at restore\n"
 		"  -h, --help                this text\n");
 }
 
@@ -163,6 +166,7 @@ int cr_dump_main(int argc, char **argv)
 		{ "ghost-limit", required_argument, NULL, OPT_GHOST_LIMIT },
 		{ "file-locks", no_argument, NULL, OPT_FILE_LOCKS },
 		{ "tcp-established", no_argument, NULL, OPT_TCP_ESTABLISHED },
+		{ "ext-unix-sk", no_argument, NULL, OPT_EXT_UNIX_SK },
 		{ "help", no_argument, NULL, 'h' },
 	};
 	struct dump_opts o = { .release = RELEASE_KILL, .network_lock = NETLOCK_MODE_NFTABLES };
@@ -233,6 +237,7 @@ int cr_dump_main(int argc, char **argv)
 			break;
 		}
 		case OPT_TCP_ESTABLISHED: o.tcp_established = true; break;
+		case OPT_EXT_UNIX_SK: o.ext_unix_sk = true; break;
 		case 'h':
 			usage(stdout);
 			free(opts);

@@ -29,6 +29,7 @@ enum {
 	OPT_PIDFILE = 0x100,
 	OPT_LOG_FORMAT,
 	OPT_TCP_ESTABLISHED,
+	OPT_EXT_UNIX_SK,
 	OPT_UNSUPPORTED,
 	OPT_KEEP_RLIMITS,
 	OPT_MANAGE_CGROUPS,
@@ -42,7 +43,7 @@ enum {
 
 /* CRIU restore options that cryo-cr does not support yet. */
 static const char *const unsupported[] = {
-	"tcp-close", "ext-unix-sk", "inherit-fd", "lazy-pages",
+	"tcp-close", "inherit-fd", "lazy-pages",
 	"restore-sibling",
 	"link-remap", "evasive-devices", "auto-dedup", "cpu-cap", "weak-sysctls", "lsm-profile",
 	"unprivileged", "veth-pair", "action-script", "work-dir", "exec-cmd", "page-server",
@@ -80,7 +81,9 @@ static void usage(FILE *f)
 		   "      --file-locks         take the dumped file locks again (needed for an\n"
 		   "                           image dumped with --file-locks)\n"
 
-		   "      --tcp-established    restore the established TCP connections of the image\n");
+		   "      --tcp-established    restore the established TCP connections of the image\n"
+		   "      --ext-unix-sk        accepted (CRIU): sockets connected outside the tree are\n"
+		   "                           connected again by the name the image records\n");
 }
 
 static int write_pidfile(const char *path, pid_t pid)
@@ -173,6 +176,7 @@ int cr_restore_main(int argc, char **argv)
 		{ "skip-file-validation", no_argument, NULL, OPT_SKIP_FILE_VALIDATION },
 		{ "file-locks", no_argument, NULL, OPT_FILE_LOCKS },
 		{ "tcp-established", no_argument, NULL, OPT_TCP_ESTABLISHED },
+		{ "ext-unix-sk", no_argument, NULL, OPT_EXT_UNIX_SK },
 	};
 	memcpy(longopts, known, sizeof(known));
 	for (size_t i = 0; i < n_unsup; i++)
@@ -258,6 +262,8 @@ int cr_restore_main(int argc, char **argv)
 		}
 		case OPT_TCP_ESTABLISHED:
 			o.tcp_established = true;
+			break;
+		case OPT_EXT_UNIX_SK:	/* nothing to do: the image names what to connect to */
 			break;
 		case 'h':
 			usage(stdout);

@@ -8,7 +8,8 @@
  * task must share the root's: nested mount or network namespaces are refused.
  *
  * The lock (netlock/netlock.h) is taken right after the tree is seized: the
- * tree's namespace when it has its own, else its TCP connections in ours.
+ * tree's namespace when it has its own, else its TCP connections in ours
+ * (none: no lock).
  * It is removed after a failed dump and after one that leaves the tree
  * alive; after a dump that killed the tree it stays until the restore.
  */
@@ -113,6 +114,11 @@ static int lock_tree(struct dump_ctx *c, struct dump_mntnet *m)
 			r = netlock_tree_conns(pids, np, &conns, &n);
 		if (r < 0)
 			return log_error_errno(r, "network lock: cannot find the TCP connections of the tree of %d", root);
+		/* Nothing to hold, and no table left behind by a dump that is never restored. */
+		if (n == 0) {
+			log_info("network lock: the tree of %d has no TCP connections, nothing to lock", root);
+			return 0;
+		}
 	}
 	r = netlock_tree_lock(m->mode, m->netns_fd, conns, n, m->table, 0);
 	if (r < 0)

@@ -243,7 +243,8 @@ static int dump_seized(struct dump_ctx *c)
 		return log_error_errno(r, "cannot open image directory %s", c->opts->dir);
 	struct fd_opts fd_opts = { .inherit_tty_stdio = c->opts->shell_job,
 				   .ghost_limit = c->opts->ghost_limit, .file_locks = c->opts->file_locks,
-				   .tcp_established = c->opts->tcp_established };
+				   .tcp_established = c->opts->tcp_established,
+				   .ext_unix_sk = c->opts->ext_unix_sk };
 	r = fd_ctx_new(&fd_opts, &c->fds);
 	if (r < 0)
 		return log_error_errno(r, "cannot set up the collection of open files");

@@ -26,6 +26,7 @@ struct dump_opts {
 	uint64_t ghost_limit;		/* --ghost-limit (0: the default) */
 	bool file_locks;		/* --file-locks */
 	bool tcp_established;		/* established TCP connections are dumped (else refused) */
+	bool ext_unix_sk;		/* unix dgram sockets connected outside the tree are dumped */
 };
 
 struct dump_stats {

@@ -4,8 +4,9 @@
  * fault_inject(<point>) fail with -EIO (logged), so a test can make a dump
  * fail exactly there and check that the tree is left as it was.
  *
- * Points of the dump: after-seize, after-infect, after-parasite-cmd,
- * mid-memory, before-write-inventory, before-release.
+ * Points of the dump: after-seize, after-infect, after-daemon-start,
+ * after-parasite-cmd, mid-memory, mid-parasite-cmd, before-write-inventory,
+ * before-release.
  */
 #ifndef CRYO_FAULT_H
 #define CRYO_FAULT_H

@@ -596,6 +596,8 @@ static void log_name(const ProtobufCBinaryData *n, char *buf, size_t size)
  */
 static int connect_waiting(struct fd_ctx *ctx, const UnixFile *u, const struct sockaddr_un *sun, socklen_t len)
 {
+	if (u->n_waiting && !u->has_name)	/* listen() names a socket: a bad image */
+		return -EBADMSG;
 	for (size_t i = 0; i < u->n_waiting; i++) {
 		int c = socket(AF_UNIX, u->type | SOCK_CLOEXEC, 0), r;
 
@@ -699,6 +701,33 @@ static const UnixFile *find_listener_of(struct fd_ctx *ctx, uint64_t ino)
 	return NULL;
 }
 
+/*
+ * A peer outside the dump.  A dgram socket connected to a bound one only
+ * needs that name at restore: with --ext-unix-sk it connects to it again.
+ * A stream's connection cannot be made again with a process we do not
+ * restore: refused.
+ */
+static int check_external(struct fd_ctx *ctx, const UnixFile *u, int pid, int fd)
+{
+	char name[sizeof(((struct sockaddr_un *)0)->sun_path) + 2] = "";
+
+	if (u->has_peer_name)
+		log_name(&u->peer_name, name, sizeof(name));
+	if (u->type == SOCK_DGRAM && u->has_peer_name && fd_ctx_opts(ctx)->ext_unix_sk) {
+		log_info("pid %d fd %d: unix datagram socket connected to %s outside the dump: connected to that name again at restore",
+			 pid, fd, name);
+		return 0;
+	}
+	if (u->type == SOCK_DGRAM && u->has_peer_name)
+		log_error("pid %d fd %d: unix datagram socket connected to socket %llu (%s) outside the dump; dump with --ext-unix-sk to connect it to that name again at restore",
+			  pid, fd, (unsigned long long)u->peer_ino, name);
+	else
+		log_error("pid %d fd %d: unix socket connected to socket %llu outside the dump (%s); not supported (--ext-unix-sk covers datagram sockets connected to a bound one)",
+			  pid, fd, (unsigned long long)u->peer_ino,
+			  u->type == SOCK_DGRAM ? "datagram" : u->type == SOCK_STREAM ? "stream" : "seqpacket");
+	return -EOPNOTSUPP;
+}
+
 static int unix_check(struct fd_ctx *ctx, const FileEntry *e, int pid, int fd)
 {
 	const UnixFile *u = e->unix_sk, *peer;
@@ -719,12 +748,8 @@ static int unix_check(struct fd_ctx *ctx, const FileEntry *e, int pid, int fd)
 	if (!u->peer_ino)
 		return 0;
 	peer = find_unix(ctx, u->peer_ino);
-	if (!peer) {
-		log_error("pid %d fd %d: unix socket connected to socket %llu outside the dump (%s); not supported (--ext-unix-sk is not implemented)",
-			  pid, fd, (unsigned long long)u->peer_ino,
-			  u->type == SOCK_DGRAM ? "datagram" : u->type == SOCK_STREAM ? "stream" : "seqpacket");
-		return -EOPNOTSUPP;
-	}
+	if (!peer)
+		return check_external(ctx, u, pid, fd);
 	if (u->has_peer_name) {
 		if (peer->peer_ino == u->ino) {
 			log_error("pid %d fd %d: two bound unix datagram sockets connected to each other; not supported", pid, fd);

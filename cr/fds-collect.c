@@ -557,17 +557,25 @@ int fds_write_images(struct fd_ctx *ctx, struct img_dir *d)
 
 int fds_prepare_kill(struct fd_ctx *ctx)
 {
-	int on = TCP_REPAIR_ON, r = 0;
+	int on = TCP_REPAIR_ON, off = TCP_REPAIR_OFF;
+	size_t i;
 
-	for (size_t i = 0; i < ctx->nr_files; i++) {
+	for (i = 0; i < ctx->nr_files; i++) {
 		const FileEntry *e = ctx->files[i].e;
 
 		if (!e->inet || !e->inet->tcp)
 			continue;
 		/* a socket in repair mode is closed silently */
 		if (setsockopt(ctx->files[i].local_fd, IPPROTO_TCP, TCP_REPAIR, &on, sizeof(on)) < 0)
-			r = log_error_errno(negative_errno(), "pid %d fd %d: TCP_REPAIR before the kill",
-					    ctx->files[i].pid, ctx->files[i].fd);
+			break;
 	}
+	if (i == ctx->nr_files)
+		return 0;
+	int r = log_error_errno(negative_errno(), "pid %d fd %d: TCP_REPAIR before the kill",
+				ctx->files[i].pid, ctx->files[i].fd);
+	/* the tree runs on: its connections leave repair mode again */
+	while (i-- > 0)
+		if (ctx->files[i].e->inet && ctx->files[i].e->inet->tcp)
+			setsockopt(ctx->files[i].local_fd, IPPROTO_TCP, TCP_REPAIR, &off, sizeof(off));
 	return r;
 }

@@ -44,6 +44,9 @@ struct fd_opts {
 	bool file_locks;		/* dump: record file locks (else refuse them); restore: take them */
 	bool tcp_established;		/* dump and restore established TCP connections
 					 * (--tcp-established); without it they are refused */
+	bool ext_unix_sk;		/* dump: a unix dgram socket connected to a bound socket
+					 * outside the dump connects to that name again at
+					 * restore (--ext-unix-sk); without it it is refused */
 };
 
 struct fd_ctx;
@@ -124,7 +127,7 @@ int fds_write_images(struct fd_ctx *ctx, struct img_dir *d);
  * After a dump that kills the tasks: put every established TCP socket
  * collected in ctx in repair mode, so that the kill sends neither FIN nor
  * RST (the connections live on in the restore).  Call with the network
- * locked, before the kill.
+ * locked, before the kill.  On failure none is left in repair mode.
  */
 int fds_prepare_kill(struct fd_ctx *ctx);
 

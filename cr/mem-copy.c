@@ -3,8 +3,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/uio.h>
 #include <time.h>
 #include "log.h"
 #include "mem-copy.h"
@@ -32,28 +30,8 @@ static uint64_t mono_usec(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
-static int copy_direct(const struct copy_job *j)
-{
-	const struct copy_seg *s = &j->segs[0];
-	struct iovec local, remote = { (void *)(uintptr_t)j->remote, s->len };
-	void *m = mmap(NULL, s->len, PROT_READ | PROT_WRITE, MAP_SHARED, j->fd, s->file_off);
-	ssize_t got;
-
-	if (m == MAP_FAILED)
-		return log_error_errno(negative_errno(), "cannot map the page file at %lld", (long long)s->file_off);
-	local = (struct iovec){ m, s->len };
-	got = process_vm_readv(j->pid, &local, 1, &remote, 1, 0);
-	munmap(m, s->len);	/* bounded RSS: the window goes at once */
-	if (got != (ssize_t)s->len)
-		return log_error_errno(got < 0 ? negative_errno() : -EIO, "cannot copy %u bytes at %#llx of %d",
-				       s->len, (unsigned long long)j->remote, j->pid);
-	return 0;
-}
-
 static int write_job(const struct copy_job *j)
 {
-	if (j->pid)
-		return copy_direct(j);
 	for (unsigned i = 0; i < j->nr_segs; i++) {
 		const struct copy_seg *s = &j->segs[i];
 		size_t done = 0;
@@ -175,7 +153,6 @@ int copy_pipe_get(struct copy_pipe *p, struct copy_job **ret)
 		p->state[i] = SLOT_GOT;
 		p->jobs[i].nr_segs = 0;
 		p->jobs[i].fd = -1;
-		p->jobs[i].pid = 0;
 		*ret = &p->jobs[i];
 	}
 	pthread_mutex_unlock(&p->lock);

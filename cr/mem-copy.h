@@ -25,21 +25,12 @@ struct copy_seg {
 	off_t file_off;		/* in the page file */
 };
 
-/*
- * One buffer and the writes to make from it; or, with pid set, a direct
- * copy: segs[0].len bytes at remote in pid go straight into the page file
- * at segs[0].file_off (process_vm_readv into a shared mapping of that file
- * range: one copy, no buffer, and page cache allocation by both store
- * threads at once, as page faults need no inode lock).  fd must then be
- * open for reading and writing.
- */
+/* One buffer and the writes to make from it. */
 struct copy_job {
 	uint8_t *buf;		/* COPY_SLOT_SIZE bytes, page aligned */
 	int fd;
 	unsigned nr_segs;
 	struct copy_seg segs[COPY_MAX_SEGS];
-	pid_t pid;		/* direct copy from this task, 0: from buf */
-	uint64_t remote;
 };
 
 struct copy_pipe;

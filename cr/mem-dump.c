@@ -43,8 +43,11 @@ struct page_sink {
 	struct page_writer *w;
 	int src_fd;		/* /proc/PID/mem or a map_files fd */
 	pid_t vm_pid;		/* readable area: process_vm_readv from this pid first */
-	int rw_fd;		/* the page file opened read-write (direct copies), or -1 */
-	off_t file_size;	/* of the page file, grown ahead of direct copies */
+	bool direct;		/* the parasite writes this area's data pages itself */
+	uint64_t batch_bytes;	/* in runs[] */
+	struct parasite_write_run runs[PARASITE_WRITE_RUNS];	/* not sent yet */
+	uint32_t nr_runs;
+	uint64_t write_usec;	/* the parasite writing them */
 };
 
 /* process_vm_readv copies straight from the task's pages and is an order of
@@ -141,45 +144,46 @@ static int plan_pages(struct page_sink *s, struct copy_job *job, uint64_t vaddr,
 
 static bool fault_checked;
 
-/* A run of data pages, copied directly by the store threads in pieces. */
-static int post_direct(struct page_sink *s, int fd, uint64_t vaddr, uint64_t nr, off_t *file_off)
+/* The parasite writes the runs recorded so far. */
+static int flush_runs(struct page_sink *s)
 {
-	uint64_t max = COPY_SLOT_SIZE / PAGE_SIZE;
+	uint64_t t0 = mono_usec();
+	int r;
 
-	while (nr) {
-		uint64_t n = nr < max ? nr : max;
-		uint32_t len = (uint32_t)(n * PAGE_SIZE);
-		struct copy_job *job;
-		int r;
+	if (!s->nr_runs)
+		return 0;
+	r = parasite_write_pages(s->c->parasite, s->runs, s->nr_runs);
+	s->write_usec += mono_usec() - t0;
+	s->nr_runs = 0;
+	s->batch_bytes = 0;
+	return r;
+}
 
-		/* The file is grown before its pages are written through a mapping. */
-		if (*file_off + (off_t)len > s->file_size) {
-			if (ftruncate(s->rw_fd, *file_off + (off_t)len) < 0)
-				return log_error_errno(negative_errno(), "cannot grow the page file");
-			s->file_size = *file_off + (off_t)len;
-		}
-		if (lseek(fd, *file_off + (off_t)len, SEEK_SET) < 0)
-			return log_error_errno(negative_errno(), "cannot seek the page file");
-		r = page_writer_account(s->w, vaddr, n);
-		if (r < 0)
-			return log_error_errno(r, "cannot record pages at %#" PRIx64, vaddr);
-		r = copy_pipe_get(s->c->copy, &job);
+/* Bytes the parasite writes per command: one command per 64 MiB scan at most. */
+#define PARASITE_BATCH_BYTES (64u << 20)
+
+/* A run of data pages: its page file range is reserved and recorded now,
+ * the parasite writes it with its next batch. */
+static int add_direct(struct page_sink *s, int fd, uint64_t vaddr, uint64_t nr, off_t *file_off)
+{
+	uint64_t len = nr * PAGE_SIZE;
+	int r;
+
+	if (lseek(fd, *file_off + (off_t)len, SEEK_SET) < 0)
+		return log_error_errno(negative_errno(), "cannot seek the page file");
+	r = page_writer_account(s->w, vaddr, nr);
+	if (r < 0)
+		return log_error_errno(r, "cannot record pages at %#" PRIx64, vaddr);
+	if (s->nr_runs == PARASITE_WRITE_RUNS || s->batch_bytes >= PARASITE_BATCH_BYTES) {
+		r = flush_runs(s);
 		if (r < 0)
 			return r;
-		job->fd = s->rw_fd;
-		job->pid = s->vm_pid;
-		job->remote = vaddr;
-		job->nr_segs = 1;
-		job->segs[0] = (struct copy_seg){ .buf_off = 0, .len = len, .file_off = *file_off };
-		r = copy_pipe_post(s->c->copy, job);
-		if (r < 0)
-			return r;
-		*file_off += len;
-		s->c->stats.pages_written += n;
-		s->c->stats.bytes_written += len;
-		vaddr += n * PAGE_SIZE;
-		nr -= n;
 	}
+	s->runs[s->nr_runs++] = (struct parasite_write_run){ .vaddr = vaddr, .len = len, .file_off = (uint64_t)*file_off };
+	s->batch_bytes += len;
+	*file_off += (off_t)len;
+	s->c->stats.pages_written += nr;
+	s->c->stats.bytes_written += len;
 	return 0;
 }
 
@@ -190,9 +194,10 @@ static bool scan_bit(const struct parasite_zero_scan *z, uint64_t i)
 
 /*
  * With the parasite in: it tells which pages are zero (it reads only the
- * first bytes of a page that holds data), so every page file offset is
- * known before any data moves, and the store threads copy the data pages
- * straight from the task into the page file, in parallel.
+ * first bytes of a page that holds data), then writes the data pages from
+ * its own address space into the page file it was handed: one copy, and no
+ * page cache page is zeroed first (a full-page write into tmpfs skips the
+ * clearing a fault into a mapping of the file would do).
  */
 static int direct_run(struct page_sink *s, uint64_t vaddr, uint64_t nr)
 {
@@ -221,14 +226,16 @@ static int direct_run(struct page_sink *s, uint64_t vaddr, uint64_t nr)
 				r = page_writer_add_hole(s->w, vaddr + i * PAGE_SIZE, j - i, PE_ZERO);
 				s->c->stats.pages_zero += j - i;
 			} else
-				r = post_direct(s, fd, vaddr + i * PAGE_SIZE, j - i, &file_off);
+				r = add_direct(s, fd, vaddr + i * PAGE_SIZE, j - i, &file_off);
 			if (r < 0)
 				return r;
 			i = j;
 		}
 		if (!fault_checked) {
 			fault_checked = true;
-			r = fault_inject("mid-memory");
+			r = flush_runs(s);
+			if (r >= 0)
+				r = fault_inject("mid-memory");
 			if (r < 0)
 				return r;
 		}
@@ -243,7 +250,7 @@ static int copy_run(struct page_sink *s, uint64_t vaddr, uint64_t nr)
 {
 	uint64_t max = COPY_SLOT_SIZE / PAGE_SIZE;
 
-	if (s->rw_fd >= 0 && s->vm_pid && s->c->parasite)
+	if (s->direct)
 		return direct_run(s, vaddr, nr);
 
 	while (nr) {
@@ -483,7 +490,7 @@ static int dump_shmem_obj(struct dump_ctx *c, pid_t pid, const VmaEntry *v, stru
 {
 	char path[96];
 	_cleanup_close_ int fd = -1;
-	struct page_sink s = { .c = c, .rw_fd = -1 };
+	struct page_sink s = { .c = c };
 	off_t pos = 0, size = (off_t)v->shmem_size;
 	int r, q;
 
@@ -628,8 +635,8 @@ static bool vma_private_content(const VmaEntry *v)
 static int dump_pages(struct dump_ctx *c, pid_t pid, VmaEntry **vmas, size_t n)
 {
 	char path[64];
-	_cleanup_close_ int pm_fd = -1, mem_fd = -1, rw_fd = -1;
-	struct page_sink s = { .c = c, .rw_fd = -1 };
+	_cleanup_close_ int pm_fd = -1, mem_fd = -1;
+	struct page_sink s = { .c = c };
 	off_t off0;
 	int r = 0, q;
 
@@ -645,24 +652,28 @@ static int dump_pages(struct dump_ctx *c, pid_t pid, VmaEntry **vmas, size_t n)
 	if (r < 0)
 		return log_error_errno(r, "cannot create pages image of %d", pid);
 	s.src_fd = mem_fd;
-	/* Direct copies map the page file: that needs it open for reading too. */
+	/* The parasite writes readable areas itself; it holds the page file meanwhile. */
 	if (c->parasite) {
 		r = page_writer_pages_fd(s.w, &off0);
-		if (r >= 0) {
-			snprintf(path, sizeof(path), "/proc/self/fd/%d", r);
-			rw_fd = open(path, O_RDWR | O_CLOEXEC);
-			r = 0;
-		}
-		s.rw_fd = rw_fd;
+		if (r >= 0)
+			r = parasite_set_page_fd(c->parasite, r);
 	}
 	for (size_t i = 0; i < n && r >= 0; i++)
 		if (vma_private_content(vmas[i])) {
 			s.vm_pid = (vmas[i]->prot & PROT_READ) ? pid : 0;
+			s.direct = c->parasite && s.vm_pid;
 			r = dump_private_vma(&s, pm_fd, vmas[i]);
 		}
+	if (r >= 0)
+		r = flush_runs(&s);
 	q = copy_pipe_drain(c->copy);	/* s lives on this stack: nothing may stay posted */
 	if (r >= 0)
 		r = q;
+	/* Not one of the task's fds: gone before they are collected. */
+	if (c->parasite && r >= 0) {
+		r = parasite_set_page_fd(c->parasite, -1);
+		log_info("pages of %d: the parasite wrote for %" PRIu64 " us", pid, s.write_usec);
+	}
 	q = page_writer_close(s.w);
 	if (r >= 0 && q < 0)
 		r = log_error_errno(q, "cannot write pages image of %d", pid);

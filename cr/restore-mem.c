@@ -349,11 +349,12 @@ static bool free_pages_reported(void)
 }
 
 /*
- * Fill big anonymous areas through huge pages and UFFDIO_MOVE when MADV_HUGEPAGE
- * gets huge pages here (THP "always" or "madvise") and fresh huge pages are not
- * given back to a hypervisor while free (then zeroing them is the cost: measured
- * 2-4x slower than 4 KiB pages in place on such a VM).  CRYO_RESTORE_FILL=move or
- * inplace overrides (bench/cr/run.sh, docs/cr-restore.md).
+ * How the blob fills big anonymous areas (docs/cr-restore.md, "Filling pages"):
+ * through huge pages and UFFDIO_MOVE when MADV_HUGEPAGE gets huge pages here
+ * (THP "always" or "madvise") and free huge blocks are not handed back to a
+ * hypervisor (then each fresh huge page faults on the host when zeroed:
+ * measured 2-4x slower); otherwise UFFDIO_COPY of 4 KiB pages from a small
+ * buffer (no zeroing).  CRYO_RESTORE_FILL=move|copy|inplace overrides.
  */
 static uint32_t fill_flags(void)
 {
@@ -363,14 +364,13 @@ static uint32_t fill_flags(void)
 
 	if (env && !strcmp(env, "inplace"))
 		return 0;
+	if (env && !strcmp(env, "copy"))
+		return RST_FILL_COPY;
 	f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "re");
-	if (!f || !fgets(buf, sizeof(buf), f))
-		return 0;
-	if (!strstr(buf, "[always]") && !strstr(buf, "[madvise]"))
-		return 0;
-	if (!(env && !strcmp(env, "move")) && free_pages_reported())
-		return 0;
-	return RST_FILL_MOVE;
+	bool thp = f && fgets(buf, sizeof(buf), f) && (strstr(buf, "[always]") || strstr(buf, "[madvise]"));
+	if (env && !strcmp(env, "move"))
+		return thp ? RST_FILL_MOVE : RST_FILL_COPY;
+	return thp && !free_pages_reported() ? RST_FILL_MOVE : RST_FILL_COPY;
 }
 
 int mem_restore_prepare(struct restore_ctx *rc)
@@ -400,8 +400,9 @@ int mem_restore_prepare(struct restore_ctx *rc)
 	}
 	pick_helper_tids(rc);
 	ms->fill_flags = fill_flags();
-	log_debug("pages of big anonymous areas are filled %s", ms->fill_flags & RST_FILL_MOVE ?
-		  "through huge pages and UFFDIO_MOVE" : "in place (preadv)");
+	log_debug("pages of big anonymous areas are filled %s",
+		  ms->fill_flags & RST_FILL_MOVE ? "through huge pages and UFFDIO_MOVE" :
+		  ms->fill_flags & RST_FILL_COPY ? "by UFFDIO_COPY" : "in place (preadv)");
 	return map_hole(rc, args_max);
 }
 

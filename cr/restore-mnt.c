@@ -107,8 +107,20 @@ int mntns_restore_prepare(struct restore_ctx *rc)
 
 void mntns_restore_cleanup(struct restore_ctx *rc)
 {
-	if (rc->mntnet && rc->mntnet->workdir && rmdir(rc->mntnet->workdir) < 0)
-		log_warn("cannot remove the staging directory %s: %m", rc->mntnet->workdir);
+	struct rst_mntnet *m = rc->mntnet;
+
+	if (!m)
+		return;
+	if (m->workdir && rmdir(m->workdir) < 0)
+		log_warn("cannot remove the staging directory %s: %m", m->workdir);
+	free(m->workdir);
+	mnt_tree_free(m->mnt);
+	if (m->outer_netns_fd >= 0)
+		close(m->outer_netns_fd);
+	if (m->lock_netns_fd >= 0)
+		close(m->lock_netns_fd);
+	free(m);
+	rc->mntnet = NULL;
 }
 
 static int step_mnt(void *ctx, void *data)

@@ -105,6 +105,8 @@ static int lock_host_conns(struct restore_ctx *rc, struct rst_mntnet *m)
 
 	if (r < 0)
 		return log_error_errno(r, "network lock: cannot read the connections of %s", rc->opts.dir);
+	if (n == 0)
+		return 0;	/* the dump took no lock either */
 	r = netlock_tree_lock(m->lock_mode, -1, conns, n, m->table, NETLOCK_F_REUSE);
 	if (r < 0)
 		return r;

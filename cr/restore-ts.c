@@ -7,7 +7,8 @@
  * like the kind ("ts-timers"), in the library's order: ts-proc (personality,
  * umask, cwd), ts-timers (POSIX timers with their ids, itimers),
  * ts-rlimits, ts-sched (the main thread's; the blob's threads inherit it)
- * and ts-prctl (child subreaper, THP disable, timer slack).  They run after
+ * and ts-prctl (child subreaper, THP disable, the main thread's timer
+ * slack; not the parent-death signal).  They run after
  * the task's "fds" and "mm" steps: those open files by path (a new cwd
  * would change what a path means) and a lower RLIMIT_NOFILE could refuse
  * their opens.
@@ -15,9 +16,10 @@
  * In the blob (struct rst_ts, restorer/restorer-ts.c), filled at the end of
  * step "mm": what has to come after everything that needs privilege or only
  * each thread can do: root (chroot once every file is open and every child
- * forked), each thread's scheduling, each thread's credentials (per thread in
- * the kernel), then after the resume barrier the parent-death signal and
- * seccomp, the very last thing before rt_sigreturn.  The resume traces the
+ * forked), POSIX timers aimed at a thread other than the main one (once the
+ * threads exist), each thread's scheduling and timer slack, each thread's
+ * credentials (per thread in the kernel), then after the resume barrier the
+ * parent-death signal and seccomp, the very last thing before rt_sigreturn.  The resume traces the
  * threads of a task with seccomp with PTRACE_O_SUSPEND_SECCOMP, so nothing
  * cryo-cr still does in them (rt_sigreturn, the unmap of the blob) is
  * filtered.
@@ -28,6 +30,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
@@ -37,6 +40,7 @@
 #include "restore.h"
 #include "restorer/restorer-args.h"
 #include "taskstate.h"
+#include "util.h"
 
 #define CAP_SYS_ADMIN_BIT 21
 #define BPF_MAXINSNS_ 4096
@@ -67,7 +71,9 @@ static int step_ts(void *ctx, void *data)
 {
 	struct restore_ctx *rc = ctx;
 	struct ts_step *s = data;
-	struct ts_apply_ctx a = { .flags = rc->opts.keep_rlimits ? TS_APPLY_KEEP_RLIMIT : 0 };
+	/* Timers aimed at other threads than the main one are the blob's: it makes the threads. */
+	struct ts_apply_ctx a = { .flags = TS_APPLY_SKIP_THREAD_TIMERS |
+					   (rc->opts.keep_rlimits ? TS_APPLY_KEEP_RLIMIT : 0) };
 	TaskStateEntry e = *s->task->ts;	/* shallow: only top-level fields change */
 	TsPrctlEntry prctl;
 
@@ -186,21 +192,101 @@ uint64_t ts_restore_args_len(const struct rst_task *t)
 	for (size_t i = 0; i < e->n_threads; i++)
 		len += (e->threads[i]->creds ? e->threads[i]->creds->n_groups : e->creds ? e->creds->n_groups : 0) * 4 + 16;
 	len += e->n_seccomp_filters * (sizeof(struct rst_ts_filter) + 16) + 16;
+	len += e->n_posix_timers * sizeof(struct rst_ts_timer) + 16;
 	for (size_t i = 0; i < e->n_seccomp_filters; i++)
 		len += e->seccomp_filters[i]->insns.len;
 	len += t->n_tids * (sizeof(struct rst_ts_sched) + sizeof(struct rst_ts_creds) + AFFINITY_MAX_WORDS * 8 + 64) + 32;
 	return len;
 }
 
-static int fill_thread_creds(const TaskStateEntry *e, const TsThreadEntry *t, struct rst_ts_creds *c,
-			     void *(*alloc)(void *, size_t), void *b)
+/*
+ * Ids as the dumper saw them (cryo-cr's user namespace) are not the task's
+ * when it lives in a user namespace of its own: the blob's set*id() take the
+ * task's.  The task's maps, /proc/self/{uid,gid}_map, list "inside outside
+ * count" with outside in the parent namespace, which is cryo-cr's (identity
+ * when the task is in cryo-cr's own).
+ */
+struct id_map {
+	uint32_t in, out, count;
+};
+
+struct id_maps {
+	struct id_map uid[340], gid[340];	/* the kernel allows 340 lines */
+	size_t n_uid, n_gid;
+};
+
+static int read_id_map(const char *path, struct id_map *m, size_t max, size_t *ret_n)
 {
-	const TsCredsEntry *cr = t && t->creds ? t->creds : e->creds;
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	size_t n = 0;
+	if (!f)
+		return log_error_errno(negative_errno(), "cannot read %s", path);
+	while (n < max && fscanf(f, "%u %u %u", &m[n].in, &m[n].out, &m[n].count) == 3)
+		n++;
+	*ret_n = n;
+	return 0;
+}
+
+static int map_id(const struct id_map *m, size_t n, uint32_t id, const char *what, pid_t pid, uint32_t *ret)
+{
+	for (size_t i = 0; i < n; i++)
+		if (id >= m[i].out && id - m[i].out < m[i].count) {
+			*ret = id - m[i].out + m[i].in;
+			return 0;
+		}
+	log_error("task %d: %s %u is not mapped in its user namespace", pid, what, id);
+	return -EINVAL;
+}
+
+/* cr with every id the task's namespace's; groups go to *ret_groups (malloc'ed). */
+static int map_creds(pid_t pid, const struct id_maps *maps, const TsCredsEntry *cr, TsCredsEntry *out,
+		     uint32_t **ret_groups)
+{
+	const uint32_t *uid_in[] = { &cr->uid, &cr->euid, &cr->suid, &cr->fsuid };
+	uint32_t *uid_out[] = { &out->uid, &out->euid, &out->suid, &out->fsuid };
+	const uint32_t *gid_in[] = { &cr->gid, &cr->egid, &cr->sgid, &cr->fsgid };
+	uint32_t *gid_out[] = { &out->gid, &out->egid, &out->sgid, &out->fsgid };
+	int r = 0;
+
+	*out = *cr;
+	for (size_t i = 0; r >= 0 && i < 4; i++)
+		r = map_id(maps->uid, maps->n_uid, *uid_in[i], "uid", pid, uid_out[i]);
+	for (size_t i = 0; r >= 0 && i < 4; i++)
+		r = map_id(maps->gid, maps->n_gid, *gid_in[i], "gid", pid, gid_out[i]);
+	if (r < 0)
+		return r;
+	_cleanup_free_ uint32_t *g = calloc(cr->n_groups + 1, sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	for (size_t i = 0; i < cr->n_groups; i++) {
+		r = map_id(maps->gid, maps->n_gid, cr->groups[i], "supplementary group", pid, &g[i]);
+		if (r < 0)
+			return r;
+	}
+	out->groups = g;
+	*ret_groups = TAKE_PTR(g);
+	return 0;
+}
+
+static int fill_thread_creds(const TaskStateEntry *e, const TsThreadEntry *t, const struct id_maps *maps,
+			     struct rst_ts_creds *c, void *(*alloc)(void *, size_t), void *b)
+{
+	const TsCredsEntry *dumped = t && t->creds ? t->creds : e->creds;
+	TsThreadEntry view = TS_THREAD_ENTRY__INIT;
+	TsCredsEntry mapped;
+	_cleanup_free_ uint32_t *groups = NULL;
 	struct ts_creds_plan plan;
 
-	if (!cr)
+	if (!dumped)
 		return 0;
-	int r = ts_creds_plan(e, t, &plan);
+	int r = map_creds((pid_t)e->pid, maps, dumped, &mapped, &groups);
+	if (r < 0)
+		return r;
+	const TsCredsEntry *cr = &mapped;
+	if (t)
+		view = *t;
+	view.creds = &mapped;
+	r = ts_creds_plan(e, &view, &plan);
 	if (r < 0)
 		return r;
 	c->valid = 1;
@@ -274,18 +360,26 @@ static int fill_threads(struct rst_task *t, struct rst_ts *ts, void *(*alloc)(vo
 {
 	struct rst_ts_sched *s = alloc(b, t->n_tids * sizeof(*s));
 	struct rst_ts_creds *c = alloc(b, t->n_tids * sizeof(*c));
-	if (!s || !c)
+	_cleanup_free_ struct id_maps *maps = calloc(1, sizeof(*maps));
+	if (!s || !c || !maps)
 		return -ENOMEM;
+	int r = read_id_map("/proc/self/uid_map", maps->uid, ARRAY_SIZE(maps->uid), &maps->n_uid);
+	if (r >= 0)
+		r = read_id_map("/proc/self/gid_map", maps->gid, ARRAY_SIZE(maps->gid), &maps->n_gid);
+	if (r < 0)
+		return r;
 	ts->sched = (uint64_t)(uintptr_t)s;
 	ts->creds = (uint64_t)(uintptr_t)c;
 	ts->n_threads = (uint32_t)t->n_tids;
 	for (size_t i = 0; i < t->n_tids; i++) {
 		const TsThreadEntry *th = thread_of(t->ts, t->tids[i]);
-		int r = fill_thread_creds(t->ts, th, &c[i], alloc, b);
+		r = fill_thread_creds(t->ts, th, maps, &c[i], alloc, b);
 		if (r < 0)
 			return r;
 		if (!th)
 			continue;
+		if (th->has_timer_slack_ns)
+			s[i].timer_slack_ns = th->timer_slack_ns;
 		if (th->sched) {
 			struct sched_attr_ at = {
 				.size = 48,
@@ -308,6 +402,47 @@ static int fill_threads(struct rst_task *t, struct rst_ts *ts, void *(*alloc)(vo
 			s[i].valid = 1;
 		}
 	}
+	return 0;
+}
+
+static int fill_timers(struct rst_task *t, struct rst_ts *ts, void *(*alloc)(void *, size_t), void *b)
+{
+	const TaskStateEntry *e = t->ts;
+	size_t n = 0;
+	for (size_t i = 0; i < e->n_posix_timers; i++)
+		n += ts_timer_for_thread(e, e->posix_timers[i]) >= 0;
+	if (!n)
+		return 0;
+	struct rst_ts_timer *out = alloc(b, n * sizeof(*out));
+	if (!out)
+		return -ENOMEM;
+	n = 0;
+	for (size_t i = 0; i < e->n_posix_timers; i++) {
+		const TsPosixTimerEntry *pt = e->posix_timers[i];
+		int th = ts_timer_for_thread(e, pt);
+		if (th < 0)
+			continue;
+		struct rst_ts_timer *o = &out[n++];
+		o->id = pt->id, o->clock = pt->clock, o->signo = pt->signo, o->sigval = pt->sigval;
+		o->tid = -1;
+		for (size_t j = 0; j < t->n_tids; j++)
+			if (t->tids[j] == e->threads[th]->tid)
+				o->tid = rst_ns_tid(t, j);
+		if (o->tid < 0) {
+			log_error("task %d: POSIX timer %d is aimed at thread %u, which is not in the tree's image", t->pid,
+				  pt->id, e->threads[th]->tid);
+			return -EBADMSG;
+		}
+		if (pt->armed_known) {
+			o->interval_sec = (int64_t)pt->interval_sec, o->interval_nsec = (int64_t)pt->interval_nsec;
+			o->value_sec = (int64_t)pt->value_sec, o->value_nsec = (int64_t)pt->value_nsec;
+			/* Waiting for its signal's delivery to re-arm (ts-timers.c): from one interval. */
+			if (!o->value_sec && !o->value_nsec)
+				o->value_sec = o->interval_sec, o->value_nsec = o->interval_nsec;
+		}
+	}
+	ts->timers = (uint64_t)(uintptr_t)out;
+	ts->n_timers = (uint32_t)n;
 	return 0;
 }
 
@@ -342,6 +477,8 @@ int ts_restore_fill_args(struct rst_task *t, struct rst_args *a, void *(*alloc)(
 		r = fill_threads(t, ts, alloc, b);
 	if (r >= 0)
 		r = fill_seccomp(e, ts, alloc, b);
+	if (r >= 0)
+		r = fill_timers(t, ts, alloc, b);
 	if (r < 0)
 		return r == -ENOMEM ? log_error_errno(r, "task %d: no room for its task state in the restorer area", t->pid) : r;
 	if (e->prctl && e->prctl->has_pdeath_signal)
@@ -380,6 +517,14 @@ static int add_task_steps(struct restore_ctx *rc, struct rst_task *t)
 
 int ts_restore_add_steps(struct restore_ctx *rc)
 {
+	/* Step "mm" reads the root's user namespace maps (map_creds): after "ns",
+	 * which comes after cryo-cr wrote them.  Other tasks are forked after "ns". */
+	int mm = plan_find(rc->plan, "mm", rc->root->owner);
+	if (mm >= 0) {
+		int r = plan_need_kind_optional(rc->plan, (unsigned)mm, "ns", rc->root->owner);
+		if (r < 0)
+			return r;
+	}
 	for (size_t i = 0; i < rc->n_tasks; i++) {
 		if (rc->tasks[i].zombie)
 			continue;

@@ -158,7 +158,7 @@ int netns_restore_prepare(struct restore_ctx *rc);
 int netns_restore_add_steps(struct restore_ctx *rc);
 /* restore-net.c: after every task resumed, remove the network lock. */
 int netns_restore_unlock(struct restore_ctx *rc);
-/* restore-mnt.c: remove the staging directory (after success or failure). */
+/* restore-mnt.c: remove the staging directory, free the mnt/net state (last, whatever the outcome). */
 void mntns_restore_cleanup(struct restore_ctx *rc);
 /* Before cryo-cr opens anything (even its log): fill every free fd number up
  * to the highest dumped one, so cryo-cr's own fds stay out of the tasks' way. */

@@ -48,6 +48,7 @@ int ts_signals_collect_inside(const struct ts_runner *r, TaskStateEntry *e);
 int ts_signals_collect_inside_thread(const struct ts_runner *r, TsThreadEntry *t);
 int ts_timers_collect_inside(const struct ts_runner *r, TaskStateEntry *e);
 int ts_prctl_collect_inside(const struct ts_runner *r, TaskStateEntry *e);
+int ts_prctl_collect_inside_thread(const struct ts_runner *r, TsThreadEntry *t);
 int ts_creds_collect_inside(const struct ts_runner *r, TaskStateEntry *e);
 int ts_creds_collect_inside_thread(const struct ts_runner *r, TsThreadEntry *t);
 

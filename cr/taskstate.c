@@ -130,6 +130,8 @@ int ts_collect_inside_thread(const struct ts_runner *r, TsThreadEntry *t)
 
 	if (ret >= 0)
 		ret = ts_creds_collect_inside_thread(r, t);
+	if (ret >= 0)
+		ret = ts_prctl_collect_inside_thread(r, t);
 	return ret;
 }
 

@@ -39,6 +39,10 @@ enum {
 	/* Get POSIX timer ids back by creating timers in order (what kernels
 	 * without PR_TIMER_CREATE_RESTORE_IDS need), even if the prctl exists. */
 	TS_APPLY_SEQUENTIAL_TIMER_IDS = 1u << 1,
+	/* POSIX timers aimed at a thread other than the main one (SIGEV_THREAD_ID)
+	 * are the caller's, which creates them once its threads exist (with
+	 * PR_TIMER_CREATE_RESTORE_IDS; ts_timer_for_thread() tells them). */
+	TS_APPLY_SKIP_THREAD_TIMERS = 1u << 2,
 };
 
 struct ts_collect_ctx {
@@ -128,6 +132,10 @@ struct ts_creds_plan {
 };
 /* t: the thread (its own credentials when collected), NULL: the process'. */
 int ts_creds_plan(const TaskStateEntry *e, const TsThreadEntry *t, struct ts_creds_plan *ret);
+
+/* The index in e->threads of the thread (not the main one) timer t is aimed at,
+ * or -1: a process timer or one aimed at the main thread. */
+int ts_timer_for_thread(const TaskStateEntry *e, const TsPosixTimerEntry *t);
 
 /* "NOFILE" for RLIMIT_NOFILE. */
 const char *ts_rlimit_name(unsigned resource);

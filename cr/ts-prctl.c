@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * prctl state only readable inside the task: parent-death signal, child
- * subreaper, THP disable, timer slack.  Applied after the creds (a creds
+ * subreaper, THP disable, timer slack (the process' and each thread's).  Applied after the creds (a creds
  * change clears the parent-death signal).
  */
 #include <errno.h>
@@ -51,6 +51,26 @@ int ts_prctl_collect_inside(const struct ts_runner *r, TaskStateEntry *e)
 	return 0;
 }
 
+/* Timer slack is per thread: each thread's own. */
+int ts_prctl_collect_inside_thread(const struct ts_runner *r, TsThreadEntry *t)
+{
+	int64_t x = ts_run(r, t->tid, SYS_prctl, PR_GET_TIMERSLACK, 0, 0, 0, 0, 0);
+
+	if (x < 0)
+		return log_error_errno((int)x, "thread %u: PR_GET_TIMERSLACK", t->tid);
+	t->has_timer_slack_ns = true, t->timer_slack_ns = x;
+	return 0;
+}
+
+static int apply_prctl_thread(const struct ts_apply_ctx *a _unused_, const TaskStateEntry *e,
+			      const TsThreadEntry *t)
+{
+	if (t->has_timer_slack_ns && t->timer_slack_ns && prctl(PR_SET_TIMERSLACK, t->timer_slack_ns, 0, 0, 0) < 0)
+		return log_error_errno(negative_errno(), "task %u thread %u: cannot set timer slack %llu ns", e->pid, t->tid,
+				       (unsigned long long)t->timer_slack_ns);
+	return 0;
+}
+
 static int apply_prctl(const struct ts_apply_ctx *a _unused_, const TaskStateEntry *e)
 {
 	const TsPrctlEntry *p = e->prctl;
@@ -75,5 +95,6 @@ static const char *const prctl_needs[] = { "ts-creds", NULL };
 const struct ts_kind ts_kind_prctl = {
 	.name = "ts-prctl",
 	.apply = apply_prctl,
+	.apply_thread = apply_prctl_thread,
 	.needs = prctl_needs,
 };

@@ -264,6 +264,21 @@ static int arm_timer(const TaskStateEntry *e, const TsPosixTimerEntry *t)
 	return 0;
 }
 
+int ts_timer_for_thread(const TaskStateEntry *e, const TsPosixTimerEntry *t)
+{
+	if (!(t->notify & SIGEV_THREAD_ID))
+		return -1;
+	for (size_t i = 1; i < e->n_threads; i++)
+		if ((int32_t)e->threads[i]->tid == t->notify_tid)
+			return (int)i;
+	return -1;
+}
+
+static bool skipped(const struct ts_apply_ctx *a, const TaskStateEntry *e, const TsPosixTimerEntry *t)
+{
+	return (a->flags & TS_APPLY_SKIP_THREAD_TIMERS) && ts_timer_for_thread(e, t) >= 0;
+}
+
 static bool sorted_by_id(const TaskStateEntry *e)
 {
 	for (size_t i = 1; i < e->n_posix_timers; i++)
@@ -283,12 +298,20 @@ static int apply_posix_timers(const struct ts_apply_ctx *a, const TaskStateEntry
 		return log_error_errno(-EINVAL, "task %u: POSIX timers are not in increasing id order", e->pid);
 	by_id = !(a->flags & TS_APPLY_SEQUENTIAL_TIMER_IDS) &&
 		prctl(PR_TIMER_CREATE_RESTORE_IDS, PR_TIMER_CREATE_RESTORE_IDS_ON, 0, 0, 0) == 0;
+	if (!by_id && (a->flags & TS_APPLY_SKIP_THREAD_TIMERS))
+		for (size_t i = 0; i < e->n_posix_timers; i++)
+			if (skipped(a, e, e->posix_timers[i]))
+				return log_error_errno(-EOPNOTSUPP, "task %u: POSIX timer %d is aimed at thread %d, and this kernel "
+						       "cannot create timers with given ids (PR_TIMER_CREATE_RESTORE_IDS)",
+						       e->pid, e->posix_timers[i]->id, e->posix_timers[i]->notify_tid);
 	for (size_t i = 0; r >= 0 && i < e->n_posix_timers; i++)
-		r = create_timer(a, e, e->posix_timers[i], by_id);
+		if (!skipped(a, e, e->posix_timers[i]))
+			r = create_timer(a, e, e->posix_timers[i], by_id);
 	if (by_id)
 		prctl(PR_TIMER_CREATE_RESTORE_IDS, PR_TIMER_CREATE_RESTORE_IDS_OFF, 0, 0, 0);
 	for (size_t i = 0; r >= 0 && i < e->n_posix_timers; i++)
-		r = arm_timer(e, e->posix_timers[i]);
+		if (!skipped(a, e, e->posix_timers[i]))
+			r = arm_timer(e, e->posix_timers[i]);
 	return r;
 }
 

@@ -333,7 +333,7 @@ int vdso_restore_task(struct restore_ctx *rc, struct rst_task *t, struct bump *b
 	/* Images without the vDSO bytes: the live one must fit where the dumped one was. */
 	if (!dv || !t->mm->has_vdso)
 		return match_specials(t, cur, n, sp, false);
-	if (t->mm->vdso.len != dv->end - dv->start) {
+	if (t->mm->vdso.len != dv->end - dv->start || t->mm->vdso.len > VDSO_MAX_SIZE) {
 		log_error("mm-%d.img: %zu vDSO bytes for an area of %" PRIu64, t->pid, t->mm->vdso.len,
 			  dv->end - dv->start);
 		return -EBADMSG;

@@ -23,6 +23,7 @@ struct parasite_ctl {
 	int sk;			/* our end of the channel, -1 without */
 	pid_t daemon_tid;	/* 0: no daemon running */
 	int daemon_fd, host_fd;	/* the channel's fd numbers in the task, -1 without */
+	int page_fd;		/* the page file the daemon holds (its number in the task), -1 */
 };
 
 int parasite_infect(pid_t pid, const pid_t *tids, size_t nr_tids, struct parasite_ctl **ret)
@@ -35,7 +36,7 @@ int parasite_infect(pid_t pid, const pid_t *tids, size_t nr_tids, struct parasit
 
 	if (!ctl)
 		return -ENOMEM;
-	ctl->sk = ctl->daemon_fd = ctl->host_fd = -1;
+	ctl->sk = ctl->daemon_fd = ctl->host_fd = ctl->page_fd = -1;
 	r = infect_start(&ctl->inf, pid, tids, nr_tids, &blob);
 	*ret = ctl;	/* also on failure: the caller cures what was done */
 	if (r < 0)
@@ -180,15 +181,37 @@ static int recv_reply(struct parasite_ctl *ctl, struct parasite_args *a, int *re
 	return a->status < 0 ? a->status : r;
 }
 
-static int send_request(struct parasite_ctl *ctl, struct parasite_args *a)
+/* A request, with fd (if >= 0) attached. */
+static int send_request_fd(struct parasite_ctl *ctl, struct parasite_args *a, int fd)
 {
+	union {
+		struct cmsghdr h;
+		uint8_t buf[CMSG_SPACE(sizeof(int))];
+	} ctlbuf;
+	struct iovec iov = { a, sizeof(*a) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+
 	if (!parasite_daemon_running(ctl))
 		return -ENOTCONN;
 	a->magic = PARASITE_ARGS_MAGIC;
 	a->status = -1;
-	if (send(ctl->sk, a, sizeof(*a), MSG_NOSIGNAL) != (ssize_t)sizeof(*a))
+	if (fd >= 0) {
+		memset(&ctlbuf, 0, sizeof(ctlbuf));
+		m.msg_control = ctlbuf.buf;
+		m.msg_controllen = sizeof(ctlbuf.buf);
+		ctlbuf.h.cmsg_level = SOL_SOCKET;
+		ctlbuf.h.cmsg_type = SCM_RIGHTS;
+		ctlbuf.h.cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(&ctlbuf.h), &fd, sizeof(int));
+	}
+	if (sendmsg(ctl->sk, &m, MSG_NOSIGNAL) != (ssize_t)sizeof(*a))
 		return log_error_errno(negative_errno(), "writing to the parasite of %d", ctl->inf.pid);
 	return 0;
+}
+
+static int send_request(struct parasite_ctl *ctl, struct parasite_args *a)
+{
+	return send_request_fd(ctl, a, -1);
 }
 
 int parasite_channel_cmd(struct parasite_ctl *ctl, struct parasite_args *a, int *ret_fds, size_t nr_fds)
@@ -221,6 +244,7 @@ static int close_remote_fd(struct parasite_ctl *ctl, int *fd)
 /* The daemon did not end cleanly: close the channel's fds in the task. */
 static void close_remote_channel(struct parasite_ctl *ctl)
 {
+	close_remote_fd(ctl, &ctl->page_fd);
 	close_remote_fd(ctl, &ctl->daemon_fd);
 	close_remote_fd(ctl, &ctl->host_fd);
 	ctl->daemon_fd = ctl->host_fd = -1;
@@ -287,7 +311,7 @@ int parasite_stop_daemon(struct parasite_ctl *ctl)
 		if (q < 0 || res < 0)
 			log_debug("parasite daemon of %d ended with %d / %lld", ctl->inf.pid, q, (long long)res);
 		if (q >= 0 && r >= 0)
-			ctl->daemon_fd = -1;	/* closed by the daemon */
+			ctl->daemon_fd = ctl->page_fd = -1;	/* closed by the daemon */
 	}
 	ctl->daemon_tid = 0;
 	/* The daemon did not end cleanly: its socket may still be open in the task. */
@@ -332,6 +356,35 @@ int parasite_zero_scan(struct parasite_ctl *ctl, uint64_t vaddr, uint32_t nr_pag
 	if (r < 0)
 		return log_error_errno(r, "parasite of %d: zero scan at %#llx", ctl->inf.pid, (unsigned long long)vaddr);
 	*ret = a.scan;
+	return 0;
+}
+
+int parasite_set_page_fd(struct parasite_ctl *ctl, int fd)
+{
+	struct parasite_args a = { .cmd = PARASITE_CMD_PAGE_FD };
+	int r = send_request_fd(ctl, &a, fd);
+
+	if (r >= 0)
+		r = recv_reply(ctl, &a, NULL, 0);
+	if (r < 0)
+		return log_error_errno(r, "cannot hand the page file to the parasite of %d", ctl->inf.pid);
+	ctl->page_fd = a.page_fd.fd;
+	return 0;
+}
+
+int parasite_write_pages(struct parasite_ctl *ctl, const struct parasite_write_run *runs, uint32_t nr)
+{
+	struct parasite_args a = { .cmd = PARASITE_CMD_WRITE_PAGES };
+	int r;
+
+	if (nr > PARASITE_WRITE_RUNS)
+		return -EINVAL;
+	a.write.nr = nr;
+	memcpy(a.write.runs, runs, nr * sizeof(*runs));
+	r = parasite_channel_cmd(ctl, &a, NULL, 0);
+	if (r < 0)
+		return log_error_errno(r, "the parasite of %d cannot write pages at %#llx", ctl->inf.pid,
+				       (unsigned long long)runs[0].vaddr);
 	return 0;
 }
 

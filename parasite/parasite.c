@@ -4,7 +4,8 @@
  * and answers what only the task can tell.  Two entries (parasite-args.h):
  * parasite_cmd(args) runs one command and returns to an int3 the host
  * placed; parasite_daemon(fd) serves commands from the channel socket until
- * told to finish, then returns to the same int3.
+ * told to finish, then returns to the same int3.  The blob's static data
+ * (page_fd) lives in the scratch mapping, fresh for every infection.
  *
  * Every signal is blocked while the parasite runs (the host set the mask),
  * so a write to a closed socket must not raise SIGPIPE: it would stay
@@ -21,6 +22,9 @@
 #define EINVAL_ 22
 #define ENOSYS_ 38
 #define EPROTO_ 71
+#define EBADF_ 9
+#define EIO_ 5
+#define MSG_CMSG_CLOEXEC_ 0x40000000
 #define AF_UNIX_ 1
 #define SOCK_SEQPACKET_ 5
 #define SOCK_CLOEXEC_ 02000000
@@ -105,8 +109,43 @@ static long zero_scan(struct parasite_zero_scan *s)
 	return 0;
 }
 
-/* One command; channel says whether it came over the channel (else: trap). */
-static long dispatch(struct parasite_args *a, bool channel)
+/* The page file the host handed over (PAGE_FD), -1 without. */
+static int page_fd = -1;
+
+static long set_page_fd(struct parasite_page_fd *p, int received)
+{
+	if (page_fd >= 0)
+		sys_close(page_fd);
+	page_fd = received;
+	p->fd = received;
+	return 0;
+}
+
+/* Memory straight from our address space into the page file: one copy. */
+static long write_pages(const struct parasite_write_pages *w)
+{
+	if (page_fd < 0)
+		return -EBADF_;
+	if (w->nr > PARASITE_WRITE_RUNS)
+		return -EINVAL_;
+	for (uint32_t i = 0; i < w->nr; i++) {
+		const struct parasite_write_run *run = &w->runs[i];
+		for (uint64_t done = 0; done < run->len;) {
+			long n = sys_pwrite64(page_fd, (const void *)(uintptr_t)(run->vaddr + done),
+					      run->len - done, (long)(run->file_off + done));
+			if (n == -4)
+				continue;
+			if (n <= 0)
+				return n < 0 ? n : -EIO_;
+			done += (uint64_t)n;
+		}
+	}
+	return 0;
+}
+
+/* One command; channel says whether it came over the channel (else: trap);
+ * received: the fd the request carried, or -1. */
+static long dispatch(struct parasite_args *a, bool channel, int received)
 {
 	if (a->magic != PARASITE_ARGS_MAGIC)
 		return -EINVAL_;
@@ -121,6 +160,10 @@ static long dispatch(struct parasite_args *a, bool channel)
 		return channel ? drain_fds(&a->fds) : -EINVAL_;
 	case PARASITE_CMD_ZERO_SCAN:
 		return channel ? zero_scan(&a->scan) : -EINVAL_;
+	case PARASITE_CMD_PAGE_FD:
+		return channel ? set_page_fd(&a->page_fd, received) : -EINVAL_;
+	case PARASITE_CMD_WRITE_PAGES:
+		return channel ? write_pages(&a->write) : -EINVAL_;
 	case PARASITE_CMD_FINI:
 		return channel ? 0 : -EINVAL_;
 	}
@@ -129,7 +172,7 @@ static long dispatch(struct parasite_args *a, bool channel)
 
 PIE_ENTRY long parasite_cmd(struct parasite_args *a)
 {
-	long r = dispatch(a, false);
+	long r = dispatch(a, false, -1);
 
 	a->status = (int32_t)r;
 	return r;
@@ -176,8 +219,14 @@ PIE_ENTRY long parasite_daemon(long sk)
 	long r = 0;
 
 	for (;;) {
-		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
-		long n = sys_recvmsg((int)sk, &m, 0);
+		union {
+			struct cmsghdr h;
+			uint8_t buf[sizeof(struct cmsghdr) + 8];
+		} ctl;
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl,
+				    .msg_controllen = sizeof(ctl) };
+		long n = sys_recvmsg((int)sk, &m, MSG_CMSG_CLOEXEC_);
+		int received = -1;
 		bool fini, with_fds;
 
 		if (n == -4)	/* EINTR: cannot happen with all blocked, but harmless */
@@ -186,11 +235,16 @@ PIE_ENTRY long parasite_daemon(long sk)
 			r = n;
 			break;
 		}
-		if (n != (long)sizeof(a)) {
+		if (m.msg_controllen >= sizeof(struct cmsghdr) + 4 && ctl.h.cmsg_level == SOL_SOCKET_ &&
+		    ctl.h.cmsg_type == SCM_RIGHTS_)
+			memcpy(&received, ctl.buf + sizeof(struct cmsghdr), 4);
+		if (n != (long)sizeof(a) || (received >= 0 && a.cmd != PARASITE_CMD_PAGE_FD)) {
+			if (received >= 0)
+				sys_close(received);
 			a.status = -EPROTO_;
 			fini = with_fds = false;
 		} else {
-			a.status = (int32_t)dispatch(&a, true);
+			a.status = (int32_t)dispatch(&a, true, received);
 			fini = a.cmd == PARASITE_CMD_FINI;
 			with_fds = a.cmd == PARASITE_CMD_DRAIN_FDS && a.status == 0;
 		}
@@ -198,6 +252,9 @@ PIE_ENTRY long parasite_daemon(long sk)
 		if (r < 0 || fini)
 			break;
 	}
+	if (page_fd >= 0)
+		sys_close(page_fd);
+	page_fd = -1;
 	sys_close((int)sk);
 	return r;
 }

@@ -114,6 +114,7 @@ enum {
 	RST_STEP_CREDS,
 	RST_STEP_SECCOMP,
 	RST_STEP_ROOT,
+	RST_STEP_TIMERS,
 };
 
 /* PR_SET_MM_MAP fields (struct prctl_mm_map), exe_fd < 0: keep. */
@@ -174,9 +175,10 @@ struct rst_args {
 _Static_assert(sizeof(struct rst_args) == 320, "rst_args layout");
 
 /* Big private anonymous areas are filled through a huge-page staging area and
- * UFFDIO_MOVE (set by cryo-cr when transparent huge pages can be had with
- * MADV_HUGEPAGE). */
+ * UFFDIO_MOVE (set by cryo-cr when fresh transparent huge pages are cheap). */
 #define RST_FILL_MOVE 1u
+/* Or through UFFDIO_COPY from a small buffer: no zeroing of the new pages. */
+#define RST_FILL_COPY 2u
 
 /* One classic BPF seccomp filter: len struct sock_filter at insns. */
 struct rst_ts_filter {
@@ -186,7 +188,7 @@ struct rst_ts_filter {
 };
 _Static_assert(sizeof(struct rst_ts_filter) == 16, "rst_ts_filter layout");
 
-/* One thread's scheduling, set by the thread itself before the credentials. */
+/* One thread's scheduling and timer slack, set by the thread itself before the credentials. */
 struct rst_ts_sched {
 	uint32_t valid;		/* 0: inherit the main thread's */
 	int32_t nice;
@@ -194,8 +196,9 @@ struct rst_ts_sched {
 	uint64_t affinity;	/* CPU mask, affinity_len bytes; 0: keep */
 	uint32_t affinity_len;
 	uint32_t pad;
+	uint64_t timer_slack_ns;	/* 0: keep */
 };
-_Static_assert(sizeof(struct rst_ts_sched) == 80, "rst_ts_sched layout");
+_Static_assert(sizeof(struct rst_ts_sched) == 88, "rst_ts_sched layout");
 
 /* One thread's credentials, applied by that thread (the order is restorer-ts.c's). */
 struct rst_ts_creds {
@@ -233,7 +236,22 @@ struct rst_ts {
 	uint64_t filters;	/* struct rst_ts_filter[n_filters], oldest first */
 	int32_t root_fd;	/* >= 0: chroot to it, then fchdir(cwd_fd) */
 	int32_t cwd_fd;
+	/* POSIX timers aimed at a thread other than the main one: created by the
+	 * main thread once the threads exist (PR_TIMER_CREATE_RESTORE_IDS). */
+	uint64_t timers;	/* struct rst_ts_timer[n_timers] */
+	uint32_t n_timers;
+	uint32_t pad;
 };
-_Static_assert(sizeof(struct rst_ts) == 48, "rst_ts layout");
+_Static_assert(sizeof(struct rst_ts) == 64, "rst_ts layout");
+
+struct rst_ts_timer {
+	int32_t id;
+	int32_t clock;
+	int32_t signo;
+	int32_t tid;		/* the thread it signals (SIGEV_THREAD_ID), as the task sees it */
+	uint64_t sigval;
+	int64_t interval_sec, interval_nsec, value_sec, value_nsec;	/* all 0: disarmed */
+};
+_Static_assert(sizeof(struct rst_ts_timer) == 56, "rst_ts_timer layout");
 
 #endif

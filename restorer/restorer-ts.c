@@ -33,18 +33,62 @@ long rst_ts_root(const struct rst_args *a, uint32_t *step)
 	return r;
 }
 
-static long set_sched(const struct rst_ts_sched *s)
+struct sigevent_ {
+	uint64_t value;
+	int32_t signo;
+	int32_t notify;
+	int32_t tid;
+	int32_t pad[11];
+};
+_Static_assert(sizeof(struct sigevent_) == 64, "struct sigevent");
+
+#define PR_TIMER_CREATE_RESTORE_IDS_ 77
+#define SIGEV_THREAD_ID_ 4
+
+long rst_ts_thread_timers(const struct rst_args *a, uint32_t *step)
 {
+	const struct rst_ts *ts = (const struct rst_ts *)a->ts;
+	const struct rst_ts_timer *t;
 	long r;
 
-	if (!s->valid)
+	if (!ts || !ts->n_timers)
 		return 0;
-	r = sys_call3(__NR_sched_setattr, 0, (long)s->attr, 0);
-	/* SCHED_OTHER/BATCH/IDLE carry nice in the attr; setpriority is the thread's too. */
-	if (r == 0)
-		r = sys_call3(__NR_setpriority, 0 /* PRIO_PROCESS */, 0, s->nice);
-	if (r == 0 && s->affinity)
-		r = sys_call3(__NR_sched_setaffinity, 0, s->affinity_len, (long)s->affinity);
+	*step = RST_STEP_TIMERS;
+	t = (const struct rst_ts_timer *)ts->timers;
+	/* timer_create() then takes the id in *created_timer_id. */
+	r = sys_prctl(PR_TIMER_CREATE_RESTORE_IDS_, 1, 0, 0, 0);
+	for (uint32_t i = 0; r >= 0 && i < ts->n_timers; i++) {
+		struct sigevent_ sev = { .value = t[i].sigval, .signo = t[i].signo, .notify = SIGEV_THREAD_ID_,
+					 .tid = t[i].tid };
+		int32_t id = t[i].id;
+		r = sys_timer_create(t[i].clock, (struct sigevent *)&sev, &id);
+		if (r >= 0 && id != t[i].id)
+			r = -EEXIST;
+		if (r >= 0 && (t[i].value_sec || t[i].value_nsec)) {
+			/* struct itimerspec: interval, then value. */
+			int64_t its[4] = { t[i].interval_sec, t[i].interval_nsec, t[i].value_sec, t[i].value_nsec };
+			r = sys_timer_settime(id, 0, (const struct itimerspec *)its, 0);
+		}
+	}
+	sys_prctl(PR_TIMER_CREATE_RESTORE_IDS_, 0, 0, 0, 0);
+	return r < 0 ? r : 0;
+}
+
+static long set_sched(const struct rst_ts_sched *s)
+{
+	long r = 0;
+
+	if (s->valid) {
+		r = sys_call3(__NR_sched_setattr, 0, (long)s->attr, 0);
+		/* SCHED_OTHER/BATCH/IDLE carry nice in the attr; setpriority is the thread's too. */
+		if (r == 0)
+			r = sys_call3(__NR_setpriority, 0 /* PRIO_PROCESS */, 0, s->nice);
+		if (r == 0 && s->affinity)
+			r = sys_call3(__NR_sched_setaffinity, 0, s->affinity_len, (long)s->affinity);
+	}
+	/* After the policy: a policy change can reset the slack. */
+	if (r == 0 && s->timer_slack_ns)
+		r = sys_prctl(PR_SET_TIMERSLACK, s->timer_slack_ns, 0, 0, 0);
 	return r;
 }
 

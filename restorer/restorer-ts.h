@@ -13,6 +13,8 @@
 
 /* Main thread, once the areas are mapped and before foreign fds are closed: root and cwd. */
 long rst_ts_root(const struct rst_args *a, uint32_t *step);
+/* Main thread, once every thread exists: the timers aimed at one of them. */
+long rst_ts_thread_timers(const struct rst_args *a, uint32_t *step);
 /* Every thread, after its own state and queued signals, before the barrier:
  * its scheduling (idx = its index in threads), then its credentials. */
 long rst_ts_thread(const struct rst_args *a, uint64_t idx, uint32_t *step);

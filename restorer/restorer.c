@@ -175,14 +175,15 @@ asm(".text\n"
  * Filling the pages (docs/cr-restore.md, "Filling pages").  Most of the cost
  * of restoring a big anonymous area is the kernel allocating and zeroing a
  * page on each first touch, and the fault taken inside preadv to do so.  So
- * the big private anonymous areas are filled through a staging area with
- * transparent huge pages: populated in one call (MADV_POPULATE_WRITE), read
- * into with pread, then the pages are moved into place by UFFDIO_MOVE, which
- * moves whole 2 MiB page tables where source and destination line up, and
- * never copies.  The areas keep their own flags (no MADV_HUGEPAGE on them):
- * only the staging area has it.  Other runs (file-backed private areas,
- * small areas, areas advised NOHUGEPAGE, or no userfaultfd move) are read in
- * place with preadv after MADV_POPULATE_WRITE.
+ * big private anonymous areas are filled through a userfaultfd: UFFDIO_COPY
+ * from a small buffer (RST_FILL_COPY: no zeroing, no fault per page), or,
+ * where huge pages are cheap (RST_FILL_MOVE), through a staging area with
+ * transparent huge pages, populated in one call, read into with pread, then
+ * moved into place by UFFDIO_MOVE (whole 2 MiB page tables where source and
+ * destination line up; never copied).  The areas keep their own flags: only
+ * the staging area has MADV_HUGEPAGE.  Other runs (file-backed private areas,
+ * small areas, areas advised NOHUGEPAGE, no userfaultfd) are read in place
+ * with preadv after MADV_POPULATE_WRITE.
  */
 #define HPAGE (2ul << 20)
 #define STAGE_LEN (32ul << 20)
@@ -210,9 +211,13 @@ struct uffdio_move_ {
 #define UFFDIO_REGISTER_ _IOWR(UFFD_IOC, 0x00, struct uffdio_register_)
 #define UFFDIO_UNREGISTER_ _IOR(UFFD_IOC, 0x01, struct uffdio_range_)
 #define UFFDIO_MOVE_ _IOWR(UFFD_IOC, 0x05, struct uffdio_move_)
+#define UFFDIO_COPY_ _IOWR(UFFD_IOC, 0x03, struct uffdio_move_)	/* same layout */
+#define COPY_BUF (1024ul << 10)
 
 /* How this task's pages are filled: uffd < 0 means in place only. */
 static int fill_uffd = -1;
+/* UFFDIO_COPY from a small buffer instead of moving huge pages (RST_FILL_COPY). */
+static bool fill_copy;
 
 static bool area_movable(const struct rst_vma *v)
 {
@@ -257,13 +262,16 @@ static void unregister_areas(struct rst_args *a, uint64_t upto)
 static void setup_moves(struct rst_args *a)
 {
 	const struct rst_vma *v = (const struct rst_vma *)a->vmas;
-	if (!(a->fill_flags & RST_FILL_MOVE))
+	if (!(a->fill_flags & (RST_FILL_MOVE | RST_FILL_COPY)))
 		return;
+	fill_copy = !(a->fill_flags & RST_FILL_MOVE);
 	long fd = sys_call1(__NR_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY_);
 	if (fd < 0)
 		return;
 	struct uffdio_api_ api = { 0xAA, UFFD_FEATURE_MOVE_, 0 };
-	if (sys_ioctl((int)fd, UFFDIO_API_, (long)&api) < 0 || !(api.features & UFFD_FEATURE_MOVE_)) {
+	if (fill_copy)
+		api.features = 0;
+	if (sys_ioctl((int)fd, UFFDIO_API_, (long)&api) < 0 || (!fill_copy && !(api.features & UFFD_FEATURE_MOVE_))) {
 		sys_close((int)fd);
 		return;
 	}
@@ -290,21 +298,31 @@ static void finish_moves(struct rst_args *a)
 	fill_uffd = -1;
 }
 
-/* A 2 MiB aligned staging area of STAGE_LEN with huge pages; 0 if none. */
+/* A 2 MiB aligned staging area of exactly STAGE_LEN with huge pages; 0 if none.
+ * The kernel put it in a free gap: what it mapped beyond the aligned part is
+ * given back right away, so stage_unmap never touches a neighbour. */
 static uint64_t stage_map(void)
 {
+	if (fill_copy) {
+		long b = sys_mmap(0, COPY_BUF, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		return sys_failed(b) ? 0 : (uint64_t)b;
+	}
 	long m = sys_mmap(0, STAGE_LEN + HPAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (sys_failed(m))
 		return 0;
-	uint64_t s = ((uint64_t)m + HPAGE - 1) & ~(HPAGE - 1);
+	uint64_t base = (uint64_t)m, s = (base + HPAGE - 1) & ~(HPAGE - 1);
+	if (s > base)
+		sys_munmap((void *)base, s - base);
+	if (base + STAGE_LEN + HPAGE > s + STAGE_LEN)
+		sys_munmap((void *)(s + STAGE_LEN), base + STAGE_LEN + HPAGE - (s + STAGE_LEN));
 	sys_madvise((void *)s, STAGE_LEN, MADV_HUGEPAGE);
 	return s;
 }
 
 static void stage_unmap(uint64_t s)
 {
-	if (s) /* the mapping started at most HPAGE - PAGE_SIZE below s */
-		sys_munmap((void *)(s - HPAGE), STAGE_LEN + 2 * HPAGE);
+	if (s)
+		sys_munmap((void *)s, fill_copy ? COPY_BUF : STAGE_LEN);
 }
 
 static long read_full(int fd, uint64_t to, uint64_t len, int64_t off)
@@ -328,20 +346,24 @@ static long move_run(struct rst_args *a, const struct rst_pages *p, uint64_t sta
 	int64_t off = p->off;
 
 	while (d < end) {
-		uint64_t e = (d & ~(HPAGE - 1)) + STAGE_LEN;
+		uint64_t e = fill_copy ? d + COPY_BUF : (d & ~(HPAGE - 1)) + STAGE_LEN;
 		if (e > end)
 			e = end;
-		uint64_t s = stage + (d & (HPAGE - 1)), len = e - d;
-		sys_madvise((void *)s, len, MADV_POPULATE_WRITE_);
+		uint64_t s = fill_copy ? stage : stage + (d & (HPAGE - 1)), len = e - d;
+		if (!fill_copy)
+			sys_madvise((void *)s, len, MADV_POPULATE_WRITE_);
 		long r = off < 0 ? (memset((void *)s, 0, len), 0) : read_full(a->pages_fd, s, len, off);
 		if (r < 0)
 			return r;
-		for (uint64_t done = 0; done < len;) {
+		/* -EAGAIN: a page was busy; go on from where the move stopped. */
+		for (uint64_t done = 0, tries = 0; done < len; tries++) {
 			struct uffdio_move_ m = { d + done, s + done, len - done, 0, 0 };
-			r = sys_ioctl(fill_uffd, UFFDIO_MOVE_, (long)&m);
-			if (m.move > 0)
+			r = sys_ioctl(fill_uffd, fill_copy ? UFFDIO_COPY_ : UFFDIO_MOVE_, (long)&m);
+			if (m.move > 0) {
 				done += (uint64_t)m.move;
-			if (r < 0 && r != -EAGAIN)
+				tries = 0;
+			}
+			if (r < 0 && (r != -EAGAIN || tries > 1000))
 				return r;
 		}
 		if (off >= 0)
@@ -755,6 +777,9 @@ PIE_ENTRY void restorer_main(struct rst_args *a)
 			fail(a, r, RST_STEP_CLONE);
 		}
 	}
+	r = rst_ts_thread_timers(a, &ts_step);
+	if (r < 0)
+		fail(a, r, ts_step);
 	thread_finish(a, &th[0]);
 }
 

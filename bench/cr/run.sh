@@ -8,7 +8,9 @@
 # peak RSS <= 64 MiB.
 #
 #   bench/cr/run.sh [BUILD_DIR]       (default: build)
-# Environment: BENCH_MB, BENCH_DIR (a tmpfs directory; default /dev/shm).
+# Environment: BENCH_MB, BENCH_DIR (a tmpfs directory; default /dev/shm),
+# CRYO_RESTORE_FILL=move|copy|inplace (how restore fills pages; default: cryo-cr
+# decides, docs/cr-restore.md "Filling pages").
 set -u
 B=${1:-build}
 MB=${BENCH_MB:-2048}
@@ -50,6 +52,11 @@ for ((i = 0; i < 250; i++)); do [ -e "/proc/$pid" ] || break; sleep 0.02; done
 "$RUN" "$CR" restore -D "$W/img" -d -v${BENCH_V:-2} -o "$W/restore.log" --log-format text >"$W/restore.fig" ||
 	{ echo "run.sh: restore failed: $(cat "$W/restore.fig")" >&2; cat "$W/restore.log" >&2; exit 1; }
 figures restore "$(cat "$W/restore.fig")"
+# The restored task's own CPU time so far is the page filling (both of its
+# threads): a figure that does not depend on how loaded the machine is.
+awk -v t="$(getconf CLK_TCK)" '{ s = $0; sub(/^.*\) /, "", s); split(s, f, " ");
+	printf "restore  CPU of the restored task (filling its pages): %.2f s (fill mode: %s)\n", (f[12] + f[13]) / t, m }' \
+	m="${CRYO_RESTORE_FILL:-auto}" "/proc/$pid/stat"
 
 kill -TERM "$pid"
 for ((i = 0; i < 300; i++)); do [ -s "$W/result" ] && break; sleep 0.1; done

@@ -17,7 +17,7 @@ expect() {	# expect RC PATTERN ARGS...
 	fi
 }
 
-for opt in ext-unix-sk cgroup-props track-mem \
+for opt in tcp-close cgroup-props track-mem \
 	   prev-images-dir=x page-server lazy-pages; do
 	expect 1 "option --${opt%%=*} is not supported yet" dump -t 1 -D /tmp/x --$opt
 done

@@ -41,6 +41,7 @@ nft_tables; has "table inet $table" "nft sees the table"
 ip netns exec "$ns" nft list table inet "$table" >"$out" 2>&1
 has "hook input priority raw; policy drop" "input chain: hook input, priority raw (-300), policy drop"
 has "hook output priority raw; policy drop" "output chain: hook output, priority raw (-300), policy drop"
+has "meta mark 0x0000c114 accept" "packets with the restore's mark (NETLOCK_PASS_MARK) pass"
 
 expect 1 "a second lock fails" "$NL" lock --netns "$nsp" --table "$table"
 has "table inet $table exists already" "the error names the table and says it exists"
@@ -92,6 +93,7 @@ ip netns exec "$ns" nft list table inet "$table" >"$out" 2>&1
 has "ip saddr 10.0.0.2 ip daddr 10.0.0.1 tcp sport 4000 tcp dport 80 counter packets 0 bytes 0 drop" "IPv4 rule, incoming direction"
 has "ip6 saddr fd00::1 ip6 daddr fd00::2 tcp sport 22 tcp dport 4001 counter packets 0 bytes 0 drop" "IPv6 rule, outgoing direction"
 has "policy accept" "connection lock leaves other traffic alone"
+has "meta mark 0x0000c114 accept" "the connection lock lets the restore's marked packets through"
 expect 0 "unlock conns" ip netns exec "$ns" "$NL" unlock --table "$table"
 
 if [ "$failures" -ne 0 ]; then

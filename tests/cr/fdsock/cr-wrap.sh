@@ -9,21 +9,31 @@ set -u
 verb=$1
 shift
 table=zt_fdsock_lock
-unlock() { [ "${FDSOCK_LOCK:-0}" = 1 ] && nft delete table inet $table 2>/dev/null; return 0; }
+unlock() { [ "${FDSOCK_LOCK:-0}" != 0 ] && nft delete table inet $table 2>/dev/null; return 0; }
 case "$verb" in
 dump)
-	if [ "${FDSOCK_LOCK:-0}" = 1 ]; then
+	if [ "${FDSOCK_LOCK:-0}" != 0 ]; then
 		nft add table inet $table &&
 		nft add chain inet $table in '{ type filter hook input priority -10; }' &&
-		nft add rule inet $table in meta mark != 0xc114 meta l4proto tcp drop || { echo "cr-wrap: cannot lock the network" >&2; exit 1; }
+		# FDSOCK_LOCK=strict: the injected packets are dropped too
+		pass='meta mark != 0xc114'
+		[ "$FDSOCK_LOCK" = strict ] && pass=
+		nft add rule inet $table in $pass meta l4proto tcp drop || { echo "cr-wrap: cannot lock the network" >&2; exit 1; }
 	fi
 	# shellcheck disable=SC2086
 	"$FDSOCK_CRYO_CR" dump ${FDSOCK_CR_ARGS:-} "$@"
 	rc=$?
 	[ $rc -eq 0 ] || unlock
+	# tcp-ext.sh: the peer outside the tree sends while the tree is gone
+	[ $rc -eq 0 ] && [ -n "${FDSOCK_GAP_FILE:-}" ] && : >"$FDSOCK_GAP_FILE"
 	exit $rc
 	;;
 restore)
+	if [ -n "${FDSOCK_GAP_FILE:-}" ]; then
+		for ((i = 0; i < 500; i++)); do [ -e "$FDSOCK_GAP_FILE.sent" ] && break; sleep 0.02; done
+		[ -e "$FDSOCK_GAP_FILE.sent" ] || { echo "cr-wrap: the peer did not send during the gap" >&2; exit 1; }
+		sleep 0.2	# the bytes are on the wire (and dropped) before the socket is back
+	fi
 	# shellcheck disable=SC2086
 	"$FDSOCK_CRYO_CR" restore ${FDSOCK_CR_ARGS:-} "$@"
 	rc=$?

@@ -8,7 +8,7 @@ if [ "${FDSOCK_IN_NETNS:-0}" != 1 ]; then
 	FDSOCK_IN_NETNS=1 exec unshare --net "$0" "$@"
 fi
 ip link set lo up || { echo "netns.sh: cannot bring lo up" >&2; exit 1; }
-if [ "${FDSOCK_LOCK:-0}" = 1 ] && ! nft list tables >/dev/null 2>&1; then
+if [ "${FDSOCK_LOCK:-0}" != 0 ] && ! nft list tables >/dev/null 2>&1; then
 	echo "SKIP: nft does not work here"; exit 77
 fi
 exec "$@"

@@ -2,13 +2,16 @@
 /*
  * The peer outside the dumped tree for zt-fdsock tcp-ext: listens on
  * 127.0.0.1 (port written to argv[1]), takes one connection, reads 10000
- * bytes (pattern 11), sends 4000 (pattern 12), then stays quiet (nothing
- * may reach the dumped task while it is gone) until the restored task sends
- * 300000 bytes (pattern 13), answers 300000 (pattern 14) and closes.  Exit
- * 0 only if every byte was right and the connection never broke (a RST
- * would show as ECONNRESET).
+ * bytes (pattern 11), sends 4000 (pattern 12); once the task is dumped and
+ * gone (argv[2] appears) sends 1000 more (pattern 15: cryo-cr's network lock
+ * drops them, so no RST comes back; they are sent again after the restore)
+ * and says so (argv[2].sent); then answers the restored task's 300000 bytes
+ * (pattern 13) with 300000 (pattern 14) and closes.  Exit 0 only if every
+ * byte was right and the connection never broke (a RST would show as
+ * ECONNRESET).
  */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -56,8 +59,8 @@ int main(int argc, char **argv)
 	int l = socket(AF_INET, SOCK_STREAM, 0), c;
 	FILE *f;
 
-	if (argc != 2)
-		return fprintf(stderr, "usage: tcp-peer PORTFILE\n"), 1;
+	if (argc != 3)
+		return fprintf(stderr, "usage: tcp-peer PORTFILE GAPFILE\n"), 1;
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (l < 0 || bind(l, (void *)&a, sizeof(a)) < 0 || listen(l, 1) < 0 || getsockname(l, (void *)&a, &len) < 0)
 		return fail("listen");
@@ -73,6 +76,14 @@ int main(int argc, char **argv)
 		return fail("reading the task's first 10000 bytes");
 	if (xfer(c, 4000, 12, false))
 		return fail("sending 4000 bytes");
+	for (int i = 0; i < 6000 && access(argv[2], F_OK); i++)
+		usleep(10000);
+	if (access(argv[2], F_OK))
+		return fail("the task was not dumped within 60 s");
+	if (xfer(c, 1000, 15, false))
+		return fail("sending 1000 bytes while the task is gone");
+	snprintf(tmp, sizeof(tmp), "%s.sent", argv[2]);
+	close(open(tmp, O_CREAT | O_WRONLY, 0644));
 	int r = xfer(c, 300000, 13, true);
 	if (r)
 		return fail(r == -2 ? "the task's bytes after restore differ" : "reading the task's bytes after restore");

@@ -19,6 +19,8 @@
  *   unix-opts      SO_PASSCRED, buffer sizes, SO_PRIORITY, SO_MARK, SO_RCVLOWAT,
  *                  SO_PEEK_OFF, timeouts on unix sockets
  *   unix-ext       (refuse) a unix stream connected to a process outside the tree
+ *   unix-ext-dgram (--ext-unix-sk) a dgram socket connected to a bound socket of a
+ *                  process outside the tree: connected to that name again
  *   udp            UDP bound and connected, IPv4 and IPv6 (V6ONLY), options
  *                  (SO_REUSEADDR, SO_REUSEPORT, buffers), UDP_CORK with an
  *                  empty write queue (corked after restore: held until uncork)
@@ -31,9 +33,16 @@
  *   tcp-half       (--tcp-established) half-closed connections, IPv4 and IPv6:
  *                  one end shut down for writing (FIN_WAIT2, the other in
  *                  CLOSE_WAIT) with data still queued both ways
+ *                  (the sockets that had the peer's FIN are in CLOSE_WAIT again:
+ *                  the restore injects it and the lock lets it through)
+ *   tcp-half-eof   the same under a lock that drops the injected FIN: the
+ *                  restore shuts them down for reading instead (EOF, no CLOSE_WAIT)
+ *   all            every mode above that is not a refusal, at once in one tree
+ *                  (one child per mode; --tcp-established --ext-unix-sk, the peer)
  *   tcp-ext        (--tcp-established) a connection to a peer outside the tree
  *                  ($ZT_PEER_PORT on 127.0.0.1; tests/cr/fdsock/tcp-peer.c): bytes
- *                  from the peer unread across C/R, then data both ways
+ *                  from the peer unread across C/R, bytes the peer sent while
+ *                  the task was gone, then data both ways
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -734,6 +743,65 @@ static void do_unix_ext(void)
 	send_str(66, "x");
 }
 
+/*
+ * A dgram socket connected to a bound socket of a process outside the tree
+ * (escaped by a double fork): with --ext-unix-sk it connects to that name
+ * again.  The outside process marks each datagram it gets with a file.
+ */
+static void do_unix_ext_dgram(void)
+{
+	struct sockaddr_un sun;
+	socklen_t len;
+	char name[128], mark[160];
+	int st;
+
+	make_tmpdir();
+	snprintf(name, sizeof(name), "%s/ext.sock", tmpdir);
+	len = unix_addr(&sun, name, false);
+	int srv = socket(AF_UNIX, SOCK_DGRAM, 0);
+	if (srv < 0 || bind(srv, (void *)&sun, len) < 0)
+		zt_fail("bind: %m");
+	pid_t c = fork();
+	if (c == 0) {
+		if (fork() == 0) {
+			char buf[64];
+			setsid();	/* its session and group ids would keep our pid taken */
+			alarm(60);	/* never outlive a failed test for long */
+			for (;;) {
+				ssize_t n = recv(srv, buf, sizeof(buf) - 1, 0);
+				if (n <= 0)
+					_exit(1);
+				buf[n] = 0;
+				snprintf(mark, sizeof(mark), "%s/got-%s", tmpdir, buf);
+				close(open(mark, O_CREAT | O_WRONLY, 0644));
+				if (!strcmp(buf, "after"))
+					_exit(0);
+			}
+		}
+		_exit(0);
+	}
+	waitpid(c, &st, 0);
+	close(srv);
+	place(socket(AF_UNIX, SOCK_DGRAM, 0), 67);
+	if (connect(67, (void *)&sun, len) < 0)
+		zt_fail("connect: %m");
+	send_str(67, "before");
+	snprintf(mark, sizeof(mark), "%s/got-before", tmpdir);
+	for (int i = 0; i < 500 && access(mark, F_OK); i++)
+		usleep(10000);
+	zt_ready();
+	zt_wait();
+
+	expect_name(67, true, &sun, len);
+	send_str(67, "after");
+	snprintf(mark, sizeof(mark), "%s/got-after", tmpdir);
+	for (int i = 0; i < 500 && access(mark, F_OK); i++)
+		usleep(10000);
+	if (access(mark, F_OK))
+		zt_fail("the process outside the tree did not get the datagram sent after restore");
+	remove_tmpdir();
+}
+
 /* ---- inet -------------------------------------------------------------- */
 
 static socklen_t local_name(int fd, struct sockaddr_storage *ss)
@@ -946,6 +1014,9 @@ static void do_tcp_est(void)
 		zt_fail("listen: %m");
 	tcp_pair(AF_INET, 89, 90, 91);
 	tcp_pair(AF_INET6, 94, 92, 93);
+	/* nothing queued either way: killed without repair mode, these would
+	 * linger (FIN_WAIT1) on their addresses instead of being reset */
+	tcp_pair(AF_INET, 89, 103, 104);
 	set_int(90, IPPROTO_TCP, TCP_NODELAY, 1);
 	set_int(90, SOL_SOCKET, SO_KEEPALIVE, 1);
 	set_int(90, IPPROTO_TCP, TCP_KEEPINTVL, 33);
@@ -992,6 +1063,9 @@ static void do_tcp_est(void)
 	set_int(93, IPPROTO_TCP, TCP_CORK, 0);
 	write_pattern(93, 50, 7);
 	read_pattern(92, 50, 7, "fd 92 after restore");
+	tcp_state(103, TCP_ESTABLISHED);
+	write_pattern(103, 100, 8);
+	read_pattern(104, 100, 8, "fd 104 after restore");
 	child_finish();
 	/* the listener still takes connections */
 	struct sockaddr_storage ls;
@@ -1000,6 +1074,8 @@ static void do_tcp_est(void)
 	if (connect(c, (void *)&ls, len) < 0 || accept(89, NULL, NULL) < 0)
 		zt_fail("the restored listener: %m");
 }
+
+static bool expect_close_wait = true;
 
 static void do_tcp_half(void)
 {
@@ -1037,6 +1113,10 @@ static void do_tcp_half(void)
 	write_pattern(102, 700, 9);
 	read_pattern(101, 700, 9, "fd 101 after restore");
 
+	if (expect_close_wait) {	/* the peer's FIN itself came again (not a lock's fallback) */
+		tcp_state(97, TCP_CLOSE_WAIT);
+		tcp_state(102, TCP_CLOSE_WAIT);
+	}
 	read_pattern(97, 2000, 1, "fd 97 (queued before the FIN)");
 	char c;
 	if (recv(97, &c, 1, MSG_DONTWAIT) != 0)
@@ -1051,6 +1131,12 @@ static void do_tcp_half(void)
 	poll(&p, 1, 3000);
 	if (recv(96, &c, 1, MSG_DONTWAIT) != 0)
 		zt_fail("fd 96: no EOF once the peer closed after restore (%m)");
+}
+
+static void do_tcp_half_eof(void)
+{
+	expect_close_wait = false;
+	do_tcp_half();
 }
 
 static void do_tcp_ext(void)
@@ -1079,6 +1165,8 @@ static void do_tcp_ext(void)
 	zt_fill(ref, 4000, 12);
 	if (memcmp(buf, ref + 2000, 2000))
 		zt_fail("the 2000 bytes from the peer queued across C/R differ");
+	/* sent by the peer while the task was gone: held by the lock, sent again */
+	read_pattern(98, 1000, 15, "the bytes the peer sent while the task was dumped");
 	write_pattern(98, 300000, 13);		/* after restore, to the peer */
 	read_pattern(98, 300000, 14, "the peer's answer after restore");
 	char c;
@@ -1088,23 +1176,80 @@ static void do_tcp_ext(void)
 		zt_fail("the peer did not close cleanly after the exchange (%m)");
 }
 
-int main(int argc, char **argv)
-{
-	static const struct { const char *name; void (*fn)(void); } modes[] = {
+static const struct mode { const char *name; void (*fn)(void); } modes[] = {
 		{ "unix-pair", do_unix_pair }, { "unix-listen", do_unix_listen }, { "unix-dgram", do_unix_dgram },
 		{ "unix-scm", do_unix_scm }, { "unix-shutdown", do_unix_shutdown }, { "unix-opts", do_unix_opts },
-		{ "unix-ext", do_unix_ext }, { "udp", do_udp }, { "udp-cork-data", do_udp_cork_data },
+		{ "unix-ext", do_unix_ext }, { "unix-ext-dgram", do_unix_ext_dgram }, { "udp", do_udp }, { "udp-cork-data", do_udp_cork_data },
 		{ "tcp-listen", do_tcp_listen }, { "tcp-est", do_tcp_est }, { "tcp-half", do_tcp_half },
+		{ "tcp-half-eof", do_tcp_half_eof },
 		{ "tcp-ext", do_tcp_ext },
-	};
+};
 
+static const struct mode *find_mode(const char *name)
+{
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (!strcmp(name, modes[i].name))
+			return &modes[i];
+	return NULL;
+}
+
+/*
+ * Every mode that is not a refusal, at once in one tree: one child per mode
+ * (each sets up, waits through C/R and checks as alone, reporting by its
+ * exit status and its stderr); the root waits for them all.
+ */
+static void do_all(void)
+{
+	static const char *const all[] = { "unix-pair", "unix-listen", "unix-dgram", "unix-scm", "unix-shutdown",
+		"unix-opts", "unix-ext-dgram", "udp", "tcp-listen", "tcp-est", "tcp-half", "tcp-ext" };
+	enum { N = sizeof(all) / sizeof(all[0]) };
+	char ready[N][128];
+	pid_t kids[N];
+
+	for (int i = 0; i < N; i++) {
+		snprintf(ready[i], sizeof(ready[i]), "/tmp/zt-fdsock-all.%d.%d", getpid(), i);
+		unlink(ready[i]);
+		kids[i] = fork();
+		if (kids[i] < 0)
+			zt_fail("fork: %m");
+		if (kids[i] == 0) {
+			/* the child's own zt: ready by its file, verdict by its exit status */
+			setenv("ZT_PIDFILE", ready[i], 1);
+			unsetenv("ZT_OUT");
+			zt_init(0, NULL);
+			zt_log("all: %s is pid %d", all[i], getpid());
+			find_mode(all[i])->fn();
+			zt_pass();
+		}
+		for (int t = 0; t < 1000 && access(ready[i], F_OK); t++)
+			usleep(10000);
+		if (access(ready[i], F_OK))
+			zt_fail("mode %s did not get ready", all[i]);
+		unlink(ready[i]);
+	}
+	zt_ready();
+	zt_wait();
+	for (int i = 0; i < N; i++)
+		kill(kids[i], SIGTERM);
+	for (int i = 0; i < N; i++) {
+		int st;
+		if (waitpid(kids[i], &st, 0) != kids[i] || !WIFEXITED(st) || WEXITSTATUS(st))
+			zt_fail("mode %s failed after restore (its FAIL line is in the test's stderr)", all[i]);
+	}
+}
+
+int main(int argc, char **argv)
+{
 	zt_init(argc, argv);
 	if (argc < 2)
 		zt_fail("usage: zt-fdsock MODE");
-	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
-		if (!strcmp(argv[1], modes[i].name)) {
-			modes[i].fn();
-			zt_pass();
-		}
-	zt_fail("unknown mode %s", argv[1]);
+	if (!strcmp(argv[1], "all")) {
+		do_all();
+		zt_pass();
+	}
+	const struct mode *m = find_mode(argv[1]);
+	if (!m)
+		zt_fail("unknown mode %s", argv[1]);
+	m->fn();
+	zt_pass();
 }

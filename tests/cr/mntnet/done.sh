@@ -122,6 +122,9 @@ touch "$W/locked"
 wait_for "$W/locked.ok" 10
 log "old tree gone; the peer's data gets no answer and no reset"
 
+# The images of the namespaces go through cryo-image decode/encode byte for byte.
+"$(dirname "$0")/../../image/roundtrip-dir.sh" "$W/img" >"$W/roundtrip.log" 2>&1 || { cat "$W/roundtrip.log" >&2; die "image round trip failed"; }
+ls "$W/img" | grep -q '^mounts-1.img$' && ls "$W/img" | grep -q '^netns-1.img$' || die "no mounts-1.img or netns-1.img in the image"
 "$CR" restore -D "$W/img" --tcp-established -d --pidfile "$W/restored.pid" -v4 -o "$W/restore.log" --log-format text \
 	--root "$ROOT" --external "mnt[data]:$DATA" --external "mnt[share]:$SHARE" --external "mnt[usr]:/usr" \
 	--external "mnt[devnull]:/dev/null" --external "veth[$INNER]:$OUTER@$PEERNS" || die "restore failed"

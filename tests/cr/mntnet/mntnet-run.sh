@@ -14,7 +14,8 @@
 # killing dump the network lock holds the old namespace (kept alive by a bind
 # mount for the check): ping gets no answer and a connect to the dead listener
 # gets no RST; restore with --root, --external mnt[KEY]:PATH and
-# --external veth[IFNAME]:OUTER@NETNS gives the same pid, the same network
+# --external veth[IFNAME]:OUTER@BRIDGE (cryo-cr run in the peer namespace,
+# which has the bridge) gives the same pid, the same network
 # shape (addresses, routes, links, sysctl, nft table), no lock table, and
 # traffic flows (ping, TCP connect to the restored listener).
 set -u
@@ -27,7 +28,7 @@ ZT=${1:?usage: mntnet-run.sh ZT-MNTNET}
 CR=${CRYO_CR:?CRYO_CR must name cryo-cr}
 
 tag=cryo-mn-$$
-PEERNS=$tag-peer HELD=$tag-held OUTER=cryo-mn-p$$ INNER=cryo-mn-v0
+PEERNS=$tag-peer HELD=$tag-held OUTER=cryo-mn-p$$ INNER=cryo-mn-v0 BRIDGE=cryo-mn-br
 ADDR=10.231.7.1 PEERADDR=10.231.7.2
 W=$(mktemp -d /tmp/cryo-mn.XXXXXX)
 ROOT=$W/root SHARE=$W/share DATA=$W/data
@@ -57,7 +58,12 @@ mkdir -p "$ROOT"/{usr,proc,sys,dev,tmp,share,data,ro,shr,peer,slv,over,oldroot} 
 for l in bin lib lib64 sbin; do [ -e "/usr/$l" ] && ln -s "usr/$l" "$ROOT/$l"; done
 cp "$ZT" "$SHARE/zt-mntnet" || die "cannot copy the test program"
 echo "from the host" >"$DATA/host.txt"
+# The peer namespace stands for the host: a bridge with the peer address, which the
+# outside end of the veth joins (at restore: --external veth[...]:OUTER@BRIDGE,
+# with cryo-cr run in this namespace).
 ip netns add "$PEERNS" && ip -n "$PEERNS" link set lo up || die "cannot make the peer namespace"
+ip -n "$PEERNS" link add "$BRIDGE" type bridge && ip -n "$PEERNS" addr add "$PEERADDR/24" dev "$BRIDGE" &&
+	ip -n "$PEERNS" link set "$BRIDGE" up || die "cannot make the bridge"
 
 # What runs inside unshare: build the container's namespaces, pivot, exec the program.
 setup='set -e
@@ -92,6 +98,7 @@ ip link set "$INNER" address 02:00:00:00:31:01 mtu 1400
 ip addr add "$ADDR/24" dev "$INNER"
 ip link set "$INNER" up
 ip route add 10.232.0.0/16 via "$PEERADDR" dev "$INNER" onlink
+ip -n "$PEERNS" link set "$OUTER" master "$BRIDGE" up
 echo 1 >/proc/sys/net/ipv4/ip_forward
 nft -f - <<EOF
 table inet cryo-mn-t {
@@ -105,7 +112,7 @@ cd "$ROOT"
 pivot_root . oldroot
 exec /usr/bin/sh -c "umount -l /oldroot && exec /share/zt-mntnet $ADDR </dev/null >/share/prog.out 2>/share/prog.err"'
 
-export ROOT SHARE DATA PEERNS OUTER INNER ADDR PEERADDR
+export ROOT SHARE DATA PEERNS OUTER INNER ADDR PEERADDR BRIDGE
 ZT_PIDFILE=/share/pid ZT_OUT=/share/result setsid unshare -m -n --propagation private sh -c "$setup" \
 	</dev/null >"$W/setup.out" 2>"$W/setup.err" &
 pid=$!
@@ -120,9 +127,6 @@ done
 log "tree $pid runs in its own mount and network namespaces"
 
 peer() { ip netns exec "$PEERNS" "$@"; }
-peer_up() {
-	ip -n "$PEERNS" addr add "$PEERADDR/24" dev "$OUTER" && ip -n "$PEERNS" link set "$OUTER" up
-}
 # connect ADDR PORT: prints ok, refused or timeout
 tcp_connect() {
 	peer python3 -c '
@@ -150,7 +154,6 @@ net_shape() {
 }
 lock_tables() { nsenter -t "$1" -n nft list tables 2>&1 | grep cryo-lock; }
 
-peer_up || die "cannot configure the peer end"
 for ((i = 0; i < 50; i++)); do peer ping -c1 -W1 "$ADDR" >/dev/null 2>&1 && break; sleep 0.1; done
 peer ping -c1 -W1 "$ADDR" >/dev/null 2>&1 || die "no ping through the veth before the dump"
 # (No connect before the dump: a connection waiting in accept() is refused by the dump.)
@@ -191,12 +194,16 @@ umount "/run/netns/$HELD" && rm -f "/run/netns/$HELD" || die "cannot release the
 for ((i = 0; i < 100; i++)); do ip -n "$PEERNS" link show "$OUTER" >/dev/null 2>&1 || break; sleep 0.05; done
 ip -n "$PEERNS" link show "$OUTER" >/dev/null 2>&1 && die "the old veth peer is still there"
 
-"$CR" restore -D "$W/img" -d --pidfile "$W/restored.pid" -v4 -o "$W/restore.log" --log-format text \
+# The images of the namespaces go through cryo-image decode/encode byte for byte.
+"$(dirname "$0")/../../image/roundtrip-dir.sh" "$W/img" >"$W/roundtrip.log" 2>&1 || { cat "$W/roundtrip.log" >&2; die "image round trip failed"; }
+ls "$W/img" | grep -q '^mounts-1.img$' && ls "$W/img" | grep -q '^netns-1.img$' || die "no mounts-1.img or netns-1.img in the image"
+nsenter --net="/run/netns/$PEERNS" "$CR" restore -D "$W/img" -d --pidfile "$W/restored.pid" -v4 -o "$W/restore.log" --log-format text \
 	--root "$ROOT" --external "mnt[data]:$DATA" --external "mnt[share]:$SHARE" --external "mnt[usr]:/usr" --external "mnt[devnull]:/dev/null" \
-	--external "veth[$INNER]:$OUTER@$PEERNS" || die "restore failed"
+	--external "veth[$INNER]:$OUTER@$BRIDGE" || die "restore failed"
 [ "$(cat "$W/restored.pid" 2>/dev/null)" = "$pid" ] || die "restored pid is not $pid"
 [ -z "$(lock_tables "$pid")" ] || die "the lock stayed after restore: $(lock_tables "$pid")"
-peer_up || die "cannot configure the new peer end"
+[ "$(ip -n "$PEERNS" -o link show "$OUTER" | grep -o "master $BRIDGE")" = "master $BRIDGE" ] ||
+	die "the new outside end did not join $BRIDGE"
 for ((i = 0; i < 50; i++)); do peer ping -c1 -W1 "$ADDR" >/dev/null 2>&1 && break; sleep 0.1; done
 peer ping -c1 -W1 "$ADDR" >/dev/null 2>&1 || die "no ping after restore"
 after=$(net_shape "$pid")

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Full C/R of a tree that lives in its own namespaces (docs/namespaces.md).
 #
-#   ns-run.sh [--ns "LAUNCH FLAGS"] [--cgroup MODE] [--features "F..."] PROG [ARGS...]
+#   ns-run.sh [--ns "LAUNCH FLAGS"] [--cgroup MODE] [--features "F..."] [--faults] PROG [ARGS...]
 #
 # PROG (a zt program) is started by ns-launch as the init of the namespaces in
 # --ns (--user --pid --uts --ipc --cgroupns --time MONO,BOOT); it sets up its
@@ -11,10 +11,13 @@
 # restores it with -d, sends SIGTERM to the new root and takes the verdict.
 #
 # --cgroup MODE: the tree starts in v1 pids and memory cgroups cryo-ns-PID with
-# pids.max 77 and memory.limit_in_bytes 256M; after the dump the runner
+# pids.max 77 and memory.limit_in_bytes 256M (and in the v2 cgroup cryo-ns-PID
+# when a cgroup2 hierarchy is mounted: membership only); after the dump the runner
 # prepares the host for the --manage-cgroups MODE and checks, after restore,
 # the membership and pids.max from outside:
 #   none   cgroups kept, pids.max reset to max: restore keeps max
+#   ignore cgroups kept: the restored tree stays in cryo-cr's cgroups
+#   strict cgroups removed: restore creates them with 77 (they must not exist)
 #   props  cgroups kept, pids.max reset: restore writes 77 back
 #   soft   cgroups removed: restore creates them with 77
 #   full   cgroups kept, pids.max reset: restore writes 77 back
@@ -22,17 +25,21 @@
 #   frozen also a v1 freezer cgroup, FROZEN by the runner before the dump (a
 #          paused container), dumped with --freeze-cgroup; cgroups removed;
 #          restore (soft) must leave it FROZEN; the runner thaws it to verify
+# --faults: first restore once at each restore fault point (CRYO_FAULT): it must
+# fail and leave no task of the tree behind (the pid namespace goes with its init).
 # Exit: 0 PASS, 77 SKIP, 1 FAIL.  Everything created is removed on exit.
 set -u
 
 ns_flags=
 cg_mode=
 features="clone3-set-tid"
+faults=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--ns) ns_flags=$2; shift 2;;
 	--cgroup) cg_mode=$2; shift 2;;
 	--features) features="$features $2"; shift 2;;
+	--faults) faults=1; shift;;
 	*) break;;
 	esac
 done
@@ -84,6 +91,7 @@ wait_file() {
 }
 
 cg_mount() { awk -v c="$1" '$3 == "cgroup" && $4 ~ "(^|,)" c "(,|$)" {print $2; exit}' /proc/mounts; }
+cg2_mount() { awk '$3 == "cgroup2" {print $2; exit}' /proc/mounts; }
 
 cg_setup() {
 	local c m ctl=(pids memory)
@@ -95,6 +103,11 @@ cg_setup() {
 		cg_dirs+=("$m/cryo-ns-$$")
 	done
 	[ "$cg_mode" = root ] && cg_dirs+=("$(cg_mount pids)/cryo-ns-$$-moved")
+	m=$(cg2_mount)
+	if [ -n "$m" ]; then
+		mkdir "$m/cryo-ns-$$" || die "cannot create $m/cryo-ns-$$"
+		cg_dirs+=("$m/cryo-ns-$$")
+	fi
 	echo 77 >"$(cg_mount pids)/cryo-ns-$$/pids.max" || die "cannot set pids.max"
 	echo 268435456 >"$(cg_mount memory)/cryo-ns-$$/memory.limit_in_bytes" || die "cannot set memory.limit_in_bytes"
 }
@@ -105,7 +118,8 @@ cg_before_restore() {
 	p=$(cg_mount pids)/cryo-ns-$$
 	case "$cg_mode" in
 	none|props|full) echo max >"$p/pids.max" || die "cannot reset pids.max";;
-	soft|root|frozen)
+	ignore) ;;
+	soft|root|frozen|strict)
 		local d i
 		for d in "${cg_dirs[@]}"; do
 			for ((i = 0; i < 100; i++)); do [ -d "$d" ] || break; rmdir "$d" 2>/dev/null && break; sleep 0.05; done
@@ -125,6 +139,16 @@ cg_restore_args() {
 
 cg_check() {
 	local pid=$1 want_pids=77 pdir=/cryo-ns-$$ got
+	if [ "$cg_mode" = ignore ]; then
+		grep -q "cryo-ns-$$" "/proc/$pid/cgroup" && die "--manage-cgroups ignore: restored task $pid is in its old cgroups"
+		grep -qx "[0-9]*:pids:$(awk -F: '$2 == "pids" {print $3}' /proc/self/cgroup)" "/proc/$pid/cgroup" ||
+			die "--manage-cgroups ignore: restored task $pid is not in cryo-cr's pids cgroup"
+		log "cgroups (ignore): the restored tree is in cryo-cr's cgroups"
+		return
+	fi
+	if [ -n "$(cg2_mount)" ]; then
+		grep -qx "0::/cryo-ns-$$" "/proc/$pid/cgroup" || die "restored task $pid is not in the v2 cgroup /cryo-ns-$$"
+	fi
 	[ "$cg_mode" = none ] && want_pids=max
 	[ "$cg_mode" = root ] && pdir=/cryo-ns-$$-moved
 	grep -qx "[0-9]*:pids:$pdir" "/proc/$pid/cgroup" || die "restored task $pid is not in pids:$pdir: $(grep pids /proc/$pid/cgroup)"
@@ -185,6 +209,19 @@ if [ -x "$rt" ]; then "$rt" "$W/img" >"$W/roundtrip.log" 2>&1 || die "image roun
 
 cg_args=
 if [ -n "$cg_mode" ]; then cg_before_restore; cg_args=$(cg_restore_args); fi
+prog=$(basename "$1")
+if [ $faults = 1 ]; then
+	for point in fork mem restorer before-resume; do
+		# shellcheck disable=SC2086
+		CRYO_FAULT=restore-$point "$CRYO_CR" restore -D "$W/img" -d --pidfile "$W/fault.pid" -v4 -o "$W/restore-fault.log" \
+			--log-format text $cg_args && die "restore succeeded despite CRYO_FAULT=$point"
+		grep -q "fault injected at restore-$point" "$W/restore-fault.log" || die "restore fault point $point not reached"
+		for ((i = 0; i < 100; i++)); do pgrep -x "$prog" >/dev/null || break; sleep 0.05; done
+		pgrep -x "$prog" >/dev/null && die "tasks left after the restore failed at $point: $(pgrep -x "$prog")"
+		[ -e "$W/fault.pid" ] && die "a failed restore wrote its pidfile"
+	done
+	log "restore faults fork, mem, restorer, before-resume: nothing left behind"
+fi
 # shellcheck disable=SC2086
 "$CRYO_CR" restore -D "$W/img" -d --pidfile "$W/restored.pid" -v4 -o "$W/restore.log" --log-format text $cg_args ||
 	die "restore failed"

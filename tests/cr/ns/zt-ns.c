@@ -6,7 +6,8 @@
  *
  *   tree     children 2 and 3 (3 a child of 2, 2 with a second thread): every
  *            task's pids at every level below the host, its parent's, and the
- *            thread's tid, compared after restore (same in-namespace pids)
+ *            thread's tid, compared after restore (same in-namespace pids);
+ *            and a zombie child of the root (exit status 7), reaped after
  *   nested   child 2 starts a nested pid namespace: its child is pid 1 there,
  *            with a child of its own (pid 2 there); chains compared
  *   uts      hostname and domainname
@@ -211,7 +212,7 @@ static void check_reports(int n, const int *slots)
 
 /* ---- tree ------------------------------------------------------------------- */
 
-static pid_t child2;
+static pid_t child2, zombie;
 
 static void tree_setup(bool nested)
 {
@@ -231,6 +232,27 @@ static void tree_setup(bool nested)
 		usleep(2000);
 	}
 	zt_fail("the children did not start");
+}
+
+static void zombie_setup(void)
+{
+	siginfo_t si;
+
+	zombie = fork();
+	if (zombie < 0)
+		zt_fail("fork: %m");
+	if (zombie == 0)
+		_exit(7);
+	if (waitid(P_PID, (id_t)zombie, &si, WEXITED | WNOWAIT) < 0)
+		zt_fail("waitid: %m");
+}
+
+static void zombie_check(void)
+{
+	int st;
+
+	if (waitpid(zombie, &st, WNOHANG) != zombie || !WIFEXITED(st) || WEXITSTATUS(st) != 7)
+		zt_fail("zombie %d: not there with exit status 7 after restore (status %#x)", zombie, st);
 }
 
 static void tree_check(bool nested)
@@ -463,6 +485,8 @@ int main(int argc, char **argv)
 		cgroup_setup();
 	if (tree || nested)
 		tree_setup(nested);
+	if (tree)
+		zombie_setup();
 	zt_ready();
 	zt_wait();
 	if (uts)
@@ -477,5 +501,7 @@ int main(int argc, char **argv)
 		cgroup_check();
 	if (tree || nested)
 		tree_check(nested);
+	if (tree)
+		zombie_check();
 	zt_pass();
 }

@@ -3,12 +3,16 @@
  * Issue 5's "done means": a two-thread program running as uid 1000 (no
  * capabilities, no_new_privs) with non-default rlimits, signal handlers
  * (one SA_ONSTACK on an altstack), blocked masks, pending and queued signals
- * (shared and private to the worker, with values), the three itimers, two
- * POSIX timers (one firing every 20 ms with a value, one armed for 1000 s)
+ * (shared and private to the worker, with values), the three itimers, three
+ * POSIX timers (one firing every 20 ms with a value, one armed for 1000 s, one
+ * firing at the worker thread: SIGEV_THREAD_ID)
  * and a seccomp filter survives full C/R and behaves the same afterwards:
  * queued signals come out in order with their values, the timers go on
  * firing into their handlers, the armed ones keep their remaining time and
  * intervals, the filter still denies, the altstack handler runs on it.
+ *
+ * A child process (the tree runs as uid 1000) keeps its own pending signal
+ * and resource limit.
  *
  * Overrun counts are not compared: the kernel has no way to set one, so a
  * restored timer starts from 0 (docs/taskstate.md).
@@ -172,13 +176,46 @@ static const char *take(int sig, int value, const char *who)
 	return NULL;
 }
 
-/* The worker blocks everything: process signals go to the main thread. */
+#define SIG_THREAD_TIMER (SIGRTMIN + 8)
+#define THREAD_TIMER_VALUE 88
+static timer_t worker_timer;
+
+/* The worker blocks everything: process signals go to the main thread.  Its
+ * own timer (SIGEV_THREAD_ID) fires every 30 ms into its private queue. */
 static void worker_setup(struct zt_worker *w)
 {
 	sigset_t all;
+	struct sigevent sev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIG_THREAD_TIMER,
+				.sigev_value.sival_int = THREAD_TIMER_VALUE };
+	struct itimerspec every = { { 0, 30 * 1000 * 1000 }, { 0, 30 * 1000 * 1000 } };
 	(void)w;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	sev._sigev_un._tid = gettid();
+	if (timer_create(CLOCK_MONOTONIC, &sev, &worker_timer) < 0 || timer_settime(worker_timer, 0, &every, NULL) < 0)
+		zt_fail("worker timer: %m");
+}
+
+/* Its timer goes on firing at it: twice, the second one from the timer itself. */
+static const char *worker_timer_fires(void)
+{
+	sigset_t s;
+	siginfo_t si;
+	struct timespec wait = { 5, 0 };
+	sigemptyset(&s);
+	sigaddset(&s, SIG_THREAD_TIMER);
+	for (int i = 0; i < 2; i++) {
+		int got;
+		while ((got = sigtimedwait(&s, &si, &wait)) < 0 && errno == EINTR)
+			;
+		if (got != SIG_THREAD_TIMER || si.si_code != SI_TIMER || si.si_value.sival_int != THREAD_TIMER_VALUE ||
+		    si.si_timerid != (int)(intptr_t)worker_timer) {
+			snprintf(msg, sizeof(msg), "worker: its timer %ld does not fire at it (got %d code %d value %d timer %d)",
+				 (long)(intptr_t)worker_timer, got, si.si_code, si.si_value.sival_int, si.si_timerid);
+			return msg;
+		}
+	}
+	return NULL;
 }
 
 static const char *worker_check(struct zt_worker *w)
@@ -192,7 +229,64 @@ static const char *worker_check(struct zt_worker *w)
 		if (syscall(SYS_getpgrp) != -1 || errno != 22)
 			r = "worker: the seccomp filter does not deny getpgrp";
 	}
+	if (!r)
+		r = worker_timer_fires();
 	return r;
+}
+
+static int to_child[2], from_child[2];
+
+/* The child: a lower NOFILE soft limit and a pending SIGUSR2 of its own. */
+static void child_main(void)
+{
+	struct rlimit rl = { 800, 3000 }, now;
+	sigset_t s;
+	char c, line[200] = "ok";
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || kill(getpid(), SIGUSR2) < 0)
+		_exit(1);
+	(void)!write(from_child[1], "r", 1);
+	while (read(to_child[0], &c, 1) < 0 && errno == EINTR)
+		;
+	getrlimit(RLIMIT_NOFILE, &now);
+	sigpending(&s);
+	if (getuid() != 1000 || now.rlim_cur != 800 || now.rlim_max != 3000 || !sigismember(&s, SIGUSR2))
+		snprintf(line, sizeof(line), "child: uid %u, NOFILE %llu/%llu, SIGUSR2 pending %d", getuid(),
+			 (unsigned long long)now.rlim_cur, (unsigned long long)now.rlim_max, sigismember(&s, SIGUSR2));
+	(void)!write(from_child[1], line, strlen(line));
+	_exit(0);
+}
+
+static void start_child(void)
+{
+	char c;
+	if (pipe(to_child) < 0 || pipe(from_child) < 0)
+		zt_fail("pipe: %m");
+	pid_t p = fork();
+	if (p < 0)
+		zt_fail("fork: %m");
+	if (p == 0) {
+		/* Only its own ends: a dead parent means EOF, not a child left waiting. */
+		close(to_child[1]);
+		close(from_child[0]);
+		child_main();
+	}
+	close(to_child[0]);
+	close(from_child[1]);
+	if (read(from_child[0], &c, 1) != 1)
+		zt_fail("the child did not start");
+}
+
+static const char *ask_child(void)
+{
+	static char line[256];
+	ssize_t n;
+	(void)!write(to_child[1], "g", 1);
+	while ((n = read(from_child[0], line, sizeof(line) - 1)) < 0 && errno == EINTR)
+		;
+	if (n <= 0)
+		return "no answer from the child";
+	line[n] = 0;
+	return strcmp(line, "ok") ? line : NULL;
 }
 
 /* Wait (with a generous bound: this checks behaviour, not timing) until n counts on. */
@@ -260,6 +354,7 @@ int main(int argc, char **argv)
 	become_user();
 	handlers();
 	block(SIG_QUEUED, SIGUSR2);
+	start_child();
 	zt_worker_start(&w);
 	filter();
 	timers();
@@ -300,6 +395,8 @@ int main(int argc, char **argv)
 		r = zt_worker_check(&w);
 	if (!r)
 		r = check_timers();
+	if (!r)
+		r = ask_child();
 	if (r)
 		zt_fail("%s", r);
 	raise(SIGUSR1);

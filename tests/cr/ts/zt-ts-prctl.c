@@ -2,10 +2,11 @@
 /*
  * Per-thread names and scheduling, and prctl state, across full C/R:
  *
- *   - main thread: name "zt-main", SCHED_OTHER nice 3, child subreaper, THP
- *     disabled, timer slack 123456 ns;
+ *   - main thread: name "zt-main", SCHED_OTHER nice 3, timer slack 123456 ns,
+ *     child subreaper, THP disabled, personality ADDR_NO_RANDOMIZE, umask 027;
  *   - worker 1: name "zt-worker-1", SCHED_BATCH nice 7, CPU 1 only (CPU 0 on a
- *     single-CPU machine); worker 2: "zt-worker-2", SCHED_IDLE nice 9, CPU 0;
+ *     single-CPU machine), slack 222222 ns; worker 2: "zt-worker-2",
+ *     SCHED_IDLE nice 9, CPU 0, slack 333333 ns;
  *   - a child process with parent-death signal SIGUSR2 (its parent, the
  *     task, outlives the restore: cryo-cr's exit must not fire it).
  *
@@ -16,18 +17,22 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "../lib/zt.h"
 #include "zt-ts.h"
 
-#define SLACK 123456
+#define PERSONA ADDR_NO_RANDOMIZE
+#define UMASK 027
 
 struct want {
 	const char *name;
 	int policy, nice, cpu;	/* cpu -1: any */
+	int slack;		/* timer slack (ns), per thread */
 };
 
 static char msg[512];
@@ -47,6 +52,8 @@ static void set_thread(const struct want *w)
 		if (sched_setaffinity(0, sizeof(s), &s) < 0)
 			zt_fail("%s: affinity: %m", w->name);
 	}
+	if (prctl(PR_SET_TIMERSLACK, w->slack, 0, 0, 0) < 0)
+		zt_fail("%s: PR_SET_TIMERSLACK: %m", w->name);
 }
 
 static const char *check_thread(const struct want *w)
@@ -56,9 +63,10 @@ static const char *check_thread(const struct want *w)
 	prctl(PR_GET_NAME, name, 0, 0, 0);
 	errno = 0;
 	int policy = sched_getscheduler(0), nice = getpriority(PRIO_PROCESS, 0);
-	if (strcmp(name, w->name) || policy != w->policy || nice != w->nice) {
-		snprintf(msg, sizeof(msg), "thread %s: name '%s' policy %d nice %d, want policy %d nice %d", w->name, name,
-			 policy, nice, w->policy, w->nice);
+	int slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+	if (strcmp(name, w->name) || policy != w->policy || nice != w->nice || slack != w->slack) {
+		snprintf(msg, sizeof(msg), "thread %s: name '%s' policy %d nice %d slack %d, want policy %d nice %d slack %d",
+			 w->name, name, policy, nice, slack, w->policy, w->nice, w->slack);
 		return msg;
 	}
 	if (sched_getaffinity(0, sizeof(s), &s) < 0)
@@ -119,9 +127,12 @@ static const char *check_main(const struct want *w)
 	int sub = -1;
 	prctl(PR_GET_CHILD_SUBREAPER, &sub, 0, 0, 0);
 	int thp = prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0);
-	int slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
-	if (sub != 1 || thp != 1 || slack != SLACK) {
-		snprintf(msg, sizeof(msg), "subreaper %d THP disable %d timer slack %d, want 1 1 %d", sub, thp, slack, SLACK);
+	int pers = personality(0xffffffff);
+	mode_t mask = umask(0);
+	umask(mask);
+	if (sub != 1 || thp != 1 || pers != PERSONA || mask != UMASK) {
+		snprintf(msg, sizeof(msg), "subreaper %d THP disable %d personality %#x umask %03o, want 1 1 %#x %03o", sub,
+			 thp, pers, mask, PERSONA, UMASK);
 		return msg;
 	}
 	return check_thread(w);
@@ -129,8 +140,8 @@ static const char *check_main(const struct want *w)
 
 int main(int argc, char **argv)
 {
-	static const struct want main_want = { "zt-main", SCHED_OTHER, 3, -1 };
-	struct want w1 = { "zt-worker-1", SCHED_BATCH, 7, 1 }, w2 = { "zt-worker-2", SCHED_IDLE, 9, 0 };
+	static const struct want main_want = { "zt-main", SCHED_OTHER, 3, -1, 123456 };
+	struct want w1 = { "zt-worker-1", SCHED_BATCH, 7, 1, 222222 }, w2 = { "zt-worker-2", SCHED_IDLE, 9, 0, 333333 };
 	struct zt_worker a = { .setup = worker_setup, .check = worker_check, .data = &w1 };
 	struct zt_worker b = { .setup = worker_setup, .check = worker_check, .data = &w2 };
 	char c;
@@ -144,13 +155,20 @@ int main(int argc, char **argv)
 	pid_t child = fork();
 	if (child < 0)
 		zt_fail("fork: %m");
-	if (child == 0)
+	if (child == 0) {
+		/* Only its own ends: a dead parent means EOF, not a child left waiting. */
+		close(to_child[1]);
+		close(from_child[0]);
 		child_main();
+	}
+	close(to_child[0]);
+	close(from_child[1]);
 	if (read(from_child[0], &c, 1) != 1)
 		zt_fail("the child did not start");
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0 || prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) < 0 ||
-	    prctl(PR_SET_TIMERSLACK, SLACK, 0, 0, 0) < 0)
+	    personality(PERSONA) < 0)
 		zt_fail("prctl: %m");
+	umask(UMASK);
 	set_thread(&main_want);
 	zt_worker_start(&a);
 	zt_worker_start(&b);

@@ -149,8 +149,16 @@ static void run_strict(void)
 	pid_t parent = getpid(), child = fork();
 	if (child < 0)
 		zt_fail("fork: %m");
-	if (child == 0)
+	if (child == 0) {
+		/* Only its own ends: a dead parent means EOF, not a child left waiting. */
+		close(go[1]);
+		close(verdict[0]);
+		close(wake[0]);
+		close(wake[1]);
 		child_main(parent);
+	}
+	close(go[0]);
+	close(verdict[1]);
 	struct sigaction sa = { .sa_handler = on_term };
 	sigemptyset(&sa.sa_mask);
 	sigset_t term;

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The vDSO across C/R (docs/vdso.md).
 #
-#   vdso-run.sh same|content|grow|layout PROG
+#   vdso-run.sh same|content|grow|layout|twice PROG
 #
 # Starts PROG (zt-vdso), dumps it (the task is killed), and for every mode
 # but 'same' alters the dumped vDSO in mm-PID.img with vdso-alter MODE; then
@@ -12,11 +12,15 @@
 #   other modes the log says the restore wrote trampolines, [vdso] is
 #               elsewhere and the dumped address holds an anonymous r-xp
 #               mapping of the dumped vDSO's (altered) size.
+#   twice       as content, then the restored task (its vDSO a copy with
+#               jumps, the live one elsewhere) is dumped and restored again
+#               on the same kernel: the copy comes back as plain memory, the
+#               live [vdso] where it was, no trampolines the second time.
 # Then SIGTERM: PROG checks its clocks itself and writes its verdict.
 # Environment: CRYO_CR, VDSO_ALTER, CR_TEST_TIMEOUT (default 20), CR_KEEP=1.
 set -u
-how=${1:?usage: vdso-run.sh same|content|grow|layout PROG}
-prog=${2:?usage: vdso-run.sh same|content|grow|layout PROG}
+how=${1:?usage: vdso-run.sh same|content|grow|layout|twice PROG}
+prog=${2:?usage: vdso-run.sh same|content|grow|layout|twice PROG}
 CRYO_CR=${CRYO_CR:-cryo-cr}
 TIMEOUT=${CR_TEST_TIMEOUT:-20}
 W=$(mktemp -d "/tmp/cr-vdso.$how.XXXXXX")
@@ -56,7 +60,7 @@ mapping_at() {
 
 case "$how" in
 same) expect=same;;
-content|grow|layout) expect=trampoline;;
+content|grow|layout|twice) expect=trampoline;;
 *) die "unknown mode $how";;
 esac
 
@@ -73,7 +77,9 @@ wait "$pid" 2>/dev/null
 for ((i = 0; i < 100; i++)); do [ -e "/proc/$pid" ] || break; sleep 0.05; done
 
 if [ "$how" != same ]; then
-	"$VDSO_ALTER" "$how" "$W/img/mm-$pid.img"
+	alter=$how
+	[ "$how" = twice ] && alter=content
+	"$VDSO_ALTER" "$alter" "$W/img/mm-$pid.img"
 	rc=$?
 	[ $rc -eq 77 ] && skip "vdso-alter $how: no room in this address space"
 	[ $rc -eq 0 ] || die "vdso-alter $how failed"
@@ -98,6 +104,17 @@ else
 	live=$(awk '$6 == "[vdso]" { print $1 }' "/proc/$pid/maps")
 	[ -n "$live" ] || die "no live [vdso] in the restored task"
 	log "dumped vDSO copy at $1-$2, live [vdso] at $live"
+fi
+
+if [ "$how" = twice ]; then
+	before=$(cat "/proc/$pid/maps")
+	"$CRYO_CR" dump -t "$pid" -D "$W/img2" -v4 -o "$W/dump2.log" --log-format text || die "second dump failed"
+	for ((i = 0; i < 100; i++)); do [ -e "/proc/$pid" ] || break; sleep 0.05; done
+	"$CRYO_CR" restore -D "$W/img2" -d --pidfile "$W/restored.pid" -v4 -o "$W/restore2.log" --log-format text ||
+		die "second restore failed"
+	grep -q "vDSO differs" "$W/restore2.log" && die "the second restore wrote trampolines on the same kernel"
+	after=$(cat "/proc/$pid/maps")
+	[ "$before" = "$after" ] || { diff <(echo "$before") <(echo "$after") >&2; die "the second C/R changed the address space"; }
 fi
 
 kill -TERM "$pid" || die "cannot signal $pid"
