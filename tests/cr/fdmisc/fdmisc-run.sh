@@ -37,12 +37,23 @@ log() { echo "[$name/$scenario] $*" >&2; }
 die() { log "FAIL: $*"; result=1; exit 1; }
 
 peer_pid=
+# The tree's processes, listed once it is ready (the restore keeps the pids):
+# a child may sit in another session and group, orphaned by a failing root.
+list_tree() {
+	local c
+	echo "$1"
+	for c in $(pgrep -P "$1" 2>/dev/null); do list_tree "$c"; done
+}
 cleanup() {
+	local p
 	[ -n "$peer_pid" ] && kill "$peer_pid" 2>/dev/null
 	if [ -n "$pid" ]; then
 		kill -KILL -- "-$pid" 2>/dev/null
 		kill -KILL "$pid" 2>/dev/null
 	fi
+	for p in $(cat "$W/tree.pids" 2>/dev/null); do
+		grep -qa "zt-fdmisc" "/proc/$p/cmdline" 2>/dev/null && kill -KILL "$p" 2>/dev/null
+	done
 	[ $result -eq 0 ] || cr_dump_logs "$W" 60
 	if [ -s "$W/result.aux" ]; then
 		while read -r f; do
@@ -108,6 +119,7 @@ for ((i = 0; i < 200; i++)); do
 	sleep 0.05
 done
 [ -s "$W/pid" ] || die "program did not become ready in 10s"
+list_tree "$pid" >"$W/tree.pids"
 
 dump() {
 	"$CRYO_CR" dump -t "$pid" -D "$W/img" -v4 -o "$W/dump.log" --log-format text "${dump_args[@]}" "$@"
