@@ -123,7 +123,7 @@ int mnt_collect(pid_t pid, const struct mnt_dump_opts *o, struct mnt_tree **ret)
 		if (internal)
 			continue;
 		return log_error_errno(-EOPNOTSUPP,
-			"task %d: mount %s (%s from %s, root %s) comes from outside the namespace: name it with --external mnt[KEY]:%s",
+			"task %d: mount %s (%s from %s, root %s) comes from outside the namespace: name it with --external mnt[%s]:KEY",
 			(int)pid, m->mountpoint, m->fstype, m->source, m->root, m->mountpoint);
 	}
 	r = pick_bind_sources(t, pid);

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Issue 7's "done means", end to end: a tree started as a container would be,
 # in new pid, mount, network, uts, ipc and cgroup namespaces (unshare --fork,
-# pivot_root into a prepared root), with a tmpfs, a bind mount of a host
+# pivot_root into an overlayfs root), with a tmpfs, a bind mount of a host
 # directory, a veth pair to a peer namespace, a SysV shm segment shared with
 # a child and an established TCP connection to tcp-peer.py in the peer
 # namespace, is dumped (the old tree goes) and restored, and carries on:
@@ -25,8 +25,8 @@ tag=cryo-mn-$$
 PEERNS=$tag-dpeer OUTER=cryo-mn-d$$ INNER=cryo-mn-v0
 ADDR=10.231.9.1 PEERADDR=10.231.9.2
 W=$(mktemp -d /tmp/cryo-mn-done.XXXXXX)
-ROOT=$W/root SHARE=$W/share DATA=$W/data
-upid= root= child= peer= result=1
+ROOT=$W/root SHARE=$W/share DATA=$W/data LOWER=$W/lower UPPER=$W/upper WORKD=$W/work
+upid= root= child= peer= result=1 host_root_mounted=
 
 log() { echo "[cr-mntnet-done] $*" >&2; }
 die() { log "FAIL: $*"; exit 1; }
@@ -40,6 +40,7 @@ cleanup() {
 		[ -s "$SHARE/result" ] && { echo "--- verdict"; cat "$SHARE/result"; }
 	fi
 	ip netns del "$PEERNS" 2>/dev/null
+	[ -n "$host_root_mounted" ] && umount "$ROOT"
 	rm -rf "$W"
 }
 trap cleanup EXIT
@@ -56,8 +57,12 @@ wait_for() {
 children_of() { local c; read -r c _ <"/proc/$1/task/$1/children" 2>/dev/null; echo "$c"; }
 nspid() { awk '/^NSpid:/ {print $NF}' "/proc/$1/status" 2>/dev/null; }
 
-mkdir -p "$ROOT"/{usr,proc,sys,dev,tmp,share,data,oldroot} "$SHARE" "$DATA" || die "cannot make the root"
-for l in bin lib lib64 sbin; do [ -e "/usr/$l" ] && ln -s "usr/$l" "$ROOT/$l"; done
+# The root is an overlay (an image's layer below, the container's writes above),
+# mounted in the container's namespace only; restore gets it from --root.
+mkdir -p "$LOWER"/{usr,proc,sys,dev,tmp,share,data,oldroot} "$ROOT" "$UPPER" "$WORKD" "$SHARE" "$DATA" ||
+	die "cannot make the root"
+for l in bin lib lib64 sbin; do [ -e "/usr/$l" ] && ln -s "usr/$l" "$LOWER/$l"; done
+echo "from the image" >"$LOWER/image.txt"
 cp "$ZT" "$SHARE/zt-done" || die "cannot copy the test program"
 echo "from the host" >"$DATA/host.txt"
 ip netns add "$PEERNS" && ip -n "$PEERNS" link set lo up || die "cannot make the peer namespace"
@@ -68,7 +73,7 @@ PORT=$(cat "$W/port")
 
 # Inside unshare --fork: pid 1 of the new pid namespace builds the container and becomes zt-done.
 setup='set -e
-mount --bind "$ROOT" "$ROOT"
+mount -t overlay cryo-mn-root -o "lowerdir=$LOWER,upperdir=$UPPER,workdir=$WORKD,uuid=on" "$ROOT"
 mount -t proc proc "$ROOT/proc"
 mount -t sysfs sysfs "$ROOT/sys"
 mount --bind /usr "$ROOT/usr"
@@ -91,7 +96,7 @@ cd "$ROOT"
 pivot_root . oldroot
 exec /usr/bin/sh -c "umount -l /oldroot && exec setsid /share/zt-done $PEERADDR $PORT 3 </dev/null >/share/prog.out 2>/share/prog.err"'
 
-export ROOT SHARE DATA PEERNS OUTER INNER ADDR PEERADDR PORT
+export ROOT SHARE DATA LOWER UPPER WORKD PEERNS OUTER INNER ADDR PEERADDR PORT
 ZT_PIDFILE=/share/pid ZT_OUT=/share/result setsid unshare -m -n -p -u -i -C --fork --propagation private \
 	sh -c "$setup" </dev/null >"$W/setup.out" 2>"$W/setup.err" &
 upid=$!
@@ -125,6 +130,9 @@ log "old tree gone; the peer's data gets no answer and no reset"
 # The images of the namespaces go through cryo-image decode/encode byte for byte.
 "$(dirname "$0")/../../image/roundtrip-dir.sh" "$W/img" >"$W/roundtrip.log" 2>&1 || { cat "$W/roundtrip.log" >&2; die "image round trip failed"; }
 ls "$W/img" | grep -q '^mounts-1.img$' && ls "$W/img" | grep -q '^netns-1.img$' || die "no mounts-1.img or netns-1.img in the image"
+# The runtime brings the rootfs back: the same overlay, mounted here for --root.
+mount -t overlay cryo-mn-root -o "lowerdir=$LOWER,upperdir=$UPPER,workdir=$WORKD,uuid=on" "$ROOT" || die "cannot mount the root overlay"
+host_root_mounted=1
 "$CR" restore -D "$W/img" --tcp-established -d --pidfile "$W/restored.pid" -v4 -o "$W/restore.log" --log-format text \
 	--root "$ROOT" --external "mnt[data]:$DATA" --external "mnt[share]:$SHARE" --external "mnt[usr]:/usr" \
 	--external "mnt[devnull]:/dev/null" --external "veth[$INNER]:$OUTER@$PEERNS" || die "restore failed"
@@ -148,6 +156,7 @@ PASS*) ;;
 *) die "test says: ${verdict:-nothing}";;
 esac
 [ "$(cat "$DATA/from-tree" 2>/dev/null)" = "written after restore" ] || die "the tree's write to /data did not reach the host"
+[ "$(cat "$UPPER/rootfile" 2>/dev/null)" = "written to the root" ] || die "the tree's write to / is not in the overlay's upper layer"
 log PASS
 result=0
 exit 0

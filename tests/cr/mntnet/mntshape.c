@@ -80,8 +80,16 @@ char *mount_shape(void)
 		char root[512], mp[512];
 		if (sscanf(l, "%*u %*u %*s %511s %511s", root, mp) != 2)
 			zt_fail("bad mountinfo line %s", l);
+		/* Ties (a stack of mounts on one mountpoint) are broken by the fields after the
+		 * ids: mount ids are reused lowest-first, so their order says nothing. */
+		const char *rest = l;
+		for (int f = 0; f < 3 && rest; f++) {
+			rest = strchr(rest, ' ');
+			if (rest)
+				rest++;
+		}
 		char *key;
-		if (asprintf(&key, "%s %s\t%s", mp, root, l) < 0)
+		if (asprintf(&key, "%s %s %s\t%s", mp, root, rest ? rest : "", l) < 0)
 			zt_fail("out of memory");
 		lines[n++] = key;
 	}

@@ -5,7 +5,7 @@
  * namespace, pivot_root'ed), with a tmpfs, a bind mount of a host
  * directory, a veth pair to a peer namespace, a SysV shm segment shared
  * with a child and an established TCP connection to a peer in
- * another namespace (argv: PEER-ADDR PORT).  A thread answers the peer
+ * another namespace (argv: PEER-ADDR PORT); its root is an overlayfs.  A thread answers the peer
  * with every message upper-cased, through dump and restore.
  *
  * After restore it checks: its pid is 1 and its child still has its pid
@@ -99,6 +99,7 @@ int main(int argc, char **argv)
 	if (sethostname(HOSTNAME, strlen(HOSTNAME)) < 0)
 		zt_fail("sethostname: %m");
 	write_file("/tmp/state", "tmpfs contents\n");
+	write_file("/rootfile", "written to the root");
 
 	/* The first segment of a new IPC namespace has id 0, and its mapping
 	 * inode 0, which the dump takes for "no backing object" (reported): take
@@ -145,6 +146,14 @@ int main(int argc, char **argv)
 		zt_log("mounts after:\n%s", after);
 		zt_fail("the mount table differs after restore (see the program's stderr)");
 	}
+	p = read_file("/rootfile", NULL);
+	if (!p || strcmp(p, "written to the root"))
+		zt_fail("/rootfile (the overlay root's upper layer) lost its contents");
+	free(p);
+	p = read_file("/image.txt", NULL);
+	if (!p || strcmp(p, "from the image\n"))
+		zt_fail("/image.txt (the overlay root's lower layer) is not there after restore");
+	free(p);
 	p = read_file("/tmp/state", NULL);
 	if (!p || strcmp(p, "tmpfs contents\n"))
 		zt_fail("/tmp/state lost its contents");
