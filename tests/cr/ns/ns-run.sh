@@ -176,6 +176,8 @@ for fd in /proc/$$/fd/*; do
 done
 
 [ -n "$cg_mode" ] && cg_setup
+# Root of a --user-shifted namespace is host uid 100000: it writes its verdict here.
+case " $ns_flags " in *" --user-shifted "*) chown 100000:100000 "$W" || die "cannot chown $W";; esac
 # shellcheck disable=SC2086
 (
 	if [ -n "$cg_mode" ]; then
