@@ -26,7 +26,10 @@
 #          paused container), dumped with --freeze-cgroup; cgroups removed;
 #          restore (soft) must leave it FROZEN; the runner thaws it to verify
 # --faults: first restore once at each restore fault point (CRYO_FAULT): it must
-# fail and leave no task of the tree behind (the pid namespace goes with its init).
+# fail and leave no task of the tree behind (the pid namespace goes with its init);
+# with --cgroup also at restore-cgroup (a task just put in its cgroups), and the
+# cgroups the failed restore created must be gone, those that were there before
+# it must still be there.
 # Exit: 0 PASS, 77 SKIP, 1 FAIL.  Everything created is removed on exit.
 set -u
 
@@ -137,6 +140,17 @@ cg_restore_args() {
 	esac
 }
 
+# After a failed restore: the cgroups it created are gone, the others are still there.
+cg_check_after_fault() {
+	local d
+	for d in "${cg_dirs[@]}"; do
+		case "$cg_mode" in
+		soft|root|frozen|strict) [ -d "$d" ] && die "cgroup $d created by the restore that failed at $1 is still there";;
+		*) case "$d" in *-moved) ;; *) [ -d "$d" ] || die "cgroup $d, there before the restore that failed at $1, is gone";; esac;;
+		esac
+	done
+}
+
 cg_check() {
 	local pid=$1 want_pids=77 pdir=/cryo-ns-$$ got
 	if [ "$cg_mode" = ignore ]; then
@@ -216,7 +230,9 @@ if [ -x "$rt" ]; then "$rt" "$W/img" >"$W/roundtrip.log" 2>&1 || die "image roun
 cg_args=
 if [ -n "$cg_mode" ]; then cg_before_restore; cg_args=$(cg_restore_args); fi
 if [ $faults = 1 ]; then
-	for point in fork mem restorer before-resume; do
+	points="fork mem restorer before-resume"
+	[ -n "$cg_mode" ] && points="$points cgroup"
+	for point in $points; do
 		# shellcheck disable=SC2086
 		CRYO_FAULT=restore-$point "$CRYO_CR" restore -D "$W/img" -d --pidfile "$W/fault.pid" -v4 -o "$W/restore-fault.log" \
 			--log-format text $cg_args && die "restore succeeded despite CRYO_FAULT=$point"
@@ -224,8 +240,9 @@ if [ $faults = 1 ]; then
 		for ((i = 0; i < 100; i++)); do [ -z "$(tree_tasks)" ] && break; sleep 0.05; done
 		[ -z "$(tree_tasks)" ] || die "tasks left after the restore failed at $point: $(tree_tasks)"
 		[ -e "$W/fault.pid" ] && die "a failed restore wrote its pidfile"
+		[ -n "$cg_mode" ] && cg_check_after_fault "$point"
 	done
-	log "restore faults fork, mem, restorer, before-resume: nothing left behind"
+	log "restore faults $points: nothing left behind"
 fi
 # shellcheck disable=SC2086
 "$CRYO_CR" restore -D "$W/img" -d --pidfile "$W/restored.pid" -v4 -o "$W/restore.log" --log-format text $cg_args ||
