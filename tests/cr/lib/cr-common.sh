@@ -110,11 +110,8 @@ cr_track_begin() {
 
 # Pids with session $1 and the descendants of $1 (the fallback without a cgroup).
 cr_track_by_session() {
-	local root=$1 f
-	for f in /proc/[0-9]*/stat; do
-		awk -v r="$root" '{ s = $0; sub(/^.*\) /, "", s); split(s, x, " ");
-			if (x[4] == r || x[2] == r) print $1 }' "$f" 2>/dev/null
-	done
+	cat /proc/[0-9]*/stat 2>/dev/null | awk -v r="$1" '{ s = $0; sub(/^.*\) /, "", s); split(s, x, " ");
+		if (x[4] == r || x[2] == r) print $1 }'
 }
 
 cr_track_kill() {

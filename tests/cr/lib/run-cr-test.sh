@@ -74,7 +74,13 @@ if [ "${CR_FREEZER:-0}" = 1 ]; then
 	if [ -z "$mnt" ]; then log "SKIP: no v1 freezer cgroup mounted"; result=77; exit 77; fi
 	freezer_dir=$mnt/cryo-test-$$.$RANDOM
 	mkdir "$freezer_dir" || die "cannot create $freezer_dir"
+	# The whole tree, not only the root: a child left outside would be seized
+	# live, which is not what these tests are about.
 	for t in /proc/"$pid"/task/*; do echo "${t##*/}" >"$freezer_dir/tasks" || die "cannot move $pid to $freezer_dir"; done
+	for p in $(cr_track_by_session "$pid"); do
+		[ "$p" = "$pid" ] && continue
+		for t in /proc/"$p"/task/*; do echo "${t##*/}" >"$freezer_dir/tasks" 2>/dev/null; done	# (a zombie cannot move)
+	done
 	freezer_args=(--freeze-cgroup "$freezer_dir")
 	# CR_FREEZER_FROZEN=1: the cgroup is already frozen by the user; it must be again after.
 	if [ "${CR_FREEZER_FROZEN:-0}" = 1 ]; then
