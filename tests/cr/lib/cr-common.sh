@@ -188,11 +188,23 @@ cr_dump() {
 	"$CRYO_CR" dump -t "$pid" -D "$W/img" -v4 -o "$W/dump.log" --log-format text "$@"
 }
 
+# cr_pid_taken LOG: a restore failed because a pid of the image was taken by
+# another process of the host meanwhile: say so and by whom (not a cryo bug;
+# run-cr-test.sh keeps the window between dump and restore short).
+cr_pid_taken() {
+	local p
+	p=$(sed -n 's/.*pid \([0-9]*\) needed by the image.*already in use.*/\1/p; s/.*cannot create task [0-9]*: pid \([0-9]*\) is already in use.*/\1/p' "$1" | head -n1)
+	[ -n "$p" ] || return 0
+	log "pid $p of the image was taken meanwhile by another process: $(ps -o pid=,ppid=,args= -p "$p" 2>/dev/null || echo gone)"
+}
+
 # cr_restore ARGS...: cryo-cr restore -d of $W/img, pid in $W/restored.pid;
 # the restored root must have the pid $pid.
 cr_restore() {
-	"$CRYO_CR" restore -D "$W/img" -d --pidfile "$W/restored.pid" -v4 -o "$W/restore.log" --log-format text "$@" ||
+	if ! "$CRYO_CR" restore -D "$W/img" -d --pidfile "$W/restored.pid" -v4 -o "$W/restore.log" --log-format text "$@"; then
+		cr_pid_taken "$W/restore.log"
 		die "restore failed"
+	fi
 	[ "$(cat "$W/restored.pid" 2>/dev/null)" = "$pid" ] || die "restored root pid is not $pid"
 }
 

@@ -134,8 +134,11 @@ full)
 	cr_dump "${freezer_args[@]}" || die "dump failed"
 	wait "$pid" 2>/dev/null
 	kill -0 "$pid" 2>/dev/null && die "pid $pid still exists after dump"
-	roundtrip
+	# Restore at once, the round trip after (the image is not changed by a
+	# restore): while the pids are free, another process may take one
+	# (pid_max 32768 wraps in about a minute on a busy host).
 	cr_restore
+	roundtrip
 	cr_finish
 	;;
 dump-only)
