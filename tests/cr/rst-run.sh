@@ -5,13 +5,14 @@
 #   rst-run.sh [--faults] PROG [ARGS...]
 #
 # Starts PROG in its own session, records every pid and tid of its tree,
-# dumps it with --leave-stopped and kills the whole tree itself (by pid),
+# dumps it with --leave-stopped and kills the whole tree itself (by pid;
+# on exit, whatever happened, the whole test cgroup: lib/cr-common.sh),
 # then restores it with -d and checks that exactly the same pids and tids are
 # back, the root under its pid; SIGTERM; the program's verdict.
 #
 # --faults: first, for every restore fault point (CRYO_FAULT=restore-POINT),
 # the restore must fail (exit 1, the point named in the log), leave no task of
-# the tree behind and the image files unchanged (sha256 before and after);
+# the tree behind (none in the runner's cgroup but the runner) and the image files unchanged (sha256 before and after);
 # then the real restore as above.
 # Environment: CRYO_CR, CR_TEST_TIMEOUT (default 20), CR_KEEP=1.
 set -u
@@ -120,6 +121,9 @@ if [ $faults = 1 ]; then
 			[ -n "$e" ] && { [ "$e" = "$exe" ] || [ "$e" = "$crexe" ]; } &&
 				die "fault $point left pid $t of the tree behind ($e)"
 		done <"$W/ids.before"
+		# Nothing cryo-cr created is left in the runner's cgroup (cr-common.sh).
+		cr_track_others
+		[ -z "$CR_OTHERS" ] || die "fault $point left tasks behind: $(ps -o pid=,args= -p "${CR_OTHERS// /,}")"
 		checksums >"$W/sums.after"
 		cmp -s "$W/sums.before" "$W/sums.after" || die "fault $point changed the images"
 		log "fault point $point: failed cleanly"

@@ -108,6 +108,19 @@ cr_track_begin() {
 	CR_TRACK_DIR=$d
 }
 
+# cr_track_others: set CR_OTHERS to the tasks of the tracking cgroup other than
+# the runner (builtins only: a subshell would be one of them).  Empty when
+# nothing is tracked.
+cr_track_others() {
+	local t
+	CR_OTHERS=
+	[ -n "$CR_TRACK_DIR" ] || return 0
+	while read -r t; do
+		[ "$t" = "$$" ] || CR_OTHERS="$CR_OTHERS $t"
+	done <"$CR_TRACK_DIR/cgroup.procs"
+	CR_OTHERS=${CR_OTHERS# }
+}
+
 # Pids with session $1 and the descendants of $1 (the fallback without a cgroup).
 cr_track_by_session() {
 	cat /proc/[0-9]*/stat 2>/dev/null | awk -v r="$1" '{ s = $0; sub(/^.*\) /, "", s); split(s, x, " ");
