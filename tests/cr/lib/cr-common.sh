@@ -184,16 +184,18 @@ cr_wait_file() {
 # files, ZT_PIDFILE/ZT_OUT in $W; wait for it to be ready (10 s) and set pid.
 # A SKIP before ready ends the runner with 77, printing why.
 cr_start() {
-	local i
+	local i gone
 	ZT_PIDFILE=$W/pid ZT_OUT=$W/result setsid "$@" </dev/null >"$W/prog.out" 2>"$W/prog.err" &
 	pid=$!
 	for ((i = 0; i < 200; i++)); do
 		[ -s "$W/pid" ] && break
+		gone=
+		kill -0 "$pid" 2>/dev/null || gone=1
 		if [ -s "$W/result" ]; then	# it gave up before becoming ready
 			grep -q '^SKIP' "$W/result" && { log "$(head -n1 "$W/result")"; result=77; exit 77; }
 			die "program failed before it was ready: $(head -n1 "$W/result")"
 		fi
-		kill -0 "$pid" 2>/dev/null || die "program exited before it was ready: $(tail -n3 "$W/prog.err")"
+		[ -z "$gone" ] || [ -s "$W/pid" ] || die "program exited before it was ready: $(tail -n3 "$W/prog.err")"
 		sleep 0.05
 	done
 	[ -s "$W/pid" ] || die "program did not become ready in 10s"
