@@ -80,7 +80,10 @@ cleanup() {
 	[ $result -eq 0 ] || [ $result -eq 77 ] || cr_dump_logs "$W" 60
 	if [ "${CR_KEEP:-0}" = 1 ]; then log "work dir kept: $W"; else rm -rf "$W"; fi
 }
-trap cleanup EXIT
+CR_TRACK_PRE=cleanup
+# The whole tree is killed on exit (cr-common.sh); a tree whose cgroups are
+# tested is not put in a tracking cgroup (cleanup kills its own cgroups).
+cr_track_begin ${cg_mode:+--no-cgroup}
 
 die() { log "FAIL: $*"; result=1; exit 1; }
 skip() { log "SKIP: $*"; result=77; exit 77; }
