@@ -26,6 +26,7 @@
  *                  (SO_REUSEADDR, SO_REUSEPORT, buffers), UDP_CORK with an
  *                  empty write queue (corked after restore: held until uncork)
  *   udp-cork-data  (refuse) a corked UDP socket with data in its write queue
+ *   tcp-listen-waiting (refuse) a TCP listener with a connection waiting in accept()
  *   tcp-listen     TCP listeners, IPv4 and IPv6, with options (reuseaddr,
  *                  nodelay, keepalive, buffers): a client connects after restore
  *   tcp-est        (--tcp-established) established connections inside the tree,
@@ -946,6 +947,41 @@ static void do_udp_cork_data(void)
 	expect_int(75, IPPROTO_UDP, UDP_CORK, 1, "UDP_CORK");
 }
 
+/*
+ * A TCP listener with a connection waiting in accept(), whose client (closed
+ * since) is outside the tree: refused at dump; after it the connection is
+ * still there to accept.
+ */
+static void do_tcp_listen_waiting(void)
+{
+	struct sockaddr_storage n;
+	struct sockaddr_in a4 = lo4(0);
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	place(socket(AF_INET, SOCK_STREAM, 0), 82);
+	if (bind(82, (void *)&a4, sizeof(a4)) < 0 || listen(82, 5) < 0)
+		zt_fail("listen: %m");
+	local_name(82, &n);
+	int c = socket(AF_INET, SOCK_STREAM, 0);
+	if (c < 0 || connect(c, (void *)&n, sizeof(struct sockaddr_in)) < 0)
+		zt_fail("connect: %m");
+	send_str(c, "waiting");
+	close(c);
+	struct pollfd p = { .fd = 82, .events = POLLIN };
+	if (poll(&p, 1, 5000) != 1 || getsockopt(82, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 || ti.tcpi_unacked != 1)
+		zt_fail("no connection waiting in accept()");
+	zt_ready();
+	zt_wait();
+	int s = accept(82, NULL, NULL);
+	char buf[8] = { 0 };
+	if (s < 0)
+		zt_fail("the waiting connection is gone: %m");
+	read_full(s, buf, 7);
+	if (strcmp(buf, "waiting"))
+		zt_fail("waiting connection's data: '%s'", buf);
+}
+
 static void do_tcp_listen(void)
 {
 	struct sockaddr_storage n80, n81;
@@ -1205,7 +1241,7 @@ static const struct mode { const char *name; void (*fn)(void); } modes[] = {
 		{ "unix-pair", do_unix_pair }, { "unix-listen", do_unix_listen }, { "unix-dgram", do_unix_dgram },
 		{ "unix-scm", do_unix_scm }, { "unix-shutdown", do_unix_shutdown }, { "unix-opts", do_unix_opts },
 		{ "unix-ext", do_unix_ext }, { "unix-ext-dgram", do_unix_ext_dgram }, { "udp", do_udp }, { "udp-cork-data", do_udp_cork_data },
-		{ "tcp-listen", do_tcp_listen }, { "tcp-est", do_tcp_est }, { "tcp-half", do_tcp_half },
+		{ "tcp-listen", do_tcp_listen }, { "tcp-listen-waiting", do_tcp_listen_waiting }, { "tcp-est", do_tcp_est }, { "tcp-half", do_tcp_half },
 		{ "tcp-half-eof", do_tcp_half_eof },
 		{ "tcp-ext", do_tcp_ext },
 };
