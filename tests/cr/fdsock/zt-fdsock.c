@@ -20,6 +20,9 @@
  *   unix-opts      SO_PASSCRED, buffer sizes, SO_PRIORITY, SO_MARK, SO_RCVLOWAT,
  *                  SO_PEEK_OFF, timeouts on unix sockets
  *   unix-ext       (refuse) a unix stream connected to a process outside the tree
+ *   unix-waiting-data  (refuse) a client waiting in accept() that already sent data
+ *   unix-dgram-mutual  (refuse) two bound dgram sockets connected to each other
+ *   unix-waiting-desc  (refuse) a waiting client whose listener only a child holds
  *   unix-ext-dgram (--ext-unix-sk) a dgram socket connected to a bound socket of a
  *                  process outside the tree: connected to that name again
  *   udp            UDP bound and connected, IPv4 and IPv6 (V6ONLY), options
@@ -769,6 +772,98 @@ static void do_unix_ext(void)
 	send_str(66, "x");
 }
 
+/* A unique abstract name for this test process. */
+static socklen_t abstract_name(struct sockaddr_un *sun, const char *what)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "zt-fdsock-%s-%d", what, getpid());
+	return unix_addr(sun, name, true);
+}
+
+/*
+ * (refuse) A client whose connection waits in accept() and that already
+ * sent data: the data sits in the not yet accepted socket.  After the
+ * refusal it is still there to accept, with the data.
+ */
+static void do_unix_waiting_data(void)
+{
+	struct sockaddr_un sun;
+	socklen_t len = abstract_name(&sun, "wdata");
+	char buf[8] = { 0 };
+
+	place(socket(AF_UNIX, SOCK_STREAM, 0), 67);
+	place(socket(AF_UNIX, SOCK_STREAM, 0), 68);
+	if (bind(67, (void *)&sun, len) < 0 || listen(67, 4) < 0 || connect(68, (void *)&sun, len) < 0)
+		zt_fail("listener and client: %m");
+	send_str(68, "early");
+	zt_ready();
+	zt_wait();
+	int a = accept(67, NULL, NULL);
+	if (a < 0)
+		zt_fail("accept: %m");
+	read_full(a, buf, 5);
+	if (strcmp(buf, "early"))
+		zt_fail("the waiting connection's data: '%s'", buf);
+}
+
+/* (refuse) Two bound dgram sockets connected to each other. */
+static void do_unix_dgram_mutual(void)
+{
+	struct sockaddr_un sa, sb;
+	socklen_t la = abstract_name(&sa, "mutual-a"), lb = abstract_name(&sb, "mutual-b");
+
+	place(socket(AF_UNIX, SOCK_DGRAM, 0), 69);
+	place(socket(AF_UNIX, SOCK_DGRAM, 0), 70);
+	if (bind(69, (void *)&sa, la) < 0 || bind(70, (void *)&sb, lb) < 0 ||
+	    connect(69, (void *)&sb, lb) < 0 || connect(70, (void *)&sa, la) < 0)
+		zt_fail("mutual dgram sockets: %m");
+	zt_ready();
+	zt_wait();
+	send_str(69, "to b");
+	expect_recv(70, "to b");
+	send_str(70, "to a");
+	expect_recv(69, "to a");
+}
+
+/*
+ * (refuse) A client waiting in accept() whose listener only a child holds
+ * (the root closed its copy): the child is restored after the root, which
+ * would need the listener to connect.
+ */
+static void do_unix_waiting_desc(void)
+{
+	struct sockaddr_un sun;
+	socklen_t len = abstract_name(&sun, "wdesc");
+	int gate[2], st;
+
+	place(socket(AF_UNIX, SOCK_STREAM, 0), 71);
+	if (bind(71, (void *)&sun, len) < 0 || listen(71, 4) < 0 || pipe(gate) < 0)
+		zt_fail("listener: %m");
+	pid_t c = fork();
+	if (c < 0)
+		zt_fail("fork: %m");
+	if (c == 0) {
+		char b;
+		close(gate[1]);
+		/* holds the listener until the root has checked its client */
+		if (read(gate[0], &b, 1) != 1)
+			_exit(2);
+		int a = accept(71, NULL, NULL);
+		_exit(a >= 0 && read(a, &b, 1) == 1 && b == 'x' ? 0 : 1);
+	}
+	close(gate[0]);
+	place(socket(AF_UNIX, SOCK_STREAM, 0), 72);
+	if (connect(72, (void *)&sun, len) < 0)
+		zt_fail("connect: %m");
+	close(71);
+	zt_ready();
+	zt_wait();
+	send_str(72, "x");
+	if (write(gate[1], "g", 1) != 1 || waitpid(c, &st, 0) != c || !WIFEXITED(st) || WEXITSTATUS(st))
+		zt_fail("the child could not accept the waiting connection and read from it");
+}
+
 /*
  * A dgram socket connected to a bound socket of a process outside the tree
  * (escaped by a double fork): with --ext-unix-sk it connects to that name
@@ -1240,7 +1335,9 @@ static void do_tcp_ext(void)
 static const struct mode { const char *name; void (*fn)(void); } modes[] = {
 		{ "unix-pair", do_unix_pair }, { "unix-listen", do_unix_listen }, { "unix-dgram", do_unix_dgram },
 		{ "unix-scm", do_unix_scm }, { "unix-shutdown", do_unix_shutdown }, { "unix-opts", do_unix_opts },
-		{ "unix-ext", do_unix_ext }, { "unix-ext-dgram", do_unix_ext_dgram }, { "udp", do_udp }, { "udp-cork-data", do_udp_cork_data },
+		{ "unix-ext", do_unix_ext }, { "unix-waiting-data", do_unix_waiting_data },
+		{ "unix-dgram-mutual", do_unix_dgram_mutual }, { "unix-waiting-desc", do_unix_waiting_desc },
+		{ "unix-ext-dgram", do_unix_ext_dgram }, { "udp", do_udp }, { "udp-cork-data", do_udp_cork_data },
 		{ "tcp-listen", do_tcp_listen }, { "tcp-listen-waiting", do_tcp_listen_waiting }, { "tcp-est", do_tcp_est }, { "tcp-half", do_tcp_half },
 		{ "tcp-half-eof", do_tcp_half_eof },
 		{ "tcp-ext", do_tcp_ext },
