@@ -20,6 +20,8 @@
  *   unix-opts      SO_PASSCRED, buffer sizes, SO_PRIORITY, SO_MARK, SO_RCVLOWAT,
  *                  SO_PEEK_OFF, timeouts on unix sockets
  *   unix-ext       (refuse) a unix stream connected to a process outside the tree
+ *   unix-scm-sock  a socketpair end and a pipe end in flight (SCM_RIGHTS)
+ *   unix-scm-shared  (refuse) a socketpair end in flight and open in the task
  *   unix-waiting-data  (refuse) a client waiting in accept() that already sent data
  *   unix-dgram-mutual  (refuse) two bound dgram sockets connected to each other
  *   unix-waiting-desc  (refuse) a waiting client whose listener only a child holds
@@ -650,6 +652,77 @@ static void do_unix_scm(void)
 	if (n != 5 || memcmp(buf, "plain", 5) || !has_cred || got.uid != getuid())
 		zt_fail("fd 53: the second message or its credentials");
 	expect_int(53, SOL_SOCKET, SO_PASSCRED, 1, "SO_PASSCRED");
+}
+
+/*
+ * Sockets and pipes in flight: a socketpair end (data queued both ways,
+ * O_NONBLOCK) and a pipe's read end (with data), sent over a socketpair and
+ * closed by the task, which keeps their other ends.  After restore the
+ * message brings them back, still connected to the kept ends.
+ */
+static void do_unix_scm_sock(void)
+{
+	int sv[2], pair[2], p[2], fds[8], nfds;
+	struct ucred cred;
+	bool has_cred;
+	char buf[16] = { 0 };
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET, 0, pair) < 0 || pipe(p) < 0)
+		zt_fail("socketpair/pipe: %m");
+	place(sv[0], 73);
+	place(sv[1], 74);
+	place(pair[0], 75);
+	place(p[1], 76);
+	send_str(75, "to flying");
+	send_str(pair[1], "to kept");
+	fcntl(pair[1], F_SETFL, O_NONBLOCK);
+	if (write(76, "pipedata", 8) != 8)
+		zt_fail("pipe write: %m");
+	send_with(74, "carrier", (int[]){ pair[1], p[0] }, 2, NULL);
+	close(pair[1]);
+	close(p[0]);
+	zt_ready();
+	zt_wait();
+
+	if (recv_msg(73, buf, 7, fds, &nfds, &cred, &has_cred) != 7 || strcmp(buf, "carrier") || nfds != 2)
+		zt_fail("the carrier's message: '%s' with %d fds (%m)", buf, nfds);
+	expect_sock_type(fds[0], SOCK_SEQPACKET);
+	expect_flags(fds[0], true, false);
+	expect_recv(fds[0], "to flying");
+	expect_recv(75, "to kept");
+	send_str(fds[0], "after");
+	expect_recv(75, "after");
+	send_str(75, "back");
+	expect_recv(fds[0], "back");
+	memset(buf, 0, sizeof(buf));
+	if (read(fds[1], buf, sizeof(buf)) != 8 || strcmp(buf, "pipedata"))
+		zt_fail("the pipe in flight: '%s'", buf);
+	if (write(76, "more", 4) != 4)
+		zt_fail("pipe write after restore: %m");
+	memset(buf, 0, sizeof(buf));
+	if (read(fds[1], buf, sizeof(buf)) != 4)
+		zt_fail("pipe in flight read after restore: %m");
+	if (strcmp(buf, "more"))
+		zt_fail("the pipe in flight after restore: '%s'", buf);
+	expect_empty(73);
+}
+
+/* (refuse) A socketpair end in flight that the task keeps open too. */
+static void do_unix_scm_shared(void)
+{
+	int sv[2], pair[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, pair) < 0)
+		zt_fail("socketpair: %m");
+	place(sv[0], 73);
+	place(sv[1], 74);
+	place(pair[0], 75);
+	place(pair[1], 76);
+	send_with(74, "carrier", (int[]){ 76 }, 1, NULL);
+	zt_ready();
+	zt_wait();
+	send_str(76, "kept");
+	expect_recv(75, "kept");
 }
 
 static void do_unix_shutdown(void)
@@ -1334,7 +1407,8 @@ static void do_tcp_ext(void)
 
 static const struct mode { const char *name; void (*fn)(void); } modes[] = {
 		{ "unix-pair", do_unix_pair }, { "unix-listen", do_unix_listen }, { "unix-dgram", do_unix_dgram },
-		{ "unix-scm", do_unix_scm }, { "unix-shutdown", do_unix_shutdown }, { "unix-opts", do_unix_opts },
+		{ "unix-scm", do_unix_scm }, { "unix-scm-sock", do_unix_scm_sock }, { "unix-scm-shared", do_unix_scm_shared },
+		{ "unix-shutdown", do_unix_shutdown }, { "unix-opts", do_unix_opts },
 		{ "unix-ext", do_unix_ext }, { "unix-waiting-data", do_unix_waiting_data },
 		{ "unix-dgram-mutual", do_unix_dgram_mutual }, { "unix-waiting-desc", do_unix_waiting_desc },
 		{ "unix-ext-dgram", do_unix_ext_dgram }, { "udp", do_udp }, { "udp-cork-data", do_udp_cork_data },
