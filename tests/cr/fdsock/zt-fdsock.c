@@ -37,6 +37,8 @@
  *   tcp-est        (--tcp-established) established connections inside the tree,
  *                  IPv4 and IPv6, bytes queued both ways, TCP_NODELAY,
  *                  keepalive, TCP_CORK, shared with a child; the listener too
+ *   tcp-fin        (--tcp-established) FIN_WAIT1, LAST_ACK, CLOSING (IPv4, IPv6),
+ *                  held by the test's own drop rules across C/R
  *   tcp-half       (--tcp-established) half-closed connections, IPv4 and IPv6:
  *                  one end shut down for writing (FIN_WAIT2, the other in
  *                  CLOSE_WAIT) with data still queued both ways
@@ -1362,6 +1364,120 @@ static void do_tcp_half(void)
 		zt_fail("fd 96: no EOF once the peer closed after restore (%m)");
 }
 
+/* A drop rule of the test's own table for TCP packets from (dir "sport") or
+ * to ("dport") fd's local port (in the test's netns). */
+static void drop_port(int fd, const char *dir)
+{
+	struct sockaddr_storage ss;
+	char cmd[256];
+
+	local_name(fd, &ss);
+	snprintf(cmd, sizeof(cmd), "nft add table inet zt_fdsock_fin && "
+		 "nft add chain inet zt_fdsock_fin in '{ type filter hook input priority -20; }' && "
+		 "nft add rule inet zt_fdsock_fin in tcp %s %u drop", dir,
+		 ntohs(((struct sockaddr_in *)&ss)->sin_port));	/* sin6_port is at the same place */
+	if (system(cmd) != 0)
+		zt_fail("cannot add the drop rule: %s", cmd);
+}
+
+/* Wait (up to 30 s) until fd is in state. */
+static void wait_state(int fd, int state)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	for (int i = 0; i < 3000; i++) {
+		if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 && ti.tcpi_state == state)
+			return;
+		usleep(10000);
+	}
+	tcp_state(fd, state);
+}
+
+static void expect_eof(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char c;
+
+	poll(&p, 1, 30000);
+	if (recv(fd, &c, 1, MSG_DONTWAIT) != 0)
+		zt_fail("fd %d: no EOF (%m)", fd);
+}
+
+/*
+ * Half-closed states that need a lost ACK or FIN, held by the test's drop
+ * rules (in its netns) across C/R, for family (fds base .. base + 4):
+ *   a (base+1) FIN_WAIT1 with data unacknowledged, b (base+2) LAST_ACK
+ *   with data before its FIN: everything from b is dropped;
+ *   c (base+3) CLOSING, d (base+4) FIN_WAIT1: everything from c is dropped.
+ * After restore the states must be the same; then the rules go and the
+ * retransmissions of the restored queues and FINs close both pairs.
+ */
+static void fin_pairs(int family, int base)
+{
+	struct sockaddr_in a4 = lo4(0);
+	struct sockaddr_in6 a6 = lo6(0);
+
+	place(socket(family, SOCK_STREAM, 0), base);
+	if (bind(base, family == AF_INET ? (void *)&a4 : (void *)&a6, family == AF_INET ? sizeof(a4) : sizeof(a6)) < 0 ||
+	    listen(base, 5) < 0)
+		zt_fail("listen: %m");
+	tcp_pair(family, base, base + 1, base + 2);
+	tcp_pair(family, base, base + 3, base + 4);
+	close(base);
+	drop_port(base + 1, "dport");	/* from b: the listener's port is d's too */
+	write_pattern(base + 1, 1500, 20);
+	shutdown(base + 1, SHUT_WR);
+	read_pattern(base + 2, 1500, 20, "before the dump");
+	wait_state(base + 2, TCP_CLOSE_WAIT);
+	write_pattern(base + 2, 2500, 21);
+	shutdown(base + 2, SHUT_WR);
+	wait_state(base + 2, TCP_LAST_ACK);
+	drop_port(base + 3, "sport");
+	shutdown(base + 3, SHUT_WR);
+	wait_state(base + 3, TCP_FIN_WAIT1);
+	shutdown(base + 4, SHUT_WR);
+	wait_state(base + 3, TCP_CLOSING);
+	tcp_state(base + 1, TCP_FIN_WAIT1);
+	tcp_state(base + 4, TCP_FIN_WAIT1);
+}
+
+static void fin_check(int base)
+{
+	static const int states[] = { TCP_FIN_WAIT1, TCP_LAST_ACK, TCP_CLOSING, TCP_FIN_WAIT1 };
+
+	for (int i = 0; i < 4; i++)
+		tcp_state(base + 1 + i, states[i]);
+	expect_eof(base + 3);	/* d's FIN was received before the dump */
+}
+
+static void fin_finish(int base)
+{
+	/* (retransmissions back off: a generous bound, no timing asserted) */
+	struct pollfd p = { .fd = base + 1, .events = POLLIN };
+	poll(&p, 1, 30000);
+	read_pattern(base + 1, 2500, 21, "b's data, resent after restore");
+	expect_eof(base + 1);
+	expect_eof(base + 4);	/* c's FIN, resent after restore */
+	wait_state(base + 2, TCP_CLOSE);
+	wait_state(base + 4, TCP_CLOSE);
+}
+
+static void do_tcp_fin(void)
+{
+	fin_pairs(AF_INET, 110);
+	fin_pairs(AF_INET6, 115);
+	zt_ready();
+	zt_wait();
+
+	fin_check(110);
+	fin_check(115);
+	if (system("nft delete table inet zt_fdsock_fin") != 0)
+		zt_fail("cannot delete the drop rules");
+	fin_finish(110);
+	fin_finish(115);
+}
+
 static void do_tcp_half_eof(void)
 {
 	expect_close_wait = false;
@@ -1413,7 +1529,7 @@ static const struct mode { const char *name; void (*fn)(void); } modes[] = {
 		{ "unix-dgram-mutual", do_unix_dgram_mutual }, { "unix-waiting-desc", do_unix_waiting_desc },
 		{ "unix-ext-dgram", do_unix_ext_dgram }, { "udp", do_udp }, { "udp-cork-data", do_udp_cork_data },
 		{ "tcp-listen", do_tcp_listen }, { "tcp-listen-waiting", do_tcp_listen_waiting }, { "tcp-est", do_tcp_est }, { "tcp-half", do_tcp_half },
-		{ "tcp-half-eof", do_tcp_half_eof },
+		{ "tcp-half-eof", do_tcp_half_eof }, { "tcp-fin", do_tcp_fin },
 		{ "tcp-ext", do_tcp_ext },
 };
 
