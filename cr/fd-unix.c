@@ -678,28 +678,82 @@ static int restore_orphan(struct fd_ctx *ctx, const UnixFile *u, int *ret_fd)
 	return 0;
 }
 
+/* Bind fd to u's name (a path left by the dumped socket: only a socket node is replaced). */
+static int bind_again(uint32_t id, const UnixFile *u, int fd, struct sockaddr_un *sun, socklen_t *len)
+{
+	struct stat st;
+	int r = name_addr(u, sun, len);
+
+	if (r < 0)
+		return r;
+	if (sun->sun_path[0] && lstat(sun->sun_path, &st) == 0 && S_ISSOCK(st.st_mode))
+		unlink(sun->sun_path);
+	if (bind(fd, (struct sockaddr *)sun, *len) < 0)
+		return log_error_errno(negative_errno(), "unix socket (file %u): cannot bind %s%s", id,
+				       sun->sun_path[0] ? "" : "@", sun->sun_path[0] ? sun->sun_path : sun->sun_path + 1);
+	return 0;
+}
+
+/* The bound dgram socket u's peer, if that peer is bound and connected back to u. */
+static const UnixFile *mutual_peer(struct fd_ctx *ctx, const UnixFile *u)
+{
+	const UnixFile *peer;
+
+	if (u->type != SOCK_DGRAM || !u->has_name || !u->has_peer_name || !u->peer_ino)
+		return NULL;
+	peer = find_unix(ctx, u->peer_ino);
+	return peer && peer->peer_ino == u->ino && peer->has_name && peer->has_peer_name ? peer : NULL;
+}
+
+/*
+ * Two bound dgram sockets connected to each other: each needs the other's
+ * name to exist before it connects, so the first one restored makes both:
+ * bound, connected both ways, each one's datagrams sent again by the other
+ * (a connected dgram socket takes datagrams only from its peer); the second
+ * waits in the ctx for its holder.
+ */
+static int restore_mutual(struct fd_ctx *ctx, const FileEntry *e, const UnixFile *peer, int *ret_fd)
+{
+	const UnixFile *u = e->unix_sk;
+	struct sockaddr_un sa, sb;
+	socklen_t la, lb;
+	int r;
+
+	*ret_fd = fd_ctx_take_pipe_end(ctx, u->ino, false);
+	if (*ret_fd >= 0)
+		return 0;
+	_cleanup_close_ int a = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	_cleanup_close_ int b = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (a < 0 || b < 0)
+		return negative_errno();
+	if ((r = bind_again(e->id, u, a, &sa, &la)) < 0 || (r = bind_again(e->id, peer, b, &sb, &lb)) < 0)
+		return r;
+	if (connect(a, (struct sockaddr *)&sb, lb) < 0 || connect(b, (struct sockaddr *)&sa, la) < 0)
+		return log_error_errno(negative_errno(), "unix socket (file %u): cannot connect to its peer %llu again",
+				       e->id, (unsigned long long)peer->ino);
+	if ((r = send_items(ctx, b, u, NULL, 0)) < 0 || (r = send_items(ctx, a, peer, NULL, 0)) < 0)
+		return r;
+	r = fd_ctx_put_pipe_end(ctx, peer->ino, false, b);
+	if (r < 0)
+		return r;
+	b = -1;
+	*ret_fd = TAKE_FD(a);
+	return 0;
+}
+
 static int restore_named(struct fd_ctx *ctx, const FileEntry *e, int *ret_fd)
 {
 	const UnixFile *u = e->unix_sk;
 	_cleanup_close_ int fd = socket(AF_UNIX, u->type | SOCK_CLOEXEC, 0);
 	struct sockaddr_un sun;
 	socklen_t len = 0;
-	struct stat st;
 	char name[sizeof(sun.sun_path) + 2];
 	int r;
 
 	if (fd < 0)
 		return negative_errno();
-	if (u->has_name) {
-		if ((r = name_addr(u, &sun, &len)) < 0)
-			return r;
-		/* a path left by the dumped socket: only a socket node is replaced */
-		if (sun.sun_path[0] && lstat(sun.sun_path, &st) == 0 && S_ISSOCK(st.st_mode))
-			unlink(sun.sun_path);
-		if (bind(fd, (struct sockaddr *)&sun, len) < 0)
-			return log_error_errno(negative_errno(), "unix socket (file %u): cannot bind %s%s", e->id,
-					       sun.sun_path[0] ? "" : "@", sun.sun_path[0] ? sun.sun_path : sun.sun_path + 1);
-	}
+	if (u->has_name && (r = bind_again(e->id, u, fd, &sun, &len)) < 0)
+		return r;
 	if (u->listening && listen(fd, SOMAXCONN) < 0)
 		return negative_errno();
 	if (u->listening && (r = connect_waiting(ctx, u, &sun, len)) < 0)
@@ -837,13 +891,8 @@ static int unix_check(struct fd_ctx *ctx, const FileEntry *e, int pid, int fd)
 	peer = find_unix(ctx, u->peer_ino);
 	if (!peer)
 		return check_external(ctx, u, pid, fd);
-	if (u->has_peer_name) {
-		if (peer->peer_ino == u->ino) {
-			log_error("pid %d fd %d: two bound unix datagram sockets connected to each other; not supported", pid, fd);
-			return -EOPNOTSUPP;
-		}
+	if (u->has_peer_name)	/* connected to a bound one; both ways: see restore_mutual() */
 		return 0;
-	}
 	if (peer->peer_ino != u->ino || (peer->has_name && (u->has_name || u->type == SOCK_DGRAM))) {
 		log_error("pid %d fd %d: unix socket connected to a bound socket (neither a socketpair nor an accepted connection); not supported",
 			  pid, fd);
@@ -899,7 +948,7 @@ static int restore_state(const FileEntry *e, int fd)
 
 static int unix_restore(struct fd_ctx *ctx, const FileEntry *e, int *ret_fd)
 {
-	const UnixFile *u = e->unix_sk;
+	const UnixFile *u = e->unix_sk, *peer;
 	int r;
 
 	if (u->queued)
@@ -908,6 +957,8 @@ static int unix_restore(struct fd_ctx *ctx, const FileEntry *e, int *ret_fd)
 		r = restore_orphan(ctx, u, ret_fd);
 	else if (u->peer_ino && !u->has_peer_name)
 		r = restore_pair(ctx, e, ret_fd);
+	else if ((peer = mutual_peer(ctx, u)))
+		r = restore_mutual(ctx, e, peer, ret_fd);
 	else
 		r = restore_named(ctx, e, ret_fd);
 	if (r < 0)

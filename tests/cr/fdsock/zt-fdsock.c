@@ -23,7 +23,7 @@
  *   unix-scm-sock  a socketpair end and a pipe end in flight (SCM_RIGHTS)
  *   unix-scm-shared  (refuse) a socketpair end in flight and open in the task
  *   unix-waiting-data  (refuse) a client waiting in accept() that already sent data
- *   unix-dgram-mutual  (refuse) two bound dgram sockets connected to each other
+ *   unix-dgram-mutual  two bound dgram sockets (abstract, path) connected to each other
  *   unix-waiting-desc  (refuse) a waiting client whose listener only a child holds
  *   unix-ext-dgram (--ext-unix-sk) a dgram socket connected to a bound socket of a
  *                  process outside the tree: connected to that name again
@@ -882,23 +882,49 @@ static void do_unix_waiting_data(void)
 		zt_fail("the waiting connection's data: '%s'", buf);
 }
 
-/* (refuse) Two bound dgram sockets connected to each other. */
+/*
+ * Two bound dgram sockets (abstract, path) connected to each other, with
+ * datagrams queued both ways and one on a third socket bound beside them.
+ */
 static void do_unix_dgram_mutual(void)
 {
 	struct sockaddr_un sa, sb;
-	socklen_t la = abstract_name(&sa, "mutual-a"), lb = abstract_name(&sb, "mutual-b");
+	socklen_t la = abstract_name(&sa, "mutual-a"), lb;
+	char path[128];
 
+	make_tmpdir();
+	snprintf(path, sizeof(path), "%s/mutual-b", tmpdir);
+	lb = unix_addr(&sb, path, false);
 	place(socket(AF_UNIX, SOCK_DGRAM, 0), 69);
-	place(socket(AF_UNIX, SOCK_DGRAM, 0), 70);
+	place(socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0), 70);
 	if (bind(69, (void *)&sa, la) < 0 || bind(70, (void *)&sb, lb) < 0 ||
 	    connect(69, (void *)&sb, lb) < 0 || connect(70, (void *)&sa, la) < 0)
 		zt_fail("mutual dgram sockets: %m");
+	send_str(69, "to b 1");
+	send_str(69, "to b 2");
+	send_str(70, "to a");
 	zt_ready();
 	zt_wait();
-	send_str(69, "to b");
-	expect_recv(70, "to b");
-	send_str(70, "to a");
+
+	expect_flags(70, true, false);
+	expect_name(69, false, &sa, la);
+	expect_name(69, true, &sb, lb);
+	expect_name(70, false, &sb, lb);
+	expect_name(70, true, &sa, la);
+	expect_recv(70, "to b 1");
+	expect_recv(70, "to b 2");
+	expect_empty(70);
 	expect_recv(69, "to a");
+	expect_empty(69);
+	send_str(69, "after to b");
+	expect_recv(70, "after to b");
+	send_str(70, "after to a");
+	expect_recv(69, "after to a");
+	/* still connected to each other only: a stranger may not send to either */
+	int x = socket(AF_UNIX, SOCK_DGRAM, 0);
+	if (sendto(x, "x", 1, MSG_DONTWAIT, (void *)&sa, la) >= 0)
+		zt_fail("a stranger could send to the connected socket a");
+	close(x);
 }
 
 /*
