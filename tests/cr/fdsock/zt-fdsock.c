@@ -1574,7 +1574,7 @@ static const struct mode *find_mode(const char *name)
  */
 static void do_all(void)
 {
-	static const char *const all[] = { "unix-pair", "unix-listen", "unix-dgram", "unix-scm", "unix-shutdown",
+	static const char *const all[] = { "unix-pair", "unix-listen", "unix-dgram", "unix-scm", "unix-scm-sock", "unix-dgram-mutual", "unix-shutdown",
 		"unix-opts", "unix-ext-dgram", "udp", "tcp-listen", "tcp-est", "tcp-half", "tcp-ext" };
 	enum { N = sizeof(all) / sizeof(all[0]) };
 	char ready[N][128];
