@@ -132,8 +132,13 @@ static int tcp_collect(struct fd_ctx *ctx, const struct fd_probe *p, InetFile *i
 	if (getsockopt(p->local_fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
 		return negative_errno();
 	if (ti.tcpi_state == TCP_LISTEN) {
+		/*
+		 * Each waiting connection is a full socket inside the listener's
+		 * queue; a restore could rebuild it in TCP_REPAIR but has no way to
+		 * put it into an accept queue, so the task would never accept it.
+		 */
 		if (ti.tcpi_unacked) {
-			log_error("pid %d fd %d: listening TCP socket has %u connections waiting in accept(); not supported",
+			log_error("pid %d fd %d: listening TCP socket has %u connections waiting in accept(); not supported: a restored connection cannot be put back into an accept queue (accept them, or dump when none is waiting)",
 				  p->pid, p->fd, ti.tcpi_unacked);
 			return -EOPNOTSUPP;
 		}

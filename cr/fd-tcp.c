@@ -80,6 +80,7 @@ static int collect_in_repair(int fd, TcpStream *t, int state)
 	t->has_fin_sent = t->has_fin_received = t->has_snd_una = true;
 	t->fin_sent = fin_pending || state == TCP_FIN_WAIT2;
 	t->fin_received = state == TCP_CLOSE_WAIT || state == TCP_LAST_ACK || state == TCP_CLOSING;
+	t->has_peer_fin_first = t->peer_fin_first = state == TCP_LAST_ACK;
 	int outq_seq = outq;
 	if (fin_pending) {
 		outq--;
@@ -220,8 +221,29 @@ static int restore_in_repair(int fd, const InetFile *in)
 	 * not sent yet would be dropped), and goes out again on the
 	 * retransmission timer if it is not acknowledged.
 	 */
-	if (t->fin_sent && shutdown(fd, SHUT_WR) < 0)
+	if (t->fin_sent && !t->peer_fin_first && shutdown(fd, SHUT_WR) < 0)
 		return log_error_errno(negative_errno(), "shutdown in repair mode");
+	return 0;
+}
+
+/*
+ * LAST_ACK: our FIN followed the peer's, so it is queued (as sent, in repair
+ * mode again) only once the peer's FIN is back; queued before, the two would
+ * make CLOSING.
+ */
+static int send_fin_after_peer(int fd, const FileEntry *e)
+{
+	int r;
+
+	if (!e->inet->tcp->peer_fin_first)
+		return 0;
+	if ((r = set_int(fd, TCP_REPAIR, TCP_REPAIR_ON)) < 0 || (r = set_int(fd, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE)) < 0)
+		return log_error_errno(r, "TCP connection (file %u): repair mode for our FIN", e->id);
+	if (shutdown(fd, SHUT_WR) < 0)
+		return log_error_errno(negative_errno(), "TCP connection (file %u): our FIN after the peer's", e->id);
+	r = set_int(fd, TCP_REPAIR, TCP_REPAIR_OFF);
+	if (r < 0)
+		return log_error_errno(r, "TCP connection (file %u): leaving repair mode after our FIN", e->id);
 	return 0;
 }
 
@@ -397,6 +419,8 @@ int tcp_stream_restore(const FileEntry *e, int *ret_fd)
 		off += n;
 	}
 	r = restore_fins(fd, e);
+	if (r >= 0)
+		r = send_fin_after_peer(fd, e);
 	if (r >= 0)
 		r = sockopts_restore(fd, in->opts, in->n_opts, SOCKOPTS_BUFFERS);
 	if (r < 0)

@@ -8,7 +8,7 @@
  * data is peeked (MSG_PEEK, datagram by datagram with SO_PEEK_OFF, which is
  * put back as it was).  Fds in flight (SCM_RIGHTS) are collected as files
  * (shared with the task's fds when they are the same description) and sent
- * again at restore.  Anything else is refused.
+ * again at restore (unix sockets in flight are made then).  Anything else is refused.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +27,7 @@
 #include <unistd.h>
 #include "fd-sockopt.h"
 #include "fds.h"
+#include "fds-internal.h"
 #include "log.h"
 #include "util.h"
 
@@ -151,6 +152,20 @@ static ssize_t peek_one(int fd, void *buf, size_t len, int *fds, size_t *nr_fds,
 	return n;
 }
 
+/*
+ * What the restore can send in flight: files of stage 0 (made at once), and
+ * unix sockets of stage 1 (socketpair ends, accepted connections, sockets
+ * whose peer is gone, unconnected ones): made when the carrying socket's
+ * queue is refilled, itself a unix socket of stage 1 or later.  Listeners,
+ * bound and waiting sockets, epolls and the rest are not.
+ */
+static bool can_fly(const FileEntry *e)
+{
+	int stage = fd_file_stage(e);
+
+	return stage == 0 || (e->unix_sk && stage == 1);
+}
+
 /* Collect the files of fds in flight of item idx (and close our copies). */
 static int collect_item_fds(struct fd_ctx *ctx, UnixFile *u, size_t idx, int *fds, size_t nr)
 {
@@ -176,8 +191,7 @@ static int collect_item_fds(struct fd_ctx *ctx, UnixFile *u, size_t idx, int *fd
 			r = fd_ctx_collect_in_flight(ctx, fds[i], &q->file_ids[i]);
 			if (r >= 0)
 				q->n_file_ids++;
-			/* the restore sends files made in stage 0 (not sockets, epolls) */
-			if (r >= 0 && fd_file_stage(fd_ctx_file(ctx, q->file_ids[i] - 1)) != 0) {
+			if (r >= 0 && !can_fly(fd_ctx_file(ctx, q->file_ids[i] - 1))) {
 				log_error("fd in flight: %s is not supported in flight",
 					  fd_kind_by_id(fd_ctx_file(ctx, q->file_ids[i] - 1)->kind)->name);
 				r = -EOPNOTSUPP;
@@ -429,6 +443,33 @@ static void build_control(struct msghdr *mh, char *cbuf, const int *fds, size_t 
 	mh->msg_control = mh->msg_controllen ? cbuf : NULL;
 }
 
+static int unix_restore(struct fd_ctx *ctx, const FileEntry *e, int *ret_fd);
+
+/*
+ * An fd to send in flight: a unix socket (of stage 1, held by no task: see
+ * check_in_flight) is made here, with its status flags; other files by the
+ * fd driver.
+ */
+static int file_for_send(struct fd_ctx *ctx, uint32_t id, int *ret_fd, bool *ret_owned)
+{
+	const FileEntry *fe = id >= 1 && id <= fd_ctx_nr_files(ctx) ? fd_ctx_file(ctx, id - 1) : NULL;
+	int r;
+
+	if (!fe || !fe->unix_sk || fd_file_stage(fe) == 0)
+		return fd_ctx_file_for_send(ctx, id, ret_fd, ret_owned);
+	r = unix_restore(ctx, fe, ret_fd);
+	if (r < 0)
+		return log_error_errno(r, "unix socket %llu (file %u) in flight: restore failed",
+				       (unsigned long long)fe->unix_sk->ino, id);
+	if (fcntl(*ret_fd, F_SETFL, fe->flags & O_NONBLOCK) < 0) {
+		r = negative_errno();
+		close(*ret_fd);
+		return log_error_errno(r, "unix socket (file %u) in flight: flags", id);
+	}
+	*ret_owned = true;
+	return 0;
+}
+
 /*
  * Send item idx again, with its fds in flight (the task's own where shared)
  * and its sender's credentials (root may name any uid, gid and existing
@@ -451,7 +492,7 @@ static int send_item(struct fd_ctx *ctx, int fd, const UnixFile *u, size_t idx, 
 	if (q && q->n_file_ids > MAX_FDS_PER_ITEM)
 		return -EBADMSG;
 	for (; q && nr < q->n_file_ids && r >= 0; nr++)
-		r = fd_ctx_file_for_send(ctx, q->file_ids[nr], &fds[nr], &owned[nr]);
+		r = file_for_send(ctx, q->file_ids[nr], &fds[nr], &owned[nr]);
 	if (r < 0)
 		nr--;
 	if (qc)
@@ -637,28 +678,82 @@ static int restore_orphan(struct fd_ctx *ctx, const UnixFile *u, int *ret_fd)
 	return 0;
 }
 
+/* Bind fd to u's name (a path left by the dumped socket: only a socket node is replaced). */
+static int bind_again(uint32_t id, const UnixFile *u, int fd, struct sockaddr_un *sun, socklen_t *len)
+{
+	struct stat st;
+	int r = name_addr(u, sun, len);
+
+	if (r < 0)
+		return r;
+	if (sun->sun_path[0] && lstat(sun->sun_path, &st) == 0 && S_ISSOCK(st.st_mode))
+		unlink(sun->sun_path);
+	if (bind(fd, (struct sockaddr *)sun, *len) < 0)
+		return log_error_errno(negative_errno(), "unix socket (file %u): cannot bind %s%s", id,
+				       sun->sun_path[0] ? "" : "@", sun->sun_path[0] ? sun->sun_path : sun->sun_path + 1);
+	return 0;
+}
+
+/* The bound dgram socket u's peer, if that peer is bound and connected back to u. */
+static const UnixFile *mutual_peer(struct fd_ctx *ctx, const UnixFile *u)
+{
+	const UnixFile *peer;
+
+	if (u->type != SOCK_DGRAM || !u->has_name || !u->has_peer_name || !u->peer_ino)
+		return NULL;
+	peer = find_unix(ctx, u->peer_ino);
+	return peer && peer->peer_ino == u->ino && peer->has_name && peer->has_peer_name ? peer : NULL;
+}
+
+/*
+ * Two bound dgram sockets connected to each other: each needs the other's
+ * name to exist before it connects, so the first one restored makes both:
+ * bound, connected both ways, each one's datagrams sent again by the other
+ * (a connected dgram socket takes datagrams only from its peer); the second
+ * waits in the ctx for its holder.
+ */
+static int restore_mutual(struct fd_ctx *ctx, const FileEntry *e, const UnixFile *peer, int *ret_fd)
+{
+	const UnixFile *u = e->unix_sk;
+	struct sockaddr_un sa, sb;
+	socklen_t la, lb;
+	int r;
+
+	*ret_fd = fd_ctx_take_pipe_end(ctx, u->ino, false);
+	if (*ret_fd >= 0)
+		return 0;
+	_cleanup_close_ int a = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	_cleanup_close_ int b = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (a < 0 || b < 0)
+		return negative_errno();
+	if ((r = bind_again(e->id, u, a, &sa, &la)) < 0 || (r = bind_again(e->id, peer, b, &sb, &lb)) < 0)
+		return r;
+	if (connect(a, (struct sockaddr *)&sb, lb) < 0 || connect(b, (struct sockaddr *)&sa, la) < 0)
+		return log_error_errno(negative_errno(), "unix socket (file %u): cannot connect to its peer %llu again",
+				       e->id, (unsigned long long)peer->ino);
+	if ((r = send_items(ctx, b, u, NULL, 0)) < 0 || (r = send_items(ctx, a, peer, NULL, 0)) < 0)
+		return r;
+	r = fd_ctx_put_pipe_end(ctx, peer->ino, false, b);
+	if (r < 0)
+		return r;
+	b = -1;
+	*ret_fd = TAKE_FD(a);
+	return 0;
+}
+
 static int restore_named(struct fd_ctx *ctx, const FileEntry *e, int *ret_fd)
 {
 	const UnixFile *u = e->unix_sk;
 	_cleanup_close_ int fd = socket(AF_UNIX, u->type | SOCK_CLOEXEC, 0);
 	struct sockaddr_un sun;
 	socklen_t len = 0;
-	struct stat st;
 	char name[sizeof(sun.sun_path) + 2];
 	int r;
 
 	if (fd < 0)
 		return negative_errno();
-	if (u->has_name) {
-		if ((r = name_addr(u, &sun, &len)) < 0)
-			return r;
-		/* a path left by the dumped socket: only a socket node is replaced */
-		if (sun.sun_path[0] && lstat(sun.sun_path, &st) == 0 && S_ISSOCK(st.st_mode))
-			unlink(sun.sun_path);
-		if (bind(fd, (struct sockaddr *)&sun, len) < 0)
-			return log_error_errno(negative_errno(), "unix socket (file %u): cannot bind %s%s", e->id,
-					       sun.sun_path[0] ? "" : "@", sun.sun_path[0] ? sun.sun_path : sun.sun_path + 1);
-	}
+	if (u->has_name && (r = bind_again(e->id, u, fd, &sun, &len)) < 0)
+		return r;
 	if (u->listening && listen(fd, SOMAXCONN) < 0)
 		return negative_errno();
 	if (u->listening && (r = connect_waiting(ctx, u, &sun, len)) < 0)
@@ -728,9 +823,55 @@ static int check_external(struct fd_ctx *ctx, const UnixFile *u, int pid, int fd
 	return -EOPNOTSUPP;
 }
 
+/* How many times file id is in flight in the queues of the dump's unix sockets. */
+static size_t times_in_flight(struct fd_ctx *ctx, uint32_t id)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < fd_ctx_nr_files(ctx); i++) {
+		const UnixFile *c = fd_ctx_file(ctx, i)->unix_sk;
+		for (size_t k = 0; c && k < c->n_queue_fds; k++)
+			for (size_t j = 0; j < c->queue_fds[k]->n_file_ids; j++)
+				n += c->queue_fds[k]->file_ids[j] == id;
+	}
+	return n;
+}
+
+static bool held_by_a_task(struct fd_ctx *ctx, uint32_t id)
+{
+	for (size_t t = 0; t < ctx->nr_tasks; t++)
+		for (size_t i = 0; i < ctx->tasks[t].nr_fds; i++)
+			if (ctx->tasks[t].fds[i]->file_id == id)
+				return true;
+	return false;
+}
+
+/*
+ * A unix socket in flight is made by the restore when its carrier's queue is
+ * refilled, one new description per send: it must be in flight once, and in
+ * no task's fd table (the task's fd would be another description).
+ */
+static int check_in_flight(struct fd_ctx *ctx, const FileEntry *e)
+{
+	size_t n = times_in_flight(ctx, e->id);
+
+	if (n == 0 || fd_file_stage(e) == 0)
+		return 0;
+	if (n > 1 || held_by_a_task(ctx, e->id)) {
+		log_error("unix socket %llu is in flight (SCM_RIGHTS) %s; not supported",
+			  (unsigned long long)e->unix_sk->ino, n > 1 ? "more than once" : "and open in a task too");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
 static int unix_check(struct fd_ctx *ctx, const FileEntry *e, int pid, int fd)
 {
 	const UnixFile *u = e->unix_sk, *peer;
+	int r = check_in_flight(ctx, e);
+
+	if (r < 0)
+		return r;
 
 	if (u->queued) {
 		if (find_listener_of(ctx, u->ino))
@@ -750,13 +891,8 @@ static int unix_check(struct fd_ctx *ctx, const FileEntry *e, int pid, int fd)
 	peer = find_unix(ctx, u->peer_ino);
 	if (!peer)
 		return check_external(ctx, u, pid, fd);
-	if (u->has_peer_name) {
-		if (peer->peer_ino == u->ino) {
-			log_error("pid %d fd %d: two bound unix datagram sockets connected to each other; not supported", pid, fd);
-			return -EOPNOTSUPP;
-		}
+	if (u->has_peer_name)	/* connected to a bound one; both ways: see restore_mutual() */
 		return 0;
-	}
 	if (peer->peer_ino != u->ino || (peer->has_name && (u->has_name || u->type == SOCK_DGRAM))) {
 		log_error("pid %d fd %d: unix socket connected to a bound socket (neither a socketpair nor an accepted connection); not supported",
 			  pid, fd);
@@ -812,7 +948,7 @@ static int restore_state(const FileEntry *e, int fd)
 
 static int unix_restore(struct fd_ctx *ctx, const FileEntry *e, int *ret_fd)
 {
-	const UnixFile *u = e->unix_sk;
+	const UnixFile *u = e->unix_sk, *peer;
 	int r;
 
 	if (u->queued)
@@ -821,6 +957,8 @@ static int unix_restore(struct fd_ctx *ctx, const FileEntry *e, int *ret_fd)
 		r = restore_orphan(ctx, u, ret_fd);
 	else if (u->peer_ino && !u->has_peer_name)
 		r = restore_pair(ctx, e, ret_fd);
+	else if ((peer = mutual_peer(ctx, u)))
+		r = restore_mutual(ctx, e, peer, ret_fd);
 	else
 		r = restore_named(ctx, e, ret_fd);
 	if (r < 0)

@@ -3,8 +3,11 @@
  * cryo-image anonymise DIR -o OUTDIR: a copy of an image that can be shared
  * for debugging.  Page contents are dropped (stored pages become zero pages,
  * page files are empty), every string is replaced by a keyed hash (paths
- * component by component, so shared prefixes stay visible), bytes fields
- * (the xsave area) are zeroed, and fields unknown to this tool are dropped.
+ * component by component, so shared prefixes stay visible), unix socket
+ * names (bytes: a path, or '\0' and an abstract name) are hashed the same way,
+ * so which sockets share a name stays visible, other bytes fields (the xsave
+ * area, queued data, addresses) are zeroed, and fields unknown to this tool
+ * are dropped.
  * Kept: numbers (pids, addresses, registers, flags, sizes, statistics), the
  * tool version, kernel release, arch, the CPU description, the list of what was
  * dumped, and kernel-named mappings ([heap], [stack], [vdso], ...).  The hash
@@ -112,6 +115,44 @@ static char *anon_string(const char *s)
 	return out;
 }
 
+/* Bytes fields that hold a unix socket name: hashed, not zeroed. */
+static bool is_sock_name(const char *msg, const char *field)
+{
+	return !strcmp(msg, "unix_file") && (!strcmp(field, "name") || !strcmp(field, "peer_name"));
+}
+
+/*
+ * A unix socket name: a path (maybe without its final NUL) or '\0' + an
+ * abstract name, which may hold any byte; the abstract part is hashed whole.
+ */
+static int anon_sock_name(ProtobufCBinaryData *b)
+{
+	_cleanup_free_ char *s = NULL;
+	char *n;
+
+	if (b->len == 0)
+		return 0;
+	if (b->data[0] == 0) {
+		uint64_t h = siphash24(b->data + 1, b->len - 1, anon_key);
+		if (asprintf(&n, "%ch%012llx", 0, (unsigned long long)(h >> 16)) < 0)
+			return -ENOMEM;
+		free(b->data);
+		b->data = (uint8_t *)n;
+		b->len = 14;
+		return 0;
+	}
+	s = strndup((const char *)b->data, b->len);
+	if (!s)
+		return -ENOMEM;
+	n = anon_string(s);
+	if (!n)
+		return -ENOMEM;
+	free(b->data);
+	b->data = (uint8_t *)n;
+	b->len = strlen(n);
+	return 0;
+}
+
 static int anon_message(ProtobufCMessage *m);
 
 static int anon_field(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, void *p)
@@ -132,8 +173,11 @@ static int anon_field(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, vo
 	}
 	case PROTOBUF_C_TYPE_BYTES: {
 		ProtobufCBinaryData *b = p;
-		if (b->data && (!f->default_value || b->data != ((const ProtobufCBinaryData *)f->default_value)->data))
-			memset(b->data, 0, b->len);
+		if (!b->data || (f->default_value && b->data == ((const ProtobufCBinaryData *)f->default_value)->data))
+			return 0;
+		if (is_sock_name(msg, f->name))
+			return anon_sock_name(b);
+		memset(b->data, 0, b->len);
 		return 0;
 	}
 	case PROTOBUF_C_TYPE_MESSAGE:

@@ -20,17 +20,25 @@
  *   unix-opts      SO_PASSCRED, buffer sizes, SO_PRIORITY, SO_MARK, SO_RCVLOWAT,
  *                  SO_PEEK_OFF, timeouts on unix sockets
  *   unix-ext       (refuse) a unix stream connected to a process outside the tree
+ *   unix-scm-sock  a socketpair end and a pipe end in flight (SCM_RIGHTS)
+ *   unix-scm-shared  (refuse) a socketpair end in flight and open in the task
+ *   unix-waiting-data  (refuse) a client waiting in accept() that already sent data
+ *   unix-dgram-mutual  two bound dgram sockets (abstract, path) connected to each other
+ *   unix-waiting-desc  (refuse) a waiting client whose listener only a child holds
  *   unix-ext-dgram (--ext-unix-sk) a dgram socket connected to a bound socket of a
  *                  process outside the tree: connected to that name again
  *   udp            UDP bound and connected, IPv4 and IPv6 (V6ONLY), options
  *                  (SO_REUSEADDR, SO_REUSEPORT, buffers), UDP_CORK with an
  *                  empty write queue (corked after restore: held until uncork)
  *   udp-cork-data  (refuse) a corked UDP socket with data in its write queue
+ *   tcp-listen-waiting (refuse) a TCP listener with a connection waiting in accept()
  *   tcp-listen     TCP listeners, IPv4 and IPv6, with options (reuseaddr,
  *                  nodelay, keepalive, buffers): a client connects after restore
  *   tcp-est        (--tcp-established) established connections inside the tree,
  *                  IPv4 and IPv6, bytes queued both ways, TCP_NODELAY,
  *                  keepalive, TCP_CORK, shared with a child; the listener too
+ *   tcp-fin        (--tcp-established) FIN_WAIT1, LAST_ACK, CLOSING (IPv4, IPv6),
+ *                  held by the test's own drop rules across C/R
  *   tcp-half       (--tcp-established) half-closed connections, IPv4 and IPv6:
  *                  one end shut down for writing (FIN_WAIT2, the other in
  *                  CLOSE_WAIT) with data still queued both ways
@@ -648,6 +656,77 @@ static void do_unix_scm(void)
 	expect_int(53, SOL_SOCKET, SO_PASSCRED, 1, "SO_PASSCRED");
 }
 
+/*
+ * Sockets and pipes in flight: a socketpair end (data queued both ways,
+ * O_NONBLOCK) and a pipe's read end (with data), sent over a socketpair and
+ * closed by the task, which keeps their other ends.  After restore the
+ * message brings them back, still connected to the kept ends.
+ */
+static void do_unix_scm_sock(void)
+{
+	int sv[2], pair[2], p[2], fds[8], nfds;
+	struct ucred cred;
+	bool has_cred;
+	char buf[16] = { 0 };
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET, 0, pair) < 0 || pipe(p) < 0)
+		zt_fail("socketpair/pipe: %m");
+	place(sv[0], 73);
+	place(sv[1], 74);
+	place(pair[0], 75);
+	place(p[1], 76);
+	send_str(75, "to flying");
+	send_str(pair[1], "to kept");
+	fcntl(pair[1], F_SETFL, O_NONBLOCK);
+	if (write(76, "pipedata", 8) != 8)
+		zt_fail("pipe write: %m");
+	send_with(74, "carrier", (int[]){ pair[1], p[0] }, 2, NULL);
+	close(pair[1]);
+	close(p[0]);
+	zt_ready();
+	zt_wait();
+
+	if (recv_msg(73, buf, 7, fds, &nfds, &cred, &has_cred) != 7 || strcmp(buf, "carrier") || nfds != 2)
+		zt_fail("the carrier's message: '%s' with %d fds (%m)", buf, nfds);
+	expect_sock_type(fds[0], SOCK_SEQPACKET);
+	expect_flags(fds[0], true, false);
+	expect_recv(fds[0], "to flying");
+	expect_recv(75, "to kept");
+	send_str(fds[0], "after");
+	expect_recv(75, "after");
+	send_str(75, "back");
+	expect_recv(fds[0], "back");
+	memset(buf, 0, sizeof(buf));
+	if (read(fds[1], buf, sizeof(buf)) != 8 || strcmp(buf, "pipedata"))
+		zt_fail("the pipe in flight: '%s'", buf);
+	if (write(76, "more", 4) != 4)
+		zt_fail("pipe write after restore: %m");
+	memset(buf, 0, sizeof(buf));
+	if (read(fds[1], buf, sizeof(buf)) != 4)
+		zt_fail("pipe in flight read after restore: %m");
+	if (strcmp(buf, "more"))
+		zt_fail("the pipe in flight after restore: '%s'", buf);
+	expect_empty(73);
+}
+
+/* (refuse) A socketpair end in flight that the task keeps open too. */
+static void do_unix_scm_shared(void)
+{
+	int sv[2], pair[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, pair) < 0)
+		zt_fail("socketpair: %m");
+	place(sv[0], 73);
+	place(sv[1], 74);
+	place(pair[0], 75);
+	place(pair[1], 76);
+	send_with(74, "carrier", (int[]){ 76 }, 1, NULL);
+	zt_ready();
+	zt_wait();
+	send_str(76, "kept");
+	expect_recv(75, "kept");
+}
+
 static void do_unix_shutdown(void)
 {
 	int sv[2];
@@ -766,6 +845,124 @@ static void do_unix_ext(void)
 	zt_ready();
 	zt_wait();
 	send_str(66, "x");
+}
+
+/* A unique abstract name for this test process. */
+static socklen_t abstract_name(struct sockaddr_un *sun, const char *what)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "zt-fdsock-%s-%d", what, getpid());
+	return unix_addr(sun, name, true);
+}
+
+/*
+ * (refuse) A client whose connection waits in accept() and that already
+ * sent data: the data sits in the not yet accepted socket.  After the
+ * refusal it is still there to accept, with the data.
+ */
+static void do_unix_waiting_data(void)
+{
+	struct sockaddr_un sun;
+	socklen_t len = abstract_name(&sun, "wdata");
+	char buf[8] = { 0 };
+
+	place(socket(AF_UNIX, SOCK_STREAM, 0), 67);
+	place(socket(AF_UNIX, SOCK_STREAM, 0), 68);
+	if (bind(67, (void *)&sun, len) < 0 || listen(67, 4) < 0 || connect(68, (void *)&sun, len) < 0)
+		zt_fail("listener and client: %m");
+	send_str(68, "early");
+	zt_ready();
+	zt_wait();
+	int a = accept(67, NULL, NULL);
+	if (a < 0)
+		zt_fail("accept: %m");
+	read_full(a, buf, 5);
+	if (strcmp(buf, "early"))
+		zt_fail("the waiting connection's data: '%s'", buf);
+}
+
+/*
+ * Two bound dgram sockets (abstract, path) connected to each other, with
+ * datagrams queued both ways and one on a third socket bound beside them.
+ */
+static void do_unix_dgram_mutual(void)
+{
+	struct sockaddr_un sa, sb;
+	socklen_t la = abstract_name(&sa, "mutual-a"), lb;
+	char path[128];
+
+	make_tmpdir();
+	snprintf(path, sizeof(path), "%s/mutual-b", tmpdir);
+	lb = unix_addr(&sb, path, false);
+	place(socket(AF_UNIX, SOCK_DGRAM, 0), 69);
+	place(socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0), 70);
+	if (bind(69, (void *)&sa, la) < 0 || bind(70, (void *)&sb, lb) < 0 ||
+	    connect(69, (void *)&sb, lb) < 0 || connect(70, (void *)&sa, la) < 0)
+		zt_fail("mutual dgram sockets: %m");
+	send_str(69, "to b 1");
+	send_str(69, "to b 2");
+	send_str(70, "to a");
+	zt_ready();
+	zt_wait();
+
+	expect_flags(70, true, false);
+	expect_name(69, false, &sa, la);
+	expect_name(69, true, &sb, lb);
+	expect_name(70, false, &sb, lb);
+	expect_name(70, true, &sa, la);
+	expect_recv(70, "to b 1");
+	expect_recv(70, "to b 2");
+	expect_empty(70);
+	expect_recv(69, "to a");
+	expect_empty(69);
+	send_str(69, "after to b");
+	expect_recv(70, "after to b");
+	send_str(70, "after to a");
+	expect_recv(69, "after to a");
+	/* still connected to each other only: a stranger may not send to either */
+	int x = socket(AF_UNIX, SOCK_DGRAM, 0);
+	if (sendto(x, "x", 1, MSG_DONTWAIT, (void *)&sa, la) >= 0)
+		zt_fail("a stranger could send to the connected socket a");
+	close(x);
+}
+
+/*
+ * (refuse) A client waiting in accept() whose listener only a child holds
+ * (the root closed its copy): the child is restored after the root, which
+ * would need the listener to connect.
+ */
+static void do_unix_waiting_desc(void)
+{
+	struct sockaddr_un sun;
+	socklen_t len = abstract_name(&sun, "wdesc");
+	int gate[2], st;
+
+	place(socket(AF_UNIX, SOCK_STREAM, 0), 71);
+	if (bind(71, (void *)&sun, len) < 0 || listen(71, 4) < 0 || pipe(gate) < 0)
+		zt_fail("listener: %m");
+	pid_t c = fork();
+	if (c < 0)
+		zt_fail("fork: %m");
+	if (c == 0) {
+		char b;
+		close(gate[1]);
+		/* holds the listener until the root has checked its client */
+		if (read(gate[0], &b, 1) != 1)
+			_exit(2);
+		int a = accept(71, NULL, NULL);
+		_exit(a >= 0 && read(a, &b, 1) == 1 && b == 'x' ? 0 : 1);
+	}
+	close(gate[0]);
+	place(socket(AF_UNIX, SOCK_STREAM, 0), 72);
+	if (connect(72, (void *)&sun, len) < 0)
+		zt_fail("connect: %m");
+	close(71);
+	zt_ready();
+	zt_wait();
+	send_str(72, "x");
+	if (write(gate[1], "g", 1) != 1 || waitpid(c, &st, 0) != c || !WIFEXITED(st) || WEXITSTATUS(st))
+		zt_fail("the child could not accept the waiting connection and read from it");
 }
 
 /*
@@ -944,6 +1141,41 @@ static void do_udp_cork_data(void)
 	zt_ready();
 	zt_wait();
 	expect_int(75, IPPROTO_UDP, UDP_CORK, 1, "UDP_CORK");
+}
+
+/*
+ * A TCP listener with a connection waiting in accept(), whose client (closed
+ * since) is outside the tree: refused at dump; after it the connection is
+ * still there to accept.
+ */
+static void do_tcp_listen_waiting(void)
+{
+	struct sockaddr_storage n;
+	struct sockaddr_in a4 = lo4(0);
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	place(socket(AF_INET, SOCK_STREAM, 0), 82);
+	if (bind(82, (void *)&a4, sizeof(a4)) < 0 || listen(82, 5) < 0)
+		zt_fail("listen: %m");
+	local_name(82, &n);
+	int c = socket(AF_INET, SOCK_STREAM, 0);
+	if (c < 0 || connect(c, (void *)&n, sizeof(struct sockaddr_in)) < 0)
+		zt_fail("connect: %m");
+	send_str(c, "waiting");
+	close(c);
+	struct pollfd p = { .fd = 82, .events = POLLIN };
+	if (poll(&p, 1, 5000) != 1 || getsockopt(82, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 || ti.tcpi_unacked != 1)
+		zt_fail("no connection waiting in accept()");
+	zt_ready();
+	zt_wait();
+	int s = accept(82, NULL, NULL);
+	char buf[8] = { 0 };
+	if (s < 0)
+		zt_fail("the waiting connection is gone: %m");
+	read_full(s, buf, 7);
+	if (strcmp(buf, "waiting"))
+		zt_fail("waiting connection's data: '%s'", buf);
 }
 
 static void do_tcp_listen(void)
@@ -1158,6 +1390,120 @@ static void do_tcp_half(void)
 		zt_fail("fd 96: no EOF once the peer closed after restore (%m)");
 }
 
+/* A drop rule of the test's own table for TCP packets from (dir "sport") or
+ * to ("dport") fd's local port (in the test's netns). */
+static void drop_port(int fd, const char *dir)
+{
+	struct sockaddr_storage ss;
+	char cmd[256];
+
+	local_name(fd, &ss);
+	snprintf(cmd, sizeof(cmd), "nft add table inet zt_fdsock_fin && "
+		 "nft add chain inet zt_fdsock_fin in '{ type filter hook input priority -20; }' && "
+		 "nft add rule inet zt_fdsock_fin in tcp %s %u drop", dir,
+		 ntohs(((struct sockaddr_in *)&ss)->sin_port));	/* sin6_port is at the same place */
+	if (system(cmd) != 0)
+		zt_fail("cannot add the drop rule: %s", cmd);
+}
+
+/* Wait (up to 30 s) until fd is in state. */
+static void wait_state(int fd, int state)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	for (int i = 0; i < 3000; i++) {
+		if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 && ti.tcpi_state == state)
+			return;
+		usleep(10000);
+	}
+	tcp_state(fd, state);
+}
+
+static void expect_eof(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char c;
+
+	poll(&p, 1, 30000);
+	if (recv(fd, &c, 1, MSG_DONTWAIT) != 0)
+		zt_fail("fd %d: no EOF (%m)", fd);
+}
+
+/*
+ * Half-closed states that need a lost ACK or FIN, held by the test's drop
+ * rules (in its netns) across C/R, for family (fds base .. base + 4):
+ *   a (base+1) FIN_WAIT1 with data unacknowledged, b (base+2) LAST_ACK
+ *   with data before its FIN: everything from b is dropped;
+ *   c (base+3) CLOSING, d (base+4) FIN_WAIT1: everything from c is dropped.
+ * After restore the states must be the same; then the rules go and the
+ * retransmissions of the restored queues and FINs close both pairs.
+ */
+static void fin_pairs(int family, int base)
+{
+	struct sockaddr_in a4 = lo4(0);
+	struct sockaddr_in6 a6 = lo6(0);
+
+	place(socket(family, SOCK_STREAM, 0), base);
+	if (bind(base, family == AF_INET ? (void *)&a4 : (void *)&a6, family == AF_INET ? sizeof(a4) : sizeof(a6)) < 0 ||
+	    listen(base, 5) < 0)
+		zt_fail("listen: %m");
+	tcp_pair(family, base, base + 1, base + 2);
+	tcp_pair(family, base, base + 3, base + 4);
+	close(base);
+	drop_port(base + 1, "dport");	/* from b: the listener's port is d's too */
+	write_pattern(base + 1, 1500, 20);
+	shutdown(base + 1, SHUT_WR);
+	read_pattern(base + 2, 1500, 20, "before the dump");
+	wait_state(base + 2, TCP_CLOSE_WAIT);
+	write_pattern(base + 2, 2500, 21);
+	shutdown(base + 2, SHUT_WR);
+	wait_state(base + 2, TCP_LAST_ACK);
+	drop_port(base + 3, "sport");
+	shutdown(base + 3, SHUT_WR);
+	wait_state(base + 3, TCP_FIN_WAIT1);
+	shutdown(base + 4, SHUT_WR);
+	wait_state(base + 3, TCP_CLOSING);
+	tcp_state(base + 1, TCP_FIN_WAIT1);
+	tcp_state(base + 4, TCP_FIN_WAIT1);
+}
+
+static void fin_check(int base)
+{
+	static const int states[] = { TCP_FIN_WAIT1, TCP_LAST_ACK, TCP_CLOSING, TCP_FIN_WAIT1 };
+
+	for (int i = 0; i < 4; i++)
+		tcp_state(base + 1 + i, states[i]);
+	expect_eof(base + 3);	/* d's FIN was received before the dump */
+}
+
+static void fin_finish(int base)
+{
+	/* (retransmissions back off: a generous bound, no timing asserted) */
+	struct pollfd p = { .fd = base + 1, .events = POLLIN };
+	poll(&p, 1, 30000);
+	read_pattern(base + 1, 2500, 21, "b's data, resent after restore");
+	expect_eof(base + 1);
+	expect_eof(base + 4);	/* c's FIN, resent after restore */
+	wait_state(base + 2, TCP_CLOSE);
+	wait_state(base + 4, TCP_CLOSE);
+}
+
+static void do_tcp_fin(void)
+{
+	fin_pairs(AF_INET, 110);
+	fin_pairs(AF_INET6, 115);
+	zt_ready();
+	zt_wait();
+
+	fin_check(110);
+	fin_check(115);
+	if (system("nft delete table inet zt_fdsock_fin") != 0)
+		zt_fail("cannot delete the drop rules");
+	fin_finish(110);
+	fin_finish(115);
+}
+
 static void do_tcp_half_eof(void)
 {
 	expect_close_wait = false;
@@ -1203,10 +1549,13 @@ static void do_tcp_ext(void)
 
 static const struct mode { const char *name; void (*fn)(void); } modes[] = {
 		{ "unix-pair", do_unix_pair }, { "unix-listen", do_unix_listen }, { "unix-dgram", do_unix_dgram },
-		{ "unix-scm", do_unix_scm }, { "unix-shutdown", do_unix_shutdown }, { "unix-opts", do_unix_opts },
-		{ "unix-ext", do_unix_ext }, { "unix-ext-dgram", do_unix_ext_dgram }, { "udp", do_udp }, { "udp-cork-data", do_udp_cork_data },
-		{ "tcp-listen", do_tcp_listen }, { "tcp-est", do_tcp_est }, { "tcp-half", do_tcp_half },
-		{ "tcp-half-eof", do_tcp_half_eof },
+		{ "unix-scm", do_unix_scm }, { "unix-scm-sock", do_unix_scm_sock }, { "unix-scm-shared", do_unix_scm_shared },
+		{ "unix-shutdown", do_unix_shutdown }, { "unix-opts", do_unix_opts },
+		{ "unix-ext", do_unix_ext }, { "unix-waiting-data", do_unix_waiting_data },
+		{ "unix-dgram-mutual", do_unix_dgram_mutual }, { "unix-waiting-desc", do_unix_waiting_desc },
+		{ "unix-ext-dgram", do_unix_ext_dgram }, { "udp", do_udp }, { "udp-cork-data", do_udp_cork_data },
+		{ "tcp-listen", do_tcp_listen }, { "tcp-listen-waiting", do_tcp_listen_waiting }, { "tcp-est", do_tcp_est }, { "tcp-half", do_tcp_half },
+		{ "tcp-half-eof", do_tcp_half_eof }, { "tcp-fin", do_tcp_fin },
 		{ "tcp-ext", do_tcp_ext },
 };
 
@@ -1225,7 +1574,7 @@ static const struct mode *find_mode(const char *name)
  */
 static void do_all(void)
 {
-	static const char *const all[] = { "unix-pair", "unix-listen", "unix-dgram", "unix-scm", "unix-shutdown",
+	static const char *const all[] = { "unix-pair", "unix-listen", "unix-dgram", "unix-scm", "unix-scm-sock", "unix-dgram-mutual", "unix-shutdown",
 		"unix-opts", "unix-ext-dgram", "udp", "tcp-listen", "tcp-est", "tcp-half", "tcp-ext" };
 	enum { N = sizeof(all) / sizeof(all[0]) };
 	char ready[N][128];
