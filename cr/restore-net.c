@@ -12,9 +12,11 @@
  *
  * A tree that kept the dumper's namespace gets its TCP connections (from
  * files.img) locked before any task exists, taking over the table the dump
- * left (NETLOCK_F_REUSE).  Either lock is removed once every task has
- * resumed; after a failed restore the connection lock stays, so a retry
- * still finds the peers waiting.
+ * left (NETLOCK_F_REUSE).  Either lock is removed right before the tasks
+ * are let go (every thread held by ptrace past its sigreturn); after a
+ * failed restore the lock stays (taken again if it was removed) and the
+ * tree's TCP sockets close silently, so a retry still finds the peers
+ * waiting.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
