@@ -247,7 +247,7 @@ static uint64_t task_args_len(const struct rst_task *t, const struct mem_task *m
 	for (size_t i = 0; i < t->n_tids; i++) {
 		const ThreadCoreEntry *c = t->cores[i];
 		len += sizeof(struct rst_thread) + THREAD_STACK + PAGE_SZ + (c->has_xsave ? c->xsave.len : 0) +
-		       c->n_pending_siginfo * 128 + 64;
+		       c->n_pending_siginfo * 128 + 64 + t->set_tid_size * sizeof(int32_t) + 8;
 	}
 	return page_up(len);
 }
@@ -634,6 +634,14 @@ static int fill_thread(struct rst_task *t, size_t i, struct bump *b, struct rst_
 		}
 		th->siginfo = (uint64_t)(uintptr_t)si;
 		th->n_siginfo = (uint32_t)c->n_pending_siginfo;
+	}
+	if (t->thread_set_tid && t->set_tid_size > 1) {
+		int32_t *st = bump_alloc(b, t->set_tid_size * sizeof(int32_t), 8);
+		if (!st)
+			return -ENOMEM;
+		memcpy(st, t->thread_set_tid + i * t->set_tid_size, t->set_tid_size * sizeof(int32_t));
+		th->set_tid = (uint64_t)(uintptr_t)st;
+		th->set_tid_size = t->set_tid_size;
 	}
 	char *stack = bump_alloc(b, THREAD_STACK, 64);
 	if (!stack)

@@ -9,8 +9,7 @@
  *   "userns" (cryo-cr, after the root's fork)  writes the uid/gid maps
  *   "ns"     (the root, after "userns")        fills uts and ipc, creates the
  *            time namespace (offsets are written before anyone is in it,
- *            then the root joins it) and the cgroup namespace, becomes root
- *            of its user namespace
+ *            then the root joins it) and the cgroup namespace
  *   every other task's "fork" needs "ns".
  *
  * PID namespaces: every task is cloned with the set_tid array of its pid
@@ -140,17 +139,25 @@ static NsIdsEntry *entry_of(NsIdsEntry **v, size_t n, pid_t pid)
 }
 
 /* Each thread's tid in the task's own namespace, from the chains of ns-ids.img. */
+/* Each thread's tid in the task's own namespace and, in a nested one, its
+ * set_tid array (its tids at the task's set_tid levels, innermost first). */
 static int thread_ns_tids(struct rst_task *t, const NsIdsEntry *e)
 {
-	size_t len = e->n_nspid;
+	size_t len = e->n_nspid, levels = t->set_tid_size;
 
 	t->ns_tids = calloc(t->n_tids, sizeof(*t->ns_tids));
-	if (!t->ns_tids)
+	if (levels > 1)
+		t->thread_set_tid = calloc(t->n_tids * levels, sizeof(pid_t));
+	if (!t->ns_tids || (levels > 1 && !t->thread_set_tid))
 		return -ENOMEM;
 	for (size_t j = 0; j < t->n_tids; j++) {
-		for (size_t k = 0; k + len <= e->n_thread_nspid; k += len)
-			if (e->thread_nspid[k] == t->tids[j])
-				t->ns_tids[j] = e->thread_nspid[k + len - 1];
+		for (size_t k = 0; k + len <= e->n_thread_nspid; k += len) {
+			if (e->thread_nspid[k] != t->tids[j])
+				continue;
+			t->ns_tids[j] = e->thread_nspid[k + len - 1];
+			for (size_t l = 0; levels > 1 && l < levels && l < len; l++)
+				t->thread_set_tid[j * levels + l] = (pid_t)e->thread_nspid[k + len - 1 - l];
+		}
 		if (!t->ns_tids[j]) {
 			log_error("ns-ids.img: thread %u of task %d has no pid in its pid namespace", t->tids[j], t->pid);
 			return -EBADMSG;
@@ -312,9 +319,12 @@ static int step_ns(void *ctx, void *data)
 	/* The cgroup kind put us in the namespace's root cgroups before this step. */
 	if (nr->cgroup_ino && unshare(CLONE_NEWCGROUP) < 0)
 		return log_error_errno(-errno, "cannot create a cgroup namespace");
-	if (nr->ino[NS_USER] && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
-		return log_error_errno(-errno, "user namespace %u: cannot become its root "
-				       "(are uid/gid 0 mapped?)", nr->ino[NS_USER]);
+	/*
+	 * No uid change here: the task keeps cryo-cr's credentials (and with them
+	 * its capabilities in the new user namespace, and access to the image
+	 * files) through its restore steps; the restorer blob gives it the
+	 * dumped ones last (taskstate creds).
+	 */
 	return 0;
 }
 

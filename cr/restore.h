@@ -72,6 +72,7 @@ struct rst_task {
 	unsigned set_tid_size;	/* clone3 set_tid (innermost level first); 0: {pid} */
 	pid_t *set_tid;
 	uint32_t *ns_tids;	/* each thread's tid in the task's own pid namespace; NULL: tids */
+	pid_t *thread_set_tid;	/* set_tid_size > 1: each thread's set_tid array, one after the other */
 	pid_t host_pid;		/* in cryo-cr's view once created (cryo-cr's copy only; 0: unknown) */
 	pid_t *host_tids;
 };

@@ -80,9 +80,10 @@ struct rst_thread {
 	char comm[16];
 	uint64_t siginfo;	/* queued signals of the thread: n_siginfo raw siginfos of 128 bytes */
 	uint32_t n_siginfo;
-	uint32_t pad;
+	uint32_t set_tid_size;	/* > 1: the thread's pids at that many pid namespace levels */
+	uint64_t set_tid;	/* ... at this address: int32_t[set_tid_size], innermost first */
 };
-_Static_assert(sizeof(struct rst_thread) == 112, "rst_thread layout");
+_Static_assert(sizeof(struct rst_thread) == 120, "rst_thread layout");
 
 /* Shared by all tasks and cryo-cr (MAP_SHARED, in the hole): the resume barrier. */
 struct rst_sync {

@@ -176,7 +176,8 @@ asm(".text\n"
  * of restoring a big anonymous area is the kernel allocating and zeroing a
  * page on each first touch, and the fault taken inside preadv to do so.  So
  * big private anonymous areas are filled through a userfaultfd: UFFDIO_COPY
- * from a small buffer (RST_FILL_COPY: no zeroing, no fault per page), or,
+ * straight from the page file mapped read-only (RST_FILL_COPY: one copy, no
+ * zeroing, no fault per page), or,
  * where huge pages are cheap (RST_FILL_MOVE), through a staging area with
  * transparent huge pages, populated in one call, read into with pread, then
  * moved into place by UFFDIO_MOVE (whole 2 MiB page tables where source and
@@ -218,11 +219,17 @@ struct uffdio_move_ {
 static int fill_uffd = -1;
 /* UFFDIO_COPY from a small buffer instead of moving huge pages (RST_FILL_COPY). */
 static bool fill_copy;
+/* RST_FILL_COPY: the page file mapped read-only, the source of UFFDIO_COPY
+ * (one copy, straight from the page cache); 0: through the buffer. */
+static uint64_t file_map, file_map_len;
+#define MADV_POPULATE_READ_ 22
+#define FILE_CHUNK (4ul << 20)
 
+/* Big private anonymous areas; huge pages only where the dump did not advise against. */
 static bool area_movable(const struct rst_vma *v)
 {
 	return v->fd < 0 && (v->map_flags & MAP_ANONYMOUS) && !(v->map_flags & MAP_SHARED) &&
-	       !(v->madv & RST_MADV_NOHUGEPAGE) && v->end - v->start >= MOVE_MIN_AREA;
+	       (fill_copy || !(v->madv & RST_MADV_NOHUGEPAGE)) && v->end - v->start >= MOVE_MIN_AREA;
 }
 
 /* The area that holds addr (areas are sorted by start). */
@@ -346,13 +353,20 @@ static long move_run(struct rst_args *a, const struct rst_pages *p, uint64_t sta
 	int64_t off = p->off;
 
 	while (d < end) {
-		uint64_t e = fill_copy ? d + COPY_BUF : (d & ~(HPAGE - 1)) + STAGE_LEN;
+		bool direct = fill_copy && file_map && off >= 0;
+		uint64_t e = direct ? d + FILE_CHUNK : fill_copy ? d + COPY_BUF : (d & ~(HPAGE - 1)) + STAGE_LEN;
 		if (e > end)
 			e = end;
 		uint64_t s = fill_copy ? stage : stage + (d & (HPAGE - 1)), len = e - d;
-		if (!fill_copy)
-			sys_madvise((void *)s, len, MADV_POPULATE_WRITE_);
-		long r = off < 0 ? (memset((void *)s, 0, len), 0) : read_full(a->pages_fd, s, len, off);
+		long r = 0;
+		if (direct) {
+			s = file_map + (uint64_t)off;
+			sys_madvise((void *)s, len, MADV_POPULATE_READ_);
+		} else {
+			if (!fill_copy)
+				sys_madvise((void *)s, len, MADV_POPULATE_WRITE_);
+			r = off < 0 ? (memset((void *)s, 0, len), 0) : read_full(a->pages_fd, s, len, off);
+		}
 		if (r < 0)
 			return r;
 		/* -EAGAIN: a page was busy; go on from where the move stopped. */
@@ -515,12 +529,34 @@ static long fill_two(struct rst_args *a, uint64_t stage)
 	return mine < 0 ? mine : helper_result;
 }
 
+/* The page file read-only in memory, for UFFDIO_COPY straight from it. */
+static void map_page_file(struct rst_args *a)
+{
+	const struct rst_pages *p = (const struct rst_pages *)a->pages;
+	uint64_t end = 0;
+	for (uint64_t i = 0; i < a->n_pages; i++)
+		if (p[i].off >= 0 && (uint64_t)p[i].off + p[i].nr_pages * PAGE_SIZE > end)
+			end = (uint64_t)p[i].off + p[i].nr_pages * PAGE_SIZE;
+	if (!end)
+		return;
+	long m = sys_mmap(0, end, PROT_READ, MAP_PRIVATE, a->pages_fd, 0);
+	if (sys_failed(m))
+		return;
+	file_map = (uint64_t)m;
+	file_map_len = end;
+}
+
 static long fill_pages(struct rst_args *a)
 {
 	setup_moves(a);
+	if (fill_uffd >= 0 && fill_copy)
+		map_page_file(a);
 	uint64_t stage = fill_uffd >= 0 ? stage_map() : 0;
 	long r = fill_two(a, stage);
 	stage_unmap(stage);
+	if (file_map)
+		sys_munmap((void *)file_map, file_map_len);
+	file_map = 0;
 	finish_moves(a);
 	return r;
 }
@@ -718,6 +754,11 @@ static long start_thread(struct rst_thread *t)
 	ca.stack_size = 4096 * 4;
 	ca.set_tid = (uint64_t)(uintptr_t)&tid;
 	ca.set_tid_size = 1;
+	/* In a nested pid namespace: its tid at every level (cr/restore-ns.c). */
+	if (t->set_tid_size > 1) {
+		ca.set_tid = t->set_tid;
+		ca.set_tid_size = t->set_tid_size;
+	}
 	long r = rst_clone3(&ca, sizeof(ca));
 	return r < 0 ? r : 0;
 }

@@ -192,6 +192,10 @@ wait_file "$W/ready" 10 || {
 }
 pid=$(cat "$W/launched.pid")
 log "started pid $pid (ns: ${ns_flags:-none})"
+# Tasks of this run's tree (their environment names this run's result file;
+# other runs of the same program may be going on).
+tree_tasks() { grep -lazx "ZT_OUT=$W/result" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3; }
+[ $faults = 0 ] || tree_tasks | grep -qx "$pid" || die "the tree cannot be found by its environment"
 
 freeze_args=()
 if [ "$cg_mode" = frozen ]; then
@@ -209,15 +213,14 @@ if [ -x "$rt" ]; then "$rt" "$W/img" >"$W/roundtrip.log" 2>&1 || die "image roun
 
 cg_args=
 if [ -n "$cg_mode" ]; then cg_before_restore; cg_args=$(cg_restore_args); fi
-prog=$(basename "$1")
 if [ $faults = 1 ]; then
 	for point in fork mem restorer before-resume; do
 		# shellcheck disable=SC2086
 		CRYO_FAULT=restore-$point "$CRYO_CR" restore -D "$W/img" -d --pidfile "$W/fault.pid" -v4 -o "$W/restore-fault.log" \
 			--log-format text $cg_args && die "restore succeeded despite CRYO_FAULT=$point"
 		grep -q "fault injected at restore-$point" "$W/restore-fault.log" || die "restore fault point $point not reached"
-		for ((i = 0; i < 100; i++)); do pgrep -x "$prog" >/dev/null || break; sleep 0.05; done
-		pgrep -x "$prog" >/dev/null && die "tasks left after the restore failed at $point: $(pgrep -x "$prog")"
+		for ((i = 0; i < 100; i++)); do [ -z "$(tree_tasks)" ] && break; sleep 0.05; done
+		[ -z "$(tree_tasks)" ] || die "tasks left after the restore failed at $point: $(tree_tasks)"
 		[ -e "$W/fault.pid" ] && die "a failed restore wrote its pidfile"
 	done
 	log "restore faults fork, mem, restorer, before-resume: nothing left behind"

@@ -9,7 +9,8 @@
  *            thread's tid, compared after restore (same in-namespace pids);
  *            and a zombie child of the root (exit status 7), reaped after
  *   nested   child 2 starts a nested pid namespace: its child is pid 1 there,
- *            with a child of its own (pid 2 there); chains compared
+ *            with a second thread and a child of its own (pid 2 there); chains
+ *            (the thread's at both levels) compared
  *   uts      hostname and domainname
  *   ipc      a SysV shm segment (contents), a semaphore set (values), a
  *            message queue (3 messages, types and order), a POSIX queue
@@ -26,6 +27,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,10 +61,12 @@ struct report {
 struct shared {
 	volatile int go;		/* set by the root after restore */
 	volatile int ready;
-	struct report before[4], after[4];	/* 0: child 2 (or nested init), 1: its child, 2: thread, 3: nested child */
+	/* 0: child 2, 1: its child (or nested init), 2: 0's thread, 3: nested child, 4: 1's thread */
+	struct report before[5], after[5];
 };
 
 static struct shared *sh;
+static bool nested_mode;
 
 /* NSpid of the caller as /proc shows it (the host's proc: host level first); drop the host level. */
 static void read_chain(const char *status, struct chain *c)
@@ -110,10 +114,11 @@ static void report(int slot, bool after)
 
 static void *thread_main(void *arg)
 {
-	(void)arg;
-	report(2, false);
+	int slot = (int)(intptr_t)arg;
+
+	report(slot, false);
 	wait_go();
-	report(2, true);
+	report(slot, true);
 	return NULL;
 }
 
@@ -123,14 +128,25 @@ static void child_body(int slot, int (*spawn)(void))
 	pthread_t th;
 	int kids = 0;
 
+	bool threaded = slot == 0 || (slot == 1 && nested_mode);
+
 	report(slot, false);
-	if (slot == 0 && pthread_create(&th, NULL, thread_main, NULL) != 0)
+	/* Pids used and freed before the thread: its tid at the outer level is
+	 * not simply the next one there, so only set_tid gives it back. */
+	for (int i = 0; slot == 1 && nested_mode && i < 5; i++) {
+		pid_t p = fork();
+		if (p == 0)
+			_exit(0);
+		if (p > 0)
+			waitpid(p, NULL, 0);
+	}
+	if (threaded && pthread_create(&th, NULL, thread_main, (void *)(intptr_t)(slot == 0 ? 2 : 4)) != 0)
 		_exit(3);
 	if (spawn)
 		kids = spawn();
 	wait_go();
 	report(slot, true);
-	if (slot == 0)
+	if (threaded)
 		pthread_join(th, NULL);
 	while (kids-- > 0)
 		wait(NULL);
@@ -216,7 +232,7 @@ static pid_t child2, zombie;
 
 static void tree_setup(bool nested)
 {
-	int slots[] = { 0, 1, 2, 3 }, n = nested ? 4 : 3;
+	int slots[] = { 0, 1, 2, 3, 4 }, n = nested ? 5 : 3;
 
 	child2 = fork();
 	if (child2 < 0)
@@ -257,12 +273,12 @@ static void zombie_check(void)
 
 static void tree_check(bool nested)
 {
-	int slots[] = { 0, 1, 2, 3 }, st;
+	int slots[] = { 0, 1, 2, 3, 4 }, st;
 
 	if (getpid() != 1)
 		zt_fail("the root is pid %d in its namespace after restore, not 1", getpid());
 	__atomic_store_n(&sh->go, 1, __ATOMIC_SEQ_CST);
-	check_reports(nested ? 4 : 3, slots);
+	check_reports(nested ? 5 : 3, slots);
 	if (waitpid(child2, &st, 0) != child2 || !WIFEXITED(st) || WEXITSTATUS(st))
 		zt_fail("child %d did not exit well (status %#x)", child2, st);
 }
@@ -462,6 +478,7 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		tree |= !strcmp(argv[i], "tree");
 		nested |= !strcmp(argv[i], "nested");
+		nested_mode = nested;
 		uts |= !strcmp(argv[i], "uts");
 		ipc_ |= !strcmp(argv[i], "ipc");
 		time_ |= !strcmp(argv[i], "time");
