@@ -6,7 +6,8 @@
 # and /dev/ptmx a symlink to pts/ptmx, as container runtimes make it; then
 # pivot_root and exec of zt-pty, which opens ptys 0, 1, 2 there, closes 1,
 # sets modes and window sizes and gives pty 2 to a child's session as its
-# controlling terminal, and checks all that after restore.
+# controlling terminal, opens pty 1 of a second devpts instance at
+# /dev/xpts (its 0 closed), and checks all that after restore.
 #
 #   pty-run.sh ZT-PTY
 set -u
@@ -54,6 +55,8 @@ mount --bind /dev/null "$ROOT/dev/null"
 mkdir "$ROOT/dev/pts"
 mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts "$ROOT/dev/pts"
 ln -s pts/ptmx "$ROOT/dev/ptmx"
+mkdir "$ROOT/dev/xpts"
+mount -t devpts -o newinstance,ptmxmode=0666,mode=600 devpts "$ROOT/dev/xpts"
 cd "$ROOT"
 pivot_root . oldroot
 exec /usr/bin/sh -c "umount -l /oldroot && exec /share/zt-pty </dev/null >/share/prog.out 2>/share/prog.err"'
