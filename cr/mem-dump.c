@@ -44,10 +44,7 @@ struct page_sink {
 	int src_fd;		/* /proc/PID/mem or a map_files fd */
 	pid_t vm_pid;		/* readable area: process_vm_readv from this pid first */
 	bool direct;		/* the parasite writes this area's data pages itself */
-	uint64_t batch_bytes;	/* in runs[] */
-	struct parasite_write_run runs[PARASITE_WRITE_RUNS];	/* not sent yet */
-	uint32_t nr_runs;
-	uint64_t write_usec;	/* the parasite writing them */
+	uint64_t write_usec;	/* waiting for the parasite's writes */
 };
 
 /* process_vm_readv copies straight from the task's pages and is an order of
@@ -144,101 +141,74 @@ static int plan_pages(struct page_sink *s, struct copy_job *job, uint64_t vaddr,
 
 static bool fault_checked;
 
-/* The parasite writes the runs recorded so far. */
-static int flush_runs(struct page_sink *s)
+static bool scan_bit(const struct parasite_dump_pages *d, uint64_t i)
 {
-	uint64_t t0 = mono_usec();
-	int r;
-
-	if (!s->nr_runs)
-		return 0;
-	r = parasite_write_pages(s->c->parasite, s->runs, s->nr_runs);
-	s->write_usec += mono_usec() - t0;
-	s->nr_runs = 0;
-	s->batch_bytes = 0;
-	return r;
+	return d->zero[i / 64] >> (i % 64) & 1;
 }
 
-/* Bytes the parasite writes per command: one command per 64 MiB scan at most. */
-#define PARASITE_BATCH_BYTES (64u << 20)
-
-/* A run of data pages: its page file range is reserved and recorded now,
- * the parasite writes it with its next batch. */
-static int add_direct(struct page_sink *s, int fd, uint64_t vaddr, uint64_t nr, off_t *file_off)
+/* Record what the parasite wrote: data runs (already in the page file, from
+ * file_off on, in address order) and zero runs (holes). */
+static int record_dumped(struct page_sink *s, int fd, const struct parasite_dump_pages *d, off_t file_off)
 {
-	uint64_t len = nr * PAGE_SIZE;
+	uint64_t i = 0;
 	int r;
 
-	if (lseek(fd, *file_off + (off_t)len, SEEK_SET) < 0)
-		return log_error_errno(negative_errno(), "cannot seek the page file");
-	r = page_writer_account(s->w, vaddr, nr);
-	if (r < 0)
-		return log_error_errno(r, "cannot record pages at %#" PRIx64, vaddr);
-	if (s->nr_runs == PARASITE_WRITE_RUNS || s->batch_bytes >= PARASITE_BATCH_BYTES) {
-		r = flush_runs(s);
+	while (i < d->nr_pages) {
+		bool zero = scan_bit(d, i);
+		uint64_t j = i + 1, va = d->vaddr + i * PAGE_SIZE;
+
+		while (j < d->nr_pages && scan_bit(d, j) == zero)
+			j++;
+		if (zero) {
+			r = page_writer_add_hole(s->w, va, j - i, PE_ZERO);
+			s->c->stats.pages_zero += j - i;
+		} else {
+			/* page_writer_account() wants the file position at the end of the data. */
+			file_off += (off_t)((j - i) * PAGE_SIZE);
+			r = lseek(fd, file_off, SEEK_SET) < 0 ? negative_errno() : 0;
+			if (r >= 0)
+				r = page_writer_account(s->w, va, j - i);
+			s->c->stats.pages_written += j - i;
+			s->c->stats.bytes_written += (j - i) * PAGE_SIZE;
+		}
 		if (r < 0)
-			return r;
+			return log_error_errno(r, "cannot record pages at %#" PRIx64, va);
+		i = j;
 	}
-	s->runs[s->nr_runs++] = (struct parasite_write_run){ .vaddr = vaddr, .len = len, .file_off = (uint64_t)*file_off };
-	s->batch_bytes += len;
-	*file_off += (off_t)len;
-	s->c->stats.pages_written += nr;
-	s->c->stats.bytes_written += len;
 	return 0;
 }
 
-static bool scan_bit(const struct parasite_zero_scan *z, uint64_t i)
-{
-	return z->zero[i / 64] >> (i % 64) & 1;
-}
-
 /*
- * With the parasite in: it tells which pages are zero (it reads only the
- * first bytes of a page that holds data), then writes the data pages from
- * its own address space into the page file it was handed: one copy, and no
- * page cache page is zeroed first (a full-page write into tmpfs skips the
- * clearing a fault into a mapping of the file would do).
+ * With the parasite in: it writes the data pages of each range (up to
+ * 64 MiB) from its own address space into the page file it was handed, and
+ * says which pages were zero (a data page is usually known by its first
+ * bytes, and looked at just before it is written).  One copy, no buffer
+ * here, and no page cache page is zeroed first (a full-page write into
+ * tmpfs skips the clearing a fault into a mapping of the file would do).
  */
 static int direct_run(struct page_sink *s, uint64_t vaddr, uint64_t nr)
 {
-	struct parasite_zero_scan z;
+	struct parasite_dump_pages d;
 
 	while (nr) {
 		uint32_t n = nr < PARASITE_SCAN_PAGES ? (uint32_t)nr : PARASITE_SCAN_PAGES;
-		uint64_t t0 = mono_usec(), i = 0;
+		uint64_t t0 = mono_usec();
 		off_t file_off;
 		int fd, r;
 
-		r = parasite_zero_scan(s->c->parasite, vaddr, n, &z);
-		s->c->stats.read_usec += mono_usec() - t0;
-		if (r < 0)
-			return r;
 		fd = page_writer_pages_fd(s->w, &file_off);
 		if (fd < 0)
 			return log_error_errno(fd, "cannot get the page file");
-		while (i < n) {
-			bool zero = scan_bit(&z, i);
-			uint64_t j = i + 1;
-
-			while (j < n && scan_bit(&z, j) == zero)
-				j++;
-			if (zero) {
-				r = page_writer_add_hole(s->w, vaddr + i * PAGE_SIZE, j - i, PE_ZERO);
-				s->c->stats.pages_zero += j - i;
-			} else
-				r = add_direct(s, fd, vaddr + i * PAGE_SIZE, j - i, &file_off);
-			if (r < 0)
-				return r;
-			i = j;
-		}
-		if (!fault_checked) {
+		r = parasite_dump_pages(s->c->parasite, vaddr, n, (uint64_t)file_off, &d);
+		s->write_usec += mono_usec() - t0;
+		if (r >= 0)
+			r = record_dumped(s, fd, &d, file_off);
+		if (r >= 0 && !fault_checked) {
 			fault_checked = true;
-			r = flush_runs(s);
-			if (r >= 0)
-				r = fault_inject("mid-memory");
-			if (r < 0)
-				return r;
+			r = fault_inject("mid-memory");
 		}
+		if (r < 0)
+			return r;
 		vaddr += (uint64_t)n * PAGE_SIZE;
 		nr -= n;
 	}
@@ -677,8 +647,6 @@ static int dump_pages(struct dump_ctx *c, pid_t pid, VmaEntry **vmas, size_t n)
 			s.direct = c->parasite && s.vm_pid;
 			r = dump_private_vma(&s, pm_fd, vmas[i]);
 		}
-	if (r >= 0)
-		r = flush_runs(&s);
 	q = copy_pipe_drain(c->copy);	/* s lives on this stack: nothing may stay posted */
 	if (r >= 0)
 		r = q;

@@ -127,28 +127,47 @@ static int check_root(const struct rst_task *t)
 	return 0;
 }
 
-static int check_seccomp(const struct rst_task *t)
+/* A chain (the process' or one thread's) the blob can install after creds cr. */
+static int check_chain(const struct rst_task *t, uint32_t tid, uint32_t mode, TsSeccompFilterEntry *const *f, size_t n,
+		       const TsCredsEntry *cr)
 {
-	const TaskStateEntry *e = t->ts;
-	if (!e->has_seccomp_mode || e->seccomp_mode != SECCOMP_MODE_FILTER)
+	if (mode != SECCOMP_MODE_FILTER)
 		return 0;
-	if (!e->n_seccomp_filters) {
-		log_error("task %d: seccomp filter mode without filters in its image", t->pid);
+	if (!n) {
+		log_error("task %d thread %u: seccomp filter mode without filters in its image", t->pid, tid);
 		return -EBADMSG;
 	}
-	for (size_t i = 0; i < e->n_seccomp_filters; i++) {
-		size_t len = e->seccomp_filters[i]->insns.len;
+	for (size_t i = 0; i < n; i++) {
+		size_t len = f[i]->insns.len;
 		if (!len || len % 8 || len / 8 > BPF_MAXINSNS_) {
-			log_error("task %d: seccomp filter %zu has %zu bytes, not a BPF program", t->pid, i + 1, len);
+			log_error("task %d thread %u: seccomp filter %zu has %zu bytes, not a BPF program", t->pid, tid, i + 1,
+				  len);
 			return -EBADMSG;
 		}
 	}
 	/* The kernel takes a filter only with no_new_privs or CAP_SYS_ADMIN, and the
 	 * blob installs them after the credentials. */
-	if (e->creds && !e->creds->no_new_privs && !(e->creds->cap_eff & (1ull << CAP_SYS_ADMIN_BIT))) {
-		log_error("task %d: its seccomp filters need no_new_privs or CAP_SYS_ADMIN, and its credentials have "
-			  "neither (the filters were installed before they were dropped): not restorable", t->pid);
+	if (cr && !cr->no_new_privs && !(cr->cap_eff & (1ull << CAP_SYS_ADMIN_BIT))) {
+		log_error("task %d thread %u: its seccomp filters need no_new_privs or CAP_SYS_ADMIN, and its credentials "
+			  "have neither (the filters were installed before they were dropped): not restorable", t->pid, tid);
 		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static int check_seccomp(const struct rst_task *t)
+{
+	const TaskStateEntry *e = t->ts;
+	if (!e->has_seccomp_mode)
+		return 0;
+	if (!ts_seccomp_per_thread(e))
+		return check_chain(t, (uint32_t)t->pid, e->seccomp_mode, e->seccomp_filters, e->n_seccomp_filters, e->creds);
+	for (size_t i = 0; i < e->n_threads; i++) {
+		const TsThreadEntry *th = e->threads[i];
+		int r = check_chain(t, th->tid, th->seccomp_mode, th->seccomp_chain, th->n_seccomp_chain,
+				    th->creds ? th->creds : e->creds);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -176,7 +195,12 @@ int ts_restore_prepare(struct restore_ctx *rc)
 unsigned long ts_restore_ptrace_options(const struct rst_task *t)
 {
 	const TaskStateEntry *e = t->ts;
-	return e && e->has_seccomp_mode && e->seccomp_mode ? PTRACE_O_SUSPEND_SECCOMP : 0;
+	if (!e)
+		return 0;
+	bool any = e->has_seccomp_mode && e->seccomp_mode;
+	for (size_t i = 0; !any && i < e->n_threads; i++)
+		any = e->threads[i]->seccomp_mode != 0;
+	return any ? PTRACE_O_SUSPEND_SECCOMP : 0;
 }
 
 /* ---- struct rst_ts for the blob ------------------------------------------ */
@@ -192,6 +216,12 @@ uint64_t ts_restore_args_len(const struct rst_task *t)
 	for (size_t i = 0; i < e->n_threads; i++)
 		len += (e->threads[i]->creds ? e->threads[i]->creds->n_groups : e->creds ? e->creds->n_groups : 0) * 4 + 16;
 	len += e->n_seccomp_filters * (sizeof(struct rst_ts_filter) + 16) + 16;
+	len += t->n_tids * sizeof(struct rst_ts_seccomp) + 16;
+	for (size_t i = 0; i < e->n_threads; i++) {
+		len += e->threads[i]->n_seccomp_chain * (sizeof(struct rst_ts_filter) + 16) + 16;
+		for (size_t j = 0; j < e->threads[i]->n_seccomp_chain; j++)
+			len += e->threads[i]->seccomp_chain[j]->insns.len;
+	}
 	len += e->n_posix_timers * sizeof(struct rst_ts_timer) + 16;
 	for (size_t i = 0; i < e->n_seccomp_filters; i++)
 		len += e->seccomp_filters[i]->insns.len;
@@ -312,28 +342,60 @@ static int fill_thread_creds(const TaskStateEntry *e, const TsThreadEntry *t, co
 	return 0;
 }
 
-static int fill_seccomp(const TaskStateEntry *e, struct rst_ts *ts, void *(*alloc)(void *, size_t), void *b)
+static const TsThreadEntry *thread_of(const TaskStateEntry *e, uint32_t tid)
 {
+	for (size_t i = 0; i < e->n_threads; i++)
+		if (e->threads[i]->tid == tid)
+			return e->threads[i];
+	return NULL;
+}
+
+static int copy_chain(TsSeccompFilterEntry *const *in, size_t n, uint64_t *ret_filters, uint32_t *ret_n,
+		      void *(*alloc)(void *, size_t), void *b)
+{
+	struct rst_ts_filter *f = n ? alloc(b, n * sizeof(*f)) : NULL;
+	if (n && !f)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		void *p = alloc(b, in[i]->insns.len);
+		if (!p)
+			return -ENOMEM;
+		memcpy(p, in[i]->insns.data, in[i]->insns.len);
+		f[i].insns = (uint64_t)(uintptr_t)p;
+		f[i].len = (uint32_t)(in[i]->insns.len / 8);
+		if (in[i]->has_flags)
+			f[i].flags = (uint32_t)(in[i]->flags & SECCOMP_FILTER_FLAG_LOG);
+	}
+	*ret_filters = (uint64_t)(uintptr_t)f;
+	*ret_n = (uint32_t)n;
+	return 0;
+}
+
+static int fill_seccomp(struct rst_task *t, struct rst_ts *ts, void *(*alloc)(void *, size_t), void *b)
+{
+	const TaskStateEntry *e = t->ts;
 	if (!e->has_seccomp_mode)
 		return 0;
+	if (ts_seccomp_per_thread(e)) {
+		struct rst_ts_seccomp *own = alloc(b, t->n_tids * sizeof(*own));
+		if (!own)
+			return -ENOMEM;
+		for (size_t i = 0; i < t->n_tids; i++) {
+			const TsThreadEntry *th = thread_of(e, t->tids[i]);
+			if (!th)
+				continue;
+			own[i].mode = th->seccomp_mode;
+			int r = copy_chain(th->seccomp_chain, th->n_seccomp_chain, &own[i].filters, &own[i].n_filters, alloc, b);
+			if (r < 0)
+				return r;
+		}
+		ts->thread_seccomp = (uint64_t)(uintptr_t)own;
+		return 0;
+	}
 	ts->seccomp_mode = e->seccomp_mode;
 	if (e->seccomp_mode != SECCOMP_MODE_FILTER)
 		return 0;
-	struct rst_ts_filter *f = alloc(b, e->n_seccomp_filters * sizeof(*f));
-	if (!f)
-		return -ENOMEM;
-	for (size_t i = 0; i < e->n_seccomp_filters; i++) {
-		const ProtobufCBinaryData *in = &e->seccomp_filters[i]->insns;
-		void *p = alloc(b, in->len);
-		if (!p)
-			return -ENOMEM;
-		memcpy(p, in->data, in->len);
-		f[i].insns = (uint64_t)(uintptr_t)p;
-		f[i].len = (uint32_t)(in->len / 8);
-	}
-	ts->filters = (uint64_t)(uintptr_t)f;
-	ts->n_filters = (uint32_t)e->n_seccomp_filters;
-	return 0;
+	return copy_chain(e->seccomp_filters, e->n_seccomp_filters, &ts->filters, &ts->n_filters, alloc, b);
 }
 
 /* struct sched_attr, SCHED_ATTR_SIZE_VER0 (48): util clamps are requests, not state. */
@@ -346,14 +408,6 @@ struct sched_attr_ {
 	uint32_t util_min, util_max;
 };
 _Static_assert(sizeof(struct sched_attr_) == 56, "sched_attr");
-
-static const TsThreadEntry *thread_of(const TaskStateEntry *e, uint32_t tid)
-{
-	for (size_t i = 0; i < e->n_threads; i++)
-		if (e->threads[i]->tid == tid)
-			return e->threads[i];
-	return NULL;
-}
 
 /* Each thread's scheduling and credentials, by its index in the blob's threads. */
 static int fill_threads(struct rst_task *t, struct rst_ts *ts, void *(*alloc)(void *, size_t), void *b)
@@ -476,7 +530,7 @@ int ts_restore_fill_args(struct rst_task *t, struct rst_args *a, void *(*alloc)(
 	if (r >= 0)
 		r = fill_threads(t, ts, alloc, b);
 	if (r >= 0)
-		r = fill_seccomp(e, ts, alloc, b);
+		r = fill_seccomp(t, ts, alloc, b);
 	if (r >= 0)
 		r = fill_timers(t, ts, alloc, b);
 	if (r < 0)

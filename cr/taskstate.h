@@ -137,6 +137,10 @@ int ts_creds_plan(const TaskStateEntry *e, const TsThreadEntry *t, struct ts_cre
  * or -1: a process timer or one aimed at the main thread. */
 int ts_timer_for_thread(const TaskStateEntry *e, const TsPosixTimerEntry *t);
 
+/* Threads with seccomp states of their own (ts_thread_entry.seccomp_own):
+ * each thread installs its own chain instead of the process' with TSYNC. */
+bool ts_seccomp_per_thread(const TaskStateEntry *e);
+
 /* "NOFILE" for RLIMIT_NOFILE. */
 const char *ts_rlimit_name(unsigned resource);
 

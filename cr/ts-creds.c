@@ -186,13 +186,75 @@ static struct creds_view view_of(const TaskStateEntry *e, const TsThreadEntry *t
 	return v;
 }
 
+/* Setting the groups we already have needs no CAP_SETGID if we skip it. */
+static bool groups_are(const TsCredsEntry *cr)
+{
+	gid_t now[256];
+	int n = getgroups(256, now);
+
+	if (n < 0 || (size_t)n != cr->n_groups)
+		return false;
+	for (int i = 0; i < n; i++)
+		if (now[i] != cr->groups[i])
+			return false;
+	return true;
+}
+
+static bool id_in(uint32_t id, const uint32_t *ids, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+/* Without CAP_SETUID/CAP_SETGID only our own real/effective/saved ids can be
+ * taken (and a group list needs CAP_SETGID unless it is ours already). */
+static int check_ids(const struct creds_view *v, const struct caps *now)
+{
+	const TsCredsEntry *cr = v->cr;
+	uint32_t u[3], g[3];
+	const uint32_t want_u[] = { cr->uid, cr->euid, cr->suid, cr->fsuid };
+	const uint32_t want_g[] = { cr->gid, cr->egid, cr->sgid, cr->fsgid };
+
+	if (getresuid(&u[0], &u[1], &u[2]) < 0 || getresgid(&g[0], &g[1], &g[2]) < 0)
+		return negative_errno();
+	if (!(now->eff & (1ull << CAP_SETUID)))
+		for (size_t i = 0; i < ARRAY_SIZE(want_u); i++)
+			if (!id_in(want_u[i], u, 3))
+				return log_error_errno(-EPERM, "task %u: creds ask for uids %u/%u/%u fsuid %u: uid %u needs cap_setuid, which the restorer does not hold",
+						       v->pid, cr->uid, cr->euid, cr->suid, cr->fsuid, want_u[i]);
+	if (!(now->eff & (1ull << CAP_SETGID))) {
+		for (size_t i = 0; i < ARRAY_SIZE(want_g); i++)
+			if (!id_in(want_g[i], g, 3))
+				return log_error_errno(-EPERM, "task %u: creds ask for gids %u/%u/%u fsgid %u: gid %u needs cap_setgid, which the restorer does not hold",
+						       v->pid, cr->gid, cr->egid, cr->sgid, cr->fsgid, want_g[i]);
+		if (!groups_are(cr))
+			return log_error_errno(-EPERM, "task %u: creds ask for other supplementary groups, which needs cap_setgid: the restorer does not hold it",
+					       v->pid);
+	}
+	return 0;
+}
+
 /* Refuse up front what the restorer could not grant (clear errors, no half-applied creds). */
 static int check_grantable(const struct creds_view *v, const struct caps *now, uint64_t bnd_now)
 {
 	const TsCredsEntry *cr = v->cr;
-	int bit, secbits_now = prctl(PR_GET_SECUREBITS, 0, 0, 0, 0);
+	int bit, r, secbits_now = prctl(PR_GET_SECUREBITS, 0, 0, 0, 0);
 	uint64_t want = cr->cap_prm | cr->cap_eff | cr->cap_amb;
 
+	r = check_ids(v, now);
+	if (r < 0)
+		return r;
+	if (!(now->eff & (1ull << CAP_SETPCAP))) {
+		bit = first_bit(bnd_now & ~cr->cap_bnd);
+		if (bit >= 0)
+			return log_error_errno(-EPERM, "task %u: dropping %s from the bounding set needs cap_setpcap: the restorer does not hold it",
+					       v->pid, cap_str(bit));
+		if (v->has_secbits && secbits_now >= 0 && (unsigned)secbits_now != v->secbits)
+			return log_error_errno(-EPERM, "task %u: securebits %#x need cap_setpcap: the restorer does not hold it",
+					       v->pid, v->secbits);
+	}
 	bit = first_bit(want & ~now->prm);
 	if (bit >= 0)
 		return log_error_errno(-EPERM, "task %u: creds ask for %s, which the restorer does not hold (permitted %#llx)",
@@ -220,20 +282,6 @@ static int check_grantable(const struct creds_view *v, const struct caps *now, u
 	return 0;
 }
 
-/* Setting the groups we already have needs no CAP_SETGID if we skip it. */
-static bool groups_are(const TsCredsEntry *cr)
-{
-	gid_t now[256];
-	int n = getgroups(256, now);
-
-	if (n < 0 || (size_t)n != cr->n_groups)
-		return false;
-	for (int i = 0; i < n; i++)
-		if (now[i] != cr->groups[i])
-			return false;
-	return true;
-}
-
 static int apply_ids(const struct creds_view *v)
 {
 	const TsCredsEntry *cr = v->cr;
@@ -258,16 +306,27 @@ static int apply_ids(const struct creds_view *v)
 	return 0;
 }
 
+/* Ambient before the securebits (SECBIT_NO_CAP_AMBIENT_RAISE would forbid it),
+ * both while our permitted set is effective (CAP_SETPCAP); the final capset
+ * keeps the ambient set, which lies in the image's permitted and inheritable. */
 static int apply_caps(const struct creds_view *v, const struct caps *before)
 {
 	const TsCredsEntry *cr = v->cr;
 	struct caps c = { before->prm, before->prm, before->inh | cr->cap_inh };
 	int r;
 
-	/* Effective back for the securebits (CAP_SETPCAP) after the uid change cleared it. */
+	/* Effective back after the uid change cleared it. */
 	r = caps_set(&c);
 	if (r < 0)
 		return log_error_errno(r, "task %u: cannot restore the effective capabilities after the uid change", v->pid);
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+		return log_error_errno(negative_errno(), "task %u: cannot clear the ambient set", v->pid);
+	for (uint64_t m = cr->cap_amb; m; m &= m - 1) {
+		int bit = first_bit(m);
+
+		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, bit, 0, 0) < 0)
+			return log_error_errno(negative_errno(), "task %u: cannot raise ambient %s", v->pid, cap_str(bit));
+	}
 	if (v->has_secbits && prctl(PR_GET_SECUREBITS, 0, 0, 0, 0) != (int)v->secbits &&
 	    prctl(PR_SET_SECUREBITS, v->secbits, 0, 0, 0) < 0)
 		return log_error_errno(negative_errno(), "task %u: cannot set securebits %#x", v->pid, v->secbits);
@@ -277,14 +336,6 @@ static int apply_caps(const struct creds_view *v, const struct caps *before)
 		return log_error_errno(r, "task %u: cannot set capabilities eff %#llx prm %#llx inh %#llx", v->pid,
 				       (unsigned long long)cr->cap_eff, (unsigned long long)cr->cap_prm,
 				       (unsigned long long)cr->cap_inh);
-	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
-		return log_error_errno(negative_errno(), "task %u: cannot clear the ambient set", v->pid);
-	for (uint64_t m = cr->cap_amb; m; m &= m - 1) {
-		int bit = first_bit(m);
-
-		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, bit, 0, 0) < 0)
-			return log_error_errno(negative_errno(), "task %u: cannot raise ambient %s", v->pid, cap_str(bit));
-	}
 	return 0;
 }
 

@@ -36,8 +36,7 @@
 #define PARASITE_ARGS_MAGIC 0x6372796f70617261ULL	/* "cryopara" */
 #define PARASITE_NSIG 64
 #define PARASITE_FDS_BATCH 64		/* fds per DRAIN_FDS command (one SCM_RIGHTS message) */
-#define PARASITE_SCAN_PAGES 16384	/* pages per ZERO_SCAN command (64 MiB) */
-#define PARASITE_WRITE_RUNS 64		/* runs per WRITE_PAGES command */
+#define PARASITE_SCAN_PAGES 16384	/* pages per DUMP_PAGES command (64 MiB) */
 
 enum parasite_cmd {
 	PARASITE_CMD_TASK_STATE = 1,	/* trap or channel, per process: sigactions, itimers */
@@ -45,9 +44,8 @@ enum parasite_cmd {
 	PARASITE_CMD_CHANNEL = 3,	/* trap: create the channel socketpair */
 	PARASITE_CMD_FINI = 4,		/* channel: leave the daemon loop */
 	PARASITE_CMD_DRAIN_FDS = 5,	/* channel: reply carries the listed fds (SCM_RIGHTS) */
-	PARASITE_CMD_ZERO_SCAN = 6,	/* channel: which pages of a range are all zero */
+	PARASITE_CMD_DUMP_PAGES = 6,	/* channel: data pages of a range to the page fd, zero ones named */
 	PARASITE_CMD_PAGE_FD = 7,	/* channel: keep the fd the request carries (none: close it) */
-	PARASITE_CMD_WRITE_PAGES = 8,	/* channel: write runs of memory to the page fd */
 	PARASITE_CMD_NR,
 };
 
@@ -87,11 +85,17 @@ struct parasite_fds {
 	int32_t pad;
 };
 
-/* ZERO_SCAN: bit i of zero set if the page at vaddr + i * 4096 is all zero. */
-struct parasite_zero_scan {
+/*
+ * DUMP_PAGES: the pages of [vaddr, + nr_pages) that are not all zero go to
+ * the page fd back to back from file_off, in address order; bit i of zero
+ * is set for each page left out, written says how many bytes went out.
+ */
+struct parasite_dump_pages {
 	uint64_t vaddr;
 	uint32_t nr_pages;	/* <= PARASITE_SCAN_PAGES */
 	uint32_t nr_zero;	/* answer: bits set */
+	uint64_t file_off;
+	uint64_t written;	/* answer */
 	uint64_t zero[PARASITE_SCAN_PAGES / 64];
 };
 
@@ -99,17 +103,6 @@ struct parasite_zero_scan {
 struct parasite_page_fd {
 	int32_t fd;
 	int32_t pad;
-};
-
-/* WRITE_PAGES: each run's bytes at vaddr go to the page fd at file_off. */
-struct parasite_write_run {
-	uint64_t vaddr, len, file_off;
-};
-
-struct parasite_write_pages {
-	uint32_t nr;
-	uint32_t pad;
-	struct parasite_write_run runs[PARASITE_WRITE_RUNS];
 };
 
 struct parasite_args {
@@ -121,9 +114,8 @@ struct parasite_args {
 		struct parasite_thread_state thread;
 		struct parasite_channel channel;
 		struct parasite_fds fds;
-		struct parasite_zero_scan scan;
+		struct parasite_dump_pages pages;
 		struct parasite_page_fd page_fd;
-		struct parasite_write_pages write;
 	};
 };
 
@@ -135,11 +127,9 @@ _Static_assert(offsetof(struct parasite_thread_state, ss_size) == 16, "thread la
 _Static_assert(sizeof(struct parasite_thread_state) == 32, "thread size");
 _Static_assert(sizeof(struct parasite_channel) == 8, "channel size");
 _Static_assert(sizeof(struct parasite_fds) == 8 + 4 * PARASITE_FDS_BATCH, "fds size");
-_Static_assert(offsetof(struct parasite_zero_scan, zero) == 16, "scan layout");
-_Static_assert(sizeof(struct parasite_zero_scan) == 16 + PARASITE_SCAN_PAGES / 8, "scan size");
+_Static_assert(offsetof(struct parasite_dump_pages, zero) == 32, "pages layout");
+_Static_assert(sizeof(struct parasite_dump_pages) == 32 + PARASITE_SCAN_PAGES / 8, "pages size");
 _Static_assert(sizeof(struct parasite_page_fd) == 8, "page fd size");
-_Static_assert(sizeof(struct parasite_write_run) == 24, "write run size");
-_Static_assert(sizeof(struct parasite_write_pages) == 8 + 24 * PARASITE_WRITE_RUNS, "write size");
 _Static_assert(offsetof(struct parasite_args, task) == 16, "args layout");
 _Static_assert(sizeof(struct parasite_args) == 16 + sizeof(struct parasite_task_state), "args size");
 

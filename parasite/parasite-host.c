@@ -345,20 +345,6 @@ int parasite_drain_fds(struct parasite_ctl *ctl, const int *fds, size_t nr, int 
 	return 0;
 }
 
-int parasite_zero_scan(struct parasite_ctl *ctl, uint64_t vaddr, uint32_t nr_pages, struct parasite_zero_scan *ret)
-{
-	struct parasite_args a = { .cmd = PARASITE_CMD_ZERO_SCAN };
-	int r;
-
-	a.scan.vaddr = vaddr;
-	a.scan.nr_pages = nr_pages;
-	r = parasite_channel_cmd(ctl, &a, NULL, 0);
-	if (r < 0)
-		return log_error_errno(r, "parasite of %d: zero scan at %#llx", ctl->inf.pid, (unsigned long long)vaddr);
-	*ret = a.scan;
-	return 0;
-}
-
 int parasite_set_page_fd(struct parasite_ctl *ctl, int fd)
 {
 	struct parasite_args a = { .cmd = PARASITE_CMD_PAGE_FD };
@@ -372,19 +358,25 @@ int parasite_set_page_fd(struct parasite_ctl *ctl, int fd)
 	return 0;
 }
 
-int parasite_write_pages(struct parasite_ctl *ctl, const struct parasite_write_run *runs, uint32_t nr)
+int parasite_dump_pages(struct parasite_ctl *ctl, uint64_t vaddr, uint32_t nr_pages, uint64_t file_off,
+			struct parasite_dump_pages *ret)
 {
-	struct parasite_args a = { .cmd = PARASITE_CMD_WRITE_PAGES };
+	struct parasite_args a = { .cmd = PARASITE_CMD_DUMP_PAGES };
 	int r;
 
-	if (nr > PARASITE_WRITE_RUNS)
-		return -EINVAL;
-	a.write.nr = nr;
-	memcpy(a.write.runs, runs, nr * sizeof(*runs));
+	a.pages.vaddr = vaddr;
+	a.pages.nr_pages = nr_pages;
+	a.pages.file_off = file_off;
 	r = parasite_channel_cmd(ctl, &a, NULL, 0);
 	if (r < 0)
-		return log_error_errno(r, "the parasite of %d cannot write pages at %#llx", ctl->inf.pid,
-				       (unsigned long long)runs[0].vaddr);
+		return log_error_errno(r, "the parasite of %d cannot dump its pages at %#llx", ctl->inf.pid,
+				       (unsigned long long)vaddr);
+	if (a.pages.written + (uint64_t)a.pages.nr_zero * 4096 != (uint64_t)nr_pages * 4096) {
+		log_error("the parasite of %d wrote %llu bytes for %u pages, %u of them zero", ctl->inf.pid,
+			  (unsigned long long)a.pages.written, nr_pages, a.pages.nr_zero);
+		return -EPROTO;
+	}
+	*ret = a.pages;
 	return 0;
 }
 

@@ -11,8 +11,8 @@
  *   parasite_thread_state() per thread     trap commands (also the task's own
  *                                          remote syscalls: parasite_infection())
  *   parasite_start_daemon()                channel up, the daemon runs in one thread
- *   parasite_task_state(), parasite_drain_fds(), parasite_zero_scan(),
- *   parasite_set_page_fd(), parasite_write_pages()
+ *   parasite_task_state(), parasite_drain_fds(), parasite_set_page_fd(),
+ *   parasite_dump_pages()
  *                                          channel commands
  *   parasite_cure()                        daemon stopped, blob unmapped, all put back
  * Trap commands and remote syscalls in the daemon's thread are refused
@@ -48,14 +48,13 @@ int parasite_channel_cmd(struct parasite_ctl *ctl, struct parasite_args *a, int 
 /* Duplicates of the task's fds[0..nr) into ret_local[] (O_CLOEXEC), any nr:
  * batches of PARASITE_FDS_BATCH, each one SCM_RIGHTS message. */
 int parasite_drain_fds(struct parasite_ctl *ctl, const int *fds, size_t nr, int *ret_local);
-/* Which of nr_pages (<= PARASITE_SCAN_PAGES) pages at vaddr are all zero. */
-int parasite_zero_scan(struct parasite_ctl *ctl, uint64_t vaddr, uint32_t nr_pages,
-		       struct parasite_zero_scan *ret);
 /* Hand the page file to the daemon (fd < 0: it closes the one it has);
  * the fd stays in the task until then, or until the daemon ends. */
 int parasite_set_page_fd(struct parasite_ctl *ctl, int fd);
-/* The daemon writes nr (<= PARASITE_WRITE_RUNS) runs of its memory to the page file. */
-int parasite_write_pages(struct parasite_ctl *ctl, const struct parasite_write_run *runs, uint32_t nr);
+/* The daemon writes the non-zero pages of nr_pages (<= PARASITE_SCAN_PAGES)
+ * at vaddr to the page file from file_off on; ret says which were zero. */
+int parasite_dump_pages(struct parasite_ctl *ctl, uint64_t vaddr, uint32_t nr_pages, uint64_t file_off,
+			struct parasite_dump_pages *ret);
 /* Tell the daemon to finish and wait for it (parasite_cure does it too). */
 int parasite_stop_daemon(struct parasite_ctl *ctl);
 /* The scratch mapping in the task: [*start, *end), not part of its memory. */

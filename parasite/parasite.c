@@ -95,20 +95,6 @@ static bool page_is_zero(const uint64_t *p)
 	return true;
 }
 
-static long zero_scan(struct parasite_zero_scan *s)
-{
-	if (s->nr_pages > PARASITE_SCAN_PAGES || s->vaddr % PAGE_SIZE_)
-		return -EINVAL_;
-	s->nr_zero = 0;
-	memset(s->zero, 0, sizeof(s->zero));
-	for (uint32_t i = 0; i < s->nr_pages; i++)
-		if (page_is_zero((const uint64_t *)(uintptr_t)(s->vaddr + (uint64_t)i * PAGE_SIZE_))) {
-			s->zero[i / 64] |= 1ull << (i % 64);
-			s->nr_zero++;
-		}
-	return 0;
-}
-
 /* The page file the host handed over (PAGE_FD), -1 without. */
 static int page_fd = -1;
 
@@ -121,25 +107,57 @@ static long set_page_fd(struct parasite_page_fd *p, int received)
 	return 0;
 }
 
-/* Memory straight from our address space into the page file: one copy. */
-static long write_pages(const struct parasite_write_pages *w)
+static long write_all(const void *buf, uint64_t len, uint64_t off)
 {
+	for (uint64_t done = 0; done < len;) {
+		long n = sys_pwrite64(page_fd, (const uint8_t *)buf + done, len - done, (long)(off + done));
+		if (n == -4)
+			continue;
+		if (n <= 0)
+			return n < 0 ? n : -EIO_;
+		done += (uint64_t)n;
+	}
+	return 0;
+}
+
+/* Data runs are written in pieces this size, so a page was just looked at
+ * (cache and TLB warm) when its bytes go out. */
+#define DUMP_PIECE_PAGES 256
+
+/* Memory straight from our address space into the page file: one copy. */
+static long dump_pages(struct parasite_dump_pages *d)
+{
+	const uint8_t *base = (const uint8_t *)(uintptr_t)d->vaddr;
+	uint64_t off = d->file_off;
+	uint32_t i = 0;
+
 	if (page_fd < 0)
 		return -EBADF_;
-	if (w->nr > PARASITE_WRITE_RUNS)
+	if (d->nr_pages > PARASITE_SCAN_PAGES || d->vaddr % PAGE_SIZE_)
 		return -EINVAL_;
-	for (uint32_t i = 0; i < w->nr; i++) {
-		const struct parasite_write_run *run = &w->runs[i];
-		for (uint64_t done = 0; done < run->len;) {
-			long n = sys_pwrite64(page_fd, (const void *)(uintptr_t)(run->vaddr + done),
-					      run->len - done, (long)(run->file_off + done));
-			if (n == -4)
-				continue;
-			if (n <= 0)
-				return n < 0 ? n : -EIO_;
-			done += (uint64_t)n;
+	d->nr_zero = 0;
+	memset(d->zero, 0, sizeof(d->zero));
+	while (i < d->nr_pages) {
+		bool zero = page_is_zero((const uint64_t *)(base + (uint64_t)i * PAGE_SIZE_));
+		uint32_t j = i + 1;
+		long r;
+
+		while (j < d->nr_pages && j - i < DUMP_PIECE_PAGES &&
+		       page_is_zero((const uint64_t *)(base + (uint64_t)j * PAGE_SIZE_)) == zero)
+			j++;
+		if (zero) {
+			for (uint32_t k = i; k < j; k++)
+				d->zero[k / 64] |= 1ull << (k % 64);
+			d->nr_zero += j - i;
+		} else {
+			r = write_all(base + (uint64_t)i * PAGE_SIZE_, (uint64_t)(j - i) * PAGE_SIZE_, off);
+			if (r < 0)
+				return r;
+			off += (uint64_t)(j - i) * PAGE_SIZE_;
 		}
+		i = j;
 	}
+	d->written = off - d->file_off;
 	return 0;
 }
 
@@ -158,12 +176,10 @@ static long dispatch(struct parasite_args *a, bool channel, int received)
 		return channel ? -EINVAL_ : make_channel(&a->channel);
 	case PARASITE_CMD_DRAIN_FDS:
 		return channel ? drain_fds(&a->fds) : -EINVAL_;
-	case PARASITE_CMD_ZERO_SCAN:
-		return channel ? zero_scan(&a->scan) : -EINVAL_;
+	case PARASITE_CMD_DUMP_PAGES:
+		return channel ? dump_pages(&a->pages) : -EINVAL_;
 	case PARASITE_CMD_PAGE_FD:
 		return channel ? set_page_fd(&a->page_fd, received) : -EINVAL_;
-	case PARASITE_CMD_WRITE_PAGES:
-		return channel ? write_pages(&a->write) : -EINVAL_;
 	case PARASITE_CMD_FINI:
 		return channel ? 0 : -EINVAL_;
 	}

@@ -185,7 +185,7 @@ _Static_assert(sizeof(struct rst_args) == 320, "rst_args layout");
 struct rst_ts_filter {
 	uint64_t insns;
 	uint32_t len;
-	uint32_t pad;
+	uint32_t flags;		/* SECCOMP_FILTER_FLAG_LOG; TSYNC is the blob's */
 };
 _Static_assert(sizeof(struct rst_ts_filter) == 16, "rst_ts_filter layout");
 
@@ -242,8 +242,18 @@ struct rst_ts {
 	uint64_t timers;	/* struct rst_ts_timer[n_timers] */
 	uint32_t n_timers;
 	uint32_t pad;
+	/* Threads with seccomp states of their own: struct rst_ts_seccomp[n_threads],
+	 * each installed by its thread without TSYNC; 0: seccomp_mode/filters above. */
+	uint64_t thread_seccomp;
 };
-_Static_assert(sizeof(struct rst_ts) == 64, "rst_ts layout");
+_Static_assert(sizeof(struct rst_ts) == 72, "rst_ts layout");
+
+struct rst_ts_seccomp {
+	uint32_t mode;		/* 0, 1 strict, 2 filter */
+	uint32_t n_filters;
+	uint64_t filters;	/* struct rst_ts_filter[n_filters], oldest first */
+};
+_Static_assert(sizeof(struct rst_ts_seccomp) == 16, "rst_ts_seccomp layout");
 
 struct rst_ts_timer {
 	int32_t id;

@@ -139,10 +139,20 @@ static long set_ids(const struct rst_ts_creds *ts)
 	return 0;
 }
 
+/* Ambient before the securebits (SECBIT_NO_CAP_AMBIENT_RAISE would forbid it)
+ * and both while our permitted set is effective (CAP_SETPCAP); the final
+ * capset keeps the ambient set, which lies in the image's permitted and
+ * inheritable sets. */
 static long set_caps(const struct rst_ts_creds *ts)
 {
 	long r = capset(ts->cap_prm_now, ts->cap_prm_now, ts->cap_inh_now | ts->cap_inh);
 
+	if (r < 0)
+		return r;
+	r = sys_prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	for (unsigned cap = 0; r >= 0 && cap < 64; cap++)
+		if (ts->cap_amb & (1ull << cap))
+			r = sys_prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0);
 	if (r < 0)
 		return r;
 	if (ts->secbits >= 0) {
@@ -154,14 +164,7 @@ static long set_caps(const struct rst_ts_creds *ts)
 	} else {
 		sys_prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
 	}
-	r = capset(ts->cap_eff, ts->cap_prm, ts->cap_inh);
-	if (r < 0)
-		return r;
-	r = sys_prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-	for (unsigned cap = 0; r >= 0 && cap < 64; cap++)
-		if (ts->cap_amb & (1ull << cap))
-			r = sys_prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0);
-	return r < 0 ? r : 0;
+	return capset(ts->cap_eff, ts->cap_prm, ts->cap_inh);
 }
 
 static long set_creds(const struct rst_ts_creds *ts, int main_thread)
@@ -199,16 +202,14 @@ long rst_ts_thread(const struct rst_args *a, uint64_t idx, uint32_t *step)
 	return set_creds(&((const struct rst_ts_creds *)ts->creds)[idx], idx == 0);
 }
 
-static long set_filters(const struct rst_ts *ts)
+/* The chain oldest first; with TSYNC the threads share it, as they did (they
+ * are parked in the blob or stopped by cryo-cr after rt_sigreturn, unfiltered
+ * until detached: PTRACE_O_SUSPEND_SECCOMP). */
+static long set_filters(const struct rst_ts_filter *f, uint32_t n, uint32_t tsync)
 {
-	const struct rst_ts_filter *f = (const struct rst_ts_filter *)ts->filters;
-
-	for (uint32_t i = 0; i < ts->n_filters; i++) {
+	for (uint32_t i = 0; i < n; i++) {
 		struct sock_fprog prog = { (unsigned short)f[i].len, (struct sock_filter *)f[i].insns };
-		/* TSYNC: the threads share the chain, as they did (they are parked in
-		 * the blob or stopped by cryo-cr after rt_sigreturn, unfiltered until
-		 * detached: PTRACE_O_SUSPEND_SECCOMP). */
-		long r = sys_seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog);
+		long r = sys_seccomp(SECCOMP_SET_MODE_FILTER, tsync | f[i].flags, &prog);
 		if (r > 0)	/* the tid of a thread that could not be synchronised */
 			return -EBUSY;
 		if (r < 0)
@@ -217,19 +218,29 @@ static long set_filters(const struct rst_ts *ts)
 	return 0;
 }
 
-long rst_ts_last(const struct rst_args *a, int main_thread, uint32_t *step)
+long rst_ts_last(const struct rst_args *a, uint64_t idx, uint32_t *step)
 {
 	const struct rst_ts *ts = (const struct rst_ts *)a->ts;
 	long r = 0;
 
-	if (main_thread)
+	if (idx == 0)
 		r = sys_prctl(PR_SET_PDEATHSIG, ts ? (unsigned long)ts->pdeath_signal : 0, 0, 0, 0);
 	if (!ts || r < 0)
 		return r;
 	*step = RST_STEP_SECCOMP;
+	if (ts->thread_seccomp) {
+		const struct rst_ts_seccomp *own = (const struct rst_ts_seccomp *)ts->thread_seccomp;
+		if (idx >= ts->n_threads)
+			return 0;
+		if (own[idx].mode == SECCOMP_MODE_STRICT)
+			return sys_seccomp(SECCOMP_SET_MODE_STRICT, 0, 0);
+		if (own[idx].mode == SECCOMP_MODE_FILTER)
+			return set_filters((const struct rst_ts_filter *)own[idx].filters, own[idx].n_filters, 0);
+		return 0;
+	}
 	if (ts->seccomp_mode == SECCOMP_MODE_STRICT)
 		return sys_seccomp(SECCOMP_SET_MODE_STRICT, 0, 0);
-	if (ts->seccomp_mode == SECCOMP_MODE_FILTER && main_thread)
-		return set_filters(ts);
+	if (ts->seccomp_mode == SECCOMP_MODE_FILTER && idx == 0)
+		return set_filters((const struct rst_ts_filter *)ts->filters, ts->n_filters, SECCOMP_FILTER_FLAG_TSYNC);
 	return 0;
 }

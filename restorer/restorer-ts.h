@@ -18,8 +18,8 @@ long rst_ts_thread_timers(const struct rst_args *a, uint32_t *step);
 /* Every thread, after its own state and queued signals, before the barrier:
  * its scheduling (idx = its index in threads), then its credentials. */
 long rst_ts_thread(const struct rst_args *a, uint64_t idx, uint32_t *step);
-/* Every thread after the go, just before rt_sigreturn: the parent-death
- * signal (main thread) and seccomp. */
-long rst_ts_last(const struct rst_args *a, int main_thread, uint32_t *step);
+/* Every thread after the go, just before rt_sigreturn (idx: its index in
+ * threads): the parent-death signal (main thread) and seccomp. */
+long rst_ts_last(const struct rst_args *a, uint64_t idx, uint32_t *step);
 
 #endif

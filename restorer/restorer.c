@@ -714,7 +714,7 @@ static PIE_NORETURN void thread_finish(struct rst_args *a, struct rst_thread *t)
 	/* The dumped parent-death signal replaces ours, which was for the restore
 	 * only (cryo-cr traces us from here on, with PTRACE_O_EXITKILL); seccomp
 	 * is the last thing before the restored code runs. */
-	r = rst_ts_last(a, t == (struct rst_thread *)a->threads, &ts_step);
+	r = rst_ts_last(a, (uint64_t)(t - (struct rst_thread *)a->threads), &ts_step);
 	if (r < 0)
 		fail(a, r, ts_step);
 

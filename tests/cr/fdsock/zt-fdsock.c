@@ -8,7 +8,8 @@
  *                  a dup (one description), an end shared with a child
  *   unix-listen    listeners on a path and an abstract name, connections
  *                  accepted from both (names, data both ways), connections
- *                  still waiting in accept() on both
+ *                  still waiting in accept() on both, one whose client only a
+ *                  child holds
  *   unix-dgram     bound dgram sockets (path, abstract) with datagrams
  *                  queued, a dgram socket connected to the path one
  *   unix-scm       fds in flight (SCM_RIGHTS: a pipe end only in flight, a
@@ -297,20 +298,24 @@ static void expect_name(int fd, bool peer, const struct sockaddr_un *sun, sockle
 
 static char tmpdir[64];
 
+static void remove_tmpdir(void)
+{
+	char cmd[128];
+
+	if (!tmpdir[0])
+		return;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+	if (system(cmd) != 0)
+		zt_log("cannot remove %s", tmpdir);
+	tmpdir[0] = 0;
+}
+
 static void make_tmpdir(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/zt-fdsock.XXXXXX");
 	if (!mkdtemp(tmpdir))
 		zt_fail("mkdtemp: %m");
-}
-
-static void remove_tmpdir(void)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-	if (system(cmd) != 0)
-		zt_log("cannot remove %s", tmpdir);
+	atexit(remove_tmpdir);	/* a failed check exits too */
 }
 
 /* ---- unix -------------------------------------------------------------- */
@@ -389,6 +394,14 @@ static void do_unix_pair(void)
 	child_finish();
 }
 
+static void child_listen_check(struct child_page *c)
+{
+	if (send(39, "kid", 3, MSG_NOSIGNAL) != 3)
+		snprintf(c->why, sizeof(c->why), "fd 39 of the child: %m");
+	else
+		c->ok = 1;
+}
+
 static void do_unix_listen(void)
 {
 	struct sockaddr_un path, abst;
@@ -432,6 +445,13 @@ static void do_unix_listen(void)
 	place(socket(AF_UNIX, SOCK_STREAM, 0), 38);
 	if (connect(38, (void *)&path, plen) < 0)
 		zt_fail("connect: %m");
+	/* a waiting client only a child holds (the listener's restore in the
+	 * parent makes it; the child inherits it) */
+	place(socket(AF_UNIX, SOCK_SEQPACKET, 0), 39);
+	if (connect(39, (void *)&abst, alen) < 0)
+		zt_fail("connect: %m");
+	child_start(child_listen_check);
+	close(39);
 	zt_ready();
 	zt_wait();
 
@@ -472,6 +492,11 @@ static void do_unix_listen(void)
 	send_str(37, "r37");
 	expect_recv(c, "r37");
 	expect_sock_type(c, SOCK_SEQPACKET);
+	child_finish();		/* the child sent "kid" on its fd 39 */
+	int k = accept(31, NULL, NULL);
+	if (k < 0)
+		zt_fail("the child's waiting connection is gone (%m)");
+	expect_recv(k, "kid");
 	/* new connections still work */
 	int d = socket(AF_UNIX, SOCK_STREAM, 0);
 	if (d < 0 || connect(d, (void *)&path, plen) < 0)

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The parasite's command channel and fd handover, on a real task:
- *   parasite-fds MODE     MODE: many | kinds | threads | netns
+ *   parasite-fds MODE     MODE: many | kinds | threads | netns | crash
  * A child sets up fds (many: 300 of them, several batches; kinds: one of
  * each common kind; threads: 4 threads; netns: in its own network
- * namespace) and waits.  We seize it, infect it, start the daemon, take
+ * namespace; crash: the daemon faults instead of handing fds over) and
+ * waits.  We seize it, infect it, start the daemon, take
  * every fd through the channel (SCM_RIGHTS) and check each is the same open
- * file description as a pidfd_getfd duplicate (kcmp); then cure and check
+ * file description as a pidfd_getfd duplicate (kcmp), and has it write a
+ * few pages into a file of ours (DUMP_PAGES); then cure and check
  * that the registers, FPU state, maps and fd table are exactly as before,
  * release it and let the child check its fds still work.
  * Exit 0 PASS, 1 FAIL, 77 SKIP.
@@ -62,6 +64,10 @@ static void __attribute__((noreturn, format(printf, 1, 2))) fail(const char *fmt
 /* ---- the child --------------------------------------------------------- */
 
 static int pipe_rw[2];
+/* Pages the parasite dumps: data, zero, data, data (the last one tells
+ * whether a byte at its end is seen). */
+#define NR_PAGES 4
+static uint8_t *pages;
 
 static void *spin(void *arg)
 {
@@ -104,7 +110,23 @@ static int child_check(void)
 
 	if (write(pipe_rw[1], "x", 1) != 1 || read(pipe_rw[0], &c, 1) != 1 || c != 'x')
 		return 20;
+	if (pages[4 * 4096 - 1] != 0x5a || pages[1 * 4096] != 0)
+		return 21;
 	return 0;
+}
+
+static void fill_pages(void)
+{
+	pages = mmap(NULL, NR_PAGES * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (pages == MAP_FAILED)
+		_exit(7);
+	for (int i = 0; i < 4096; i++) {
+		pages[i] = (uint8_t)(i * 7 + 1);
+		pages[2 * 4096 + i] = (uint8_t)(i * 13 + 5);
+	}
+	pages[1 * 4096] = 1;	/* present, then zero again */
+	pages[1 * 4096] = 0;
+	pages[4 * 4096 - 1] = 0x5a;
 }
 
 static void child(int ready_fd, int go_fd)
@@ -124,7 +146,8 @@ static void child(int ready_fd, int go_fd)
 		for (int i = 0; i < 3; i++)
 			if (pthread_create(&t, NULL, spin, &counters[i]))
 				_exit(4);
-	if (write(ready_fd, "r", 1) != 1)
+	fill_pages();
+	if (write(ready_fd, &pages, sizeof(pages)) != sizeof(pages))
 		_exit(5);
 	if (read(go_fd, &c, 1) != 1)
 		_exit(6);
@@ -278,6 +301,49 @@ static void check_handover(struct parasite_ctl *ctl, pid_t pid)
 	close(pidfd);
 }
 
+/* DUMP_PAGES into a file of ours: data pages back to back from the offset, zero one named. */
+static void check_pages(struct parasite_ctl *ctl, pid_t pid, uint64_t addr)
+{
+	int fd = memfd_create("pages", MFD_CLOEXEC);
+	struct parasite_dump_pages d;
+	uint8_t want[NR_PAGES * 4096], got[3 * 4096];
+	struct iovec local = { want, sizeof(want) }, remote = { (void *)(uintptr_t)addr, sizeof(want) };
+
+	if (fd < 0 || process_vm_readv(pid, &local, 1, &remote, 1, 0) != (ssize_t)sizeof(want))
+		fail("memfd or reading the child: %m");
+	if (parasite_set_page_fd(ctl, fd) < 0)
+		fail("handing the page fd over");
+	if (parasite_dump_pages(ctl, addr, NR_PAGES, 4096, &d) < 0)
+		fail("DUMP_PAGES");
+	if (d.nr_zero != 1 || d.zero[0] != 2 || d.written != 3 * 4096)
+		fail("DUMP_PAGES says %u zero (bits %#llx), %llu bytes", d.nr_zero,
+		     (unsigned long long)d.zero[0], (unsigned long long)d.written);
+	if (pread(fd, got, sizeof(got), 4096) != (ssize_t)sizeof(got) ||
+	    memcmp(got, want, 4096) || memcmp(got + 4096, want + 2 * 4096, 2 * 4096))
+		fail("the page file does not hold the data pages");
+	if (parasite_set_page_fd(ctl, -1) < 0)
+		fail("closing the page fd in the task");
+	close(fd);
+}
+
+/* The daemon faults (it is told to dump an unmapped page): the host must
+ * notice at once, and the cure must still leave the task as it was. */
+static void crash_daemon(struct parasite_ctl *ctl)
+{
+	struct parasite_dump_pages d;
+	int fd = memfd_create("pages", MFD_CLOEXEC), r;
+
+	if (fd < 0 || parasite_set_page_fd(ctl, fd) < 0)
+		fail("handing the page fd over");
+	close(fd);
+	r = parasite_dump_pages(ctl, 4096, 1, 0, &d);
+	if (r != -EFAULT)
+		fail("DUMP_PAGES of an unmapped page gave %d, not -EFAULT", r);
+	if (parasite_daemon_running(ctl))
+		fail("the daemon is still said to run after its fault");
+	printf("the daemon's fault was seen\n");
+}
+
 int main(int argc, char **argv)
 {
 	int ready[2], go[2], status;
@@ -286,10 +352,10 @@ int main(int argc, char **argv)
 	struct snapshot before = { 0 }, after = { 0 };
 	struct seized_task *k;
 	pid_t pid, tids[8];
-	char c;
+	uint8_t *addr;
 
 	if (argc != 2)
-		return fprintf(stderr, "usage: parasite-fds many|kinds|threads|netns\n"), 1;
+		return fprintf(stderr, "usage: parasite-fds many|kinds|threads|netns|crash\n"), 1;
 	mode = argv[1];
 	if (getuid() != 0) {
 		printf("SKIP: needs root (ptrace of a child is fine, but netns and pidfd_getfd of all kinds want it)\n");
@@ -307,7 +373,7 @@ int main(int argc, char **argv)
 	}
 	close(ready[1]);
 	close(go[0]);
-	if (read(ready[0], &c, 1) != 1) {
+	if (read(ready[0], &addr, sizeof(addr)) != sizeof(addr)) {
 		waitpid(pid, &status, 0);
 		if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
 			printf("SKIP: cannot make a network namespace\n");
@@ -327,7 +393,11 @@ int main(int argc, char **argv)
 		fail("infect");
 	if (parasite_start_daemon(ctl) < 0)
 		fail("start the daemon");
-	check_handover(ctl, pid);
+	check_pages(ctl, pid, (uint64_t)(uintptr_t)addr);
+	if (!strcmp(mode, "crash"))
+		crash_daemon(ctl);
+	else
+		check_handover(ctl, pid);
 	if (parasite_cure(ctl) < 0)
 		fail("cure");
 	take_snapshot(k, &after);

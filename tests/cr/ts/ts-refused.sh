@@ -4,7 +4,8 @@
 #
 #   ts-refused.sh creds ZT_TS_CREDS      the image's permitted set holds cap_kill;
 #       a cryo-cr without cap_kill (setpriv drops it from its bounding set)
-#       fails naming cap_kill; then a plain restore passes the test's checks.
+#       fails naming cap_kill, one without cap_setuid naming uid 1000; then a
+#       plain restore passes the test's checks.
 #   ts-refused.sh rlimits ZT_TS_RLIMITS  the image's RLIMIT_NOFILE hard limit is
 #       4000; a cryo-cr whose hard limit is 512 (it cannot raise it: no
 #       CAP_SYS_RESOURCE) fails naming RLIMIT_NOFILE; with --keep-rlimits the
@@ -63,6 +64,11 @@ creds)
 		--log-format text -o "$W/refused.log" && die "restore without cap_kill succeeded"
 	grep -q "cap_kill, which the restorer does not hold" "$W/refused.log" ||
 		die "the refusal does not name cap_kill"
+	gone "$pid" || die "pid $pid left behind by the refused restore"
+	setpriv --bounding-set -setuid --inh-caps -setuid -- "$CRYO_CR" restore -D "$W/img" -d -v4 \
+		--log-format text -o "$W/refused-setuid.log" && die "restore without cap_setuid succeeded"
+	grep -q "uid 1000 needs cap_setuid, which the restorer does not hold" "$W/refused-setuid.log" ||
+		die "the refusal does not name uid 1000 and cap_setuid"
 	gone "$pid" || die "pid $pid left behind by the refused restore"
 	restore -o "$W/restore.log" || die "restore failed"
 	;;

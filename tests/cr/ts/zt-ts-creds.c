@@ -8,7 +8,8 @@
  * without sys_module and mknod; securebits KEEP_CAPS|NO_SETUID_FIXUP;
  * no_new_privs; dumpable 1 (a uid change makes it 0).  The worker thread
  * then changes its own (credentials are per thread in the kernel): euid
- * 1000, effective set without cap_kill, securebits with NOROOT too.  Each
+ * 1000, effective set without cap_kill, securebits with NOROOT and
+ * NO_CAP_AMBIENT_RAISE too (its ambient set is kept all the same).  Each
  * thread checks its own /proc status and prctl values after restore, and
  * that cap_kill works (main) or not (worker) and setuid(0) does not.
  *
@@ -39,7 +40,7 @@ static const char *const keys[] = { "Uid", "Gid", "Groups", "CapInh", "CapPrm", 
 				    "CapAmb", "NoNewPrivs", NULL };
 static char status_main[1024], status_worker[1024];
 static int secbits_want, dumpable_want;
-static const int worker_secbits = SECBIT_KEEP_CAPS | SECBIT_NO_SETUID_FIXUP | SECBIT_NOROOT;
+static const int worker_secbits = SECBIT_KEEP_CAPS | SECBIT_NO_SETUID_FIXUP | SECBIT_NOROOT | SECBIT_NO_CAP_AMBIENT_RAISE;
 static char msg[3000];
 
 /* The ids: the namespace's own in userns mode. */
@@ -93,7 +94,7 @@ static void worker_setup(struct zt_worker *w)
 	if (syscall(SYS_setresuid, -1, ids.uid[0], -1) < 0)
 		zt_fail("worker: setresuid: %m");
 	capset_raw(BIT(CAP_NET_BIND_SERVICE) | BIT(CAP_SETPCAP), prm, inh);
-	if (prctl(PR_SET_SECUREBITS, SECBIT_KEEP_CAPS | SECBIT_NO_SETUID_FIXUP | SECBIT_NOROOT, 0, 0, 0) < 0)
+	if (prctl(PR_SET_SECUREBITS, worker_secbits, 0, 0, 0) < 0)
 		zt_fail("worker: PR_SET_SECUREBITS: %m");
 	capset_raw(BIT(CAP_NET_BIND_SERVICE), prm, inh);
 }
