@@ -47,6 +47,9 @@ cleanup() {
 		kill -KILL "$pid" 2>/dev/null
 	fi
 	[ $result -eq 0 ] || dump_logs
+	# A failed restore keeps the tree's connection lock for a retry
+	# (docs/netlock.md): a test host must not keep it.
+	[ -n "$pid" ] && command -v nft >/dev/null 2>&1 && nft delete table inet "cryo-lock-$pid" 2>/dev/null
 	if [ -n "${freezer_dir:-}" ]; then
 		echo THAWED >"$freezer_dir/freezer.state" 2>/dev/null
 		for t in $(cat "$freezer_dir/tasks" 2>/dev/null); do kill -KILL "$t" 2>/dev/null; done
