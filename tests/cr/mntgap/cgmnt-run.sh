@@ -9,7 +9,10 @@
 # "sub", limit 32 MiB); then pivot_root and exec of zt-cgmnt, which checks
 # its side.
 #
-#   cgmnt-run.sh ZT-CGMNT
+#   cgmnt-run.sh ZT-CGMNT [cgns|host]
+#
+# host: the tree keeps the host's cgroup namespace (unshare -m only): its
+# cgroup mounts show the host paths of the test cgroups.
 #
 # Checked here: the dump names no cgroup mount as external (none is
 # given), the image holds them as cgroup mounts with the roots seen from
@@ -20,7 +23,9 @@ require_feature cap-sys-admin
 for tool in unshare pivot_root mount umount; do
 	command -v "$tool" >/dev/null 2>&1 || { echo "SKIP: '$tool' missing (contrib/deps/test.txt)"; exit 77; }
 done
-ZT=${1:?usage: cgmnt-run.sh ZT-CGMNT}
+ZT=${1:?usage: cgmnt-run.sh ZT-CGMNT [cgns|host]}
+MODE=${2:-cgns}
+case $MODE in cgns) UNSHARE_CG=-C CGP=;; host) UNSHARE_CG= CGP=host;; *) echo "unknown mode $MODE" >&2; exit 1;; esac
 CR=${CRYO_CR:?CRYO_CR must name cryo-cr}
 CGV1=/sys/fs/cgroup
 for c in memory pids; do
@@ -30,12 +35,13 @@ done
 [ -e /proc/self/ns/cgroup ] || { echo "SKIP: no cgroup namespaces"; exit 77; }
 
 tag=cryo-mg-$$
+[ "$MODE" = host ] && CGP=/$tag
 W=$(mktemp -d /tmp/cryo-mg.XXXXXX)
 ROOT=$W/root SHARE=$W/share
 MEM=$CGV1/memory/$tag PIDS=$CGV1/pids/$tag
 pid= result=1
 
-log() { echo "[cr-mntgap-cgroup] $*" >&2; }
+log() { echo "[cr-mntgap-cgroup-$MODE] $*" >&2; }
 die() { log "FAIL: $*"; exit 1; }
 
 cleanup() {
@@ -76,10 +82,16 @@ touch "$ROOT/dev/null"
 mount --bind /dev/null "$ROOT/dev/null"
 mount -t tmpfs -o size=64k,mode=755 cryo-mg-cg "$ROOT/cg"
 mkdir "$ROOT/cg/memory" "$ROOT/cg/pids" "$ROOT/cg/unified" "$ROOT/cg/memsub"
-mount -t cgroup -o memory cgroup "$ROOT/cg/memory"
+# The test cgroups as the mounter sees them: the roots of its cgroup
+# namespace, or (host) their host paths below the hierarchies.
+mkdir "$ROOT/cg/allmem"
+mount -t cgroup -o memory cgroup "$ROOT/cg/allmem"
+mount --bind "$ROOT/cg/allmem$CGP" "$ROOT/cg/memory"
+umount "$ROOT/cg/allmem"
+rmdir "$ROOT/cg/allmem"
 mkdir "$ROOT/cg/allpids"
 mount -t cgroup -o pids cgroup "$ROOT/cg/allpids"
-mount --bind "$ROOT/cg/allpids/psub" "$ROOT/cg/pids"
+mount --bind "$ROOT/cg/allpids$CGP/psub" "$ROOT/cg/pids"
 mount -o remount,bind,ro "$ROOT/cg/pids"
 umount "$ROOT/cg/allpids"
 rmdir "$ROOT/cg/allpids"
@@ -87,13 +99,13 @@ mount -t cgroup2 cgroup2 "$ROOT/cg/unified"
 mount --bind "$ROOT/cg/memory/sub" "$ROOT/cg/memsub"
 cd "$ROOT"
 pivot_root . oldroot
-exec /usr/bin/sh -c "umount -l /oldroot && exec /share/zt-cgmnt </dev/null >/share/prog.out 2>/share/prog.err"'
+exec /usr/bin/sh -c "umount -l /oldroot && exec /share/zt-cgmnt $MODE </dev/null >/share/prog.out 2>/share/prog.err"'
 
-export ROOT SHARE
+export ROOT SHARE MODE CGP
 # Join the cgroups first: the new cgroup namespace is rooted where we are.
 ZT_PIDFILE=/share/pid ZT_OUT=/share/result setsid sh -c \
-	'echo $$ >"$1/cgroup.procs" && echo $$ >"$2/cgroup.procs" && exec unshare -m -C --propagation private sh -c "$3"' \
-	sh "$MEM" "$PIDS" "$setup" </dev/null >"$W/setup.out" 2>"$W/setup.err" &
+	'echo $$ >"$1/cgroup.procs" && echo $$ >"$2/cgroup.procs" && exec unshare -m $4 --propagation private sh -c "$3"' \
+	sh "$MEM" "$PIDS" "$setup" "$UNSHARE_CG" </dev/null >"$W/setup.out" 2>"$W/setup.err" &
 pid=$!
 for ((i = 0; i < 200; i++)); do
 	[ -s "$SHARE/pid" ] && break
@@ -103,7 +115,7 @@ for ((i = 0; i < 200; i++)); do
 done
 [ -s "$SHARE/pid" ] || die "program did not become ready in 10s"
 [ "$(cat "$SHARE/pid")" = "$pid" ] || die "pidfile says $(cat "$SHARE/pid"), started $pid"
-log "tree $pid runs in its own mount and cgroup namespaces"
+log "tree $pid runs in its own mount namespace (cgroup namespace: $MODE)"
 
 "$CR" dump -t "$pid" -D "$W/img" -v4 -o "$W/dump.log" --log-format text \
 	--external "mnt[/share]:share" --external "mnt[/usr]:usr" --external "mnt[/dev/null]:devnull" || die "dump failed"
