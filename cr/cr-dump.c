@@ -9,6 +9,7 @@
 #include "cgroup.h"
 #include "cli.h"
 #include "dump.h"
+#include "fds.h"
 #include "kerndat.h"
 #include "log.h"
 #include "mnt.h"
@@ -18,11 +19,11 @@ enum {
 	OPT_LOG_FORMAT = 0x100,
 	OPT_LEAVE_STOPPED,
 	OPT_FREEZE_CGROUP,
+	OPT_EXTERNAL,
 	OPT_TCP_ESTABLISHED,
 	OPT_EXT_UNIX_SK,
 	OPT_UNSUPPORTED,
 	OPT_MANAGE_CGROUPS,
-	OPT_EXTERNAL,
 	OPT_NETWORK_LOCK,
 	OPT_GHOST_LIMIT,
 	OPT_FILE_LOCKS,
@@ -59,6 +60,9 @@ static void usage(FILE *f)
 		"  -R, --leave-running       leave the tree running after the dump\n"
 		"  -s, --leave-stopped       leave the tree stopped after the dump\n"
 		"      --freeze-cgroup PATH  freeze the tree with this v1 freezer cgroup first\n"
+		"      --external fd[KEY]    fds on file KEY (as /proc/PID/fd/N reads, e.g.\n"
+		"                            pipe:[123]) are outside the dump: restore takes\n"
+		"                            them from --inherit-fd fd[N]:KEY\n"
 		"      --manage-cgroups[=MODE]  accepted (cgroups are always dumped; MODE is checked)\n"
 		"      --external mnt[MOUNTPOINT]:KEY\n"
 		"                            a mount of the tree's mount namespace that comes from\n"
@@ -160,8 +164,8 @@ int cr_dump_main(int argc, char **argv)
 		{ "leave-running", no_argument, NULL, 'R' },
 		{ "leave-stopped", no_argument, NULL, 's' },
 		{ "freeze-cgroup", required_argument, NULL, OPT_FREEZE_CGROUP },
-		{ "manage-cgroups", optional_argument, NULL, OPT_MANAGE_CGROUPS },
 		{ "external", required_argument, NULL, OPT_EXTERNAL },
+		{ "manage-cgroups", optional_argument, NULL, OPT_MANAGE_CGROUPS },
 		{ "network-lock", required_argument, NULL, OPT_NETWORK_LOCK },
 		{ "ghost-limit", required_argument, NULL, OPT_GHOST_LIMIT },
 		{ "file-locks", no_argument, NULL, OPT_FILE_LOCKS },
@@ -173,6 +177,7 @@ int cr_dump_main(int argc, char **argv)
 	_cleanup_free_ struct mnt_external *mnt_ext = NULL;
 	const char *log_file = NULL, *log_format = NULL;
 	int level = LOG_LVL_WARN, c, idx, r;
+	_cleanup_free_ const char **ext_fds = NULL;
 	size_t nk = ARRAY_SIZE(known), nu = ARRAY_SIZE(unsupported);
 
 	opts = calloc(nk + nu + 1, sizeof(*opts));
@@ -206,6 +211,25 @@ int cr_dump_main(int argc, char **argv)
 		case 'R': o.release = RELEASE_RUNNING; break;
 		case 's': o.release = RELEASE_STOPPED; break;
 		case OPT_FREEZE_CGROUP: o.freeze_cgroup = optarg; break;
+		case OPT_EXTERNAL: {
+			/* fd[KEY] (fd-inherit.c), else the mount forms (add_external) */
+			const char *key, **n;
+			int k = fd_external_parse(optarg, &key);
+			if (k < 0)
+				goto fail;
+			if (k == 0) {
+				if (add_external(&o, &mnt_ext, optarg) < 0)
+					goto fail;
+				break;
+			}
+			n = reallocarray(ext_fds, o.nr_external_fds + 1, sizeof(*n));
+			if (!n)
+				goto fail;
+			ext_fds = n;
+			ext_fds[o.nr_external_fds++] = key;
+			o.external_fds = ext_fds;
+			break;
+		}
 		case OPT_GHOST_LIMIT:
 			if (parse_size(optarg, &o.ghost_limit) < 0) {
 				fprintf(stderr, "cryo-cr dump: bad --ghost-limit '%s' (bytes, or a number with K, M or G)\n", optarg);
@@ -223,10 +247,6 @@ int cr_dump_main(int argc, char **argv)
 			}
 			break;
 		}
-		case OPT_EXTERNAL:
-			if (add_external(&o, &mnt_ext, optarg) < 0)
-				goto fail;
-			break;
 		case OPT_NETWORK_LOCK: {
 			enum netlock_mode m;
 			if (netlock_parse_mode(optarg, &m) < 0) {

@@ -19,6 +19,7 @@
 
 #include "cgroup.h"
 #include "cli.h"
+#include "fds.h"
 #include "log.h"
 #include "mnt.h"
 #include "net.h"
@@ -28,6 +29,7 @@
 enum {
 	OPT_PIDFILE = 0x100,
 	OPT_LOG_FORMAT,
+	OPT_INHERIT_FD,
 	OPT_TCP_ESTABLISHED,
 	OPT_EXT_UNIX_SK,
 	OPT_UNSUPPORTED,
@@ -43,7 +45,7 @@ enum {
 
 /* CRIU restore options that cryo-cr does not support yet. */
 static const char *const unsupported[] = {
-	"tcp-close", "inherit-fd", "lazy-pages",
+	"tcp-close", "lazy-pages",
 	"restore-sibling",
 	"link-remap", "evasive-devices", "auto-dedup", "cpu-cap", "weak-sysctls", "lsm-profile",
 	"unprivileged", "veth-pair", "action-script", "work-dir", "exec-cmd", "page-server",
@@ -65,6 +67,8 @@ static void usage(FILE *f)
 		   "  -o, --log-file FILE      log to FILE\n"
 		   "  -v[N]                    verbosity 0-4\n"
 		   "      --log-format FMT     text or binary\n"
+		   "      --inherit-fd fd[N]:KEY  our fd N stands for the file KEY the dump left out\n"
+		   "                           (dump --external fd[KEY]); repeatable\n"
 		   "      --manage-cgroups[=MODE]  none, props, soft (default), full, strict, ignore\n"
 		   "      --cgroup-root [CONTROLLER:]PATH  the root task's cgroup is PATH on this host\n"
 		   "      --root PATH          the host directory for the tree's root mount\n"
@@ -166,6 +170,7 @@ int cr_restore_main(int argc, char **argv)
 		{ "log-file", required_argument, NULL, 'o' },
 		{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
 		{ "verbosity", optional_argument, NULL, 'v' },
+		{ "inherit-fd", required_argument, NULL, OPT_INHERIT_FD },
 		{ "manage-cgroups", optional_argument, NULL, OPT_MANAGE_CGROUPS },
 		{ "cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT },
 		{ "help", no_argument, NULL, 'h' },
@@ -226,6 +231,17 @@ int cr_restore_main(int argc, char **argv)
 		case OPT_LOG_FORMAT:
 			log_format = optarg;
 			break;
+		case OPT_INHERIT_FD: {
+			struct fd_inherit *n = reallocarray(o.inherit, o.nr_inherit + 1, sizeof(*n));
+			if (!n || fd_inherit_parse(optarg, &n[o.nr_inherit]) < 0) {
+				free(n ? n : o.inherit);
+				free(longopts);
+				return 1;
+			}
+			o.inherit = n;
+			o.nr_inherit++;
+			break;
+		}
 		case OPT_MANAGE_CGROUPS: {
 			enum cg_mode mode;
 			/* CRIU: without a mode, soft */
@@ -299,6 +315,16 @@ int cr_restore_main(int argc, char **argv)
 	}
 	/* Before the log file is opened: it must not sit at a task's fd number. */
 	restore_fds_reserve(o.dir);
+	/* Every number up to the tasks' highest is taken now: copies of the
+	 * inherited fds land above them, out of the way of the tasks' own. */
+	for (size_t i = 0; i < o.nr_inherit; i++) {
+		int fd = fcntl(o.inherit[i].fd, F_DUPFD_CLOEXEC, 3);
+		if (fd < 0) {
+			fprintf(stderr, "cryo-cr restore: --inherit-fd fd[%d]: %m\n", o.inherit[i].fd);
+			return 1;
+		}
+		o.inherit[i].fd = fd;
+	}
 	/* The namespaces --external opened sit at low numbers: move them above,
 	 * a placeholder takes their place. */
 	for (size_t i = 0; i < o.n_veth_ext; i++)

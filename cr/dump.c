@@ -242,6 +242,7 @@ static int dump_seized(struct dump_ctx *c)
 	if (r < 0)
 		return log_error_errno(r, "cannot open image directory %s", c->opts->dir);
 	struct fd_opts fd_opts = { .inherit_tty_stdio = c->opts->shell_job,
+				   .external = c->opts->external_fds, .nr_external = c->opts->nr_external_fds,
 				   .ghost_limit = c->opts->ghost_limit, .file_locks = c->opts->file_locks,
 				   .tcp_established = c->opts->tcp_established,
 				   .ext_unix_sk = c->opts->ext_unix_sk };

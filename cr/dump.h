@@ -19,6 +19,9 @@ struct dump_opts {
 	const char *freeze_cgroup;
 	bool shell_job;
 	enum release_mode release;	/* after a successful dump */
+	/* --external fd[KEY]: files outside the dump, saved as inherited (fd-inherit.c) */
+	const char *const *external_fds;
+	size_t nr_external_fds;
 	/* dump-mntnet.c: --external mnt[...] mappings, --network-lock (enum netlock_mode) */
 	const struct mnt_external *mnt_ext;
 	size_t n_mnt_ext;

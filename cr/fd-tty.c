@@ -150,7 +150,10 @@ int fd_tty_check_cttys(struct fd_ctx *ctx)
 
 		for (size_t f = 0; f < ctx->nr_files && !found; f++) {
 			const TtyFile *t = ctx->files[f].e->tty;
+			const InheritedFile *in = ctx->files[f].e->inherited;
 			found = t && c->tty_nr == makedev(PTY_SLAVE_MAJOR_FIRST + t->index / 256, t->index % 256);
+			/* a terminal outside the dump (--external fd[...]): the caller gives the new one */
+			found |= in && in->has_rdev && in->rdev == c->tty_nr;
 		}
 		if (found || ctx->opts.inherit_tty_stdio)
 			continue;

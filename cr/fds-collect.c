@@ -131,7 +131,7 @@ static int collect_owner(const struct fd_probe *p, FileEntry *e)
 
 static int collect_file(struct fd_ctx *ctx, const struct fd_probe *p, uint32_t *ret_id)
 {
-	const struct fd_kind_ops *ops = fd_kind_by_probe(p);
+	const struct fd_kind_ops *ops = fd_inherit_is_external(ctx, p) ? &fd_inherit_ops : fd_kind_by_probe(p);
 	struct dump_file *shared, *nf;
 	FileEntry *e;
 	char what[128];

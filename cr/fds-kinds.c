@@ -22,6 +22,7 @@ static const struct fd_kind_ops *const kinds[] = {
 	&fd_inotify_ops,
 	&fd_tty_ops,
 	&fd_fanotify_ops,
+	&fd_inherit_ops,		/* chosen by the options, never by match() */
 };
 
 const struct fd_kind_ops *fd_kind_by_probe(const struct fd_probe *p)

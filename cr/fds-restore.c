@@ -34,6 +34,7 @@ static bool file_entry_complete(const FileEntry *e)
 	case FD_KIND__FDK_INET: return e->inet;
 	case FD_KIND__FDK_UNIX: return e->unix_sk;
 	case FD_KIND__FDK_INOTIFY: return e->inotify;
+	case FD_KIND__FDK_INHERITED: return e->inherited;
 	case FD_KIND__FDK_TTY: return e->tty;
 	case FD_KIND__FDK_FANOTIFY: return e->fanotify;
 	default: return false;

@@ -47,6 +47,19 @@ struct fd_opts {
 	bool ext_unix_sk;		/* dump: a unix dgram socket connected to a bound socket
 					 * outside the dump connects to that name again at
 					 * restore (--ext-unix-sk); without it it is refused */
+	/* dump: files outside the dump, by what /proc/PID/fd/N reads
+	 * ("pipe:[123]"): every fd on one of them is saved as inherited */
+	const char *const *external;
+	size_t nr_external;
+	/* restore: the caller's fds for the inherited files (--inherit-fd) */
+	const struct fd_inherit *inherit;
+	size_t nr_inherit;
+};
+
+/* --inherit-fd fd[N]:KEY: the caller's fd N stands for the inherited file KEY. */
+struct fd_inherit {
+	int fd;
+	const char *key;
 };
 
 struct fd_ctx;
@@ -190,9 +203,18 @@ int fdinfo_hex_bytes(const char *s, size_t n, ProtobufCBinaryData *ret);
 int fd_open_mount_of_sdev(uint32_t sdev);
 int fd_open_by_handle(uint32_t sdev, int handle_type, const ProtobufCBinaryData *handle);
 
+/* fd-inherit.c: true if p is on a file ctx's options name as outside the dump. */
+bool fd_inherit_is_external(const struct fd_ctx *ctx, const struct fd_probe *p);
+/* "fd[N]:KEY" split in place; -EINVAL (logged) when malformed. */
+int fd_inherit_parse(char *arg, struct fd_inherit *ret);
+/* "fd[KEY]" (dump: --external fd[KEY]): 1 with *key set, 0 when arg is
+ * another kind of external, -EINVAL (logged) when malformed. */
+int fd_external_parse(char *arg, const char **key);
+
 /* The kinds. */
 extern const struct fd_kind_ops fd_reg_ops, fd_pipe_ops, fd_fifo_ops, fd_eventfd_ops,
 	fd_signalfd_ops, fd_timerfd_ops, fd_epoll_ops, fd_memfd_ops, fd_pidfd_ops, fd_inet_ops, fd_unix_ops, fd_inotify_ops;
+extern const struct fd_kind_ops fd_inherit_ops;
 extern const struct fd_kind_ops fd_tty_ops, fd_fanotify_ops;
 
 #endif

@@ -184,6 +184,7 @@ static int add_late_step(struct restore_ctx *rc, struct rst_task *t, unsigned fd
 int fds_restore_prepare(struct restore_ctx *rc)
 {
 	struct fd_opts fo = { .skip_validation = rc->opts.skip_file_validation,
+			      .inherit = rc->opts.inherit, .nr_inherit = rc->opts.nr_inherit,
 			      .file_locks = rc->opts.file_locks,
 			      .tcp_established = rc->opts.tcp_established };
 	int r = fds_load_images(rc->dir, &fo, &rc->fds);

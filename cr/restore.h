@@ -21,6 +21,7 @@
 #include "mm.pb-c.h"
 
 struct fd_ctx;
+struct fd_inherit;
 struct mnt_external;
 struct net_external;
 struct rst_mntnet;
@@ -31,6 +32,9 @@ struct restore_opts {
 	bool shell_job;
 	const char *pidfile;
 	bool log_to_stderr;	/* no -o: the log is cryo-cr's fd 2 */
+	/* --inherit-fd fd[N]:KEY: the caller's fds for inherited files (fd-inherit.c) */
+	struct fd_inherit *inherit;
+	size_t nr_inherit;
 	bool keep_rlimits;	/* --keep-rlimits: a limit above ours stays ours (restore-ts.c) */
 	const char *manage_cgroups;	/* --manage-cgroups mode name (cgroup.h); NULL: soft */
 	const char *cgroup_root;	/* --cgroup-root [CONTROLLERS:]PATH; NULL: none */

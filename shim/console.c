@@ -37,7 +37,7 @@ static int send_fd(int sock, int fd, const char *name)
 	return sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? negative_errno() : 0;
 }
 
-int console_setup(int sock_fd, const struct oci_process *p, struct oci_error *err)
+int console_new(int sock_fd, const struct oci_process *p, int *ret_slave, struct oci_error *err)
 {
 	_cleanup_close_ int master = -1, slave = -1;
 	char name[128];
@@ -60,6 +60,20 @@ int console_setup(int sock_fd, const struct oci_process *p, struct oci_error *er
 	if (send_fd(sock_fd, master, name) < 0)
 		return oci_error_set(err, errno, "cannot send the pty master over the console socket: %s",
 				     strerror(errno));
+	*ret_slave = TAKE_FD(slave);
+	return 0;
+}
+
+int console_setup(int sock_fd, const struct oci_process *p, struct oci_error *err)
+{
+	_cleanup_close_ int slave = -1;
+	char name[128];
+	int r = console_new(sock_fd, p, &slave, err);
+
+	if (r < 0)
+		return r;
+	if (ttyname_r(slave, name, sizeof(name)) != 0)
+		snprintf(name, sizeof(name), "the pty");
 	if (dup2(slave, 0) < 0 || dup2(slave, 1) < 0 || dup2(slave, 2) < 0)
 		return oci_error_set(err, errno, "cannot dup the pty: %s", strerror(errno));
 	if (ioctl(0, TIOCSCTTY, 0) < 0)

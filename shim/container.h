@@ -123,6 +123,8 @@ int caps_drop_bounding(const struct oci_capabilities *c, struct oci_error *err);
 
 /* ---- console.c ---- */
 int console_connect(const char *path, struct oci_error *err);
+/* Open a new pty, send its master over sock_fd; *ret_slave is the slave. */
+int console_new(int sock_fd, const struct oci_process *p, int *ret_slave, struct oci_error *err);
 /* Open a new pty, send its master over sock_fd, make the slave our controlling tty on 0,1,2. */
 int console_setup(int sock_fd, const struct oci_process *p, struct oci_error *err);
 

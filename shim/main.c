@@ -23,8 +23,8 @@ static const struct verb verbs[] = {
 	{ "events", verb_events, "print container statistics" },
 	{ "spec", verb_spec, "write a default config.json" },
 	{ "features", verb_features, "print the runtime-spec features document" },
-	{ "checkpoint", verb_checkpoint, "checkpoint a running container (not implemented yet)" },
-	{ "restore", verb_restore, "restore a container from a checkpoint (not implemented yet)" },
+	{ "checkpoint", verb_checkpoint, "checkpoint a running container into an image" },
+	{ "restore", verb_restore, "restore a container from a checkpoint image" },
 };
 
 static void print_version(void)

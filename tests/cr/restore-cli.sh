@@ -31,8 +31,9 @@ gone() { local i; for ((i = 0; i < 250; i++)); do [ -e "/proc/$1" ] || return 0;
 
 expect_fail "-D DIR" "$CR" restore
 expect_fail "$W/nothing" "$CR" restore -D "$W/nothing"
+expect_fail "expected fd.N.:KEY" "$CR" restore -D "$W" --inherit-fd=fd[x]:y
+expect_fail "fd 77 is not open" "$CR" restore -D "$W" --inherit-fd=fd[77]:y
 expect_fail "option --tcp-close is not supported" "$CR" restore -D "$W" --tcp-close
-expect_fail "option --inherit-fd is not supported" "$CR" restore -D "$W" --inherit-fd=fd[1]:x
 expect_fail "unknown option" "$CR" restore -D "$W" --no-such-option
 expect_fail "bad verbosity" "$CR" restore -D "$W" -v9
 

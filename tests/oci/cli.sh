@@ -21,10 +21,10 @@ for o in --image-path --work-path --leave-running --tcp-established --file-locks
 	echo "$help" | grep -q -- "$o" || fail "checkpoint --help lacks $o"
 done
 c restore --help | grep -q -- "--image-path" || fail "restore --help lacks --image-path"
-out=$(c checkpoint --image-path "$T/img" x 2>&1) && fail "checkpoint must fail for now"
-echo "$out" | grep -q "not implemented yet" || fail "checkpoint message: $out"
-out=$(c restore x 2>&1) && fail "restore must fail for now"
-echo "$out" | grep -q "not implemented yet" || fail "restore message: $out"
+out=$(c checkpoint --image-path "$T/img" x 2>&1) && fail "checkpoint of an unknown container must fail"
+echo "$out" | grep -q 'container "x" does not exist' || fail "checkpoint message: $out"
+out=$(c restore --image-path "$T/noimg" x 2>&1) && fail "restore without an image must fail"
+echo "$out" | grep -q "$T/noimg" || fail "restore message: $out"
 out=$("$CRYO" --systemd-cgroup --root "$ROOT" create --bundle "$B" x 2>&1) && fail "--systemd-cgroup must fail"
 echo "$out" | grep -q "systemd" || fail "systemd message: $out"
 

@@ -8,6 +8,9 @@
 #   full        dump (tree killed), restore -d, same pid, the program verifies
 #   refuse=TEXT the dump must fail with TEXT in its log and leave the tree
 #               running untouched (the program verifies it)
+#   restore-refuse=TEXT  the restore without FDM_RESTORE_ARGS must fail
+#               with TEXT in its log and leave no task; then the restore
+#               with them must work
 #   validate    the program names in $W/result.aux a file it holds (open or
 #               mapped); after the dump the file is changed (same size and
 #               mtime, other content): the restore must refuse it naming it;
@@ -34,15 +37,30 @@ log() { echo "[$name/$scenario] $*" >&2; }
 die() { log "FAIL: $*"; result=1; exit 1; }
 
 peer_pid=
+# The tree's processes, listed once it is ready (the restore keeps the pids):
+# a child may sit in another session and group, orphaned by a failing root.
+list_tree() {
+	local c
+	echo "$1"
+	for c in $(pgrep -P "$1" 2>/dev/null); do list_tree "$c"; done
+}
 cleanup() {
+	local p
 	[ -n "$peer_pid" ] && kill "$peer_pid" 2>/dev/null
 	if [ -n "$pid" ]; then
 		kill -KILL -- "-$pid" 2>/dev/null
 		kill -KILL "$pid" 2>/dev/null
 	fi
+	for p in $(cat "$W/tree.pids" 2>/dev/null); do
+		grep -qa "zt-fdmisc" "/proc/$p/cmdline" 2>/dev/null && kill -KILL "$p" 2>/dev/null
+	done
 	[ $result -eq 0 ] || cr_dump_logs "$W" 60
 	if [ -s "$W/result.aux" ]; then
-		while read -r f; do [ -n "$f" ] && rm -rf "$f"; done <"$W/result.aux"
+		while read -r f; do
+			[ -n "$f" ] || continue
+			mountpoint -q "$f" 2>/dev/null && umount -l "$f"
+			rm -rf "$f"
+		done <"$W/result.aux"
 	fi
 	if [ "${CR_KEEP:-0}" = 1 ]; then log "work dir kept: $W"; else rm -rf "$W"; fi
 }
@@ -101,6 +119,7 @@ for ((i = 0; i < 200; i++)); do
 	sleep 0.05
 done
 [ -s "$W/pid" ] || die "program did not become ready in 10s"
+list_tree "$pid" >"$W/tree.pids"
 
 dump() {
 	"$CRYO_CR" dump -t "$pid" -D "$W/img" -v4 -o "$W/dump.log" --log-format text "${dump_args[@]}" "$@"
@@ -138,6 +157,20 @@ refuse=*)
 	kill -0 "$pid" 2>/dev/null || die "the refused dump killed $pid"
 	[ "$(awk '/^TracerPid:/ {print $2}' "/proc/$pid/status")" = 0 ] || die "$pid left traced"
 	log "refused: $(grep -m1 -- "$expect" "$W/dump.log")"
+	finish
+	;;
+restore-refuse=*)
+	expect=${scenario#restore-refuse=}
+	dump_and_kill
+	saved=("${restore_args[@]}")
+	restore_args=()
+	restore restore-refused.log && die "restore succeeded without '${saved[*]}'"
+	grep -q -- "$expect" "$W/restore-refused.log" || die "the refused restore does not say '$expect'"
+	kill -0 "$pid" 2>/dev/null && die "a failed restore left pid $pid"
+	log "refused: $(grep -m1 -- "$expect" "$W/restore-refused.log")"
+	restore_args=("${saved[@]}")
+	restore restore.log || die "restore failed"
+	[ "$(cat "$W/restored.pid" 2>/dev/null)" = "$pid" ] || die "restored pid is not $pid"
 	finish
 	;;
 validate)

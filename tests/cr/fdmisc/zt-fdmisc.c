@@ -24,6 +24,9 @@
  *             foreground group; termios, window size, data both ways
  *   fanotify  inode marks on a directory and a file; events after restore
  *   unix      a socketpair with data queued both ways
+ *   fanotify-mount  (not in "all") a mount mark and a filesystem mark on a
+ *             tmpfs mounted for the test (the runner unmounts it)
+ *   tty-data  (not in "all") a pty whose slave has input unread: refused
  *   tcp       (not in "all") a TCP connection to fdmisc-tcp-peer outside the
  *             tree (ZT_PEER_PORT), data both ways before and after C/R
  */
@@ -42,6 +45,7 @@
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -786,6 +790,23 @@ static void verify_tcp(void)
 	close(80);
 }
 
+/* A pty with input the slave side has not read: refused (reading it would consume it). */
+static void setup_tty_data(void)
+{
+	place(posix_openpt(O_RDWR | O_NOCTTY), 52);
+	CHECK(grantpt(52) == 0 && unlockpt(52) == 0, "unlockpt: %m");
+	place(open(ptsname(52), O_RDWR | O_NOCTTY), 53);
+	CHECK(write(52, "pending\n", 8) == 8, "master write: %m");
+	usleep(50000);
+}
+
+static void verify_tty_data(void)
+{
+	char buf[16];
+	ssize_t n = read(53, buf, sizeof(buf));
+	CHECK(n == 8 && !memcmp(buf, "pending\n", 8), "the refused dump lost the pty's pending input (read %zd)", n);
+}
+
 /* ---- fanotify ----------------------------------------------------------------- */
 
 static char fan_dir[64];
@@ -834,6 +855,48 @@ static void verify_fanotify(void)
 	CHECK(open_ev && modify_ev, "fanotify: open event %d, modify event %d", open_ev, modify_ev);
 }
 
+/* A tmpfs of its own (the runner unmounts it): a mount mark and a filesystem mark. */
+static char fan_mnt[64];
+
+static void setup_fanotify_mount(void)
+{
+	snprintf(fan_mnt, sizeof(fan_mnt), "/tmp/zt-fdmisc-fanmnt.XXXXXX");
+	CHECK(mkdtemp(fan_mnt), "mkdtemp: %m");
+	aux_add(fan_mnt);
+	if (mount("zt-fdmisc", fan_mnt, "tmpfs", 0, "size=1m") < 0)
+		zt_skip("mount tmpfs: %m");
+	int fd = fanotify_init(FAN_CLASS_NOTIF | FAN_NONBLOCK, O_RDONLY);
+	if (fd < 0)
+		zt_skip("fanotify_init: %m");
+	place(fd, 61);
+	CHECK(fanotify_mark(61, FAN_MARK_ADD | FAN_MARK_MOUNT, FAN_CLOSE_WRITE, AT_FDCWD, fan_mnt) == 0,
+	      "fanotify_mark mount: %m");
+	CHECK(fanotify_mark(61, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_OPEN, AT_FDCWD, fan_mnt) == 0,
+	      "fanotify_mark filesystem: %m");
+}
+
+static void verify_fanotify_mount(void)
+{
+	char f[128], buf[4096];
+	bool close_ev = false, open_ev = false;
+
+	snprintf(f, sizeof(f), "%s/new", fan_mnt);
+	write_file(f, "n", 1);	/* FAN_OPEN (filesystem mark), FAN_CLOSE_WRITE (mount mark) */
+	ssize_t n = read(61, buf, sizeof(buf));
+	for (struct fanotify_event_metadata *m = (void *)buf; n > 0 && FAN_EVENT_OK(m, n); m = FAN_EVENT_NEXT(m, n)) {
+		char link[256], p[64];
+		snprintf(p, sizeof(p), "/proc/self/fd/%d", m->fd);
+		ssize_t l = readlink(p, link, sizeof(link) - 1);
+		link[l > 0 ? l : 0] = 0;
+		bool ours = !strcmp(link, f);	/* only the file made here counts */
+		close_ev |= ours && (m->mask & FAN_CLOSE_WRITE);
+		open_ev |= ours && (m->mask & FAN_OPEN);
+		if (m->fd >= 0)
+			close(m->fd);
+	}
+	CHECK(close_ev && open_ev, "fanotify: mount mark event %d, filesystem mark event %d", close_ev, open_ev);
+}
+
 /* ------------------------------------------------------------------------------ */
 
 static const struct mode {
@@ -858,6 +921,8 @@ static void verify_validate_map(void) { verify_validate(true); }
 
 static const struct mode extra[] = {
 	{ "tcp", setup_tcp, verify_tcp },
+	{ "tty-data", setup_tty_data, verify_tty_data },
+	{ "fanotify-mount", setup_fanotify_mount, verify_fanotify_mount },
 	{ "validate", setup_validate_open, verify_validate_open },
 	{ "validate-map", setup_validate_map, verify_validate_map },
 };
@@ -896,13 +961,13 @@ int main(int argc, char **argv)
 	if (S == MAP_FAILED)
 		zt_fail("mmap: %m");
 	S->parent = getpid();
+	snprintf(auxpath, sizeof(auxpath), "%s.aux", getenv("ZT_OUT") ? getenv("ZT_OUT") : "/tmp/zt-fdmisc");
 	snprintf(dir, sizeof(dir), "/tmp/zt-fdmisc.XXXXXX");
 	if (!mkdtemp(dir))
 		zt_fail("mkdtemp: %m");
-	snprintf(auxpath, sizeof(auxpath), "%s.aux", getenv("ZT_OUT") ? getenv("ZT_OUT") : "/tmp/zt-fdmisc");
+	aux_add(dir);	/* first: the runner removes it whatever happens */
 	for (size_t i = 0; i < nr; i++)
 		run[i]->setup();
-	aux_add(dir);
 	zt_ready();
 	zt_wait();
 	S->go = 1;
