@@ -106,7 +106,7 @@ int mnt_cgroup_roots(pid_t pid, struct mnt_tree *t)
 	int r;
 
 	for (size_t i = 0; i < t->n; i++)
-		any |= !t->m[i].ext_key && mnt_fstype_is_cgroup(t->m[i].fstype);
+		any |= mnt_fstype_is_cgroup(t->m[i].fstype);
 	if (!any)
 		return 0;
 	if (!same_cgroupns(pid)) {
@@ -117,7 +117,9 @@ int mnt_cgroup_roots(pid_t pid, struct mnt_tree *t)
 	for (size_t i = 0; i < t->n; i++) {
 		struct mnt_node *m = &t->m[i];
 
-		if (m->ext_key || !mnt_fstype_is_cgroup(m->fstype))
+		/* Externals too: the tmpfs helper, in the task's cgroup
+		 * namespace, matches every mount by its root. */
+		if (!mnt_fstype_is_cgroup(m->fstype))
 			continue;
 		for (size_t j = 0; ns && j < ns->n; j++) {
 			if (ns->m[j].id != m->id)
@@ -131,7 +133,7 @@ int mnt_cgroup_roots(pid_t pid, struct mnt_tree *t)
 		}
 		/* A cgroup above the namespace's root ("/.."): no mount made
 		 * in the restored namespace can show it. */
-		if (!strncmp(m->root, "/..", 3) && (!m->root[3] || m->root[3] == '/'))
+		if (!m->ext_key && !strncmp(m->root, "/..", 3) && (!m->root[3] || m->root[3] == '/'))
 			return log_error_errno(-EOPNOTSUPP,
 				"task %d: cgroup mount %s (%s) shows %s, outside the task's cgroup namespace: not supported (name it with --external mnt[%s]:KEY)",
 				(int)pid, m->mountpoint, m->super_opts, m->root, m->mountpoint);
