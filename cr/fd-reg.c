@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/sysmacros.h>
 #include <sys/vfs.h>
 #include <linux/magic.h>
 #include "fds.h"
@@ -26,6 +27,15 @@ static bool is_tty_path(const char *link)
 	       !strcmp(link, "/dev/console") || !strcmp(link, "/dev/ptmx");
 }
 
+/* A pty of any devpts instance, wherever it is mounted (a second instance
+ * at /dev/xpts): the tty kind's (ptmx 5:2, slaves majors 136-143). */
+static bool is_pty_dev(const struct stat *st)
+{
+	unsigned maj = major(st->st_rdev);
+
+	return S_ISCHR(st->st_mode) && ((maj == 5 && minor(st->st_rdev) == 2) || (maj >= 136 && maj <= 143));
+}
+
 static bool reg_match(const struct fd_probe *p)
 {
 	if (p->link[0] != '/')
@@ -34,7 +44,7 @@ static bool reg_match(const struct fd_probe *p)
 		return true;
 	if (S_ISREG(p->st.st_mode) || S_ISDIR(p->st.st_mode))
 		return true;
-	return (S_ISCHR(p->st.st_mode) || S_ISBLK(p->st.st_mode)) && !is_tty_path(p->link);
+	return (S_ISCHR(p->st.st_mode) || S_ISBLK(p->st.st_mode)) && !is_tty_path(p->link) && !is_pty_dev(&p->st);
 }
 
 /* Files of procfs, sysfs and the like change by themselves: no identity. */

@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,8 +164,45 @@ int fd_tty_check_cttys(struct fd_ctx *ctx)
 	return 0;
 }
 
+/*
+ * Which devpts instance a pty of the image belongs to: the directory its
+ * slave was in at dump (the path is the task's view, so a container's own
+ * /dev/pts, or a second instance elsewhere), /dev/pts when the image has no
+ * slave of that index.  The instance's ptmx opens ptys of that instance
+ * ("/dev/ptmx" for /dev/pts: the kernel takes the devpts mounted on the
+ * "pts" next to it).  In a restored mount namespace the instance is a fresh
+ * one (cr/mnt-restore.c), which hands out indexes from 0.
+ */
+static const char *pts_dir(struct fd_ctx *ctx, uint32_t index, char *buf, size_t len)
+{
+	char name[16];
+
+	snprintf(name, sizeof(name), "/%u", index);
+	for (size_t i = 0; i < fd_ctx_nr_files(ctx); i++) {
+		const TtyFile *t = fd_ctx_file(ctx, i)->tty;
+		size_t pl = t && t->path ? strlen(t->path) : 0, nl = strlen(name);
+
+		if (!t || t->master || t->index != index || pl <= nl || pl - nl >= len || t->path[0] != '/' ||
+		    strcmp(t->path + pl - nl, name))
+			continue;
+		memcpy(buf, t->path, pl - nl);
+		buf[pl - nl] = 0;
+		return buf;
+	}
+	snprintf(buf, len, "/dev/pts");
+	return buf;
+}
+
+static void pts_ptmx(const char *dir, char *buf, size_t len)
+{
+	if (!strcmp(dir, "/dev/pts"))
+		snprintf(buf, len, "/dev/ptmx");
+	else
+		snprintf(buf, len, "%s/ptmx", dir);
+}
+
 /* /dev/ptmx until devpts hands out index (it gives the lowest free one). */
-static int open_master_index(uint32_t index)
+static int open_master_index(const char *ptmx, uint32_t index)
 {
 	struct timespec pause = { 0, 20 * 1000 * 1000 };
 
@@ -174,14 +212,14 @@ static int open_master_index(uint32_t index)
 		unsigned n = 0;
 
 		for (;;) {
-			fd = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+			fd = open(ptmx, O_RDWR | O_NOCTTY | O_CLOEXEC);
 			if (fd < 0 || ioctl(fd, TIOCGPTN, &n) < 0) {
 				int r = negative_errno();
 				if (fd >= 0)
 					close(fd);
 				while (nr)
 					close(held[--nr]);
-				return log_error_errno(r, "cannot open /dev/ptmx");
+				return log_error_errno(r, "cannot open %s", ptmx);
 			}
 			if (n >= index || nr == (int)ARRAY_SIZE(held))
 				break;
@@ -194,7 +232,7 @@ static int open_master_index(uint32_t index)
 		close(fd);
 		nanosleep(&pause, NULL);
 	}
-	log_error("pty /dev/pts/%u: that index is in use", index);
+	log_error("pty %u of %s: that index is in use", index, ptmx);
 	return -EBUSY;
 }
 
@@ -228,7 +266,9 @@ static int get_master(struct fd_ctx *ctx, const TtyFile *t, int *ret_fd)
 		*ret_fd = fd;
 		return 0;
 	}
-	fd = open_master_index(t->index);
+	char dir[PATH_MAX], ptmx[PATH_MAX + 8];
+	pts_ptmx(pts_dir(ctx, t->index, dir, sizeof(dir)), ptmx, sizeof(ptmx));
+	fd = open_master_index(ptmx, t->index);
 	if (fd < 0)
 		return fd;
 	r = set_pair_state(fd, t);
@@ -276,10 +316,10 @@ static int restore_master(struct fd_ctx *ctx, const FileEntry *e, int *ret_fd)
 static int restore_slave(struct fd_ctx *ctx, const FileEntry *e, int *ret_fd)
 {
 	const TtyFile *t = e->tty;
-	char path[64];
+	char dir[PATH_MAX], path[PATH_MAX + 16];
 	int fd;
 
-	snprintf(path, sizeof(path), "/dev/pts/%u", t->index);
+	snprintf(path, sizeof(path), "%s/%u", pts_dir(ctx, t->index, dir, sizeof(dir)), t->index);
 	fd = open(path, (e->flags & O_ACCMODE) | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0 && (errno == ENOENT || errno == EIO)) {
 		/* its master is not made yet (a later fd, or a child's): make it, keep it for it */
@@ -309,11 +349,11 @@ int fd_tty_restore_ctty(struct fd_ctx *ctx, int pid)
 {
 	for (size_t i = 0; i < fd_ctx_nr_files(ctx); i++) {
 		const FileEntry *f = fd_ctx_file(ctx, i);
-		char path[64];
+		char dir[PATH_MAX], path[PATH_MAX + 16];
 
 		if (!f->tty || !f->tty->has_sid || f->tty->sid != pid)
 			continue;
-		snprintf(path, sizeof(path), "/dev/pts/%u", f->tty->index);
+		snprintf(path, sizeof(path), "%s/%u", pts_dir(ctx, f->tty->index, dir, sizeof(dir)), f->tty->index);
 		_cleanup_close_ int fd = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
 		if (fd < 0)
 			return log_error_errno(negative_errno(), "pid %d: cannot open its controlling terminal %s", pid, path);

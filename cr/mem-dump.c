@@ -512,6 +512,19 @@ static bool path_deleted(const char *p)
 	return l > 10 && !strcmp(p + l - 10, " (deleted)");
 }
 
+/* A shared mapping of /dev/zero or of a SysV segment.  A SysV segment's inode
+ * number is its shm id, and the first segment of an IPC namespace has id 0:
+ * its mapping shows inode 0 like a mapping without any file, so it is told by
+ * its name alone. */
+static bool is_anon_shared_object(const struct proc_vma *pv)
+{
+	if (!pv->shared)
+		return false;
+	if (path_is(pv->path, "/SYSV"))
+		return true;
+	return pv->ino && path_is(pv->path, "/dev/zero");
+}
+
 static int classify_vma(struct dump_ctx *c, const struct proc_vma *pv, VmaEntry *v)
 {
 	const char *p = pv->path;
@@ -534,7 +547,7 @@ static int classify_vma(struct dump_ctx *c, const struct proc_vma *pv, VmaEntry 
 		v->kind = VMA_KIND__VMA_VSYSCALL;
 	else if (pv->ino && path_is(p, "/memfd:"))
 		v->kind = VMA_KIND__VMA_MEMFD;
-	else if (pv->shared && pv->ino && (path_is(p, "/dev/zero") || path_is(p, "/SYSV")))
+	else if (is_anon_shared_object(pv))
 		v->kind = VMA_KIND__VMA_ANON_SHARED;
 	else if (pv->ino)
 		v->kind = pv->shared ? VMA_KIND__VMA_FILE_SHARED : VMA_KIND__VMA_FILE_PRIVATE;

@@ -112,7 +112,10 @@ int mnt_collect(pid_t pid, const struct mnt_dump_opts *o, struct mnt_tree **ret)
 	for (size_t i = 0; i < t->n; i++) {
 		struct mnt_node *m = &t->m[i];
 		const char *key = ext_key_for(o, m->mountpoint);
-		bool internal = mnt_fstype_recreatable(m->fstype) && !dev_in_tree(host, m->major, m->minor);
+		/* A cgroup hierarchy is one superblock machine-wide: the host's
+		 * mounts of it do not make the namespace's external. */
+		bool internal = mnt_fstype_recreatable(m->fstype) &&
+				(mnt_fstype_is_cgroup(m->fstype) || !dev_in_tree(host, m->major, m->minor));
 
 		if (key || (m->is_root && !internal)) {
 			m->ext_key = strdup(key ? key : "root");
@@ -126,7 +129,9 @@ int mnt_collect(pid_t pid, const struct mnt_dump_opts *o, struct mnt_tree **ret)
 			"task %d: mount %s (%s from %s, root %s) comes from outside the namespace: name it with --external mnt[%s]:KEY",
 			(int)pid, m->mountpoint, m->fstype, m->source, m->root, m->mountpoint);
 	}
-	r = pick_bind_sources(t, pid);
+	r = mnt_cgroup_roots(pid, t);
+	if (r >= 0)
+		r = pick_bind_sources(t, pid);
 	if (r < 0)
 		return r;
 	*ret = TAKE_PTR(t);
@@ -292,6 +297,12 @@ static _noreturn_ void tmpfs_child(pid_t pid, const struct mnt_tree *t, size_t i
 	char path[64];
 	int nsfd, fd, procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
 
+	/* The task's cgroup namespace too: cgroup mount roots in the tree are
+	 * as it sees them (mnt_cgroup_roots), and the copy is matched by root. */
+	snprintf(path, sizeof(path), "/proc/%d/ns/cgroup", (int)pid);
+	nsfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (nsfd >= 0 && setns(nsfd, CLONE_NEWCGROUP) < 0)
+		_exit(9);
 	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
 	nsfd = open(path, O_RDONLY | O_CLOEXEC);
 	if (procfd < 0 || nsfd < 0 || setns(nsfd, CLONE_NEWNS) < 0 || unshare(CLONE_NEWNS) < 0 ||

@@ -212,6 +212,28 @@ static int open_new_mount(const struct mnt_tree *t, const struct mnt_node *m, co
 	return open(p, O_PATH | O_CLOEXEC);
 }
 
+/* A new cgroup mount shows the root of our cgroup namespace; the dumped one
+ * showed the cgroup m->root below it: keep only that part. */
+static int narrow_cgroup_mount(const char *target, const struct mnt_node *m)
+{
+	char sub[PATH_MAX];
+
+	if (!strcmp(m->root, "/"))
+		return 0;
+	size_t l = strlen(m->root);
+	if (strstr(m->root, "/../") || (l >= 3 && !strcmp(m->root + l - 3, "/..")))
+		return log_error_errno(-EINVAL, "mount %s: cgroup root %s climbs out", m->mountpoint, m->root);
+	snprintf(sub, sizeof(sub), "%s%s", target, m->root);
+	_cleanup_close_ int fd = open_tree(AT_FDCWD, sub, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (fd < 0)
+		return log_error_errno(-errno, "mount %s: no cgroup %s in the restored %s hierarchy (%s)",
+				       m->mountpoint, m->root, m->fstype, m->super_opts);
+	if (umount2(target, MNT_DETACH) < 0 ||
+	    move_mount(fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return log_error_errno(-errno, "mount %s: cannot put cgroup %s in place", m->mountpoint, m->root);
+	return 0;
+}
+
 static int mount_one(struct img_dir *d, struct mnt_tree *t, struct mnt_node *m,
 		     const struct mnt_restore_opts *o, const char *stage_root)
 {
@@ -261,6 +283,11 @@ static int mount_one(struct img_dir *d, struct mnt_tree *t, struct mnt_node *m,
 	} else if (mount(m->source, target, m->fstype, 0, *m->super_opts ? m->super_opts : NULL) < 0)
 		return log_error_errno(-errno, "mount %s: cannot mount %s (%s, options %s)", m->mountpoint,
 				       m->fstype, m->source, m->super_opts);
+	else if (mnt_fstype_is_cgroup(m->fstype)) {
+		r = narrow_cgroup_mount(target, m);
+		if (r < 0)
+			return r;
+	}
 	m->fd = open_new_mount(t, m, stage_root);
 	if (m->fd < 0)
 		return log_error_errno(-errno, "mount %s: cannot open it after mounting", m->mountpoint);

@@ -109,6 +109,14 @@ int mnt_restore_begin(struct mnt_tree *t, const struct mnt_restore_opts *o);
 int mnt_restore_mount(struct img_dir *d, struct mnt_tree *t, size_t idx, const struct mnt_restore_opts *o);
 int mnt_restore_finish(struct mnt_tree *t);
 
+/* cgroup mounts (mnt-cgroup.c).  cgroup and cgroup2 are recreated even
+ * though their superblock is the host's (one per hierarchy).
+ * mnt_cgroup_roots() sets their roots as seen from pid's cgroup namespace
+ * (what a mount made in the restored namespace shows); a root above the
+ * namespace's is refused (-EOPNOTSUPP, logged). */
+bool mnt_fstype_is_cgroup(const char *fstype);
+int mnt_cgroup_roots(pid_t pid, struct mnt_tree *t);
+
 /* tmpfs contents (mnt-tmpfs.c) */
 int mnt_tmpfs_dump(int rootfd, struct img_dir *d, unsigned mnt_id);
 int mnt_tmpfs_restore(struct img_dir *d, unsigned mnt_id, int rootfd);

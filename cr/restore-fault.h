@@ -7,7 +7,9 @@
  *
  * Points: fork (creating a task), mem (a task preparing its restorer args),
  * restorer (inside the blob stage, before the task reports ready),
- * before-resume (every task ready, before they are resumed).
+ * before-resume (every task ready, before they are resumed), after-unlock
+ * (every thread past its sigreturn, the network lock just removed, before
+ * any is detached).
  */
 #ifndef CRYO_RESTORE_FAULT_H
 #define CRYO_RESTORE_FAULT_H

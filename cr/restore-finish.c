@@ -241,6 +241,12 @@ static int resume_traced(struct restore_ctx *rc)
 		    kill(rst_host_pid(rc, &rc->tasks[i]), SIGSTOP) < 0)
 			return log_error_errno(negative_errno(), "cannot stop task %d again", rc->tasks[i].pid);
 	}
+	/* The tree is whole and nothing of it runs yet: its network opens now,
+	 * so its first packets are not dropped (docs/netlock.md). */
+	netns_restore_unlock(rc);
+	r = restore_fault("after-unlock");
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < rc->n_tasks; i++)
 		for (size_t j = 0; !rc->tasks[i].zombie && j < rc->tasks[i].n_tids; j++)
 			if (ptrace(PTRACE_DETACH, rst_host_tid(rc, &rc->tasks[i], j), 0, 0) < 0)

@@ -114,6 +114,7 @@ void mntns_restore_cleanup(struct restore_ctx *rc)
 	if (m->workdir && rmdir(m->workdir) < 0)
 		log_warn("cannot remove the staging directory %s: %m", m->workdir);
 	free(m->workdir);
+	free(m->conns);
 	mnt_tree_free(m->mnt);
 	if (m->outer_netns_fd >= 0)
 		close(m->outer_netns_fd);

@@ -21,6 +21,9 @@ struct rst_mntnet {
 	char table[NETLOCK_TABLE_NAME_MAX];
 	bool locked;
 	int lock_netns_fd;		/* the restored namespace (locked whole); -1: connections in ours */
+	struct netlock_conn *conns;	/* the connection lock's connections (to lock again) */
+	size_t n_conns;
+	bool unlocked;			/* the lock was removed before the tasks were let go */
 };
 
 /* rc->mntnet, made on first use. */

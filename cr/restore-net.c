@@ -12,17 +12,24 @@
  *
  * A tree that kept the dumper's namespace gets its TCP connections (from
  * files.img) locked before any task exists, taking over the table the dump
- * left (NETLOCK_F_REUSE).  Either lock is removed once every task has
- * resumed; after a failed restore the connection lock stays, so a retry
- * still finds the peers waiting.
+ * left (NETLOCK_F_REUSE).  Either lock is removed right before the tasks
+ * are let go (every thread held by ptrace past its sigreturn); after a
+ * failed restore the lock stays (taken again if it was removed) and the
+ * tree's TCP sockets close silently, so a retry still finds the peers
+ * waiting.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -99,15 +106,13 @@ done:
 
 static int lock_host_conns(struct restore_ctx *rc, struct rst_mntnet *m)
 {
-	_cleanup_free_ struct netlock_conn *conns = NULL;
-	size_t n = 0;
-	int r = image_conns(rc, &conns, &n);
+	int r = image_conns(rc, &m->conns, &m->n_conns);
 
 	if (r < 0)
 		return log_error_errno(r, "network lock: cannot read the connections of %s", rc->opts.dir);
-	if (n == 0)
+	if (m->n_conns == 0)
 		return 0;	/* the dump took no lock either */
-	r = netlock_tree_lock(m->lock_mode, -1, conns, n, m->table, NETLOCK_F_REUSE);
+	r = netlock_tree_lock(m->lock_mode, -1, m->conns, m->n_conns, m->table, NETLOCK_F_REUSE);
 	if (r < 0)
 		return r;
 	m->locked = true;
@@ -227,6 +232,11 @@ int netns_restore_add_steps(struct restore_ctx *rc)
 	return r;
 }
 
+/* Every thread is past its sigreturn and held by ptrace: nothing of the tree
+ * runs until it is detached, so nothing it sends can meet the lock, and its
+ * first packets are not dropped (they would be retransmitted only after a
+ * timeout).  If the restore fails from here on, netns_restore_relock() puts
+ * the lock back before the tree is killed. */
 int netns_restore_unlock(struct restore_ctx *rc)
 {
 	struct rst_mntnet *m = rc->mntnet;
@@ -234,8 +244,71 @@ int netns_restore_unlock(struct restore_ctx *rc)
 	if (!m || !m->locked)
 		return 0;
 	int r = netlock_tree_unlock(m->lock_mode, m->lock_netns_fd, m->table);
-	if (r < 0)
+	if (r < 0) {
+		log_error("the network lock stays: remove it with 'cryo-netlock unlock --table %s'", m->table);
 		return r;
+	}
+	log_info("network lock: table %s removed before the tasks resume", m->table);
 	m->locked = false;
+	m->unlocked = true;
 	return 0;
+}
+
+/* One task's TCP sockets go into repair mode: closed by the kill, they send
+ * nothing and free their address at once (a FIN held by the lock would keep
+ * the connection's address taken, and a retried restore could not bind it). */
+static void quiet_task_tcp(pid_t pid)
+{
+	char path[64], link[64];
+	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	if (pidfd < 0 || !(d = opendir(path)))
+		return;
+	while ((de = readdir(d))) {
+		int on = TCP_REPAIR_ON, proto = 0;
+		socklen_t len = sizeof(proto);
+		char *end;
+		long n = strtol(de->d_name, &end, 10);
+		ssize_t l;
+
+		if (*end || end == de->d_name)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fd/%ld", (int)pid, n);
+		l = readlink(path, link, sizeof(link) - 1);
+		if (l < 0 || strncmp(link, "socket:", 7))
+			continue;
+		_cleanup_close_ int fd = (int)syscall(SYS_pidfd_getfd, pidfd, (int)n, 0);
+		if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) < 0 || proto != IPPROTO_TCP)
+			continue;
+		if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &on, sizeof(on)) < 0)
+			log_warn("task %d fd %ld: TCP_REPAIR before the kill: %m (its peer may see it close)", (int)pid, n);
+	}
+}
+
+/* The tree is about to be killed: its sockets will close, and the peers must
+ * not see that (a FIN or RST would end connections a retried restore still
+ * needs): the TCP sockets go quiet, and a lock removed already is taken
+ * again (same table, same shape). */
+void netns_restore_relock(struct restore_ctx *rc)
+{
+	struct rst_mntnet *m = rc->mntnet;
+
+	if (!m || !(m->locked || m->unlocked))
+		return;
+	for (size_t i = 0; rc->created && i < rc->n_tasks; i++)
+		if (!rc->tasks[i].zombie && __atomic_load_n(&rc->created[i], __ATOMIC_SEQ_CST))
+			quiet_task_tcp(rst_host_pid(rc, &rc->tasks[i]));
+	if (!m->unlocked)
+		return;
+	if (netlock_tree_lock(m->lock_mode, m->lock_netns_fd, m->conns, m->n_conns, m->table, NETLOCK_F_REUSE) < 0) {
+		log_error("network lock: cannot take table %s again after the failed restore: the peers may see the tree's sockets close",
+			  m->table);
+		return;
+	}
+	log_info("network lock: table %s taken again: the restore failed after it was removed", m->table);
+	m->unlocked = false;
+	m->locked = true;
 }

@@ -178,10 +178,9 @@ int restore_run(const struct restore_opts *opts, pid_t *ret_root)
 		r = restore_resume_all(&rc);
 	if (r >= 0)
 		r = cgroup_restore_finish(&rc);
-	/* Every task runs: the network lock goes (a failure leaves it, logged). */
-	if (r >= 0 && netns_restore_unlock(&rc) < 0)
-		log_error("the network lock stays: remove it with 'cryo-netlock unlock --table cryo-lock-%d'", rc.root->pid);
+	/* The network lock went right before the tasks were let go (restore-finish.c). */
 	if (r < 0) {
+		netns_restore_relock(&rc);
 		restore_kill_all(&rc);
 		cgroup_restore_undo(&rc);
 	} else

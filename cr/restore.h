@@ -163,8 +163,14 @@ int mntns_restore_prepare(struct restore_ctx *rc);
 int mntns_restore_add_steps(struct restore_ctx *rc);
 int netns_restore_prepare(struct restore_ctx *rc);
 int netns_restore_add_steps(struct restore_ctx *rc);
-/* restore-net.c: after every task resumed, remove the network lock. */
+/* restore-net.c: remove the network lock, right before the tasks are let go
+ * (every thread is past its sigreturn, held by ptrace).  A failure is logged
+ * and leaves the lock: the restore goes on. */
 int netns_restore_unlock(struct restore_ctx *rc);
+/* restore-net.c: a failed restore of a locked tree, before its tasks are
+ * killed: their TCP sockets go into repair mode (closed silently), and a
+ * lock removed already is taken again, so the peers see nothing of it. */
+void netns_restore_relock(struct restore_ctx *rc);
 /* restore-mnt.c: remove the staging directory, free the mnt/net state (last, whatever the outcome). */
 void mntns_restore_cleanup(struct restore_ctx *rc);
 /* Before cryo-cr opens anything (even its log): fill every free fd number up

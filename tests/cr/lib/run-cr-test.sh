@@ -49,6 +49,9 @@ thaw_freezer() {
 }
 cleanup() {
 	local t i
+	# A failed restore keeps the tree's connection lock for a retry
+	# (docs/netlock.md): a test host must not keep it.
+	[ -n "$pid" ] && command -v nft >/dev/null 2>&1 && nft delete table inet "cryo-lock-$pid" 2>/dev/null
 	if [ -n "${freezer_dir:-}" ]; then
 		for t in $(cat "$freezer_dir/tasks" 2>/dev/null); do kill -KILL "$t" 2>/dev/null; done
 		for ((i = 0; i < 100; i++)); do rmdir "$freezer_dir" 2>/dev/null && break; sleep 0.05; done

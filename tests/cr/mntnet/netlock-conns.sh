@@ -5,8 +5,11 @@
 #  - failed dumps (CRYO_FAULT) and a --leave-running dump leave no lock;
 #  - the killing dump keeps table cryo-lock-PID with rules for the connection:
 #    the peer's data gets no answer and no reset;
-#  - restore (TCP repair) takes the lock over and removes it once the tree
-#    runs: the held data is answered, the connection carries on.
+#  - restores that fail (CRYO_FAULT before-resume, after-unlock) keep the
+#    lock (the second takes it again: it had removed it) and the peer sees
+#    nothing;
+#  - restore (TCP repair) takes the lock over and removes it right before
+#    the tree runs: the held data is answered, the connection carries on.
 #
 #   netlock-conns.sh ZT-TCP TCP-PEER.PY
 set -u
@@ -81,7 +84,28 @@ touch "$W/locked"
 wait_for locked.ok 10
 log "locked: the peer's data got no answer and no reset"
 
+# Failed restores keep the connection lock, so the retry below still finds
+# the peer waiting.  At after-unlock the lock was already removed (the tree
+# was whole, held by ptrace): it must be taken again before the tree is
+# killed, or the peer sees its sockets close (and the retry fails).
+for point in before-resume after-unlock; do
+	CRYO_FAULT=restore-$point "$CR" restore -D "$W/img" --tcp-established -d --pidfile "$W/restored.pid" -v4 \
+		-o "$W/restore-fault.log" --log-format text && die "restore succeeded despite CRYO_FAULT=restore-$point"
+	grep -q "fault injected at restore-$point" "$W/restore-fault.log" || die "fault point restore-$point not reached"
+	for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+	kill -0 "$pid" 2>/dev/null && die "the restore that failed at $point left pid $pid"
+	has_lock || die "the connection lock is gone after the restore failed at $point"
+done
+# The unlock comes before the tasks are let go: the fault point between the
+# two sees it done, and the failure takes the lock again.
+unlocked=$(grep -n "table cryo-lock-$pid removed before the tasks resume" "$W/restore-fault.log" | cut -d: -f1)
+fault=$(grep -n "fault injected at restore-after-unlock" "$W/restore-fault.log" | cut -d: -f1)
+[ -n "$unlocked" ] && [ "$unlocked" -lt "$fault" ] || die "the lock was not removed before the tasks were let go"
+grep -q "table cryo-lock-$pid taken again" "$W/restore-fault.log" || die "the failed restore did not take the lock again"
+log "failed restores (before-resume, after-unlock) kept the lock"
+
 "$CR" restore -D "$W/img" --tcp-established -d --pidfile "$W/restored.pid" -v4 -o "$W/restore.log" --log-format text || die "restore failed"
+grep -q "table cryo-lock-$pid removed before the tasks resume" "$W/restore.log" || die "the restore did not remove the lock before the tasks resumed"
 [ "$(cat "$W/restored.pid" 2>/dev/null)" = "$pid" ] || die "restored pid is not $pid"
 has_lock && die "the lock stayed after restore"
 touch "$W/restored"

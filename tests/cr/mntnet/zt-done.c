@@ -101,15 +101,14 @@ int main(int argc, char **argv)
 	write_file("/tmp/state", "tmpfs contents\n");
 	write_file("/rootfile", "written to the root");
 
-	/* The first segment of a new IPC namespace has id 0, and its mapping
-	 * inode 0, which the dump takes for "no backing object" (reported): take
-	 * id 0 with a segment nobody maps. */
-	if (shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600) < 0)
-		zt_fail("SysV shm: %m");
+	/* The first segment of the new IPC namespace: id 0, so its mapping
+	 * shows inode 0 (the dump must still see a SysV segment). */
 	int id = shmget(IPC_PRIVATE, SHM_SIZE, IPC_CREAT | 0600);
 	unsigned char *shm = id < 0 ? NULL : shmat(id, NULL, 0);
 	if (!shm || shm == (void *)-1)
 		zt_fail("SysV shm: %m");
+	if (id != 0)
+		zt_fail("the first SysV segment of a new IPC namespace has id %d, not 0", id);
 	zt_fill(shm, SHM_SIZE - 4096, 11);
 
 	sigemptyset(&usr1);
