@@ -81,7 +81,24 @@ static int cg_dir_path(const struct cg_dir *d, const struct cg_restore_opts *o, 
 	return 0;
 }
 
-static int mkdir_p(const char *path)
+static int note_created(struct cg_created *c, const char *dir)
+{
+	char **dirs;
+
+	if (!c)
+		return 0;
+	dirs = realloc(c->dirs, (c->n + 1) * sizeof(*dirs));
+	if (!dirs)
+		return -ENOMEM;
+	c->dirs = dirs;
+	c->dirs[c->n] = strdup(dir);
+	if (!c->dirs[c->n])
+		return -ENOMEM;
+	c->n++;
+	return 0;
+}
+
+static int mkdir_p(const char *path, struct cg_created *created)
 {
 	_cleanup_free_ char *p = strdup(path);
 
@@ -90,7 +107,11 @@ static int mkdir_p(const char *path)
 	for (char *s = strchr(p + 1, '/'); ; s = strchr(s + 1, '/')) {
 		if (s)
 			*s = 0;
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+		if (mkdir(p, 0755) == 0) {
+			int r = note_created(created, p);
+			if (r < 0)
+				return r;
+		} else if (errno != EEXIST)
 			return -errno;
 		if (!s)
 			return 0;
@@ -146,7 +167,7 @@ static bool is_hierarchy_root(const struct cg_dir *d, const char *dir)
 	return cg_hierarchy_mount(d->controllers, mnt, sizeof(mnt)) >= 0 && !strcmp(mnt, dir);
 }
 
-static int restore_dir(const struct cg_dir *d, const struct cg_restore_opts *o)
+static int restore_dir(const struct cg_dir *d, const struct cg_restore_opts *o, struct cg_created *created)
 {
 	char dir[PATH_MAX];
 	struct stat st;
@@ -161,7 +182,7 @@ static int restore_dir(const struct cg_dir *d, const struct cg_restore_opts *o)
 				       dir, *d->controllers ? d->controllers : "(v2)", d->path, mode_names[o->mode]);
 	if (exists && o->mode == CG_MODE_STRICT && strcmp(d->path, "/"))
 		return log_error_errno(-EEXIST, "cgroup %s exists: --manage-cgroups strict needs it absent", dir);
-	if (!exists && (r = mkdir_p(dir)) < 0)
+	if (!exists && (r = mkdir_p(dir, created)) < 0)
 		return log_error_errno(r, "cannot create cgroup %s", dir);
 	/* The root of a hierarchy is the host's: never changed. */
 	if (!strcmp(dir + strlen(dir) - 1, "/") || is_hierarchy_root(d, dir))
@@ -172,15 +193,63 @@ static int restore_dir(const struct cg_dir *d, const struct cg_restore_opts *o)
 	return 0;
 }
 
-int cg_restore_dirs(const struct cg_state *s, const struct cg_restore_opts *o)
+int cg_restore_dirs_tracked(const struct cg_state *s, const struct cg_restore_opts *o, struct cg_created *created)
 {
 	int r = 0;
 
 	if (o->mode == CG_MODE_IGNORE)
 		return 0;
 	for (size_t i = 0; r >= 0 && i < s->n_dirs; i++)
-		r = restore_dir(&s->dirs[i], o);
+		r = restore_dir(&s->dirs[i], o, created);
 	return r;
+}
+
+int cg_restore_dirs(const struct cg_state *s, const struct cg_restore_opts *o)
+{
+	return cg_restore_dirs_tracked(s, o, NULL);
+}
+
+void cg_created_free(struct cg_created *created)
+{
+	for (size_t i = 0; i < created->n; i++)
+		free(created->dirs[i]);
+	free(created->dirs);
+	*created = (struct cg_created){ 0 };
+}
+
+/* Killed tasks leave their cgroups as they exit: rmdir may see them for a moment (EBUSY). */
+static int remove_dir(const char *dir)
+{
+	char state[PATH_MAX + 32];
+
+	snprintf(state, sizeof(state), "%s/freezer.state", dir);
+	if (access(state, F_OK) == 0)
+		(void)write_file(dir, "freezer.state", "THAWED");
+	snprintf(state, sizeof(state), "%s/cgroup.freeze", dir);
+	if (access(state, F_OK) == 0)
+		(void)write_file(dir, "cgroup.freeze", "0");
+	for (int i = 0; i < 100; i++) {
+		if (rmdir(dir) == 0 || errno == ENOENT)
+			return 0;
+		if (errno != EBUSY)
+			break;
+		usleep(10000);
+	}
+	return -errno;
+}
+
+void cg_remove_created(struct cg_created *created)
+{
+	for (size_t i = created->n; i-- > 0;) {
+		int r = remove_dir(created->dirs[i]);
+
+		if (r < 0)
+			log_warn("cannot remove the cgroup %s this failed restore created: %s", created->dirs[i],
+				 strerror(-r));
+		else
+			log_debug("removed the cgroup %s this failed restore created", created->dirs[i]);
+	}
+	cg_created_free(created);
 }
 
 int cg_attach(const struct cg_state *s, const struct cg_restore_opts *o, pid_t old_pid, pid_t new_pid)

@@ -79,6 +79,19 @@ struct cg_restore_opts {
 
 /* Before the tasks exist: check, create and fill the cgroups per the mode. */
 int cg_restore_dirs(const struct cg_state *s, const struct cg_restore_opts *o);
+
+/* The cgroup directories a restore made itself, parents first: what a failed
+ * restore takes away again (and nothing that was there before it). */
+struct cg_created {
+	char **dirs;
+	size_t n;
+};
+/* cg_restore_dirs, recording in *created every directory it makes (also when it fails). */
+int cg_restore_dirs_tracked(const struct cg_state *s, const struct cg_restore_opts *o, struct cg_created *created);
+/* Remove them, children first, once their tasks are gone (a frozen one is
+ * thawed first); one that cannot go is logged and left.  Frees the list. */
+void cg_remove_created(struct cg_created *created);
+void cg_created_free(struct cg_created *created);
 /* Put new_pid where old_pid was, in every hierarchy. */
 int cg_attach(const struct cg_state *s, const struct cg_restore_opts *o, pid_t old_pid, pid_t new_pid);
 /* Put pid in the cgroup (controllers, path) of a hierarchy (with the remaps). */

@@ -29,6 +29,42 @@ static bool same_dir(const char *a, const char *b)
 }
 
 /*
+ * A task in a frozen cgroup v2 (cgroup.freeze 1: a paused container on a v2
+ * host) never reaches the ptrace stop the seize waits for; the seize only
+ * knows the v1 freezer (--freeze-cgroup).  Refused before the seize, naming
+ * the cgroup, instead of waiting for ever.
+ */
+int dump_refuse_frozen_v2(pid_t pid)
+{
+	char path[64], mnt[PATH_MAX], file[PATH_MAX * 2], *line = NULL;
+	_cleanup_fclose_ FILE *f = NULL;
+	size_t cap = 0;
+	int r = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	f = fopen(path, "re");
+	if (!f || cg_hierarchy_mount("", mnt, sizeof(mnt)) < 0)
+		return 0;	/* no such task (seize says so) or no v2 hierarchy */
+	while (r == 0 && getline(&line, &cap, f) > 0) {
+		_cleanup_fclose_ FILE *fz = NULL;
+		char v = 0;
+
+		if (strncmp(line, "0::", 3))
+			continue;
+		line[strcspn(line, "\n")] = 0;
+		snprintf(file, sizeof(file), "%s%s/cgroup.freeze", mnt, line + 3);
+		fz = fopen(file, "re");
+		if (fz && fread(&v, 1, 1, fz) == 1 && v == '1') {
+			log_error("task %d is in the frozen cgroup v2 %s: a tree paused by the v2 freezer cannot be "
+				  "seized (thaw it, or pause it with a v1 freezer and --freeze-cgroup)", (int)pid, line + 3);
+			r = -EBUSY;
+		}
+	}
+	free(line);
+	return r;
+}
+
+/*
  * --freeze-cgroup: the seize froze the freezer cgroup and thawed it once
  * every task was stopped by ptrace, so it reads THAWED now.  What counts is
  * its state before the dump: frozen then (a paused container), it is frozen

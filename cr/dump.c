@@ -288,7 +288,9 @@ static int dump_tree(const struct dump_opts *o)
 	r = copy_pipe_start(&c.copy);
 	if (r < 0)
 		return log_error_errno(r, "cannot start the memory copy pipeline");
-	r = seize_tree(o->pid, o->freeze_cgroup, &c.tree);
+	r = dump_refuse_frozen_v2(o->pid);
+	if (r >= 0)
+		r = seize_tree(o->pid, o->freeze_cgroup, &c.tree);
 	if (r >= 0) {
 		t0 = c.frozen_since = now_usec();
 		r = dump_seized(&c);

@@ -94,6 +94,8 @@ void dump_netlock_release(struct dump_ctx *c, bool dump_ok);
 int cr_dump(const struct dump_opts *o);
 /* dump-ns.c: namespaces and cgroups of the seized tree (ns-ids.img, *ns-INO.img, cgroup.img). */
 int dump_namespaces(struct dump_ctx *c);
+/* Before the seize: a root in a frozen cgroup v2 is refused (dump-ns.c). */
+int dump_refuse_frozen_v2(pid_t pid);
 /* Name a kind in the inventory's "dumped" list (a string that outlives the dump). */
 int dump_add_dumped(struct dump_ctx *c, const char *kind);
 

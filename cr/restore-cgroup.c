@@ -8,7 +8,8 @@
  * cgroup namespace the root first joins the namespace's root cgroups, the
  * root's "ns" step unshares there, and only then the root joins its own.
  * Cgroups frozen at dump (a paused container) are frozen again once the
- * tree runs (cgroup_restore_finish).
+ * tree runs (cgroup_restore_finish).  A restore that fails removes the
+ * cgroups it created, once its tasks are killed (cgroup_restore_undo).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include "cgroup.h"
 #include "log.h"
 #include "restore.h"
+#include "restore-fault.h"
 #include "util.h"
 #include "proto/ns.pb-c.h"
 
@@ -25,6 +27,7 @@ struct cg_priv {
 	struct cg_state *s;
 	struct cg_restore_opts o;
 	struct cg_remap *remap;
+	struct cg_created created;	/* by this restore: removed if it fails */
 };
 
 struct cg_attach_step {
@@ -103,7 +106,15 @@ int cgroup_restore_prepare(struct restore_ctx *rc)
 		return 0;
 	if (rc->opts.cgroup_root && (r = parse_cgroup_root(rc, p)) < 0)
 		return r;
-	return cg_restore_dirs(p->s, &p->o);
+	return cg_restore_dirs_tracked(p->s, &p->o, &p->created);
+}
+
+void cgroup_restore_undo(struct restore_ctx *rc)
+{
+	struct cg_priv *p = rc->cg_priv;
+
+	if (p)
+		cg_remove_created(&p->created);
 }
 
 static int attach_ns_roots(struct cg_priv *p, const CgroupNsEntry *e, pid_t pid)
@@ -127,9 +138,9 @@ static int step_attach(void *ctx, void *data)
 		log_error("task %d: cannot find it to put it in its cgroups", a->t->pid);
 		return -ESRCH;
 	}
-	if (a->ns_roots)
-		return attach_ns_roots(a->p, ns_restore_cgroup_roots(rc), pid);
-	return cg_attach(a->p->s, &a->p->o, a->t->pid, pid);
+	int r = a->ns_roots ? attach_ns_roots(a->p, ns_restore_cgroup_roots(rc), pid) :
+		cg_attach(a->p->s, &a->p->o, a->t->pid, pid);
+	return r < 0 ? r : restore_fault("cgroup");
 }
 
 /* The same cgroups as its parent's: it is there since its fork. */

@@ -7,7 +7,7 @@
 #include "log.h"
 #include "restore-fault.h"
 
-const char *const restore_fault_points[] = { "fork", "mem", "restorer", "before-resume", NULL };
+const char *const restore_fault_points[] = { "fork", "mem", "restorer", "before-resume", "cgroup", NULL };
 
 int restore_fault(const char *point)
 {

@@ -181,9 +181,10 @@ int restore_run(const struct restore_opts *opts, pid_t *ret_root)
 	/* Every task runs: the network lock goes (a failure leaves it, logged). */
 	if (r >= 0 && netns_restore_unlock(&rc) < 0)
 		log_error("the network lock stays: remove it with 'cryo-netlock unlock --table cryo-lock-%d'", rc.root->pid);
-	if (r < 0)
+	if (r < 0) {
 		restore_kill_all(&rc);
-	else
+		cgroup_restore_undo(&rc);
+	} else
 		*ret_root = rst_host_pid(&rc, rc.root);
 
 	mntns_restore_cleanup(&rc);

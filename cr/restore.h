@@ -140,6 +140,8 @@ int cgroup_restore_prepare(struct restore_ctx *rc);
 int cgroup_restore_add_steps(struct restore_ctx *rc);
 /* Once the tree runs: freeze again the cgroups that were frozen at dump. */
 int cgroup_restore_finish(struct restore_ctx *rc);
+/* After a failed restore killed its tasks: remove the cgroups it created. */
+void cgroup_restore_undo(struct restore_ctx *rc);
 
 /* restore-ns.c: pids across pid namespaces. */
 /* Read ns-ids.img (if any): every task's pid chain, set_tid and thread pids. */

@@ -5,13 +5,14 @@
 #   rst-run.sh [--faults] PROG [ARGS...]
 #
 # Starts PROG in its own session, records every pid and tid of its tree,
-# dumps it with --leave-stopped and kills the whole tree itself (by pid),
+# dumps it with --leave-stopped and kills the whole tree itself (by pid;
+# on exit, whatever happened, the whole test cgroup: lib/cr-common.sh),
 # then restores it with -d and checks that exactly the same pids and tids are
 # back, the root under its pid; SIGTERM; the program's verdict.
 #
 # --faults: first, for every restore fault point (CRYO_FAULT=restore-POINT),
 # the restore must fail (exit 1, the point named in the log), leave no task of
-# the tree behind and the image files unchanged (sha256 before and after);
+# the tree behind (none in the runner's cgroup but the runner) and the image files unchanged (sha256 before and after);
 # then the real restore as above.
 # Environment: CRYO_CR, CR_TEST_TIMEOUT (default 20), CR_KEEP=1.
 set -u
@@ -30,9 +31,9 @@ pid=
 result=1
 
 log() { echo "[$name] $*" >&2; }
+die() { log "FAIL: $*"; result=1; exit 1; }
 
 . "$(dirname "$0")/lib/cr-common.sh"
-dump_logs() { cr_dump_logs "$W" 40; }
 
 # Every pid and tid of the tree rooted at $1 ("pid tid" lines, sorted).
 tree_ids() {
@@ -63,32 +64,20 @@ kill_tree() {
 	done
 }
 
-# Kill what is left of the test: its current tree, and any process recorded at
-# the start that still runs the test program (the tree may have been broken up).
+# After the whole test cgroup is killed (cr-common.sh): any process recorded
+# at the start that still runs the test program (if the tree left the cgroup).
 cleanup() {
 	local p t exe
-	[ -n "$pid" ] && kill_tree "$pid"
 	exe=$(readlink -f "$prog_path")
 	if [ -s "$W/ids.before" ]; then
 		while read -r p t; do
 			[ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$exe" ] && kill -KILL "$p" 2>/dev/null
 		done <"$W/ids.before"
 	fi
-	[ $result -eq 0 ] || dump_logs
-	if [ "${CR_KEEP:-0}" = 1 ]; then log "work dir kept: $W"; else rm -rf "$W"; fi
+	cr_cleanup 40
 }
-trap cleanup EXIT
-
-die() { log "FAIL: $*"; result=1; exit 1; }
-
-wait_file() {
-	local i
-	for ((i = 0; i < $2 * 20; i++)); do
-		[ -s "$1" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
+CR_TRACK_POST=cleanup
+cr_track_begin
 
 # Wait until no pid of the dumped tree exists any more (killed, then reaped).
 wait_tree_gone() {
@@ -104,20 +93,11 @@ wait_tree_gone() {
 
 checksums() { (cd "$W/img" && sha256sum -- *) ; }
 
-for fd in /proc/$$/fd/*; do
-	n=${fd##*/}
-	[ "$n" -gt 2 ] 2>/dev/null && [ "$n" != 255 ] && eval "exec $n>&-" 2>/dev/null
-done
-
-ZT_PIDFILE=$W/pid ZT_OUT=$W/result setsid "$@" </dev/null >"$W/prog.out" 2>"$W/prog.err" &
-pid=$!
-if ! wait_file "$W/pid" 10; then
-	grep -qs '^SKIP' "$W/result" && { log "$(head -n1 "$W/result")"; result=77; exit 77; }
-	die "program did not become ready in 10s"
-fi
+cr_close_fds
+cr_start "$@"
 tree_ids "$pid" >"$W/ids.before"
 
-"$CRYO_CR" dump -t "$pid" -D "$W/img" -v4 -o "$W/dump.log" --log-format text --leave-stopped ||
+cr_dump --leave-stopped ||
 	die "dump failed"
 kill_tree "$pid"
 wait "$pid" 2>/dev/null
@@ -141,23 +121,17 @@ if [ $faults = 1 ]; then
 			[ -n "$e" ] && { [ "$e" = "$exe" ] || [ "$e" = "$crexe" ]; } &&
 				die "fault $point left pid $t of the tree behind ($e)"
 		done <"$W/ids.before"
+		# Nothing cryo-cr created is left in the runner's cgroup (cr-common.sh).
+		cr_track_others
+		[ -z "$CR_OTHERS" ] || die "fault $point left tasks behind: $(ps -o pid=,args= -p "${CR_OTHERS// /,}")"
 		checksums >"$W/sums.after"
 		cmp -s "$W/sums.before" "$W/sums.after" || die "fault $point changed the images"
 		log "fault point $point: failed cleanly"
 	done
 fi
 
-"$CRYO_CR" restore -D "$W/img" -d --pidfile "$W/restored.pid" -v4 -o "$W/restore.log" --log-format text ||
-	die "restore failed"
-[ "$(cat "$W/restored.pid" 2>/dev/null)" = "$pid" ] || die "restored root pid is not $pid"
+cr_restore
 tree_ids "$pid" >"$W/ids.after"
 diff -u "$W/ids.before" "$W/ids.after" >&2 || die "the pids and tids of the tree differ after restore"
 
-kill -TERM "$pid" || die "cannot signal $pid"
-wait_file "$W/result" "$TIMEOUT" || die "no result from the test within ${TIMEOUT}s"
-verdict=$(head -n1 "$W/result")
-case "$verdict" in
-PASS*) log "PASS"; result=0; exit 0;;
-SKIP*) log "$verdict"; result=77; exit 77;;
-*) die "test says: $verdict";;
-esac
+cr_finish

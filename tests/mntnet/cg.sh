@@ -68,13 +68,20 @@ grep -q "cgroup.procs' is not a property" "$work/err" || fail "unclear refusal o
 remaps="memory:$(base memory)/$A:$(base memory)/$B cpu:$(base cpu)/$A:$(base cpu)/$B"
 remaps="$remaps pids:$(base pids)/$A:$(base pids)/$B cpuset:$(base cpuset)/$A:$(base cpuset)/$B"
 val() { cat "$R/$1$(base "$1")/$B/$2"; }
+alive() { s=$(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null); [ -n "$s" ] && [ "$s" != Z ]; }
 restore() {	# MODE
 	# shellcheck disable=SC2086
 	"$CG" restore "$work/img" "$1" "$old" $remaps -- sleep 1000 &
 	new=$!
 	pids=$new
-	for i in $(seq 50); do grep -q ":pids:.*/$B\$" /proc/$new/cgroup 2>/dev/null && break; sleep 0.05; done
-	kill -0 "$new" 2>/dev/null || { pids=; return 1; }
+	# Done when the tool has joined every cgroup and exec'ed the command (it
+	# joins one controller after the other: pids alone is not enough), or died.
+	for i in $(seq 400); do
+		[ "$(cat /proc/$new/comm 2>/dev/null)" = sleep ] && break
+		alive "$new" || break
+		sleep 0.05
+	done
+	alive "$new" || { pids=; return 1; }
 	for c in memory cpu pids cpuset; do
 		grep -q "^[0-9]*:$c:$(base $c)/$B\$" /proc/$new/cgroup || fail "$1: restored task not in $c:$B: $(cat /proc/$new/cgroup)"
 	done

@@ -64,7 +64,8 @@ cleanup() {
 	fi
 	if [ "${CR_KEEP:-0}" = 1 ]; then log "work dir kept: $W"; else rm -rf "$W"; fi
 }
-trap cleanup EXIT
+CR_TRACK_POST=cleanup
+cr_track_begin	# the whole tree is killed on exit (cr-common.sh)
 
 wait_file() {
 	local i

@@ -38,76 +38,32 @@ pid=
 result=1
 
 log() { echo "[$name/$mode] $*" >&2; }
+die() { log "FAIL: $*"; result=1; exit 1; }
 
 . "$(dirname "$0")/cr-common.sh"
-dump_logs() { cr_dump_logs "$W" 60; }
 
+# Before the tree is killed: a frozen freezer cgroup is thawed (frozen tasks
+# cannot die); after: the cgroup removed, logs on failure, work dir removed.
+thaw_freezer() {
+	[ -n "${freezer_dir:-}" ] && echo THAWED >"$freezer_dir/freezer.state" 2>/dev/null
+}
 cleanup() {
-	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-		kill -KILL "$pid" 2>/dev/null
-	fi
-	[ $result -eq 0 ] || dump_logs
+	local t i
 	if [ -n "${freezer_dir:-}" ]; then
-		echo THAWED >"$freezer_dir/freezer.state" 2>/dev/null
 		for t in $(cat "$freezer_dir/tasks" 2>/dev/null); do kill -KILL "$t" 2>/dev/null; done
 		for ((i = 0; i < 100; i++)); do rmdir "$freezer_dir" 2>/dev/null && break; sleep 0.05; done
 	fi
-	if [ "${CR_KEEP:-0}" = 1 ]; then log "work dir kept: $W"; else rm -rf "$W"; fi
+	cr_cleanup 60
 }
-trap cleanup EXIT
-
-die() { log "FAIL: $*"; result=1; exit 1; }
-
-# Wait until a file exists: wait_file FILE SECONDS
-wait_file() {
-	local i
-	for ((i = 0; i < $2 * 20; i++)); do
-		[ -s "$1" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
+CR_TRACK_PRE=thaw_freezer
+CR_TRACK_POST=cleanup
+cr_track_begin
 
 tracer_of() { awk '/^TracerPid:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
 state_of() { awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
 
-# Tell the program to verify and collect its verdict.
-finish() {
-	kill -TERM "$1" || die "cannot signal $1"
-	wait_file "$W/result" "$TIMEOUT" || die "no result from the test within ${TIMEOUT}s"
-	local verdict
-	verdict=$(head -n1 "$W/result")
-	case "$verdict" in
-	PASS*) log "PASS"; result=0; exit 0;;
-	SKIP*) log "$verdict"; result=77; exit 77;;
-	*) die "test says: $verdict";;
-	esac
-}
-
-start_prog() {
-	# Own session, stdio to files, no inherited fds beyond stdio.
-	ZT_PIDFILE=$W/pid ZT_OUT=$W/result setsid "$@" </dev/null >"$W/prog.out" 2>"$W/prog.err" &
-	pid=$!
-	local i
-	for ((i = 0; i < 200; i++)); do
-		[ -s "$W/pid" ] && break
-		if [ -s "$W/result" ]; then	# it gave up before becoming ready
-			grep -q '^SKIP' "$W/result" && { log "$(head -n1 "$W/result")"; result=77; exit 77; }
-			die "program failed before it was ready: $(head -n1 "$W/result")"
-		fi
-		sleep 0.05
-	done
-	[ -s "$W/pid" ] || die "program did not become ready in 10s"
-	[ "$(cat "$W/pid")" = "$pid" ] || die "pidfile says $(cat "$W/pid"), started $pid"
-}
-
-# Close inherited fds > 2 so the tested program does not get them.
-for fd in /proc/$$/fd/*; do
-	n=${fd##*/}
-	[ "$n" -gt 2 ] 2>/dev/null && [ "$n" != 255 ] && eval "exec $n>&-" 2>/dev/null
-done
-
-start_prog "$@"
+cr_close_fds
+cr_start "$@"
 log "started pid $pid"
 
 # CR_FREEZER=1: put the tree in a v1 freezer cgroup and dump with --freeze-cgroup.
@@ -116,9 +72,15 @@ freezer_dir=
 if [ "${CR_FREEZER:-0}" = 1 ]; then
 	mnt=$(awk '$3 == "cgroup" && $4 ~ /(^|,)freezer(,|$)/ {print $2; exit}' /proc/mounts)
 	if [ -z "$mnt" ]; then log "SKIP: no v1 freezer cgroup mounted"; result=77; exit 77; fi
-	freezer_dir=$mnt/cryo-test-$$
+	freezer_dir=$mnt/cryo-test-$$.$RANDOM
 	mkdir "$freezer_dir" || die "cannot create $freezer_dir"
+	# The whole tree, not only the root: a child left outside would be seized
+	# live, which is not what these tests are about.
 	for t in /proc/"$pid"/task/*; do echo "${t##*/}" >"$freezer_dir/tasks" || die "cannot move $pid to $freezer_dir"; done
+	for p in $(cr_track_by_session "$pid"); do
+		[ "$p" = "$pid" ] && continue
+		for t in /proc/"$p"/task/*; do echo "${t##*/}" >"$freezer_dir/tasks" 2>/dev/null; done	# (a zombie cannot move)
+	done
 	freezer_args=(--freeze-cgroup "$freezer_dir")
 	# CR_FREEZER_FROZEN=1: the cgroup is already frozen by the user; it must be again after.
 	if [ "${CR_FREEZER_FROZEN:-0}" = 1 ]; then
@@ -169,17 +131,18 @@ roundtrip() {
 
 case "$mode" in
 full)
-	"$CRYO_CR" dump -t "$pid" -D "$W/img" -v4 -o "$W/dump.log" --log-format text "${freezer_args[@]}" || die "dump failed"
+	cr_dump "${freezer_args[@]}" || die "dump failed"
 	wait "$pid" 2>/dev/null
 	kill -0 "$pid" 2>/dev/null && die "pid $pid still exists after dump"
+	# Restore at once, the round trip after (the image is not changed by a
+	# restore): while the pids are free, another process may take one
+	# (pid_max 32768 wraps in about a minute on a busy host).
+	cr_restore
 	roundtrip
-	"$CRYO_CR" restore -D "$W/img" -d --pidfile "$W/restored.pid" -v4 -o "$W/restore.log" --log-format text ||
-		die "restore failed"
-	[ "$(cat "$W/restored.pid" 2>/dev/null)" = "$pid" ] || die "restored pid is not $pid"
-	finish "$pid"
+	cr_finish
 	;;
 dump-only)
-	"$CRYO_CR" dump -t "$pid" -D "$W/img" -v4 -o "$W/dump.log" --log-format text "${freezer_args[@]}" --leave-stopped || die "dump failed"
+	cr_dump "${freezer_args[@]}" --leave-stopped || die "dump failed"
 	[ "$(state_of "$pid")" = T ] || die "pid $pid not stopped after --leave-stopped ($(state_of "$pid"))"
 	[ "$(tracer_of "$pid")" = 0 ] || die "pid $pid still traced"
 	[ -e "$W/img/inventory.img" ] || die "no inventory.img"
@@ -188,7 +151,7 @@ dump-only)
 	fi
 	roundtrip
 	kill -CONT -- "-$pid"	# the whole process group: children were stopped too
-	finish "$pid"
+	cr_finish
 	;;
 leave-running)
 	cat "/proc/$pid/maps" >"$W/maps.before"
@@ -199,7 +162,7 @@ leave-running)
 		for ((i = 0; i < 200; i++)); do [ "$(state_of "$pid")" = T ] && break; sleep 0.01; done
 		[ "$(state_of "$pid")" = T ] || die "pid $pid did not stop"
 	fi
-	"$CRYO_CR" dump -t "$pid" -D "$W/img" -v4 -o "$W/dump.log" --log-format text "${freezer_args[@]}" -R ||
+	cr_dump "${freezer_args[@]}" -R ||
 		die "dump failed"
 	[ -e "$W/img/inventory.img" ] || die "no inventory.img"
 	if [ "${CR_STOPPED:-0}" = 1 ]; then
@@ -213,19 +176,19 @@ leave-running)
 	untouched
 	check_rss
 	roundtrip
-	finish "$pid"
+	cr_finish
 	;;
 fault=*|refuse)
 	cat "/proc/$pid/maps" >"$W/maps.before"
 	fd_table "$pid" >"$W/fds.before"
 	tracer_before=$(tracer_of "$pid")
 	if [ "$mode" = refuse ]; then
-		"$CRYO_CR" dump -t "$pid" -D "$W/img" -v4 -o "$W/dump.log" --log-format text -R && die "dump succeeded but must refuse"
+		cr_dump -R && die "dump succeeded but must refuse"
 		if [ -n "${CR_EXPECT:-}" ]; then
 			grep -q -- "$CR_EXPECT" "$W/dump.log" || die "dump log does not say '$CR_EXPECT'"
 		fi
 	else
-		CRYO_FAULT=${mode#fault=} "$CRYO_CR" dump -t "$pid" -D "$W/img" -v4 -o "$W/dump.log" --log-format text -R &&
+		CRYO_FAULT=${mode#fault=} cr_dump -R &&
 			die "dump succeeded despite CRYO_FAULT=${mode#fault=}"
 		grep -q "fault injected at ${mode#fault=}" "$W/dump.log" || die "fault point ${mode#fault=} was not reached"
 	fi
@@ -233,7 +196,7 @@ fault=*|refuse)
 	leftovers=$(ls -A "$W/img" 2>/dev/null)
 	[ -z "$leftovers" ] || die "a failed dump left files: $leftovers"
 	untouched
-	finish "$pid"
+	cr_finish
 	;;
 *)
 	die "unknown mode $mode"

@@ -43,8 +43,9 @@ cleanup() {
 	[ -n "$host_root_mounted" ] && umount "$ROOT"
 	rm -rf "$W"
 }
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+. "$(dirname "$0")/../lib/cr-common.sh"
+CR_TRACK_POST=cleanup
+cr_track_begin	# the whole tree is killed on exit (cr-common.sh)
 
 wait_for() {
 	for ((i = 0; i < $2 * 20; i++)); do

@@ -50,8 +50,9 @@ cleanup() {
 	[ -n "$pid" ] && nft delete table inet "cryo-lock-$pid" 2>/dev/null
 	rm -rf "$W"
 }
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+. "$(dirname "$0")/../lib/cr-common.sh"
+CR_TRACK_POST=cleanup
+cr_track_begin	# the whole tree is killed on exit (cr-common.sh)
 
 mkdir -p "$ROOT"/{usr,proc,sys,dev,tmp,share,data,ro,shr,peer,slv,over,oldroot} "$SHARE" "$DATA" ||
 	die "cannot make the root"

@@ -3,12 +3,14 @@
  * ns-launch: start a test program as the init of its own namespaces, the way
  * a container runtime starts a container's first process.
  *
- *   ns-launch [--user] [--pid] [--uts] [--ipc] [--cgroupns] [--time MONO,BOOT]
- *             --pidfile FILE -- PROG [ARGS...]
+ *   ns-launch [--user | --user-shifted] [--pid] [--uts] [--ipc] [--cgroupns]
+ *             [--time MONO,BOOT] --pidfile FILE -- PROG [ARGS...]
  *
  * The child is cloned with the user, pid, uts and ipc namespaces asked for;
  * the parent writes its uid/gid maps (0 -> 0 for one id, 1..1000 -> 100000..:
- * root stays the dumper's, the rest is a real map), then lets it go.  The child
+ * root stays the dumper's, the rest is a real map; with --user-shifted
+ * 0..65535 -> 100000.., root mapped elsewhere as in a rootless or userns
+ * container), then lets it go.  The child
  * creates its time namespace (offsets written before it joins) and cgroup
  * namespace (rooted at the cgroups it was started in) itself, starts its own
  * session and execs PROG.  The parent writes the child's pid (in the caller's
@@ -40,10 +42,10 @@ static void write_file(const char *path, const char *text)
 	close(fd);
 }
 
-static void write_maps(pid_t pid)
+static void write_maps(pid_t pid, bool shifted)
 {
 	char path[64];
-	const char *map = "0 0 1\n1 100000 1000\n";
+	const char *map = shifted ? "0 100000 65536\n" : "0 0 1\n1 100000 1000\n";
 
 	snprintf(path, sizeof(path), "/proc/%d/uid_map", pid);
 	write_file(path, map);
@@ -74,7 +76,7 @@ static void enter_time_ns(const char *offsets)
 int main(int argc, char **argv)
 {
 	int flags = 0, i, go[2];
-	bool cgroupns = false;
+	bool cgroupns = false, shifted = false;
 	const char *time = NULL, *pidfile = NULL;
 	char c;
 	long pid;
@@ -82,6 +84,8 @@ int main(int argc, char **argv)
 	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
 		if (!strcmp(argv[i], "--user"))
 			flags |= CLONE_NEWUSER;
+		else if (!strcmp(argv[i], "--user-shifted"))
+			flags |= CLONE_NEWUSER, shifted = true;
 		else if (!strcmp(argv[i], "--pid"))
 			flags |= CLONE_NEWPID;
 		else if (!strcmp(argv[i], "--uts"))
@@ -100,7 +104,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (i + 1 >= argc || !pidfile) {
-		fprintf(stderr, "usage: ns-launch [--user] [--pid] [--uts] [--ipc] [--cgroupns] "
+		fprintf(stderr, "usage: ns-launch [--user | --user-shifted] [--pid] [--uts] [--ipc] [--cgroupns] "
 				"[--time MONO,BOOT] --pidfile FILE -- PROG [ARGS...]\n");
 		return 1;
 	}
@@ -128,7 +132,7 @@ int main(int argc, char **argv)
 	}
 	close(go[0]);
 	if (flags & CLONE_NEWUSER)
-		write_maps((pid_t)pid);
+		write_maps((pid_t)pid, shifted);
 	FILE *f = fopen(pidfile, "we");
 	if (!f || fprintf(f, "%ld\n", pid) < 0 || fclose(f) != 0)
 		die(pidfile);

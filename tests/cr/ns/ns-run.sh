@@ -25,8 +25,14 @@
 #   frozen also a v1 freezer cgroup, FROZEN by the runner before the dump (a
 #          paused container), dumped with --freeze-cgroup; cgroups removed;
 #          restore (soft) must leave it FROZEN; the runner thaws it to verify
+#   frozen-v2  the v2 cgroup frozen by the runner (cgroup.freeze 1): the dump
+#          must refuse it by name (not hang), the tree left alive and frozen;
+#          then it is thawed and the test ends there (no restore)
 # --faults: first restore once at each restore fault point (CRYO_FAULT): it must
-# fail and leave no task of the tree behind (the pid namespace goes with its init).
+# fail and leave no task of the tree behind (the pid namespace goes with its init);
+# with --cgroup also at restore-cgroup (a task just put in its cgroups), and the
+# cgroups the failed restore created must be gone, those that were there before
+# it must still be there.
 # Exit: 0 PASS, 77 SKIP, 1 FAIL.  Everything created is removed on exit.
 set -u
 
@@ -67,13 +73,17 @@ cleanup() {
 	local d t i
 	for d in "${cg_dirs[@]}"; do
 		[ -e "$d/freezer.state" ] && echo THAWED >"$d/freezer.state" 2>/dev/null
+		[ -e "$d/cgroup.freeze" ] && echo 0 >"$d/cgroup.freeze" 2>/dev/null
 		for t in $(cat "$d/cgroup.procs" 2>/dev/null); do kill -KILL "$t" 2>/dev/null; done
 		for ((i = 0; i < 100; i++)); do [ -d "$d" ] || break; rmdir "$d" 2>/dev/null && break; sleep 0.05; done
 	done
 	[ $result -eq 0 ] || [ $result -eq 77 ] || cr_dump_logs "$W" 60
 	if [ "${CR_KEEP:-0}" = 1 ]; then log "work dir kept: $W"; else rm -rf "$W"; fi
 }
-trap cleanup EXIT
+CR_TRACK_PRE=cleanup
+# The whole tree is killed on exit (cr-common.sh); a tree whose cgroups are
+# tested is not put in a tracking cgroup (cleanup kills its own cgroups).
+cr_track_begin ${cg_mode:+--no-cgroup}
 
 die() { log "FAIL: $*"; result=1; exit 1; }
 skip() { log "SKIP: $*"; result=77; exit 77; }
@@ -104,6 +114,7 @@ cg_setup() {
 	done
 	[ "$cg_mode" = root ] && cg_dirs+=("$(cg_mount pids)/cryo-ns-$$-moved")
 	m=$(cg2_mount)
+	[ -n "$m" ] || [ "$cg_mode" != frozen-v2 ] || skip "no cgroup2 hierarchy mounted"
 	if [ -n "$m" ]; then
 		mkdir "$m/cryo-ns-$$" || die "cannot create $m/cryo-ns-$$"
 		cg_dirs+=("$m/cryo-ns-$$")
@@ -135,6 +146,17 @@ cg_restore_args() {
 	frozen) echo "--manage-cgroups=soft";;
 	*) echo "--manage-cgroups=$cg_mode";;
 	esac
+}
+
+# After a failed restore: the cgroups it created are gone, the others are still there.
+cg_check_after_fault() {
+	local d
+	for d in "${cg_dirs[@]}"; do
+		case "$cg_mode" in
+		soft|root|frozen|strict) [ -d "$d" ] && die "cgroup $d created by the restore that failed at $1 is still there";;
+		*) case "$d" in *-moved) ;; *) [ -d "$d" ] || die "cgroup $d, there before the restore that failed at $1, is gone";; esac;;
+		esac
+	done
 }
 
 cg_check() {
@@ -176,6 +198,8 @@ for fd in /proc/$$/fd/*; do
 done
 
 [ -n "$cg_mode" ] && cg_setup
+# Root of a --user-shifted namespace is host uid 100000: it writes its verdict here.
+case " $ns_flags " in *" --user-shifted "*) chown 100000:100000 "$W" || die "cannot chown $W";; esac
 # shellcheck disable=SC2086
 (
 	if [ -n "$cg_mode" ]; then
@@ -197,6 +221,24 @@ log "started pid $pid (ns: ${ns_flags:-none})"
 tree_tasks() { grep -lazx "ZT_OUT=$W/result" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3; }
 [ $faults = 0 ] || tree_tasks | grep -qx "$pid" || die "the tree cannot be found by its environment"
 
+if [ "$cg_mode" = frozen-v2 ]; then
+	f=$(cg2_mount)/cryo-ns-$$
+	echo 1 >"$f/cgroup.freeze" || die "cannot freeze $f"
+	for ((i = 0; i < 200; i++)); do grep -qx "frozen 1" "$f/cgroup.events" && break; sleep 0.01; done
+	grep -qx "frozen 1" "$f/cgroup.events" || die "$f did not freeze"
+	timeout -s KILL 20 "$CRYO_CR" dump -t "$pid" -D "$W/img" -v4 -o "$W/dump.log" --log-format text
+	rc=$?
+	[ $rc = 137 ] && die "the dump of a tree in a frozen cgroup v2 hung (killed after 20 s)"
+	[ $rc = 0 ] && die "the dump of a tree in a frozen cgroup v2 succeeded"
+	grep -q "is in the frozen cgroup v2 /cryo-ns-$$" "$W/dump.log" || die "the refusal does not name the frozen cgroup: $(grep ' E: ' "$W/dump.log")"
+	kill -0 "$pid" 2>/dev/null || die "the tree is gone after the refused dump"
+	grep -qx "frozen 1" "$f/cgroup.events" || die "the refused dump thawed $f"
+	echo 0 >"$f/cgroup.freeze"
+	log "dump of a tree in a frozen cgroup v2: refused by name, the tree left frozen and alive"
+	result=0
+	exit 0
+fi
+
 freeze_args=()
 if [ "$cg_mode" = frozen ]; then
 	f=$(cg_mount freezer)/cryo-ns-$$
@@ -214,7 +256,9 @@ if [ -x "$rt" ]; then "$rt" "$W/img" >"$W/roundtrip.log" 2>&1 || die "image roun
 cg_args=
 if [ -n "$cg_mode" ]; then cg_before_restore; cg_args=$(cg_restore_args); fi
 if [ $faults = 1 ]; then
-	for point in fork mem restorer before-resume; do
+	points="fork mem restorer before-resume"
+	[ -n "$cg_mode" ] && points="$points cgroup"
+	for point in $points; do
 		# shellcheck disable=SC2086
 		CRYO_FAULT=restore-$point "$CRYO_CR" restore -D "$W/img" -d --pidfile "$W/fault.pid" -v4 -o "$W/restore-fault.log" \
 			--log-format text $cg_args && die "restore succeeded despite CRYO_FAULT=$point"
@@ -222,8 +266,9 @@ if [ $faults = 1 ]; then
 		for ((i = 0; i < 100; i++)); do [ -z "$(tree_tasks)" ] && break; sleep 0.05; done
 		[ -z "$(tree_tasks)" ] || die "tasks left after the restore failed at $point: $(tree_tasks)"
 		[ -e "$W/fault.pid" ] && die "a failed restore wrote its pidfile"
+		[ -n "$cg_mode" ] && cg_check_after_fault "$point"
 	done
-	log "restore faults fork, mem, restorer, before-resume: nothing left behind"
+	log "restore faults $points: nothing left behind"
 fi
 # shellcheck disable=SC2086
 "$CRYO_CR" restore -D "$W/img" -d --pidfile "$W/restored.pid" -v4 -o "$W/restore.log" --log-format text $cg_args ||

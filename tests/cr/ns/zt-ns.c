@@ -18,11 +18,16 @@
  *   time     the time namespace's offsets (/proc/self/timens_offsets), and
  *            CLOCK_MONOTONIC/BOOTTIME never going back
  *   user     uid_map, gid_map, setgroups, uid 0
+ *   uids     (with tree) the tasks run as several in-namespace ids: child 2
+ *            as uids 1000/1001/1002 (real/effective/saved), gids 2000/2001/
+ *            2002, groups 3000 3001; its child permutes them to 1002/1001/
+ *            1000; each task's ids and groups compared after restore
  *   cgroup   /proc/self/cgroup as seen from inside its cgroup namespace
  */
 #include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <mqueue.h>
 #include <pthread.h>
 #include <sched.h>
@@ -56,6 +61,10 @@ struct report {
 	struct chain self, parent_seen;	/* its pids; getppid() */
 	pid_t ppid, thread_tid;
 	char why[160];
+	uid_t uid[3];
+	gid_t gid[3];
+	int ngroups;
+	gid_t groups[8];
 };
 
 struct shared {
@@ -66,7 +75,7 @@ struct shared {
 };
 
 static struct shared *sh;
-static bool nested_mode;
+static bool nested_mode, uids_mode;
 
 /* NSpid of the caller as /proc shows it (the host's proc: host level first); drop the host level. */
 static void read_chain(const char *status, struct chain *c)
@@ -109,6 +118,9 @@ static void report(int slot, bool after)
 	self_chain(&r->self);
 	r->ppid = getppid();
 	r->thread_tid = (pid_t)syscall(SYS_gettid);
+	getresuid(&r->uid[0], &r->uid[1], &r->uid[2]);
+	getresgid(&r->gid[0], &r->gid[1], &r->gid[2]);
+	r->ngroups = getgroups(8, r->groups);
 	__atomic_store_n(&r->done, 1, __ATOMIC_SEQ_CST);
 }
 
@@ -122,6 +134,20 @@ static void *thread_main(void *arg)
 	return NULL;
 }
 
+/* uids: child 2 becomes 1000/1001/1002 (it still can); its child, unprivileged, permutes them. */
+static void take_ids(int slot)
+{
+	static const gid_t groups[] = { 3000, 3001 };
+
+	if (!uids_mode)
+		return;
+	if (slot == 0 && (setgroups(2, groups) < 0 || setresgid(2000, 2001, 2002) < 0 ||
+			  setresuid(1000, 1001, 1002) < 0))
+		_exit(4);
+	if (slot == 1 && setresuid(1002, 1001, 1000) < 0)
+		_exit(5);
+}
+
 /* A task of the tree: report, wait through C/R, report again, exit. */
 static void child_body(int slot, int (*spawn)(void))
 {
@@ -130,6 +156,7 @@ static void child_body(int slot, int (*spawn)(void))
 
 	bool threaded = slot == 0 || (slot == 1 && nested_mode);
 
+	take_ids(slot);
 	report(slot, false);
 	/* Pids used and freed before the thread: its tid at the outer level is
 	 * not simply the next one there, so only set_tid gives it back. */
@@ -223,6 +250,14 @@ static void check_reports(int n, const int *slots)
 			zt_fail("slot %d (%s): parent %d before, %d after", slots[i], cb, b->ppid, a->ppid);
 		if (b->thread_tid != a->thread_tid)
 			zt_fail("slot %d (%s): tid %d before, %d after", slots[i], cb, b->thread_tid, a->thread_tid);
+		if (memcmp(b->uid, a->uid, sizeof(a->uid)) || memcmp(b->gid, a->gid, sizeof(a->gid)))
+			zt_fail("slot %d (%s): uids %u/%u/%u gids %u/%u/%u before, %u/%u/%u and %u/%u/%u after",
+				slots[i], cb, b->uid[0], b->uid[1], b->uid[2], b->gid[0], b->gid[1], b->gid[2],
+				a->uid[0], a->uid[1], a->uid[2], a->gid[0], a->gid[1], a->gid[2]);
+		if (b->ngroups != a->ngroups || b->ngroups < 0 ||
+		    memcmp(b->groups, a->groups, sizeof(gid_t) * (size_t)b->ngroups))
+			zt_fail("slot %d (%s): %d supplementary groups before, %d after (or they differ)",
+				slots[i], cb, b->ngroups, a->ngroups);
 	}
 }
 
@@ -248,6 +283,13 @@ static void tree_setup(bool nested)
 		usleep(2000);
 	}
 	zt_fail("the children did not start");
+}
+
+static void uids_setup(void)
+{
+	if (sh->before[0].uid[0] != 1000 || sh->before[1].uid[0] != 1002 || sh->before[0].ngroups != 2)
+		zt_fail("uids: child 2 runs as uid %u (%d groups), its child as %u; not the test's ids",
+			sh->before[0].uid[0], sh->before[0].ngroups, sh->before[1].uid[0]);
 }
 
 static void zombie_setup(void)
@@ -483,6 +525,7 @@ int main(int argc, char **argv)
 		ipc_ |= !strcmp(argv[i], "ipc");
 		time_ |= !strcmp(argv[i], "time");
 		user |= !strcmp(argv[i], "user");
+		uids_mode |= !strcmp(argv[i], "uids");
 		cg |= !strcmp(argv[i], "cgroup");
 	}
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -504,6 +547,8 @@ int main(int argc, char **argv)
 		tree_setup(nested);
 	if (tree)
 		zombie_setup();
+	if (uids_mode)
+		uids_setup();
 	zt_ready();
 	zt_wait();
 	if (uts)

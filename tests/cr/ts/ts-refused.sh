@@ -29,7 +29,9 @@ cleanup() {
 	fi
 	if [ "${CR_KEEP:-0}" = 1 ]; then log "work dir kept: $W"; else rm -rf "$W"; fi
 }
-trap cleanup EXIT
+. "$(dirname "$0")/../lib/cr-common.sh"
+CR_TRACK_POST=cleanup
+cr_track_begin	# the whole tree is killed on exit (cr-common.sh)
 die() { log "FAIL: $*"; exit 1; }
 wait_file() {
 	local i

@@ -35,7 +35,8 @@ cleanup() {
 	[ $result -eq 0 ] || [ $result -eq 77 ] || cr_dump_logs "$W" 60
 	if [ "${CR_KEEP:-0}" = 1 ]; then log "work dir kept: $W"; else rm -rf "$W"; fi
 }
-trap cleanup EXIT
+CR_TRACK_POST=cleanup
+cr_track_begin	# the whole tree is killed on exit (cr-common.sh)
 die() { log "FAIL: $*"; result=1; exit 1; }
 skip() { log "SKIP: $*"; result=77; exit 77; }
 
