@@ -6,7 +6,10 @@
  * them).  flock and OFD locks belong to the description: they are taken
  * again by whichever task creates it at restore (children inherit it).
  * POSIX locks belong to a process: each is taken again by its owner, at the
- * very end of its fd restore (closing any fd of the file drops them).
+ * very end of its fd restore (closing any fd of the file drops them), and
+ * recorded: the restorer blob closes the fds it mapped files through, which
+ * drops the locks on those files, so it takes them all again after
+ * (fds_task_posix_locks, docs/fds.md).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -131,6 +134,25 @@ static int take_lock(int fd, const FileLock *l)
 	}
 }
 
+/* For the blob: the task's POSIX lock l, through its fd. */
+static int record_posix_lock(struct fd_ctx *ctx, int fd, const FileLock *l)
+{
+	struct fd_posix_lock *n = reallocarray(ctx->posix_locks, ctx->nr_posix_locks + 1, sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	ctx->posix_locks = n;
+	n[ctx->nr_posix_locks++] = (struct fd_posix_lock){ .fd = fd, .write = l->write, .start = l->start,
+							    .len = l->len };
+	return 0;
+}
+
+size_t fds_task_posix_locks(const struct fd_ctx *ctx, const struct fd_posix_lock **ret)
+{
+	*ret = ctx->posix_locks;
+	return ctx->nr_posix_locks;
+}
+
 int fd_locks_restore(struct fd_ctx *ctx, const FileEntry *e, int fd, int pid, bool new_description)
 {
 	for (size_t i = 0; i < e->n_locks; i++) {
@@ -150,6 +172,11 @@ int fd_locks_restore(struct fd_ctx *ctx, const FileEntry *e, int fd, int pid, bo
 					       pid, fd, l->type == FILE_LOCK_TYPE__FLK_FLOCK ? "flock" :
 					       l->type == FILE_LOCK_TYPE__FLK_OFD ? "OFD" : "POSIX",
 					       (unsigned long long)l->start, (unsigned long long)l->len);
+		if (l->type == FILE_LOCK_TYPE__FLK_POSIX) {
+			r = record_posix_lock(ctx, fd, l);
+			if (r < 0)
+				return r;
+		}
 		log_debug("pid %d fd %d: lock %d taken back", pid, fd, (int)l->type);
 	}
 	return 0;

@@ -59,6 +59,8 @@ struct fd_ctx {
 	int late_pid;
 	struct dump_ctty *cttys;	/* dump: of the session leaders collected */
 	size_t nr_cttys;
+	struct fd_posix_lock *posix_locks;	/* restore: taken by the last fds_restore_task */
+	size_t nr_posix_locks;
 };
 
 static inline void *grow(void *arr, size_t nr, size_t size)

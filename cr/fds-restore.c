@@ -401,6 +401,7 @@ int fds_restore_task(struct fd_ctx *ctx)
 	_cleanup_free_ bool *inherited = NULL;
 	int above = 3, r;
 
+	ctx->nr_posix_locks = 0;	/* a child's copy holds its parent's */
 	tmp = malloc((ctx->nr_rfiles + 1) * sizeof(int));
 	if (!tmp)
 		return -ENOMEM;

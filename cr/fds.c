@@ -68,6 +68,7 @@ void fd_ctx_free(struct fd_ctx *ctx)
 	free(ctx->ends);
 	fds_free_task_fds(ctx);
 	free(ctx->placed);
+	free(ctx->posix_locks);
 	free(ctx->late);
 	free(ctx->cttys);
 	free(ctx);

@@ -171,6 +171,21 @@ int fds_restore_task(struct fd_ctx *ctx);
  */
 int fds_restore_task_late(struct fd_ctx *ctx);
 
+/*
+ * The POSIX record locks the last fds_restore_task took (the task's own),
+ * each through one of its fds.  Closing any fd of a file drops them, and the
+ * restorer blob closes the fds it mapped files through after: it takes these
+ * again once it did (restorer/restorer-args.h: rst_lock).  Valid until the
+ * next fds_restore_task or fd_ctx_free.
+ */
+struct fd_posix_lock {
+	int fd;
+	bool write;
+	uint64_t start;
+	uint64_t len;	/* 0: to EOF and beyond */
+};
+size_t fds_task_posix_locks(const struct fd_ctx *ctx, const struct fd_posix_lock **ret);
+
 /* For kinds: task_fd if that fd of the task being restored is already at
  * its number (its file belongs to an earlier stage), else < 0. */
 int fd_ctx_task_fd_restored(struct fd_ctx *ctx, int task_fd);

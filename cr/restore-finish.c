@@ -47,6 +47,7 @@ static const char *const blob_steps[] = {
 	[RST_STEP_SECCOMP] = "installing seccomp",
 	[RST_STEP_ROOT] = "changing its root directory",
 	[RST_STEP_TIMERS] = "creating the POSIX timers aimed at its threads",
+	[RST_STEP_LOCKS] = "taking its POSIX file locks again",
 	[RST_STEP_MADVISE] = "re-applying memory advice or guard pages",
 };
 

@@ -28,6 +28,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "fds.h"
 #include "log.h"
 #include "restore.h"
 #include "file-identity.h"
@@ -706,6 +707,25 @@ static int fill_keep_fds(struct restore_ctx *rc, struct rst_task *t, struct bump
 	return 0;
 }
 
+/* The POSIX locks the fds step took (fds_task_posix_locks): the blob takes them
+ * again after closing the fds it mapped files through, which dropped them. */
+static int fill_locks(struct restore_ctx *rc, struct bump *b, struct rst_args *a)
+{
+	const struct fd_posix_lock *l;
+	size_t n = rc->fds ? fds_task_posix_locks(rc->fds, &l) : 0;
+	if (!n)
+		return 0;
+	struct rst_lock *k = bump_alloc(b, n * sizeof(*k), 8);
+	if (!k)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		k[i] = (struct rst_lock){ .fd = l[i].fd, .type = l[i].write ? F_WRLCK : F_RDLCK,
+					  .whence = SEEK_SET, .start = (int64_t)l[i].start, .len = (int64_t)l[i].len };
+	a->locks = (uint64_t)(uintptr_t)k;
+	a->n_locks = n;
+	return 0;
+}
+
 static int step_mm(void *ctx, void *data)
 {
 	struct restore_ctx *rc = ctx;
@@ -812,6 +832,8 @@ static int step_mm(void *ctx, void *data)
 		a->helper_stack_top = (uint64_t)(uintptr_t)(stack + THREAD_STACK);
 	}
 	r = fill_keep_fds(rc, t, &b, a);
+	if (r >= 0)
+		r = fill_locks(rc, &b, a);
 	if (r >= 0)
 		r = ts_restore_fill_args(t, a, bump_alloc_any, &b);
 	if (r < 0)

@@ -116,6 +116,7 @@ enum {
 	RST_STEP_SECCOMP,
 	RST_STEP_ROOT,
 	RST_STEP_TIMERS,
+	RST_STEP_LOCKS,
 };
 
 /* PR_SET_MM_MAP fields (struct prctl_mm_map), exe_fd < 0: keep. */
@@ -172,8 +173,22 @@ struct rst_args {
 	/* RST_FILL_* bits: how the blob fills pages (docs/cr-restore.md). */
 	uint32_t fill_flags;
 	uint32_t pad2;
+	/* The task's POSIX record locks, taken again once the blob closed the fds
+	 * it mapped files through (that dropped them): struct rst_lock[n_locks]. */
+	uint64_t locks;
+	uint64_t n_locks;
 };
-_Static_assert(sizeof(struct rst_args) == 320, "rst_args layout");
+_Static_assert(sizeof(struct rst_args) == 336, "rst_args layout");
+
+/* One POSIX record lock (F_SETLK) through one of the task's fds. */
+struct rst_lock {
+	int32_t fd;
+	int16_t type;		/* F_RDLCK, F_WRLCK */
+	int16_t whence;		/* SEEK_SET */
+	int64_t start;
+	int64_t len;		/* 0: to EOF and beyond */
+};
+_Static_assert(sizeof(struct rst_lock) == 24, "rst_lock layout");
 
 /* Big private anonymous areas are filled through a huge-page staging area and
  * UFFDIO_MOVE (set by cryo-cr when fresh transparent huge pages are cheap). */

@@ -777,6 +777,29 @@ static void close_foreign_fds(const struct rst_args *a)
 	sys_call3(__NR_close_range, from, ~0u, 0);
 }
 
+/* struct flock of the kernel (x86_64). */
+struct kflock_ {
+	int16_t type;
+	int16_t whence;
+	int64_t start;
+	int64_t len;
+	int32_t pid;
+};
+
+/* The task's POSIX locks, after close_foreign_fds dropped those on the files
+ * it maps (the owner is the process: any of its threads may take them). */
+static long take_posix_locks(const struct rst_args *a)
+{
+	const struct rst_lock *l = (const struct rst_lock *)(uintptr_t)a->locks;
+	for (uint64_t i = 0; i < a->n_locks; i++) {
+		struct kflock_ fl = { l[i].type, l[i].whence, l[i].start, l[i].len, 0 };
+		long r = sys_call3(__NR_fcntl, (uint64_t)l[i].fd, F_SETLK, (uint64_t)(uintptr_t)&fl);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 PIE_ENTRY void restorer_main(struct rst_args *a)
 {
 	struct rst_thread *th = (struct rst_thread *)a->threads;
@@ -810,6 +833,9 @@ PIE_ENTRY void restorer_main(struct rst_args *a)
 	if (r < 0)
 		fail(a, r, ts_step);
 	close_foreign_fds(a);
+	r = take_posix_locks(a);
+	if (r < 0)
+		fail(a, r, RST_STEP_LOCKS);
 
 	for (uint64_t i = 1; i < a->n_threads; i++) {
 		r = start_thread(&th[i]);
