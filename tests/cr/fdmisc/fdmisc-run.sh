@@ -67,15 +67,6 @@ cleanup() {
 CR_TRACK_POST=cleanup
 cr_track_begin	# the whole tree is killed on exit (cr-common.sh)
 
-wait_file() {
-	local i
-	for ((i = 0; i < $2 * 20; i++)); do
-		[ -s "$1" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
 check_peer() {
 	[ -n "$peer_pid" ] || return 0
 	wait "$peer_pid"
@@ -87,7 +78,7 @@ check_peer() {
 
 finish() {
 	kill -TERM "$pid" || die "cannot signal $pid"
-	wait_file "$W/result" "$TIMEOUT" || die "no result from the test within ${TIMEOUT}s"
+	cr_wait_file "$W/result" "$TIMEOUT" || die "no result from the test within ${TIMEOUT}s"
 	local verdict
 	verdict=$(head -n1 "$W/result")
 	case "$verdict" in
@@ -105,7 +96,7 @@ done
 if [ -n "${FDM_TCP_PEER:-}" ]; then
 	"$FDM_TCP_PEER" "$W/port" 2>"$W/peer.err" &
 	peer_pid=$!
-	wait_file "$W/port" 5 || die "the TCP peer did not start"
+	cr_wait_file "$W/port" 5 || die "the TCP peer did not start"
 	export ZT_PEER_PORT=$(cat "$W/port")
 fi
 

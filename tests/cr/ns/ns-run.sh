@@ -91,15 +91,6 @@ skip() { log "SKIP: $*"; result=77; exit 77; }
 # shellcheck disable=SC2086
 require_feature $features
 
-wait_file() {
-	local i
-	for ((i = 0; i < $2 * 20; i++)); do
-		[ -s "$1" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
 cg_mount() { awk -v c="$1" '$3 == "cgroup" && $4 ~ "(^|,)" c "(,|$)" {print $2; exit}' /proc/mounts; }
 cg2_mount() { awk '$3 == "cgroup2" {print $2; exit}' /proc/mounts; }
 
@@ -210,7 +201,7 @@ case " $ns_flags " in *" --user-shifted "*) chown 100000:100000 "$W" || die "can
 	exec env ZT_PIDFILE="$W/ready" ZT_OUT="$W/result" "$NS_LAUNCH" $ns_flags --pidfile "$W/launched.pid" -- "$@"
 ) </dev/null >"$W/prog.out" 2>"$W/prog.err"
 [ $? -eq 0 ] || { grep -q "Operation not permitted\|Invalid argument" "$W/prog.err" && skip "cannot create the namespaces: $(cat "$W/prog.err")"; die "ns-launch failed: $(cat "$W/prog.err")"; }
-wait_file "$W/ready" 10 || {
+cr_wait_file "$W/ready" 10 || {
 	grep -q '^SKIP' "$W/result" 2>/dev/null && skip "$(head -n1 "$W/result")"
 	die "program did not become ready in 10s: $(cat "$W/result" "$W/prog.err" 2>/dev/null)"
 }
@@ -278,7 +269,7 @@ log "restored as pid $new"
 [ -n "$cg_mode" ] && cg_check "$new"
 
 kill -TERM "$new" || die "cannot signal $new"
-wait_file "$W/result" "$TIMEOUT" || die "no result from the test within ${TIMEOUT}s"
+cr_wait_file "$W/result" "$TIMEOUT" || die "no result from the test within ${TIMEOUT}s"
 verdict=$(head -n1 "$W/result")
 case "$verdict" in
 PASS*) log "PASS"; result=0; exit 0;;

@@ -40,15 +40,6 @@ cr_track_begin	# the whole tree is killed on exit (cr-common.sh)
 die() { log "FAIL: $*"; result=1; exit 1; }
 skip() { log "SKIP: $*"; result=77; exit 77; }
 
-wait_file() {
-	local i
-	for ((i = 0; i < $2 * 20; i++)); do
-		[ -s "$1" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
 # "start end perms name" of the mapping holding hex address $2 in pid $1.
 mapping_at() {
 	awk -v a="$2" '
@@ -67,7 +58,7 @@ esac
 
 ZT_PIDFILE=$W/pid ZT_OUT=$W/result setsid "$prog" "$expect" </dev/null >"$W/prog.out" 2>"$W/prog.err" &
 pid=$!
-wait_file "$W/pid" 10 || { grep -q '^SKIP' "$W/result" 2>/dev/null && skip "$(head -n1 "$W/result")"; die "program not ready"; }
+cr_wait_file "$W/pid" 10 || { grep -q '^SKIP' "$W/result" 2>/dev/null && skip "$(head -n1 "$W/result")"; die "program not ready"; }
 
 range=$(awk '$6 == "[vdso]" { print $1 }' "/proc/$pid/maps")
 [ -n "$range" ] || skip "the program has no [vdso]"
@@ -119,7 +110,7 @@ if [ "$how" = twice ]; then
 fi
 
 kill -TERM "$pid" || die "cannot signal $pid"
-wait_file "$W/result" "$TIMEOUT" || die "no result within ${TIMEOUT}s"
+cr_wait_file "$W/result" "$TIMEOUT" || die "no result within ${TIMEOUT}s"
 verdict=$(head -n1 "$W/result")
 case "$verdict" in
 PASS*) log PASS; result=0;;
