@@ -21,6 +21,12 @@ int verb_dispatch(const char *tool, const struct verb *verbs, size_t n, int argc
 /* -o FILE of a C/R verb: relative paths go into the images directory (CRIU). */
 char *cli_log_path(const char *images_dir, const char *path, int *ret_err);
 
+/* Options dump and restore share: 0, or -EINVAL after printing "cryo-cr VERB: ..." to stderr. */
+/* --network-lock MODE: the enum netlock_mode value in *ret. */
+int cli_parse_network_lock(const char *verb, const char *arg, int *ret);
+/* --manage-cgroups MODE: one of the names cg_mode_from_name() takes. */
+int cli_check_cgroup_mode(const char *verb, const char *arg);
+
 /* cryo-cr */
 int cr_dump_main(int argc, char **argv);
 int cr_pre_dump_main(int argc, char **argv);

@@ -237,25 +237,15 @@ int cr_dump_main(int argc, char **argv)
 			}
 			break;
 		case OPT_FILE_LOCKS: o.file_locks = true; break;
-		case OPT_MANAGE_CGROUPS: {
+		case OPT_MANAGE_CGROUPS:
 			/* cgroups are always dumped (cgroup.img); the mode matters at restore */
-			enum cg_mode mode;
-			if (optarg && cg_mode_from_name(optarg, &mode) < 0) {
-				fprintf(stderr, "cryo-cr dump: --manage-cgroups: unknown mode '%s' "
-						"(none, props, soft, full, strict, ignore)\n", optarg);
+			if (optarg && cli_check_cgroup_mode("dump", optarg) < 0)
 				goto fail;
-			}
 			break;
-		}
-		case OPT_NETWORK_LOCK: {
-			enum netlock_mode m;
-			if (netlock_parse_mode(optarg, &m) < 0) {
-				fprintf(stderr, "cryo-cr dump: --network-lock: unknown mode '%s' (use 'nftables' or 'skip')\n", optarg);
+		case OPT_NETWORK_LOCK:
+			if (cli_parse_network_lock("dump", optarg, &o.network_lock) < 0)
 				goto fail;
-			}
-			o.network_lock = (int)m;
 			break;
-		}
 		case OPT_TCP_ESTABLISHED: o.tcp_established = true; break;
 		case OPT_EXT_UNIX_SK: o.ext_unix_sk = true; break;
 		case 'h':

@@ -242,18 +242,14 @@ int cr_restore_main(int argc, char **argv)
 			o.nr_inherit++;
 			break;
 		}
-		case OPT_MANAGE_CGROUPS: {
-			enum cg_mode mode;
+		case OPT_MANAGE_CGROUPS:
 			/* CRIU: without a mode, soft */
 			o.manage_cgroups = optarg ? optarg : "soft";
-			if (cg_mode_from_name(o.manage_cgroups, &mode) < 0) {
-				fprintf(stderr, "cryo-cr restore: --manage-cgroups: unknown mode '%s' "
-						"(none, props, soft, full, strict, ignore)\n", optarg);
+			if (cli_check_cgroup_mode("restore", o.manage_cgroups) < 0) {
 				free(longopts);
 				return 1;
 			}
 			break;
-		}
 		case OPT_EXTERNAL:
 			if (add_external(&o, &ext, optarg) < 0) {
 				free(longopts);
@@ -266,16 +262,12 @@ int cr_restore_main(int argc, char **argv)
 		case OPT_ROOT:
 			o.root_path = optarg;
 			break;
-		case OPT_NETWORK_LOCK: {
-			enum netlock_mode m;
-			if (netlock_parse_mode(optarg, &m) < 0) {
-				fprintf(stderr, "cryo-cr restore: --network-lock: unknown mode '%s' (use 'nftables' or 'skip')\n", optarg);
+		case OPT_NETWORK_LOCK:
+			if (cli_parse_network_lock("restore", optarg, &o.network_lock) < 0) {
 				free(longopts);
 				return 1;
 			}
-			o.network_lock = (int)m;
 			break;
-		}
 		case OPT_TCP_ESTABLISHED:
 			o.tcp_established = true;
 			break;

@@ -146,27 +146,31 @@ static int add_payload_eq(struct nftnl_rule *rule, uint32_t base, uint32_t offse
 	return add_cmp_eq_reg1(rule, value, len);
 }
 
-/* "counter drop": the counter lets a person (or a test) see what the lock caught. */
-static int add_counter_drop(struct nftnl_rule *rule)
+/* Set the rule's verdict (NF_DROP, NF_ACCEPT). */
+static int add_verdict(struct nftnl_rule *rule, uint32_t verdict)
 {
-	struct nftnl_expr *imm;
-	int r = add_expr(rule, nftnl_expr_alloc("counter"));
+	struct nftnl_expr *imm = nftnl_expr_alloc("immediate");
+	int r = add_expr(rule, imm);
 
 	if (r < 0)
 		return r;
-	imm = nftnl_expr_alloc("immediate");
-	r = add_expr(rule, imm);
-	if (r < 0)
-		return r;
 	nftnl_expr_set_u32(imm, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
-	nftnl_expr_set_u32(imm, NFTNL_EXPR_IMM_VERDICT, NF_DROP);
+	nftnl_expr_set_u32(imm, NFTNL_EXPR_IMM_VERDICT, verdict);
 	return 0;
+}
+
+/* "counter drop": the counter lets a person (or a test) see what the lock caught. */
+static int add_counter_drop(struct nftnl_rule *rule)
+{
+	int r = add_expr(rule, nftnl_expr_alloc("counter"));
+
+	return r < 0 ? r : add_verdict(rule, NF_DROP);
 }
 
 /* "meta mark NETLOCK_PASS_MARK accept": what the restore itself sends passes. */
 static int add_mark_accept(struct nftnl_rule *rule)
 {
-	struct nftnl_expr *meta = nftnl_expr_alloc("meta"), *imm;
+	struct nftnl_expr *meta = nftnl_expr_alloc("meta");
 	uint32_t mark = NETLOCK_PASS_MARK;
 	int r = add_expr(rule, meta);
 
@@ -175,15 +179,7 @@ static int add_mark_accept(struct nftnl_rule *rule)
 	nftnl_expr_set_u32(meta, NFTNL_EXPR_META_KEY, NFT_META_MARK);
 	nftnl_expr_set_u32(meta, NFTNL_EXPR_META_DREG, NFT_REG_1);
 	r = add_cmp_eq_reg1(rule, &mark, sizeof(mark));
-	if (r < 0)
-		return r;
-	imm = nftnl_expr_alloc("immediate");
-	r = add_expr(rule, imm);
-	if (r < 0)
-		return r;
-	nftnl_expr_set_u32(imm, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
-	nftnl_expr_set_u32(imm, NFTNL_EXPR_IMM_VERDICT, NF_ACCEPT);
-	return 0;
+	return r < 0 ? r : add_verdict(rule, NF_ACCEPT);
 }
 
 static int put_rule(struct nl_batch *b, struct nftnl_rule *rule, const char *what)
@@ -211,7 +207,9 @@ static struct nftnl_rule *new_rule(const char *table, const char *chain)
 	return rule;
 }
 
-static int put_counter_drop_rule(struct nl_batch *b, const char *table, unsigned int i)
+/* A rule of one expression list (fill) in chain i; label names it in errors. */
+static int put_simple_rule(struct nl_batch *b, const char *table, unsigned int i,
+			   int (*fill)(struct nftnl_rule *rule), const char *label)
 {
 	_cleanup_(nftnl_rule_freep) struct nftnl_rule *rule = new_rule(table, chain_names[i]);
 	char what[64];
@@ -219,25 +217,10 @@ static int put_counter_drop_rule(struct nl_batch *b, const char *table, unsigned
 
 	if (!rule)
 		return -ENOMEM;
-	r = add_counter_drop(rule);
+	r = fill(rule);
 	if (r < 0)
 		return r;
-	snprintf(what, sizeof(what), "add rule 'counter drop' to chain %s", chain_names[i]);
-	return put_rule(b, rule, what);
-}
-
-static int put_pass_mark_rule(struct nl_batch *b, const char *table, unsigned int i)
-{
-	_cleanup_(nftnl_rule_freep) struct nftnl_rule *rule = new_rule(table, chain_names[i]);
-	char what[64];
-	int r;
-
-	if (!rule)
-		return -ENOMEM;
-	r = add_mark_accept(rule);
-	if (r < 0)
-		return r;
-	snprintf(what, sizeof(what), "add rule 'meta mark accept' to chain %s", chain_names[i]);
+	snprintf(what, sizeof(what), "add rule '%s' to chain %s", label, chain_names[i]);
 	return put_rule(b, rule, what);
 }
 
@@ -414,9 +397,9 @@ int netlock_lock_netns_flags(int netns_fd, const char *table_name, unsigned int 
 	for (unsigned int i = 0; r >= 0 && i < ARRAY_SIZE(chain_names); i++) {
 		r = put_base_chain(&b, table_name, i, NF_DROP);
 		if (r >= 0)
-			r = put_pass_mark_rule(&b, table_name, i);
+			r = put_simple_rule(&b, table_name, i, add_mark_accept, "meta mark accept");
 		if (r >= 0)
-			r = put_counter_drop_rule(&b, table_name, i);
+			r = put_simple_rule(&b, table_name, i, add_counter_drop, "counter drop");
 	}
 	if (r >= 0 && (flags & NETLOCK_F_FAULT_LAST))
 		r = put_fault(&b, table_name);
@@ -459,7 +442,7 @@ int netlock_lock_conns_flags(const struct netlock_conn *conns, size_t n, const c
 	for (unsigned int i = 0; r >= 0 && i < ARRAY_SIZE(chain_names); i++) {
 		r = put_base_chain(&b, table_name, i, NF_ACCEPT);
 		if (r >= 0)
-			r = put_pass_mark_rule(&b, table_name, i);
+			r = put_simple_rule(&b, table_name, i, add_mark_accept, "meta mark accept");
 	}
 	for (size_t i = 0; r >= 0 && i < n; i++)
 		r = put_conn_rules(&b, table_name, &conns[i], i);
