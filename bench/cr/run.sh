@@ -5,7 +5,9 @@
 # restored from a tmpfs image directory; prints dump and restore GB/s and
 # cryo-cr's own peak RSS (wait4 ru_maxrss) for each.  Builds nothing: run
 # 'ninja -C build' first.  Targets for 2 GiB: dump <= 0.31 s, restore <= 0.27 s,
-# peak RSS <= 64 MiB.
+# peak RSS <= 64 MiB.  The machine's floor under these figures (what the kernel
+# alone charges here to fill that much page cache and anonymous memory):
+# build/bench/cr/mem-floor (docs/cr-restore.md, "The machine's floor").
 #
 #   bench/cr/run.sh [BUILD_DIR]       (default: build)
 # Environment: BENCH_MB, BENCH_DIR (a tmpfs directory; default /dev/shm),
