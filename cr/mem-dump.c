@@ -648,6 +648,15 @@ static uint64_t rss_anon(pid_t pid)
 }
 
 /* Both streams write the listed runs, then the pagemap is recorded in address order. */
+/* CRYO_DUMP_STREAMS=one: the pages of a big process in one stream too, for
+ * figures (docs/cr-dump.md). */
+static bool streams_forced(const char *how)
+{
+	const char *e = getenv("CRYO_DUMP_STREAMS");
+
+	return e && !strcmp(e, how);
+}
+
 static int write_stripes(struct page_sink *s, pid_t pid)
 {
 	struct stripe_io io = { .parasite = s->c->parasite, .pid = pid, .mem_fd = s->src_fd };
@@ -696,7 +705,7 @@ static int dump_pages(struct dump_ctx *c, pid_t pid, VmaEntry **vmas, size_t n)
 	mem_fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (mem_fd < 0)
 		return log_error_errno(negative_errno(), "cannot open %s", path);
-	if (c->parasite && rss_anon(pid) >= STRIPE_MIN_BYTES)
+	if (c->parasite && rss_anon(pid) >= STRIPE_MIN_BYTES && !streams_forced("one"))
 		s.plan = &plan;
 	r = open_page_writer(c, pid, s.plan, &s.w);
 	if (r < 0)

@@ -3,13 +3,18 @@
  * Page data of a big process written by two streams at once, into two page
  * files (pagemap_head.more_pages_ids): on this kind of machine filling fresh
  * tmpfs pages costs far more than copying, and one tmpfs file takes one
- * writer at a time (its inode lock).  Stream 0, on the calling thread, has
- * the parasite write each chunk from inside the task into page file 0;
- * stream 1, on a thread of ours, reads chunks with process_vm_readv (or
- * /proc/PID/mem) and writes them to page file 1.  The chunks are listed
- * first, in address order; each stream takes the next one free, so each file
- * is written front to back and the pagemap is recorded afterwards, in
- * address order, from the chunks' answers.
+ * writer at a time (its inode lock).  The chunks are listed first, in
+ * address order; each file is written front to back, and the pagemap is
+ * recorded afterwards, in address order, from the chunks' answers.
+ *
+ * Stream 0, on the calling thread, has the parasite daemon write each chunk
+ * from inside the task into page file 0 (one copy); stream 1, a thread of
+ * ours, reads chunks with process_vm_readv into a buffer and writes them to
+ * page file 1 (two copies, on the other CPU).  Each stream takes the next
+ * free chunk, so neither waits for the other.  Chunks without PROT_READ are
+ * read here through /proc/PID/mem by either stream.  (A thread of the
+ * parasite in the task as stream 1, one copy each but in lock step, was
+ * measured slower here: 0.75-1.6 s against 0.70 s for 2 GiB.)
  */
 #ifndef CRYO_MEM_STRIPES_H
 #define CRYO_MEM_STRIPES_H
