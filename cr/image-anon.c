@@ -226,8 +226,11 @@ static void anon_pagemap_entry(ProtobufCMessage *m)
 	if (m->descriptor != &pagemap_entry__descriptor)
 		return;
 	PagemapEntry *pe = (PagemapEntry *)m;
-	if (pe->flags & PE_PRESENT)
+	if (pe->flags & PE_PRESENT) {
 		pe->flags = PE_ZERO;
+		pe->has_file = false;
+		pe->file = 0;
+	}
 }
 
 static int anon_file(struct img_dir *in, struct img_dir *out, const char *name)

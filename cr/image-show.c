@@ -15,6 +15,7 @@
 
 struct page_counts {
 	uint64_t present, zero, lazy, parent, entries, page_size;
+	unsigned page_files;
 };
 
 /* Read the single-record file of a kind; 0 and *ret NULL if it is absent. */
@@ -44,6 +45,7 @@ static int count_pages(struct img_dir *d, unsigned id, struct page_counts *c)
 	if (err < 0)
 		return err;
 	c->page_size = page_reader_page_size(r);
+	c->page_files = page_reader_nr_files(r);
 	while ((err = page_reader_next(r, &e)) > 0) {
 		c->entries++;
 		if (e.flags & PE_PRESENT)
@@ -157,7 +159,10 @@ static int show_pages(struct img_dir *d, uint32_t id)
 		return r;
 	printf("    pages: %" PRIu64 " stored (", c.present);
 	print_size(c.present * c.page_size);
-	printf("), %" PRIu64 " zero, %" PRIu64 " lazy, %" PRIu64 " in parent\n", c.zero, c.lazy, c.parent);
+	printf("), %" PRIu64 " zero, %" PRIu64 " lazy, %" PRIu64 " in parent", c.zero, c.lazy, c.parent);
+	if (c.page_files > 1)
+		printf(", in %u page files", c.page_files);
+	printf("\n");
 	return 0;
 }
 

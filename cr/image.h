@@ -147,9 +147,18 @@ static inline void img_dir_closep(struct img_dir **d)
 #define PE_LAZY		4u
 #define PE_IN_PARENT	8u
 
+/* Page files one pagemap may have (pagemap_head.more_pages_ids + 1). */
+#define PAGES_MAX_FILES 4
+/* ID of the second page file of process PID's pages (written in parallel). */
+#define PAGES_PART_ID_BASE 0x20000000u
+
 struct page_writer;
 /* Start pagemap-ID.img + pages-ID.img. */
 int page_writer_open(struct img_dir *d, unsigned id, struct page_writer **ret);
+/* The same with n_more more page files, pages-<more_ids[i]>.img (file i + 1). */
+int page_writer_open_files(struct img_dir *d, unsigned id, const uint32_t *more_ids, unsigned n_more,
+			   struct page_writer **ret);
+unsigned page_writer_nr_files(const struct page_writer *w);
 /* Append nr_pages of data for vaddr (sequential large writes; vaddrs must increase). */
 int page_writer_add_data(struct page_writer *w, uint64_t vaddr, const void *buf, uint64_t nr_pages);
 /* Record pages that carry no data here: PE_ZERO, PE_LAZY or PE_IN_PARENT. */
@@ -160,13 +169,18 @@ int page_writer_add_hole(struct page_writer *w, uint64_t vaddr, uint64_t nr_page
  * page_writer_account(), which checks the file grew by exactly that much. */
 int page_writer_pages_fd(struct page_writer *w, off_t *ret_offset);
 int page_writer_account(struct page_writer *w, uint64_t vaddr, uint64_t nr_pages);
+/* The same for page file 'file' (0: pages-ID.img).  Entries must still come
+ * in address order whatever their file. */
+int page_writer_file_fd(struct page_writer *w, unsigned file, off_t *ret_offset);
+int page_writer_account_in(struct page_writer *w, unsigned file, uint64_t vaddr, uint64_t nr_pages);
 int page_writer_close(struct page_writer *w);
 
 struct page_entry {
 	uint64_t vaddr;
 	uint64_t nr_pages;
 	uint32_t flags;
-	off_t pages_off;	/* offset of the data in the page file (PE_PRESENT only) */
+	unsigned file;		/* which page file holds the data (0: pages-ID.img) */
+	off_t pages_off;	/* offset of the data in that page file (PE_PRESENT only) */
 };
 
 struct page_reader;
@@ -176,6 +190,9 @@ int page_reader_open(struct img_dir *d, unsigned id, struct page_reader **ret);
 int page_reader_next(struct page_reader *r, struct page_entry *e);
 /* The raw page file, for large preadv() straight into place (e.g. by the restorer). */
 int page_reader_pages_fd(struct page_reader *r);
+/* How many page files the pagemap has, and the fd of one (owned by the reader). */
+unsigned page_reader_nr_files(const struct page_reader *r);
+int page_reader_file_fd(struct page_reader *r, unsigned file);
 /* Read the data of an entry into buf (nr_pages * page size bytes): PE_PRESENT from
  * the page file (checked against its size), PE_ZERO as zeroes, PE_IN_PARENT from
  * the chain of parent images; -ENODATA for PE_LAZY pages. */

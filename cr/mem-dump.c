@@ -26,6 +26,7 @@
 #include "kerndat.h"
 #include "log.h"
 #include "mem-copy.h"
+#include "mem-stripes.h"
 #include "parasite/parasite-host.h"
 #include "proto/mm.pb-c.h"
 #include "vdso.h"
@@ -44,8 +45,12 @@ struct page_sink {
 	int src_fd;		/* /proc/PID/mem or a map_files fd */
 	pid_t vm_pid;		/* readable area: process_vm_readv from this pid first */
 	bool direct;		/* the parasite writes this area's data pages itself */
+	struct stripe_plan *plan;	/* two streams (mem-stripes.h): runs are listed first */
 	uint64_t write_usec;	/* waiting for the parasite's writes */
 };
+
+/* From this much anonymous memory on, pages go through two streams into two files. */
+#define STRIPE_MIN_BYTES (128ull << 20)
 
 /* process_vm_readv copies straight from the task's pages and is an order of
  * magnitude faster than /proc/PID/mem (which goes through a bounce page);
@@ -141,23 +146,33 @@ static int plan_pages(struct page_sink *s, struct copy_job *job, uint64_t vaddr,
 
 static bool fault_checked;
 
-static bool scan_bit(const struct parasite_dump_pages *d, uint64_t i)
+static bool scan_bit(const uint64_t *zero, uint64_t i)
 {
-	return d->zero[i / 64] >> (i % 64) & 1;
+	return zero[i / 64] >> (i % 64) & 1;
 }
 
-/* Record what the parasite wrote: data runs (already in the page file, from
- * file_off on, in address order) and zero runs (holes). */
-static int record_dumped(struct page_sink *s, int fd, const struct parasite_dump_pages *d, off_t file_off)
+/* Record what was written into page file 'file': data runs (already there,
+ * from file_off on, in address order) and zero runs (holes). */
+static int record_dumped(struct page_sink *s, unsigned file, off_t file_off, uint64_t vaddr, uint64_t nr,
+			 const uint64_t *zerobits)
 {
+	off_t at;
+	int fd = page_writer_file_fd(s->w, file, &at);
 	uint64_t i = 0;
 	int r;
 
-	while (i < d->nr_pages) {
-		bool zero = scan_bit(d, i);
-		uint64_t j = i + 1, va = d->vaddr + i * PAGE_SIZE;
+	if (fd < 0)
+		return log_error_errno(fd, "cannot get page file %u", file);
+	if (at != file_off) {
+		log_error("page file %u: pages at %#" PRIx64 " were written at %lld, expected at %lld", file, vaddr,
+			  (long long)file_off, (long long)at);
+		return -EIO;
+	}
+	while (i < nr) {
+		bool zero = scan_bit(zerobits, i);
+		uint64_t j = i + 1, va = vaddr + i * PAGE_SIZE;
 
-		while (j < d->nr_pages && scan_bit(d, j) == zero)
+		while (j < nr && scan_bit(zerobits, j) == zero)
 			j++;
 		if (zero) {
 			r = page_writer_add_hole(s->w, va, j - i, PE_ZERO);
@@ -167,7 +182,7 @@ static int record_dumped(struct page_sink *s, int fd, const struct parasite_dump
 			file_off += (off_t)((j - i) * PAGE_SIZE);
 			r = lseek(fd, file_off, SEEK_SET) < 0 ? negative_errno() : 0;
 			if (r >= 0)
-				r = page_writer_account(s->w, va, j - i);
+				r = page_writer_account_in(s->w, file, va, j - i);
 			s->c->stats.pages_written += j - i;
 			s->c->stats.bytes_written += (j - i) * PAGE_SIZE;
 		}
@@ -202,7 +217,7 @@ static int direct_run(struct page_sink *s, uint64_t vaddr, uint64_t nr)
 		r = parasite_dump_pages(s->c->parasite, vaddr, n, (uint64_t)file_off, &d);
 		s->write_usec += mono_usec() - t0;
 		if (r >= 0)
-			r = record_dumped(s, fd, &d, file_off);
+			r = record_dumped(s, 0, file_off, d.vaddr, d.nr_pages, d.zero);
 		if (r >= 0 && !fault_checked) {
 			fault_checked = true;
 			r = fault_inject("mid-memory");
@@ -220,6 +235,8 @@ static int copy_run(struct page_sink *s, uint64_t vaddr, uint64_t nr)
 {
 	uint64_t max = COPY_SLOT_SIZE / PAGE_SIZE;
 
+	if (s->plan)
+		return stripe_plan_add(s->plan, vaddr, nr, s->vm_pid != 0);
 	if (s->direct)
 		return direct_run(s, vaddr, nr);
 
@@ -615,10 +632,67 @@ static bool vma_private_content(const VmaEntry *v)
 	       v->kind == VMA_KIND__VMA_MEMFD;
 }
 
+/* RssAnon of /proc/PID/status in bytes; 0 when unknown. */
+static uint64_t rss_anon(pid_t pid)
+{
+	char path[64], line[256];
+	unsigned long long kib = 0;
+	_cleanup_fclose_ FILE *f = NULL;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "RssAnon: %llu kB", &kib) == 1)
+			break;
+	return (uint64_t)kib << 10;
+}
+
+/* Both streams write the listed runs, then the pagemap is recorded in address order. */
+/* CRYO_DUMP_STREAMS=one: the pages of a big process in one stream too, for
+ * figures (docs/cr-dump.md). */
+static bool streams_forced(const char *how)
+{
+	const char *e = getenv("CRYO_DUMP_STREAMS");
+
+	return e && !strcmp(e, how);
+}
+
+static int write_stripes(struct page_sink *s, pid_t pid)
+{
+	struct stripe_io io = { .parasite = s->c->parasite, .pid = pid, .mem_fd = s->src_fd };
+	uint64_t usec = 0;
+	int r = 0;
+
+	for (unsigned k = 0; k < 2 && r >= 0; k++) {
+		r = io.fd[k] = page_writer_file_fd(s->w, k, &io.off[k]);
+		if (r < 0)
+			return log_error_errno(r, "cannot get page file %u", k);
+	}
+	r = stripe_plan_write(s->plan, &io, &usec);
+	s->write_usec += usec;
+	if (r >= 0 && !fault_checked) {
+		fault_checked = true;
+		r = fault_inject("mid-memory");
+	}
+	for (size_t i = 0; i < s->plan->n && r >= 0; i++) {
+		const struct stripe_chunk *ch = &s->plan->chunks[i];
+		r = record_dumped(s, ch->file, ch->file_off, ch->vaddr, ch->nr_pages, ch->zero);
+	}
+	return r;
+}
+
+static int open_page_writer(struct dump_ctx *c, pid_t pid, bool striped, struct page_writer **ret)
+{
+	uint32_t part = PAGES_PART_ID_BASE + (uint32_t)pid;
+
+	return page_writer_open_files(c->dir, (unsigned)pid, &part, striped ? 1 : 0, ret);
+}
+
 static int dump_pages(struct dump_ctx *c, pid_t pid, VmaEntry **vmas, size_t n)
 {
 	char path[64];
 	_cleanup_close_ int pm_fd = -1, mem_fd = -1;
+	struct stripe_plan plan = { 0 };
 	struct page_sink s = { .c = c };
 	off_t off0;
 	int r = 0, q;
@@ -631,7 +705,9 @@ static int dump_pages(struct dump_ctx *c, pid_t pid, VmaEntry **vmas, size_t n)
 	mem_fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (mem_fd < 0)
 		return log_error_errno(negative_errno(), "cannot open %s", path);
-	r = page_writer_open(c->dir, (unsigned)pid, &s.w);
+	if (c->parasite && rss_anon(pid) >= STRIPE_MIN_BYTES && !streams_forced("one"))
+		s.plan = &plan;
+	r = open_page_writer(c, pid, s.plan, &s.w);
 	if (r < 0)
 		return log_error_errno(r, "cannot create pages image of %d", pid);
 	s.src_fd = mem_fd;
@@ -647,6 +723,9 @@ static int dump_pages(struct dump_ctx *c, pid_t pid, VmaEntry **vmas, size_t n)
 			s.direct = c->parasite && s.vm_pid;
 			r = dump_private_vma(&s, pm_fd, vmas[i]);
 		}
+	if (s.plan && r >= 0)
+		r = write_stripes(&s, pid);
+	stripe_plan_free(&plan);
 	q = copy_pipe_drain(c->copy);	/* s lives on this stack: nothing may stay posted */
 	if (r >= 0)
 		r = q;

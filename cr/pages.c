@@ -2,7 +2,9 @@
 /*
  * Page data: pagemap-ID.img (a pagemap_head, then pagemap_entry records) and
  * the raw page file pages-ID.img holding the bytes of the PE_PRESENT entries
- * back to back, in entry order.  Writers buffer small chunks and write large
+ * back to back, in entry order.  A pagemap may name more page files
+ * (more_pages_ids, written in parallel by a big dump): an entry's 'file' picks
+ * one, and each file holds its own entries' bytes back to back.  Writers buffer small chunks and write large
  * ones straight through; readers check every entry against the page file and
  * resolve PE_IN_PARENT through the 'parent' chain of images.
  */
@@ -20,15 +22,20 @@
 
 /* ---- writer ------------------------------------------------------------ */
 
+struct pw_file {
+	int fd;
+	uint64_t off;			/* bytes of the file, buffered ones included */
+	char name[64];
+};
+
 struct page_writer {
 	struct img *pm;
-	char pages_name[64];
-	int fd;
+	struct pw_file f[PAGES_MAX_FILES];
+	unsigned nr_files;
 	int err;
 	uint64_t page_size;
-	uint8_t *buf;			/* data not written yet */
+	uint8_t *buf;			/* data of file 0 not written yet */
 	size_t len;
-	uint64_t off;			/* bytes of the page file, buffered ones included */
 	bool pending;			/* an entry not written yet (it may still grow) */
 	PagemapEntry pe;
 	uint64_t end;			/* end address of the last entry */
@@ -40,10 +47,10 @@ static int pw_flush(struct page_writer *w)
 
 	if (!w->len)
 		return 0;
-	r = img_write_full(w->fd, w->buf, w->len);
+	r = img_write_full(w->f[0].fd, w->buf, w->len);
 	w->len = 0;
 	if (r < 0)
-		return w->err = log_error_errno(r, "%s: write failed", w->pages_name);
+		return w->err = log_error_errno(r, "%s: write failed", w->f[0].name);
 	return 0;
 }
 
@@ -58,8 +65,9 @@ static int pw_emit(struct page_writer *w)
 	return r < 0 ? (w->err = r) : 0;
 }
 
-/* Record [vaddr, +nr_pages) with flags, merging with the previous entry when possible. */
-static int pw_entry(struct page_writer *w, uint64_t vaddr, uint64_t nr_pages, uint32_t flags)
+/* Record [vaddr, +nr_pages) with flags (data in page file 'file'), merging
+ * with the previous entry when possible. */
+static int pw_entry(struct page_writer *w, uint64_t vaddr, uint64_t nr_pages, uint32_t flags, unsigned file)
 {
 	int r;
 
@@ -75,7 +83,7 @@ static int pw_entry(struct page_writer *w, uint64_t vaddr, uint64_t nr_pages, ui
 			  (unsigned long long)vaddr, (unsigned long long)w->end);
 		return -EINVAL;
 	}
-	if (w->pending && w->pe.flags == flags && vaddr == w->end) {
+	if (w->pending && w->pe.flags == flags && w->pe.file == file && vaddr == w->end) {
 		w->pe.nr_pages += nr_pages;
 	} else {
 		r = pw_emit(w);
@@ -85,6 +93,8 @@ static int pw_entry(struct page_writer *w, uint64_t vaddr, uint64_t nr_pages, ui
 		w->pe.vaddr = vaddr;
 		w->pe.nr_pages = nr_pages;
 		w->pe.flags = flags;
+		w->pe.has_file = file != 0;
+		w->pe.file = file;
 		w->pending = true;
 	}
 	w->end = vaddr + nr_pages * w->page_size;
@@ -93,16 +103,27 @@ static int pw_entry(struct page_writer *w, uint64_t vaddr, uint64_t nr_pages, ui
 
 int page_writer_open(struct img_dir *d, unsigned id, struct page_writer **ret)
 {
+	return page_writer_open_files(d, id, NULL, 0, ret);
+}
+
+int page_writer_open_files(struct img_dir *d, unsigned id, const uint32_t *more_ids, unsigned n_more,
+			   struct page_writer **ret)
+{
 	PagemapHead head = PAGEMAP_HEAD__INIT;
 	struct page_writer *w;
 	int r;
 
+	if (n_more >= PAGES_MAX_FILES)
+		return -EINVAL;
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
-	w->fd = -1;
+	for (unsigned k = 0; k < PAGES_MAX_FILES; k++)
+		w->f[k].fd = -1;
+	w->nr_files = 1 + n_more;
 	w->page_size = sysconf(_SC_PAGESIZE);
-	snprintf(w->pages_name, sizeof(w->pages_name), IMG_PAGES_TMPL, id);
+	for (unsigned k = 0; k < w->nr_files; k++)
+		snprintf(w->f[k].name, sizeof(w->f[k].name), IMG_PAGES_TMPL, k ? more_ids[k - 1] : id);
 	w->buf = malloc(PW_BUF_SIZE);
 	if (!w->buf) {
 		r = -ENOMEM;
@@ -111,13 +132,17 @@ int page_writer_open(struct img_dir *d, unsigned id, struct page_writer **ret)
 	r = img_open(d, IMG_PAGEMAP, true, &w->pm, id);
 	if (r < 0)
 		goto fail;
-	r = img_dir_create_raw(d, w->pages_name);
-	if (r < 0)
-		goto fail;
-	w->fd = r;
+	for (unsigned k = 0; k < w->nr_files; k++) {
+		r = img_dir_create_raw(d, w->f[k].name);
+		if (r < 0)
+			goto fail;
+		w->f[k].fd = r;
+	}
 	head.pages_id = id;
 	head.has_page_size = true;
 	head.page_size = w->page_size;
+	head.n_more_pages_ids = n_more;
+	head.more_pages_ids = (uint32_t *)more_ids;
 	r = img_write(w->pm, &head.base);
 	if (r < 0)
 		goto fail;
@@ -131,7 +156,7 @@ fail:
 
 int page_writer_add_data(struct page_writer *w, uint64_t vaddr, const void *buf, uint64_t nr_pages)
 {
-	int r = pw_entry(w, vaddr, nr_pages, PE_PRESENT);
+	int r = pw_entry(w, vaddr, nr_pages, PE_PRESENT, 0);
 	uint64_t len = nr_pages * w->page_size;
 
 	if (r < 0)
@@ -142,14 +167,14 @@ int page_writer_add_data(struct page_writer *w, uint64_t vaddr, const void *buf,
 			return r;
 	}
 	if (len >= PW_BUF_SIZE) {
-		r = img_write_full(w->fd, buf, len);
+		r = img_write_full(w->f[0].fd, buf, len);
 		if (r < 0)
-			return w->err = log_error_errno(r, "%s: write failed", w->pages_name);
+			return w->err = log_error_errno(r, "%s: write failed", w->f[0].name);
 	} else {
 		memcpy(w->buf + w->len, buf, len);
 		w->len += len;
 	}
-	w->off += len;
+	w->f[0].off += len;
 	return 0;
 }
 
@@ -160,42 +185,58 @@ int page_writer_add_hole(struct page_writer *w, uint64_t vaddr, uint64_t nr_page
 			  img_name(w->pm), flags);
 		return -EINVAL;
 	}
-	return pw_entry(w, vaddr, nr_pages, flags);
+	return pw_entry(w, vaddr, nr_pages, flags, 0);
+}
+
+int page_writer_file_fd(struct page_writer *w, unsigned file, off_t *ret_offset)
+{
+	int r = w->err ? w->err : file >= w->nr_files ? -EINVAL : file == 0 ? pw_flush(w) : 0;
+
+	if (r < 0)
+		return r;
+	*ret_offset = (off_t)w->f[file].off;
+	return w->f[file].fd;
 }
 
 int page_writer_pages_fd(struct page_writer *w, off_t *ret_offset)
 {
-	int r = w->err ? w->err : pw_flush(w);
+	return page_writer_file_fd(w, 0, ret_offset);
+}
 
+unsigned page_writer_nr_files(const struct page_writer *w) { return w->nr_files; }
+
+int page_writer_account_in(struct page_writer *w, unsigned file, uint64_t vaddr, uint64_t nr_pages)
+{
+	uint64_t len = nr_pages * w->page_size;
+	struct pw_file *f;
+	off_t pos;
+	int r;
+
+	if (file >= w->nr_files)
+		return -EINVAL;
+	f = &w->f[file];
+	if (file == 0 && w->len) {
+		log_error("%s: account without page_writer_pages_fd() first", f->name);
+		return -EINVAL;
+	}
+	r = pw_entry(w, vaddr, nr_pages, PE_PRESENT, file);
 	if (r < 0)
 		return r;
-	*ret_offset = w->off;
-	return w->fd;
+	/* Whoever wrote the data wrote it at the file position; make sure it all landed. */
+	pos = lseek(f->fd, 0, SEEK_CUR);
+	if (pos < 0 || (uint64_t)pos != f->off + len) {
+		log_error("%s: holds %lld bytes, expected %llu after 0x%llx + %llu pages", f->name,
+			  (long long)pos, (unsigned long long)(f->off + len), (unsigned long long)vaddr,
+			  (unsigned long long)nr_pages);
+		return w->err = -EIO;
+	}
+	f->off += len;
+	return 0;
 }
 
 int page_writer_account(struct page_writer *w, uint64_t vaddr, uint64_t nr_pages)
 {
-	uint64_t len = nr_pages * w->page_size;
-	off_t pos;
-	int r;
-
-	if (w->len) {
-		log_error("%s: account without page_writer_pages_fd() first", w->pages_name);
-		return -EINVAL;
-	}
-	r = pw_entry(w, vaddr, nr_pages, PE_PRESENT);
-	if (r < 0)
-		return r;
-	/* Whoever wrote the data wrote it at the file position; make sure it all landed. */
-	pos = lseek(w->fd, 0, SEEK_CUR);
-	if (pos < 0 || (uint64_t)pos != w->off + len) {
-		log_error("%s: holds %lld bytes, expected %llu after 0x%llx + %llu pages", w->pages_name,
-			  (long long)pos, (unsigned long long)(w->off + len), (unsigned long long)vaddr,
-			  (unsigned long long)nr_pages);
-		return w->err = -EIO;
-	}
-	w->off += len;
-	return 0;
+	return page_writer_account_in(w, 0, vaddr, nr_pages);
 }
 
 int page_writer_close(struct page_writer *w)
@@ -209,8 +250,9 @@ int page_writer_close(struct page_writer *w)
 		r = pw_emit(w);
 	if (r == 0)
 		r = pw_flush(w);
-	if (w->fd >= 0 && close(w->fd) < 0 && r == 0)
-		r = log_error_errno(negative_errno(), "%s: close failed", w->pages_name);
+	for (unsigned k = 0; k < PAGES_MAX_FILES; k++)
+		if (w->f[k].fd >= 0 && close(w->f[k].fd) < 0 && r == 0)
+			r = log_error_errno(negative_errno(), "%s: close failed", w->f[k].name);
 	r2 = img_close(w->pm);
 	if (r == 0)
 		r = r2;
@@ -228,11 +270,14 @@ struct page_reader {
 	unsigned depth;			/* 0: the caller's image; > 0: a parent */
 	bool top;			/* the caller's reader: it iterates, so lookups use a second one */
 	struct img *pm;
-	char pages_name[64];
-	int fd;
-	uint64_t pages_size;
+	struct pr_file {
+		char name[64];
+		int fd;
+		uint64_t size;
+		uint64_t next_off;	/* offset of the file's next PE_PRESENT data */
+	} f[PAGES_MAX_FILES];
+	unsigned nr_files;
 	uint64_t page_size;
-	uint64_t next_off;		/* page file offset of the next PE_PRESENT data */
 	uint64_t end;			/* end address of the previous entry */
 	int err;
 	/* For lookups: every entry, sorted (built on demand). */
@@ -244,11 +289,26 @@ struct page_reader {
 	bool no_parent;
 };
 
+static int open_page_file(struct page_reader *r, struct pr_file *f)
+{
+	struct stat st;
+	int err = img_dir_openat_read(r->d, f->name);
+
+	if (err < 0)
+		return log_error_errno(err, "%s: cannot open %s in %s", img_name(r->pm), f->name, img_dir_path(r->d));
+	f->fd = err;
+	if (fstat(f->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		log_error("%s: not a regular file", f->name);
+		return -EINVAL;
+	}
+	f->size = (uint64_t)st.st_size;
+	return 0;
+}
+
 static int reader_open(struct img_dir *d, unsigned id, unsigned depth, struct page_reader **ret)
 {
 	ProtobufCMessage *m = NULL;
 	struct page_reader *r;
-	struct stat st;
 	int err;
 
 	r = calloc(1, sizeof(*r));
@@ -257,7 +317,8 @@ static int reader_open(struct img_dir *d, unsigned id, unsigned depth, struct pa
 	r->d = d;
 	r->id = id;
 	r->depth = depth;
-	r->fd = -1;
+	for (unsigned k = 0; k < PAGES_MAX_FILES; k++)
+		r->f[k].fd = -1;
 	err = img_open(d, IMG_PAGEMAP, false, &r->pm, id);
 	if (err < 0)
 		goto fail;
@@ -266,26 +327,29 @@ static int reader_open(struct img_dir *d, unsigned id, unsigned depth, struct pa
 		goto fail;
 	PagemapHead *head = (PagemapHead *)m;
 	r->page_size = head->has_page_size ? head->page_size : DEFAULT_PAGE_SIZE;
-	snprintf(r->pages_name, sizeof(r->pages_name), IMG_PAGES_TMPL, head->pages_id);
+	if (head->n_more_pages_ids < PAGES_MAX_FILES) {
+		r->nr_files = 1 + (unsigned)head->n_more_pages_ids;
+		for (unsigned k = 0; k < r->nr_files; k++)
+			snprintf(r->f[k].name, sizeof(r->f[k].name), IMG_PAGES_TMPL,
+				 k ? head->more_pages_ids[k - 1] : head->pages_id);
+	}
 	img_free_msg(m);
+	if (!r->nr_files) {
+		log_error("%s: record 0: more than %u page files", img_name(r->pm), PAGES_MAX_FILES);
+		err = -EBADMSG;
+		goto fail;
+	}
 	if (r->page_size < 4096 || r->page_size > (1u << 30) || (r->page_size & (r->page_size - 1))) {
 		log_error("%s: record 0: page size %llu is not a power of two in [4K, 1G]", img_name(r->pm),
 			  (unsigned long long)r->page_size);
 		err = -EBADMSG;
 		goto fail;
 	}
-	err = img_dir_openat_read(d, r->pages_name);
-	if (err < 0) {
-		log_error_errno(err, "%s: cannot open %s in %s", img_name(r->pm), r->pages_name, img_dir_path(d));
-		goto fail;
+	for (unsigned k = 0; k < r->nr_files; k++) {
+		err = open_page_file(r, &r->f[k]);
+		if (err < 0)
+			goto fail;
 	}
-	r->fd = err;
-	if (fstat(r->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		log_error("%s: not a regular file", r->pages_name);
-		err = -EINVAL;
-		goto fail;
-	}
-	r->pages_size = st.st_size;
 	*ret = r;
 	return 0;
 fail:
@@ -321,16 +385,19 @@ int page_reader_next(struct page_reader *r, struct page_entry *e)
 	if (err < 0)
 		return r->err = err;
 	if (err == 0) {
-		if (r->next_off != r->pages_size) {
-			log_error("%s: %llu bytes, but %s describes %llu", r->pages_name,
-				  (unsigned long long)r->pages_size, img_name(r->pm),
-				  (unsigned long long)r->next_off);
-			return r->err = -EBADMSG;
-		}
+		for (unsigned k = 0; k < r->nr_files; k++)
+			if (r->f[k].next_off != r->f[k].size) {
+				log_error("%s: %llu bytes, but %s describes %llu", r->f[k].name,
+					  (unsigned long long)r->f[k].size, img_name(r->pm),
+					  (unsigned long long)r->f[k].next_off);
+				return r->err = -EBADMSG;
+			}
 		return 0;
 	}
 	PagemapEntry *pe = (PagemapEntry *)m;
 	uint32_t where = pe->flags & (PE_PRESENT | PE_ZERO | PE_IN_PARENT);
+	unsigned file = pe->has_file ? pe->file : 0;
+	struct pr_file *f = &r->f[file < r->nr_files ? file : 0];
 
 	if (pe->flags & ~PE_KNOWN)
 		err = entry_error(r, "unknown flags", pe);
@@ -344,8 +411,10 @@ int page_reader_next(struct page_reader *r, struct page_entry *e)
 		err = entry_error(r, "range overflows the address space", pe);
 	else if (pe->vaddr < r->end)
 		err = entry_error(r, "overlaps or precedes the previous entry", pe);
+	else if (file >= r->nr_files)
+		err = entry_error(r, "no such page file", pe);
 	else if ((pe->flags & PE_PRESENT) &&
-		 pe->nr_pages * r->page_size > r->pages_size - r->next_off)
+		 pe->nr_pages * r->page_size > f->size - f->next_off)
 		err = entry_error(r, "data beyond the end of the page file", pe);
 	if (err < 0) {
 		img_free_msg(m);
@@ -354,15 +423,18 @@ int page_reader_next(struct page_reader *r, struct page_entry *e)
 	e->vaddr = pe->vaddr;
 	e->nr_pages = pe->nr_pages;
 	e->flags = pe->flags;
-	e->pages_off = (pe->flags & PE_PRESENT) ? (off_t)r->next_off : -1;
+	e->file = file;
+	e->pages_off = (pe->flags & PE_PRESENT) ? (off_t)f->next_off : -1;
 	r->end = pe->vaddr + pe->nr_pages * r->page_size;
 	if (pe->flags & PE_PRESENT)
-		r->next_off += pe->nr_pages * r->page_size;
+		f->next_off += pe->nr_pages * r->page_size;
 	img_free_msg(m);
 	return 1;
 }
 
-int page_reader_pages_fd(struct page_reader *r) { return r->fd; }
+int page_reader_pages_fd(struct page_reader *r) { return r->f[0].fd; }
+unsigned page_reader_nr_files(const struct page_reader *r) { return r->nr_files; }
+int page_reader_file_fd(struct page_reader *r, unsigned file) { return file < r->nr_files ? r->f[file].fd : -EINVAL; }
 uint64_t page_reader_page_size(const struct page_reader *r) { return r->page_size; }
 
 /* Load every entry of r's own pagemap (r must be fresh). */
@@ -483,7 +555,7 @@ static int locate_in(struct page_reader *r, unsigned depth, uint64_t vaddr, uint
 		n = nr_pages;
 	if (e->flags & PE_PRESENT) {
 		*ret_flags = PE_PRESENT;
-		*ret_fd = x->fd;
+		*ret_fd = x->f[e->file].fd;
 		*ret_off = e->pages_off + skip * x->page_size;
 	} else if (e->flags & PE_ZERO) {
 		*ret_flags = PE_ZERO;
@@ -551,15 +623,16 @@ int page_reader_read(struct page_reader *r, const struct page_entry *e, void *bu
 		return -EINVAL;
 	len = e->nr_pages * r->page_size;
 	if (e->flags & PE_PRESENT) {
-		if (e->pages_off < 0 || (uint64_t)e->pages_off > r->pages_size ||
-		    len > r->pages_size - e->pages_off) {
-			log_error("%s: 0x%llx + %llu pages lie beyond the end of the file", r->pages_name,
+		const struct pr_file *f = &r->f[e->file < r->nr_files ? e->file : 0];
+		if (e->file >= r->nr_files || e->pages_off < 0 || (uint64_t)e->pages_off > f->size ||
+		    len > f->size - e->pages_off) {
+			log_error("%s: 0x%llx + %llu pages lie beyond the end of the file", f->name,
 				  (unsigned long long)e->vaddr, (unsigned long long)e->nr_pages);
 			return -EBADMSG;
 		}
-		err = img_pread_full(r->fd, buf, len, e->pages_off);
+		err = img_pread_full(f->fd, buf, len, e->pages_off);
 		if (err < 0)
-			return log_error_errno(err, "%s: cannot read %llu bytes at %lld", r->pages_name,
+			return log_error_errno(err, "%s: cannot read %llu bytes at %lld", f->name,
 					       (unsigned long long)len, (long long)e->pages_off);
 		return 0;
 	}
@@ -581,8 +654,9 @@ void page_reader_close(struct page_reader *r)
 	page_reader_close(r->parent);
 	page_reader_close(r->lookup);
 	img_close(r->pm);
-	if (r->fd >= 0)
-		close(r->fd);
+	for (unsigned k = 0; k < PAGES_MAX_FILES; k++)
+		if (r->f[k].fd >= 0)
+			close(r->f[k].fd);
 	img_dir_close(r->owned_dir);
 	free(r->index);
 	free(r);

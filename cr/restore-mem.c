@@ -59,6 +59,8 @@ struct mem_task {
 	struct rst_pages *pages;
 	size_t n_pages;
 	int pages_fd;
+	int pages_fd2;		/* a second page file, its offsets from pages_split on; -1: none */
+	uint64_t pages_split;
 	uint64_t args_len;	/* upper bound of what the task writes into the hole */
 	pid_t helper_tid;	/* for the blob's second page-reading thread; 0: none */
 	struct rst_args *args;	/* built by step_mm in the task */
@@ -107,6 +109,32 @@ static const VmaEntry *vma_at(const MmEntry *mm, uint64_t addr)
 	return NULL;
 }
 
+/* A dump that wrote its pages in parallel left two page files: the blob sees
+ * them as one range of offsets, the second from pages_split on. */
+static int open_second_file(struct page_reader *pr, const struct rst_task *t, struct mem_task *mt)
+{
+	struct stat st;
+
+	mt->pages_fd2 = -1;
+	mt->pages_split = 0;
+	if (page_reader_nr_files(pr) == 1)
+		return 0;
+	if (page_reader_nr_files(pr) > 2) {
+		log_error("pagemap-%d.img: %u page files; restore reads at most 2", t->pid,
+			  page_reader_nr_files(pr));
+		return -EOPNOTSUPP;
+	}
+	if (fstat(page_reader_file_fd(pr, 0), &st) < 0)
+		return log_error_errno(negative_errno(), "pagemap-%d.img: cannot stat its first page file", t->pid);
+	mt->pages_split = ((uint64_t)st.st_size + PAGE_SZ - 1) & ~(PAGE_SZ - 1);
+	if (!mt->pages_split)
+		mt->pages_split = PAGE_SZ;	/* 0 means one file */
+	mt->pages_fd2 = dup(page_reader_file_fd(pr, 1));
+	if (mt->pages_fd2 < 0)
+		return log_error_errno(negative_errno(), "pagemap-%d.img: cannot dup its second page file", t->pid);
+	return 0;
+}
+
 static int read_pages(struct restore_ctx *rc, struct rst_task *t, struct mem_task *mt)
 {
 	struct page_reader *pr;
@@ -115,7 +143,8 @@ static int read_pages(struct restore_ctx *rc, struct rst_task *t, struct mem_tas
 	if (r < 0)
 		return log_error_errno(r, "cannot open the pages of task %d", t->pid);
 	mt->pages_fd = dup(page_reader_pages_fd(pr));
-	while ((r = page_reader_next(pr, &e)) > 0) {
+	r = open_second_file(pr, t, mt);
+	while (r >= 0 && (r = page_reader_next(pr, &e)) > 0) {
 		if (e.flags & (PE_LAZY | PE_IN_PARENT)) {
 			log_error("pagemap-%d.img: lazy or parent pages are not supported by restore yet", t->pid);
 			r = -EOPNOTSUPP;
@@ -123,7 +152,7 @@ static int read_pages(struct restore_ctx *rc, struct rst_task *t, struct mem_tas
 		}
 		/* An entry may span adjacent areas: split it where they meet. */
 		uint64_t addr = e.vaddr, end = e.vaddr + e.nr_pages * PAGE_SZ;
-		int64_t off = e.pages_off;
+		int64_t off = e.pages_off + (e.file ? (int64_t)mt->pages_split : 0);
 		while (addr < end) {
 			const VmaEntry *v = vma_at(t->mm, addr);
 			if (!v) {
@@ -753,6 +782,8 @@ static int step_mm(void *ctx, void *data)
 	a->temp = rc->hole_start + ms->temp_off;
 	a->temp_len = TEMP_LEN;
 	a->pages_fd = mt->pages_fd;
+	a->pages_fd2 = mt->pages_split ? mt->pages_fd2 : -1;
+	a->pages_split = mt->pages_split;
 	a->fill_flags = ms->fill_flags;
 
 	size_t nv = 0;

@@ -172,13 +172,16 @@ struct rst_args {
 	uint64_t n_copies;
 	/* RST_FILL_* bits: how the blob fills pages (docs/cr-restore.md). */
 	uint32_t fill_flags;
-	uint32_t pad2;
+	/* A second page file (a parallel dump wrote two): rst_pages.off from
+	 * pages_split on are at off - pages_split in pages_fd2.  -1: none. */
+	int32_t pages_fd2;
 	/* The task's POSIX record locks, taken again once the blob closed the fds
 	 * it mapped files through (that dropped them): struct rst_lock[n_locks]. */
 	uint64_t locks;
 	uint64_t n_locks;
+	uint64_t pages_split;	/* 0: one page file */
 };
-_Static_assert(sizeof(struct rst_args) == 336, "rst_args layout");
+_Static_assert(sizeof(struct rst_args) == 344, "rst_args layout");
 
 /* One POSIX record lock (F_SETLK) through one of the task's fds. */
 struct rst_lock {

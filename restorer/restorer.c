@@ -332,6 +332,22 @@ static void stage_unmap(uint64_t s)
 		sys_munmap((void *)s, fill_copy ? COPY_BUF : STAGE_LEN);
 }
 
+/* The page file holding offset *off of the runs, *off made relative to it. */
+static int page_fd_at(const struct rst_args *a, int64_t *off)
+{
+	if (a->pages_split && *off >= (int64_t)a->pages_split) {
+		*off -= (int64_t)a->pages_split;
+		return a->pages_fd2;
+	}
+	return a->pages_fd;
+}
+
+/* Whether page file offsets x and y are in the same file. */
+static bool same_page_file(const struct rst_args *a, int64_t x, int64_t y)
+{
+	return !a->pages_split || (x >= (int64_t)a->pages_split) == (y >= (int64_t)a->pages_split);
+}
+
 static long read_full(int fd, uint64_t to, uint64_t len, int64_t off)
 {
 	while (len) {
@@ -365,7 +381,9 @@ static long move_run(struct rst_args *a, const struct rst_pages *p, uint64_t sta
 		} else {
 			if (!fill_copy)
 				sys_madvise((void *)s, len, MADV_POPULATE_WRITE_);
-			r = off < 0 ? (memset((void *)s, 0, len), 0) : read_full(a->pages_fd, s, len, off);
+			int64_t o = off;
+			int fd = off < 0 ? -1 : page_fd_at(a, &o);
+			r = off < 0 ? (memset((void *)s, 0, len), 0) : read_full(fd, s, len, o);
 		}
 		if (r < 0)
 			return r;
@@ -410,7 +428,8 @@ static long fill_runs(struct rst_args *a, uint64_t from, uint64_t to, uint64_t s
 		int64_t off = p[i].off;
 		uint64_t len = 0;
 		int n = 0;
-		while (i < to && n < IOV_BATCH && p[i].off == off + (int64_t)len && !(stage && run_moved(a, &p[i]))) {
+		while (i < to && n < IOV_BATCH && p[i].off == off + (int64_t)len && same_page_file(a, off, p[i].off) &&
+		       !(stage && run_moved(a, &p[i]))) {
 			iov[n].iov_base = (void *)p[i].vaddr;
 			iov[n].iov_len = p[i].nr_pages * PAGE_SIZE;
 			/* One populate call instead of a fault per page inside preadv. */
@@ -421,9 +440,9 @@ static long fill_runs(struct rst_args *a, uint64_t from, uint64_t to, uint64_t s
 			i++;
 		}
 		/* preadv may stop short (e.g. at 2 GiB): go on from where it stopped. */
-		int k = 0;
+		int k = 0, fd = page_fd_at(a, &off);
 		while (len) {
-			long r = sys_preadv(a->pages_fd, &iov[k], n - k, off);
+			long r = sys_preadv(fd, &iov[k], n - k, off);
 			if (r <= 0)
 				return r < 0 ? r : -EIO;
 			off += r;
@@ -542,6 +561,13 @@ static void map_page_file(struct rst_args *a)
 	long m = sys_mmap(0, end, PROT_READ, MAP_PRIVATE, a->pages_fd, 0);
 	if (sys_failed(m))
 		return;
+	/* The second file right after the first: one range of offsets, as in the runs. */
+	if (a->pages_split && end > a->pages_split &&
+	    sys_failed(sys_mmap((void *)(m + (long)a->pages_split), end - a->pages_split, PROT_READ, MAP_PRIVATE | MAP_FIXED,
+				a->pages_fd2, 0))) {
+		sys_munmap((void *)m, end);
+		return;
+	}
 	file_map = (uint64_t)m;
 	file_map_len = end;
 }

@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "sample.h"
+#include "cr/image-internal.h"	/* img_dir_create_raw: a page file by hand */
 #include "cr/log.h"
 #include "proto/inventory.pb-c.h"
 #include "proto/pstree.pb-c.h"
@@ -322,6 +324,129 @@ static int test_pages(void)
 	return 0;
 }
 
+/* Two page files: file 0 written through the buffer, file 1 by "another
+ * writer" at its fd; entries interleave in address order. */
+static int write_two_files(const char *name, bool bad_file_index)
+{
+	uint8_t buf[4 * PS];
+	struct img_dir *d;
+	struct page_writer *w;
+	uint32_t part = PAGES_PART_ID_BASE + SAMPLE_PID;
+	off_t off;
+	int fd;
+
+	for (unsigned i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i / PS + 1);
+	CHECK(img_dir_open_write(path_of(name), &d) == 0, "open %s", name);
+	if (bad_file_index) {
+		/* A record naming a page file the head does not list. */
+		PagemapHead head = PAGEMAP_HEAD__INIT;
+		PagemapEntry pe = PAGEMAP_ENTRY__INIT;
+		char pages[64];
+		struct img *img;
+		for (unsigned k = 0; k < 2; k++) {
+			snprintf(pages, sizeof(pages), IMG_PAGES_TMPL, k ? part : SAMPLE_PID);
+			fd = img_dir_create_raw(d, pages);
+			CHECK(fd >= 0 && write(fd, buf, PS) == PS && close(fd) == 0, "%s", pages);
+		}
+		CHECK(img_open(d, IMG_PAGEMAP, true, &img, SAMPLE_PID) == 0, "pagemap");
+		head.pages_id = SAMPLE_PID;
+		head.n_more_pages_ids = 1;
+		head.more_pages_ids = &part;
+		CHECK(img_write(img, &head.base) == 0, "head");
+		pe.vaddr = SAMPLE_BASE;
+		pe.nr_pages = 1;
+		pe.flags = PE_PRESENT;
+		pe.has_file = true;
+		pe.file = 3;
+		CHECK(img_write(img, &pe.base) == 0, "entry");
+		CHECK(img_close(img) == 0, "close pagemap");
+	} else {
+		CHECK(page_writer_open_files(d, SAMPLE_PID, &part, 1, &w) == 0, "writer");
+		CHECK(page_writer_nr_files(w) == 2, "two files");
+		CHECK(page_writer_add_data(w, SAMPLE_BASE, buf, 1) == 0, "page 0 to file 0");
+		fd = page_writer_file_fd(w, 1, &off);
+		CHECK(fd >= 0 && off == 0, "file 1 fd");
+		CHECK(write(fd, buf + PS, 2 * PS) == 2 * PS, "write file 1");
+		CHECK(page_writer_account_in(w, 1, SAMPLE_BASE + PS, 2) == 0, "pages 1-2 in file 1");
+		CHECK(page_writer_add_hole(w, SAMPLE_BASE + 3 * PS, 1, PE_ZERO) == 0, "page 3 zero");
+		CHECK(page_writer_add_data(w, SAMPLE_BASE + 4 * PS, buf + 3 * PS, 1) == 0, "page 4 to file 0");
+		CHECK(page_writer_account_in(w, 2, SAMPLE_BASE + 5 * PS, 1) == -EINVAL, "no file 2");
+		CHECK(page_writer_file_fd(w, 2, &off) == -EINVAL, "no fd of file 2");
+		CHECK(page_writer_close(w) == 0, "close");
+	}
+	CHECK(img_dir_commit(d) == 0, "commit");
+	img_dir_close(d);
+	return 0;
+}
+
+static int test_two_files(void)
+{
+	static const struct { uint64_t page; unsigned file; off_t off; uint32_t flags; } want[] = {
+		{ 0, 0, 0, PE_PRESENT }, { 1, 1, 0, PE_PRESENT }, { 3, 0, -1, PE_ZERO }, { 4, 0, PS, PE_PRESENT },
+	};
+	uint8_t buf[2 * PS];
+	struct img_dir *d;
+	struct page_reader *r;
+	struct page_entry e;
+	char second[64];
+	uint32_t flags;
+	int fd, ret;
+	off_t off;
+	uint64_t n;
+	unsigned i = 0;
+
+	CHECK(write_two_files("two", false) == 0, "image two");
+	CHECK(img_dir_open_read(path_of("two"), &d) == 0, "open two");
+	CHECK(page_reader_open(d, SAMPLE_PID, &r) == 0, "reader");
+	CHECK(page_reader_nr_files(r) == 2 && page_reader_file_fd(r, 1) >= 0 && page_reader_file_fd(r, 2) < 0,
+	      "files");
+	while ((ret = page_reader_next(r, &e)) > 0) {
+		CHECK(i < 4, "more entries than written");
+		CHECK(e.vaddr == SAMPLE_BASE + want[i].page * PS && e.file == want[i].file &&
+		      e.pages_off == want[i].off && e.flags == want[i].flags,
+		      "entry %u: page %llu file %u off %lld flags %u", i,
+		      (unsigned long long)((e.vaddr - SAMPLE_BASE) / PS), e.file, (long long)e.pages_off, e.flags);
+		CHECK(e.nr_pages <= 2 && page_reader_read(r, &e, buf) == 0, "read entry %u", i);
+		for (uint64_t k = 0; k < e.nr_pages; k++) {
+			uint64_t page = want[i].page + k;
+			uint8_t v = e.flags == PE_ZERO ? 0 : page == 4 ? 4 : (uint8_t)(page + 1);
+			CHECK(buf[k * PS] == v && buf[k * PS + PS - 1] == v, "page %llu holds %u, not %u",
+			      (unsigned long long)page, buf[k * PS], v);
+		}
+		i++;
+	}
+	CHECK(ret == 0 && i == 4, "%u entries, end %d", i, ret);
+	page_reader_close(r);
+	CHECK(page_reader_open(d, SAMPLE_PID, &r) == 0, "reader");
+	CHECK(page_reader_locate(r, SAMPLE_BASE + 2 * PS, 1, &flags, &fd, &off, &n) == 0, "locate 2");
+	CHECK(flags == PE_PRESENT && off == PS && n == 1, "page 2: flags %u off %lld n %llu", flags, (long long)off,
+	      (unsigned long long)n);
+	CHECK(pread(fd, buf, PS, off) == PS && buf[0] == 3 && buf[PS - 1] == 3, "page 2 is read from file 1");
+	page_reader_close(r);
+	img_dir_close(d);
+
+	/* The second file shorter than its entries say, or gone: named errors. */
+	snprintf(second, sizeof(second), "two/pages-%u.img", PAGES_PART_ID_BASE + SAMPLE_PID);
+	CHECK(truncate(path_of(second), PS) == 0, "truncate");
+	CHECK(img_dir_open_read(path_of("two"), &d) == 0, "open two");
+	CHECK(page_reader_open(d, SAMPLE_PID, &r) == 0, "reader");
+	CHECK(page_reader_next(r, &e) == 1, "entry 0 is fine");
+	CHECK(page_reader_next(r, &e) == -EBADMSG, "entry 1 lies beyond the short second file");
+	page_reader_close(r);
+	CHECK(unlink(path_of(second)) == 0, "unlink");
+	CHECK(page_reader_open(d, SAMPLE_PID, &r) < 0, "the missing second file is an error");
+	img_dir_close(d);
+
+	CHECK(write_two_files("badfile", true) == 0, "image badfile");
+	CHECK(img_dir_open_read(path_of("badfile"), &d) == 0, "open badfile");
+	CHECK(page_reader_open(d, SAMPLE_PID, &r) == 0, "reader");
+	CHECK(page_reader_next(r, &e) == -EBADMSG, "page file 3 of 2 is refused");
+	page_reader_close(r);
+	img_dir_close(d);
+	return 0;
+}
+
 int main(void)
 {
 	char tmpl[] = "/tmp/cryo-image-api-XXXXXX";
@@ -338,6 +463,7 @@ int main(void)
 	test_wrong_type();
 	test_staging();
 	test_pages();
+	test_two_files();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
 	if (system(cmd) != 0)
 		fprintf(stderr, "warning: cannot remove %s\n", root);

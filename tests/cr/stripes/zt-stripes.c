@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Enough anonymous memory (about 200 MiB) for the dump to write the pages in
+ * two streams into two page files (cr/mem-stripes.h), laid out to trip the
+ * bookkeeping: data pages with zero pages among them (every 5th page of the
+ * big area, and whole zero stretches longer than a chunk), untouched holes,
+ * a PROT_NONE area and a read-only one holding data (read from
+ * /proc/PID/mem, not by the parasite), small areas between big ones, and a
+ * second thread.  After restore every page is checked.
+ */
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include "../lib/zt.h"
+
+#define PG 4096ul
+#define BIG_PAGES (160ul << 8)		/* 160 MiB */
+#define SMALL_PAGES 37ul
+
+struct area {
+	uint8_t *p;
+	size_t pages;
+	int prot;
+	uint32_t seed;
+};
+
+static struct area areas[5];
+
+/* Which pages of an area hold data: the others are zero or never touched. */
+static bool page_has_data(const struct area *a, size_t i)
+{
+	if (a->pages != BIG_PAGES)
+		return i % 3 != 1;
+	if (i % 5 == 4)
+		return false;				/* zero page, touched */
+	if (i >= 9000 && i < 9000 + 10000)
+		return false;				/* a zero stretch longer than a chunk */
+	return !(i >= 30000 && i < 30500);		/* a hole never touched */
+}
+
+static bool page_touched(const struct area *a, size_t i)
+{
+	return a->pages != BIG_PAGES || !(i >= 30000 && i < 30500);
+}
+
+static void fill_area(struct area *a)
+{
+	a->p = mmap(NULL, a->pages * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (a->p == MAP_FAILED)
+		zt_fail("mmap %zu pages: %m", a->pages);
+	for (size_t i = 0; i < a->pages; i++) {
+		if (page_has_data(a, i))
+			zt_fill(a->p + i * PG, PG, a->seed + (uint32_t)i);
+		else if (page_touched(a, i))
+			a->p[i * PG] = 0;	/* a present page of zeroes */
+	}
+	if (a->prot != (PROT_READ | PROT_WRITE) && mprotect(a->p, a->pages * PG, a->prot) < 0)
+		zt_fail("mprotect: %m");
+}
+
+static void check_area(const struct area *a)
+{
+	if (a->prot != (PROT_READ | PROT_WRITE) && mprotect(a->p, a->pages * PG, PROT_READ) < 0)
+		zt_fail("mprotect back: %m");
+	for (size_t i = 0; i < a->pages; i++) {
+		const uint8_t *pg = a->p + i * PG;
+		if (page_has_data(a, i)) {
+			size_t bad = zt_check(pg, PG, a->seed + (uint32_t)i);
+			if (bad)
+				zt_fail("area of %zu pages, seed %u: page %zu differs at byte %zu", a->pages, a->seed, i,
+					bad - 1);
+		} else {
+			for (size_t k = 0; k < PG; k++)
+				if (pg[k])
+					zt_fail("area of %zu pages: zero page %zu has %#x at %zu", a->pages, i, pg[k], k);
+		}
+	}
+}
+
+static volatile int stop;
+
+static void *spin(void *arg)
+{
+	(void)arg;
+	while (!stop)
+		usleep(1000);
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	struct area def[] = {
+		{ .pages = SMALL_PAGES, .prot = PROT_READ | PROT_WRITE, .seed = 11 },
+		{ .pages = BIG_PAGES, .prot = PROT_READ | PROT_WRITE, .seed = 1000 },
+		{ .pages = SMALL_PAGES, .prot = PROT_NONE, .seed = 22 },
+		{ .pages = 6000, .prot = PROT_READ, .seed = 500000 },
+		{ .pages = 9000, .prot = PROT_NONE, .seed = 700000 },
+	};
+	pthread_t th;
+
+	zt_init(argc, argv);
+	for (size_t i = 0; i < sizeof(def) / sizeof(def[0]); i++) {
+		areas[i] = def[i];
+		fill_area(&areas[i]);
+	}
+	if (pthread_create(&th, NULL, spin, NULL))
+		zt_fail("pthread_create");
+	zt_ready();
+	zt_wait();
+	stop = 1;
+	pthread_join(th, NULL);
+	for (size_t i = 0; i < sizeof(def) / sizeof(def[0]); i++)
+		check_area(&areas[i]);
+	zt_pass();
+}
