@@ -12,7 +12,13 @@
 #   bench/cr/run.sh [BUILD_DIR]       (default: build)
 # Environment: BENCH_MB, BENCH_DIR (a tmpfs directory; default /dev/shm),
 # CRYO_RESTORE_FILL=move|copy|inplace (how restore fills pages; default: cryo-cr
-# decides, docs/cr-restore.md "Filling pages").
+# decides, docs/cr-restore.md "Filling pages"), CRYO_DUMP_STREAMS=one (one page
+# writing stream, docs/cr-dump.md), BENCH_DUMPS (default 2).
+# The task is dumped BENCH_DUMPS times: all but the last with --leave-running
+# and the image removed again, the last one kills it.  On this VM the first
+# dump's page file takes fresh pages, which the host hands back slowly (free
+# page reporting, see mem-floor); the later ones get the pages the removed
+# image freed.  Each figure is printed, labelled.
 set -u
 B=${1:-build}
 MB=${BENCH_MB:-2048}
@@ -40,14 +46,23 @@ figures() { # NAME RUN-OUTPUT
 	wall=$(sed -n 's/.*wall_s=\([0-9.]*\).*/\1/p' <<<"$2")
 	rss=$(sed -n 's/.*maxrss_kib=\([0-9]*\).*/\1/p' <<<"$2")
 	awk -v n="$1" -v w="$wall" -v r="$rss" -v mb="$MB" \
-		'BEGIN { printf "%-8s %8.1f MiB  %7.3f s  %6.2f GB/s  peak RSS %6.1f MiB\n", n, mb, w, mb * 1048576 / w / 1e9, r / 1024 }'
+		'BEGIN { printf "%-25s %8.1f MiB  %7.3f s  %6.2f GB/s  peak RSS %6.1f MiB\n", n, mb, w, mb * 1048576 / w / 1e9, r / 1024 }'
 }
 
 # Figures go to files: the restored task inherits cryo-cr's stdout, and a pipe
 # it holds open would keep a $(...) waiting forever.
-"$RUN" "$CR" dump -t "$pid" -D "$W/img" -v2 -o "$W/dump.log" --log-format text >"$W/dump.fig" ||
-	{ echo "run.sh: dump failed: $(cat "$W/dump.fig")" >&2; cat "$W/dump.log" >&2; exit 1; }
-figures dump "$(cat "$W/dump.fig")"
+DUMPS=${BENCH_DUMPS:-2}
+for ((d = 1; d <= DUMPS; d++)); do
+	rm -rf "$W/img"
+	keep=(-R)
+	[ "$d" -eq "$DUMPS" ] && keep=()
+	"$RUN" "$CR" dump -t "$pid" -D "$W/img" "${keep[@]}" -v2 -o "$W/dump.log" --log-format text >"$W/dump.fig" ||
+		{ echo "run.sh: dump failed: $(cat "$W/dump.fig")" >&2; cat "$W/dump.log" >&2; exit 1; }
+	label="dump $d"
+	[ "$d" -eq 1 ] && [ "$DUMPS" -gt 1 ] && label="dump 1 (fresh pages)"
+	[ "$d" -gt 1 ] && label="dump $d (recycled pages)"
+	figures "$label" "$(cat "$W/dump.fig")"
+done
 wait "$pid" 2>/dev/null
 for ((i = 0; i < 250; i++)); do [ -e "/proc/$pid" ] || break; sleep 0.02; done
 
