@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <time.h>
+#include <unistd.h>
 #include "log.h"
 #include "mem-copy.h"
 
@@ -22,7 +25,37 @@ struct copy_pipe {
 	uint64_t store_usec;
 };
 
-static uint64_t mono_usec(void)
+bool mem_page_is_zero(const uint8_t *page)
+{
+	const uint64_t *q = (const uint64_t *)page;
+
+	for (size_t i = 0; i < 4096 / 8; i++)
+		if (q[i])
+			return false;
+	return true;
+}
+
+/* process_vm_readv copies straight from the task's pages and is an order of
+ * magnitude faster than /proc/PID/mem (which goes through a bounce page);
+ * /proc/PID/mem is the fallback for areas without PROT_READ. */
+int mem_read_task(pid_t vm_pid, int mem_fd, void *buf, size_t len, uint64_t vaddr)
+{
+	ssize_t got;
+
+	if (vm_pid) {
+		struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)vaddr, len };
+		got = process_vm_readv(vm_pid, &local, 1, &remote, 1, 0);
+		if (got == (ssize_t)len)
+			return 0;
+	}
+	got = pread(mem_fd, buf, len, (off_t)vaddr);
+	if (got != (ssize_t)len)
+		return log_error_errno(got < 0 ? negative_errno() : -EIO,
+				       "cannot read %zu bytes of memory at %#" PRIx64, len, vaddr);
+	return 0;
+}
+
+uint64_t mem_mono_usec(void)
 {
 	struct timespec ts;
 
@@ -72,10 +105,10 @@ static void *store_thread(void *arg)
 			break;
 		p->state[i] = SLOT_STORING;
 		pthread_mutex_unlock(&p->lock);
-		t0 = mono_usec();
+		t0 = mem_mono_usec();
 		if (!__atomic_load_n(&p->err, __ATOMIC_RELAXED))	/* after an error, jobs are only given back */
 			r = write_job(&p->jobs[i]);
-		t0 = mono_usec() - t0;
+		t0 = mem_mono_usec() - t0;
 		pthread_mutex_lock(&p->lock);
 		p->store_usec += t0;
 		if (r < 0 && !p->err)

@@ -10,6 +10,7 @@
 #ifndef CRYO_MEM_COPY_H
 #define CRYO_MEM_COPY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -46,5 +47,12 @@ int copy_pipe_drain(struct copy_pipe *p);
 uint64_t copy_pipe_store_usec(struct copy_pipe *p);
 /* Drain, stop the threads, free; safe on NULL. */
 void copy_pipe_stop(struct copy_pipe *p);
+
+/* Shared by the writers of page data. */
+bool mem_page_is_zero(const uint8_t *page);	/* 4096 bytes */
+uint64_t mem_mono_usec(void);
+/* len bytes of a task's memory at vaddr: with process_vm_readv from vm_pid
+ * (0: not readable that way), else with pread of mem_fd (/proc/PID/mem). */
+int mem_read_task(pid_t vm_pid, int mem_fd, void *buf, size_t len, uint64_t vaddr);
 
 #endif

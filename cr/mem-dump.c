@@ -52,45 +52,6 @@ struct page_sink {
 /* From this much anonymous memory on, pages go through two streams into two files. */
 #define STRIPE_MIN_BYTES (128ull << 20)
 
-/* process_vm_readv copies straight from the task's pages and is an order of
- * magnitude faster than /proc/PID/mem (which goes through a bounce page);
- * /proc/PID/mem is the fallback for areas without PROT_READ. */
-static int read_source(struct page_sink *s, void *buf, size_t len, uint64_t vaddr)
-{
-	ssize_t got;
-
-	if (s->vm_pid) {
-		struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)vaddr, len };
-		got = process_vm_readv(s->vm_pid, &local, 1, &remote, 1, 0);
-		if (got == (ssize_t)len)
-			return 0;
-	}
-	got = pread(s->src_fd, buf, len, (off_t)vaddr);
-	if (got != (ssize_t)len)
-		return log_error_errno(got < 0 ? negative_errno() : -EIO,
-				       "cannot read %zu bytes of memory at %#" PRIx64, len, vaddr);
-	return 0;
-}
-
-static bool page_is_zero(const uint8_t *p)
-{
-	const uint64_t *q = (const uint64_t *)p;
-
-	for (size_t i = 0; i < PAGE_SIZE / 8; i++)
-		if (q[i])
-			return false;
-	return true;
-}
-
-/* Store a buffer of pages (on the store thread): runs of zero pages become PE_ZERO holes. */
-static uint64_t mono_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 /* Record a run of data pages: reserve its page file range (the store threads
  * write it there) and account the pagemap entry. */
 static int plan_data(struct page_sink *s, struct copy_job *job, uint64_t vaddr, uint32_t buf_off,
@@ -124,10 +85,10 @@ static int plan_pages(struct page_sink *s, struct copy_job *job, uint64_t vaddr,
 	if (job->fd < 0)
 		return log_error_errno(job->fd, "cannot get the page file");
 	while (i < nr) {
-		bool zero = page_is_zero(job->buf + i * PAGE_SIZE);
+		bool zero = mem_page_is_zero(job->buf + i * PAGE_SIZE);
 		uint64_t j = i + 1;
 
-		while (j < nr && page_is_zero(job->buf + j * PAGE_SIZE) == zero)
+		while (j < nr && mem_page_is_zero(job->buf + j * PAGE_SIZE) == zero)
 			j++;
 		if (zero) {
 			r = page_writer_add_hole(s->w, vaddr + i * PAGE_SIZE, j - i, PE_ZERO);
@@ -207,7 +168,7 @@ static int direct_run(struct page_sink *s, uint64_t vaddr, uint64_t nr)
 
 	while (nr) {
 		uint32_t n = nr < PARASITE_SCAN_PAGES ? (uint32_t)nr : PARASITE_SCAN_PAGES;
-		uint64_t t0 = mono_usec();
+		uint64_t t0 = mem_mono_usec();
 		off_t file_off;
 		int fd, r;
 
@@ -215,7 +176,7 @@ static int direct_run(struct page_sink *s, uint64_t vaddr, uint64_t nr)
 		if (fd < 0)
 			return log_error_errno(fd, "cannot get the page file");
 		r = parasite_dump_pages(s->c->parasite, vaddr, n, (uint64_t)file_off, &d);
-		s->write_usec += mono_usec() - t0;
+		s->write_usec += mem_mono_usec() - t0;
 		if (r >= 0)
 			r = record_dumped(s, 0, file_off, d.vaddr, d.nr_pages, d.zero);
 		if (r >= 0 && !fault_checked) {
@@ -247,9 +208,9 @@ static int copy_run(struct page_sink *s, uint64_t vaddr, uint64_t nr)
 
 		if (r < 0)
 			return r;
-		t0 = mono_usec();
-		r = read_source(s, job->buf, (size_t)(n * PAGE_SIZE), vaddr);
-		s->c->stats.read_usec += mono_usec() - t0;
+		t0 = mem_mono_usec();
+		r = mem_read_task(s->vm_pid, s->src_fd, job->buf, (size_t)(n * PAGE_SIZE), vaddr);
+		s->c->stats.read_usec += mem_mono_usec() - t0;
 		if (r >= 0)
 			r = plan_pages(s, job, vaddr, n);
 		if (r < 0)

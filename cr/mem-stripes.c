@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
-#include <time.h>
 #include "log.h"
+#include "mem-copy.h"
 #include "mem-stripes.h"
 #include "parasite/parasite-args.h"
 #include "parasite/parasite-host.h"
@@ -62,43 +62,6 @@ void stripe_plan_free(struct stripe_plan *p)
 	*p = (struct stripe_plan){ 0 };
 }
 
-static uint64_t mono_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-static bool page_zero(const uint8_t *p)
-{
-	const uint64_t *q = (const uint64_t *)p;
-
-	for (size_t i = 0; i < PAGE / 8; i++)
-		if (q[i])
-			return false;
-	return true;
-}
-
-/* process_vm_readv copies straight from the task's pages; /proc/PID/mem also
- * reads areas without PROT_READ. */
-static int read_task(const struct stripe_io *io, bool readable, void *buf, size_t len, uint64_t vaddr)
-{
-	ssize_t got;
-
-	if (readable) {
-		struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)vaddr, len };
-		got = process_vm_readv(io->pid, &local, 1, &remote, 1, 0);
-		if (got == (ssize_t)len)
-			return 0;
-	}
-	got = pread(io->mem_fd, buf, len, (off_t)vaddr);
-	if (got != (ssize_t)len)
-		return log_error_errno(got < 0 ? negative_errno() : -EIO,
-				       "cannot read %zu bytes of memory of %d at %#" PRIx64, len, io->pid, vaddr);
-	return 0;
-}
-
 static int write_all(int fd, const struct iovec *iov, int n, off_t off)
 {
 	struct iovec v[IOV_MAX_PAGES];
@@ -131,13 +94,14 @@ static int copy_chunk(struct stream *s, struct stripe_chunk *c)
 		struct iovec iov[IOV_MAX_PAGES];
 		int nv = 0;
 		size_t len = 0;
-		int r = read_task(s->io, c->readable, s->buf, (size_t)n * PAGE, c->vaddr + (uint64_t)done * PAGE);
+		int r = mem_read_task(c->readable ? s->io->pid : 0, s->io->mem_fd, s->buf, (size_t)n * PAGE,
+				      c->vaddr + (uint64_t)done * PAGE);
 
 		if (r < 0)
 			return r;
 		for (uint32_t i = 0; i < n; i++) {
 			const uint8_t *pg = s->buf + (size_t)i * PAGE;
-			if (page_zero(pg)) {
+			if (mem_page_is_zero(pg)) {
 				c->zero[(done + i) / 64] |= 1ull << ((done + i) % 64);
 				continue;
 			}
@@ -204,7 +168,7 @@ int stripe_plan_write(struct stripe_plan *p, const struct stripe_io *io, uint64_
 	bool stop = false;
 	struct stream s[2];
 	pthread_t th;
-	uint64_t t0 = mono_usec();
+	uint64_t t0 = mem_mono_usec();
 	int r;
 
 	for (unsigned i = 0; i < 2; i++)
@@ -227,7 +191,7 @@ int stripe_plan_write(struct stripe_plan *p, const struct stripe_io *io, uint64_
 	run_stream(&s[0]);
 	pthread_join(th, NULL);
 	r = s[0].err < 0 ? s[0].err : s[1].err;
-	*ret_usec = mono_usec() - t0;
+	*ret_usec = mem_mono_usec() - t0;
 	log_info("pages of %d in two streams: %zu chunks in %" PRIu64 " us; %lld + %lld bytes", io->pid, p->n,
 		 *ret_usec, (long long)(s[0].off - io->off[0]), (long long)(s[1].off - io->off[1]));
 out:
