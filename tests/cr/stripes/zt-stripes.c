@@ -6,13 +6,17 @@
  * big area, and whole zero stretches longer than a chunk), untouched holes,
  * a PROT_NONE area and a read-only one holding data (read from
  * /proc/PID/mem, not by the parasite), small areas between big ones, and a
- * second thread.  After restore every page is checked.
+ * second thread.  After restore every page is checked.  With the argument
+ * "tree" a child holds its own big area too (each process has its own two
+ * page files); it checks itself when the parent passes on SIGTERM.
  */
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "../lib/zt.h"
 
@@ -90,6 +94,67 @@ static void *spin(void *arg)
 	return NULL;
 }
 
+static volatile sig_atomic_t child_term;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	child_term = 1;
+}
+
+/* The child: its own big area, checked once told to end; exit 0 if intact.
+ * SIGTERM is blocked (zt_init) until it waits for it. */
+static void child_main(int ready)
+{
+	struct area big = { .pages = BIG_PAGES, .prot = PROT_READ | PROT_WRITE, .seed = 9000000 };
+	sigset_t none;
+
+	signal(SIGTERM, on_term);
+	fill_area(&big);
+	if (write(ready, "r", 1) != 1)
+		_exit(2);
+	close(ready);
+	sigemptyset(&none);
+	while (!child_term)
+		sigsuspend(&none);
+	check_area(&big);	/* zt_fail exits non-zero */
+	_exit(0);
+}
+
+static pid_t start_child(void)
+{
+	int p[2];
+	char c;
+	pid_t pid;
+
+	if (pipe(p) < 0)
+		zt_fail("pipe: %m");
+	pid = fork();
+	if (pid < 0)
+		zt_fail("fork: %m");
+	if (pid == 0) {
+		close(p[0]);
+		child_main(p[1]);
+	}
+	close(p[1]);
+	if (read(p[0], &c, 1) != 1)
+		zt_fail("the child did not fill its memory");
+	close(p[0]);
+	return pid;
+}
+
+static void end_child(pid_t pid)
+{
+	int status;
+
+	if (kill(pid, SIGTERM) < 0)
+		zt_fail("kill child %d: %m", pid);
+	if (waitpid(pid, &status, 0) != pid)
+		zt_fail("waitpid child %d: %m", pid);
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		zt_fail("the child %d found its memory changed (status %#x)", pid, status);
+}
+
 int main(int argc, char **argv)
 {
 	struct area def[] = {
@@ -99,9 +164,13 @@ int main(int argc, char **argv)
 		{ .pages = 6000, .prot = PROT_READ, .seed = 500000 },
 		{ .pages = 9000, .prot = PROT_NONE, .seed = 700000 },
 	};
+	bool tree = argc > 1 && !strcmp(argv[1], "tree");
+	pid_t child = 0;
 	pthread_t th;
 
 	zt_init(argc, argv);
+	if (tree)
+		child = start_child();
 	for (size_t i = 0; i < sizeof(def) / sizeof(def[0]); i++) {
 		areas[i] = def[i];
 		fill_area(&areas[i]);
@@ -114,5 +183,7 @@ int main(int argc, char **argv)
 	pthread_join(th, NULL);
 	for (size_t i = 0; i < sizeof(def) / sizeof(def[0]); i++)
 		check_area(&areas[i]);
+	if (child)
+		end_child(child);
 	zt_pass();
 }
