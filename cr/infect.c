@@ -83,8 +83,9 @@ static bool is_fault_signal(int sig)
  * (nohang only), < 0 if it faulted or died.  Other stops (a pending
  * interrupt, an unblockable signal) are continued.
  */
-static int wait_trap(pid_t tid, bool nohang)
+static int wait_trap(struct infect_thread *th, bool nohang)
 {
+	pid_t tid = th->tid;
 	int status;
 
 	for (;;) {
@@ -112,6 +113,10 @@ static int wait_trap(pid_t tid, bool nohang)
 				  tid, WSTOPSIG(status), (unsigned long long)regs.rip, si.si_addr);
 			return -EFAULT;
 		}
+		/* A SIGSTOP (it cannot be blocked) must not stop our code, nor be lost:
+		 * it is sent again once the thread is put back (restore_thread). */
+		if ((status >> 16) == 0 && WSTOPSIG(status) == SIGSTOP)
+			th->stop_pending = true;
 		/* An event stop (pending interrupt) or an unblockable signal: go on. */
 		log_debug("thread %d: stop 0x%x while running our code", tid, status);
 		if (ptrace(PTRACE_CONT, tid, 0, 0) < 0)
@@ -120,25 +125,26 @@ static int wait_trap(pid_t tid, bool nohang)
 }
 
 /* Resume the thread until our int3 traps. */
-static int run_until_trap(pid_t tid)
+static int run_until_trap(struct infect_thread *th)
 {
 	int r;
 
-	if (ptrace(PTRACE_CONT, tid, 0, 0) < 0)
-		return log_error_errno(negative_errno(), "resuming %d for a remote syscall", tid);
-	r = wait_trap(tid, false);
+	if (ptrace(PTRACE_CONT, th->tid, 0, 0) < 0)
+		return log_error_errno(negative_errno(), "resuming %d for a remote syscall", th->tid);
+	r = wait_trap(th, false);
 	return r < 0 ? r : 0;
 }
 
 /* Run the thread from regs until the int3 at trap_ip; *ret = rax there. */
-static int run_regs(pid_t tid, struct user_regs_struct *regs, uint64_t trap_ip, int64_t *ret)
+static int run_regs(struct infect_thread *th, struct user_regs_struct *regs, uint64_t trap_ip, int64_t *ret)
 {
+	pid_t tid = th->tid;
 	int r;
 
 	regs->orig_rax = (uint64_t)-1;
 	if (ptrace(PTRACE_SETREGS, tid, 0, regs) < 0)
 		return log_error_errno(negative_errno(), "PTRACE_SETREGS of %d", tid);
-	r = run_until_trap(tid);
+	r = run_until_trap(th);
 	if (r < 0)
 		return r;
 	if (ptrace(PTRACE_GETREGS, tid, 0, regs) < 0)
@@ -152,7 +158,7 @@ static int run_regs(pid_t tid, struct user_regs_struct *regs, uint64_t trap_ip, 
 	return 0;
 }
 
-static int remote_syscall_at(pid_t tid, const struct user_regs_struct *base, uint64_t ip,
+static int remote_syscall_at(struct infect_thread *th, const struct user_regs_struct *base, uint64_t ip,
 			     long nr, const uint64_t a[6], int64_t *ret)
 {
 	struct user_regs_struct regs = *base;
@@ -165,7 +171,7 @@ static int remote_syscall_at(pid_t tid, const struct user_regs_struct *base, uin
 	regs.r8 = a[4];
 	regs.r9 = a[5];
 	regs.rip = ip;
-	return run_regs(tid, &regs, ip + 2, ret);
+	return run_regs(th, &regs, ip + 2, ret);
 }
 
 /* A syscall run from the thread's own ip, with the code word poked there and
@@ -184,7 +190,7 @@ static int syscall_at_thread_ip(struct infect_thread *th, long nr, const uint64_
 	memcpy(&code, syscall_code, sizeof(code));
 	if (ptrace(PTRACE_POKETEXT, th->tid, ip, code) < 0)
 		return log_error_errno(negative_errno(), "writing code at %#llx of %d", (unsigned long long)ip, th->tid);
-	r = remote_syscall_at(th->tid, &th->regs, ip, nr, args, res);
+	r = remote_syscall_at(th, &th->regs, ip, nr, args, res);
 	q = ptrace(PTRACE_POKETEXT, th->tid, ip, orig) < 0 ? negative_errno() : 0;
 	if (q < 0)
 		return log_error_errno(q, "cannot put back the code at %#llx of %d", (unsigned long long)ip, th->tid);
@@ -240,7 +246,7 @@ int infect_call(struct infect *inf, pid_t tid, uint64_t entry_off, uint64_t arg,
 	regs.rdi = arg;
 	regs.rsp = stack_top - 8;
 	regs.eflags &= ~(1ULL << 10);	/* DF clear, as the ABI wants */
-	return run_regs(tid, &regs, ret_addr, ret);
+	return run_regs(th, &regs, ret_addr, ret);
 }
 
 /* The background call runs on the lower half of the stack area, so that
@@ -302,7 +308,7 @@ int infect_call_poll(struct infect *inf, pid_t tid, int64_t *ret)
 
 	if (!th || !th->running)
 		return -EINVAL;
-	r = wait_trap(tid, true);
+	r = wait_trap(th, true);
 	if (r < 0) {
 		th->running = false;	/* stopped (fault) or gone: not ours to wait for any more */
 		return r;
@@ -418,7 +424,7 @@ int infect_syscall(struct infect *inf, pid_t tid, long nr, const uint64_t args[6
 		return -EINVAL;
 	if (th->running)
 		return -EBUSY;
-	return remote_syscall_at(tid, &th->regs, inf->scratch, nr, args, ret);
+	return remote_syscall_at(th, &th->regs, inf->scratch, nr, args, ret);
 }
 
 int infect_read(struct infect *inf, uint64_t off, void *buf, size_t len)
@@ -467,6 +473,14 @@ static int restore_thread(struct infect_thread *th)
 			r = log_error_errno(negative_errno(), "cannot put back the FPU state of %d", th->tid);
 	}
 	th->prepared = false;
+	/* Pending again: delivered once the thread runs on its own (or kept
+	 * again by the next infection). */
+	if (th->stop_pending) {
+		th->stop_pending = false;
+		log_info("thread %d: a SIGSTOP came during the dump: sent again", th->tid);
+		if (syscall(SYS_tkill, th->tid, SIGSTOP) < 0 && !r)
+			r = log_error_errno(negative_errno(), "cannot send SIGSTOP again to %d", th->tid);
+	}
 	return r;
 }
 

@@ -35,6 +35,7 @@ struct infect_thread {
 	pid_t tid;
 	bool prepared;			/* regs saved and signals blocked */
 	bool running;			/* runs a background call (infect_call_start) */
+	bool stop_pending;		/* a SIGSTOP came while it ran our code: sent again at the cure */
 	struct user_regs_struct regs;	/* as seized: put back by infect_stop */
 	uint64_t sigmask;
 	void *xstate;			/* NT_X86_XSTATE as seized, put back too */

@@ -885,6 +885,7 @@ int dump_task_mm(struct dump_ctx *c, struct seized_task *k)
 		r = log_error_errno(r < 0 ? r : q, "cannot write mm image of %d", k->pid);
 		goto out;
 	}
+	fault_signal("before-pages", k->pid);
 	r = dump_pages(c, k->pid, vmap, pv.n);
 out:
 	for (size_t i = 0; vma && i < pv.n; i++)
