@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
+#include "image.h"
 #include "log.h"
 #include "mem-copy.h"
 #include "mem-stripes.h"
@@ -62,18 +63,20 @@ void stripe_plan_free(struct stripe_plan *p)
 	*p = (struct stripe_plan){ 0 };
 }
 
-static int write_all(int fd, const struct iovec *iov, int n, off_t off)
+static int write_all(const struct stream *s, const struct iovec *iov, int n, off_t off)
 {
 	struct iovec v[IOV_MAX_PAGES];
 	int k = 0;
 
 	memcpy(v, iov, (size_t)n * sizeof(*v));
 	while (k < n) {
-		ssize_t w = pwritev(fd, &v[k], n - k, off);
+		ssize_t w = pwritev(s->io->fd[s->file], &v[k], n - k, off);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
-			return log_error_errno(w < 0 ? negative_errno() : -EIO, "cannot write a page file at %lld",
+			return log_error_errno(w < 0 ? negative_errno() : -EIO,
+					       "cannot write page file %u of %d (pages-%u.img) at %lld", s->file, s->io->pid,
+					       s->file ? PAGES_PART_ID_BASE + (unsigned)s->io->pid : (unsigned)s->io->pid,
 					       (long long)off);
 		off += w;
 		while (k < n && (size_t)w >= v[k].iov_len)
@@ -111,7 +114,7 @@ static int copy_chunk(struct stream *s, struct stripe_chunk *c)
 				iov[nv++] = (struct iovec){ (void *)pg, PAGE };
 			len += PAGE;
 		}
-		if (nv && (r = write_all(s->io->fd[s->file], iov, nv, s->off)) < 0)
+		if (nv && (r = write_all(s, iov, nv, s->off)) < 0)
 			return r;
 		s->off += (off_t)len;
 	}
