@@ -593,31 +593,19 @@ static bool vma_private_content(const VmaEntry *v)
 	       v->kind == VMA_KIND__VMA_MEMFD;
 }
 
-/* RssAnon of /proc/PID/status in bytes; 0 when unknown. */
-static uint64_t rss_anon(pid_t pid)
+/* A big process: its pages go through two streams into two page files
+ * (CRYO_DUMP_STREAMS=one keeps one, for figures: docs/cr-dump.md). */
+static bool big_enough_for_stripes(pid_t pid)
 {
-	char path[64], line[256];
-	unsigned long long kib = 0;
-	_cleanup_fclose_ FILE *f = NULL;
+	const char *e = getenv("CRYO_DUMP_STREAMS");
+	struct proc_status st;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	f = fopen(path, "re");
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "RssAnon: %llu kB", &kib) == 1)
-			break;
-	return (uint64_t)kib << 10;
+	if (e && !strcmp(e, "one"))
+		return false;
+	return proc_parse_status(pid, 0, &st) >= 0 && st.rss_anon >= STRIPE_MIN_BYTES;
 }
 
 /* Both streams write the listed runs, then the pagemap is recorded in address order. */
-/* CRYO_DUMP_STREAMS=one: the pages of a big process in one stream too, for
- * figures (docs/cr-dump.md). */
-static bool streams_forced(const char *how)
-{
-	const char *e = getenv("CRYO_DUMP_STREAMS");
-
-	return e && !strcmp(e, how);
-}
-
 static int write_stripes(struct page_sink *s, pid_t pid)
 {
 	struct stripe_io io = { .parasite = s->c->parasite, .pid = pid, .mem_fd = s->src_fd };
@@ -666,7 +654,7 @@ static int dump_pages(struct dump_ctx *c, pid_t pid, VmaEntry **vmas, size_t n)
 	mem_fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (mem_fd < 0)
 		return log_error_errno(negative_errno(), "cannot open %s", path);
-	if (c->parasite && rss_anon(pid) >= STRIPE_MIN_BYTES && !streams_forced("one"))
+	if (c->parasite && big_enough_for_stripes(pid))
 		s.plan = &plan;
 	r = open_page_writer(c, pid, s.plan, &s.w);
 	if (r < 0)

@@ -52,11 +52,6 @@ int stripe_plan_add(struct stripe_plan *p, uint64_t vaddr, uint64_t nr_pages, bo
 	return 0;
 }
 
-bool stripe_page_zero(const struct stripe_chunk *c, uint32_t i)
-{
-	return c->zero[i / 64] >> (i % 64) & 1;
-}
-
 void stripe_plan_free(struct stripe_plan *p)
 {
 	free(p->chunks);

@@ -53,7 +53,6 @@ struct stripe_plan {
 int stripe_plan_add(struct stripe_plan *p, uint64_t vaddr, uint64_t nr_pages, bool readable);
 /* Write every chunk; fills the answers.  *ret_usec: the time both streams took. */
 int stripe_plan_write(struct stripe_plan *p, const struct stripe_io *io, uint64_t *ret_usec);
-bool stripe_page_zero(const struct stripe_chunk *c, uint32_t i);
 void stripe_plan_free(struct stripe_plan *p);
 
 #endif

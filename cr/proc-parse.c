@@ -123,6 +123,10 @@ int proc_parse_status(pid_t pid, pid_t tid, struct proc_status *ret)
 			continue;
 		if (sscanf(line, "NoNewPrivs: %d", &ret->no_new_privs) == 1)
 			continue;
+		if (sscanf(line, "RssAnon: %" SCNu64 " kB", &ret->rss_anon) == 1) {
+			ret->rss_anon <<= 10;
+			continue;
+		}
 		if (!strncmp(line, "Uid:", 4))
 			status_value(line, ret->uid, sizeof(ret->uid));
 		else if (!strncmp(line, "Gid:", 4))

@@ -29,6 +29,7 @@ struct proc_status {
 	char groups[256];
 	int seccomp;		/* 0 none, 1 strict, 2 filter */
 	int no_new_privs;
+	uint64_t rss_anon;	/* RssAnon in bytes (0 without: a zombie, a kernel thread) */
 };
 
 /* VMA from /proc/PID/maps. */
