@@ -117,8 +117,8 @@ static int add_cmp_eq_reg1(struct nftnl_rule *rule, const void *value, uint32_t 
 	return 0;
 }
 
-/* Load meta KEY into register 1 and compare it with one byte. */
-static int add_meta_eq_u8(struct nftnl_rule *rule, uint32_t key, uint8_t value)
+/* Load meta KEY into register 1 and compare it with len bytes. */
+static int add_meta_eq(struct nftnl_rule *rule, uint32_t key, const void *value, uint32_t len)
 {
 	struct nftnl_expr *meta = nftnl_expr_alloc("meta");
 	int r = add_expr(rule, meta);
@@ -127,7 +127,12 @@ static int add_meta_eq_u8(struct nftnl_rule *rule, uint32_t key, uint8_t value)
 		return r;
 	nftnl_expr_set_u32(meta, NFTNL_EXPR_META_KEY, key);
 	nftnl_expr_set_u32(meta, NFTNL_EXPR_META_DREG, NFT_REG_1);
-	return add_cmp_eq_reg1(rule, &value, sizeof(value));
+	return add_cmp_eq_reg1(rule, value, len);
+}
+
+static int add_meta_eq_u8(struct nftnl_rule *rule, uint32_t key, uint8_t value)
+{
+	return add_meta_eq(rule, key, &value, sizeof(value));
 }
 
 /* Load len bytes of the packet at base+offset into register 1 and compare. */
@@ -170,15 +175,9 @@ static int add_counter_drop(struct nftnl_rule *rule)
 /* "meta mark NETLOCK_PASS_MARK accept": what the restore itself sends passes. */
 static int add_mark_accept(struct nftnl_rule *rule)
 {
-	struct nftnl_expr *meta = nftnl_expr_alloc("meta");
 	uint32_t mark = NETLOCK_PASS_MARK;
-	int r = add_expr(rule, meta);
+	int r = add_meta_eq(rule, NFT_META_MARK, &mark, sizeof(mark));
 
-	if (r < 0)
-		return r;
-	nftnl_expr_set_u32(meta, NFTNL_EXPR_META_KEY, NFT_META_MARK);
-	nftnl_expr_set_u32(meta, NFTNL_EXPR_META_DREG, NFT_REG_1);
-	r = add_cmp_eq_reg1(rule, &mark, sizeof(mark));
 	return r < 0 ? r : add_verdict(rule, NF_ACCEPT);
 }
 

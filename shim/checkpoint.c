@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "cr-core.h"
+#include "cr/proc-parse.h"
 
 /* Namespaces a container may join by path and still be checkpointed. */
 static const int joinable_ns[] = { CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWCGROUP, CLONE_NEWTIME };
@@ -63,20 +64,9 @@ static size_t joined_ns(const struct oci_spec *spec, pid_t pid, struct core_ns *
 
 static pid_t ppid_of(pid_t pid)
 {
-	char path[64], buf[512], *p;
-	_cleanup_close_ int fd = -1;
-	ssize_t n;
-	int ppid = 0;
+	struct proc_stat st;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || (n = read(fd, buf, sizeof(buf) - 1)) <= 0)
-		return 0;
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 1, " %*c %d", &ppid) != 1)
-		return 0;
-	return ppid;
+	return proc_parse_stat(pid, 0, &st) < 0 ? 0 : st.ppid;
 }
 
 /* The core dumps the init's tree: a process of the container outside it (one

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include "cr/cli.h"
 #include "cr-core.h"
+#include "init.h"
 
 int argv_add(struct argv_buf *a, const char *fmt, ...)
 {
@@ -63,14 +64,11 @@ static int child_enter(const struct core_run *c)
 {
 	struct oci_error err = { 0 };
 
-	for (size_t i = 0; i < c->n_ns; i++) {
-		_cleanup_close_ int fd = open(c->ns[i].path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || setns(fd, c->ns[i].type) < 0) {
-			log_error("cannot join the %s namespace %s: %m", oci_namespace_proc_name(c->ns[i].type),
-				  c->ns[i].path);
+	for (size_t i = 0; i < c->n_ns; i++)
+		if (join_namespace_path(c->ns[i].type, c->ns[i].path, &err) < 0) {
+			log_error("%s", err.msg);
 			return -1;
 		}
-	}
 	if (c->cgroup_paths && cgroups_enter(c->cgroup_paths, getpid(), &err) < 0) {
 		log_error("%s", err.msg);
 		return -1;
