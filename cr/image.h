@@ -173,6 +173,9 @@ int page_writer_account(struct page_writer *w, uint64_t vaddr, uint64_t nr_pages
  * in address order whatever their file. */
 int page_writer_file_fd(struct page_writer *w, unsigned file, off_t *ret_offset);
 int page_writer_account_in(struct page_writer *w, unsigned file, uint64_t vaddr, uint64_t nr_pages);
+/* The same for data written at file offset off with pwrite (the fd's position
+ * is not looked at): off must be where the file's data ends so far. */
+int page_writer_account_at(struct page_writer *w, unsigned file, off_t off, uint64_t vaddr, uint64_t nr_pages);
 int page_writer_close(struct page_writer *w);
 
 struct page_entry {

@@ -44,7 +44,6 @@ struct page_sink {
 	struct page_writer *w;
 	int src_fd;		/* /proc/PID/mem or a map_files fd */
 	pid_t vm_pid;		/* readable area: process_vm_readv from this pid first */
-	bool direct;		/* the parasite writes this area's data pages itself */
 	struct stripe_plan *plan;	/* two streams (mem-stripes.h): runs are listed first */
 	uint64_t write_usec;	/* waiting for the parasite's writes */
 };
@@ -107,6 +106,15 @@ static int plan_pages(struct page_sink *s, struct copy_job *job, uint64_t vaddr,
 
 static bool fault_checked;
 
+/* The mid-memory fault point fires once, after the first pages were written. */
+static int mid_memory_fault(void)
+{
+	if (fault_checked)
+		return 0;
+	fault_checked = true;
+	return fault_inject("mid-memory");
+}
+
 static bool scan_bit(const uint64_t *zero, uint64_t i)
 {
 	return zero[i / 64] >> (i % 64) & 1;
@@ -139,11 +147,8 @@ static int record_dumped(struct page_sink *s, unsigned file, off_t file_off, uin
 			r = page_writer_add_hole(s->w, va, j - i, PE_ZERO);
 			s->c->stats.pages_zero += j - i;
 		} else {
-			/* page_writer_account() wants the file position at the end of the data. */
+			r = page_writer_account_at(s->w, file, file_off, va, j - i);
 			file_off += (off_t)((j - i) * PAGE_SIZE);
-			r = lseek(fd, file_off, SEEK_SET) < 0 ? negative_errno() : 0;
-			if (r >= 0)
-				r = page_writer_account_in(s->w, file, va, j - i);
 			s->c->stats.pages_written += j - i;
 			s->c->stats.bytes_written += (j - i) * PAGE_SIZE;
 		}
@@ -151,6 +156,9 @@ static int record_dumped(struct page_sink *s, unsigned file, off_t file_off, uin
 			return log_error_errno(r, "cannot record pages at %#" PRIx64, va);
 		i = j;
 	}
+	/* The fd's position follows the data too (one lseek, not one per run). */
+	if (lseek(fd, file_off, SEEK_SET) < 0)
+		return log_error_errno(negative_errno(), "cannot seek page file %u", file);
 	return 0;
 }
 
@@ -179,10 +187,8 @@ static int direct_run(struct page_sink *s, uint64_t vaddr, uint64_t nr)
 		s->write_usec += mem_mono_usec() - t0;
 		if (r >= 0)
 			r = record_dumped(s, 0, file_off, d.vaddr, d.nr_pages, d.zero);
-		if (r >= 0 && !fault_checked) {
-			fault_checked = true;
-			r = fault_inject("mid-memory");
-		}
+		if (r >= 0)
+			r = mid_memory_fault();
 		if (r < 0)
 			return r;
 		vaddr += (uint64_t)n * PAGE_SIZE;
@@ -198,7 +204,7 @@ static int copy_run(struct page_sink *s, uint64_t vaddr, uint64_t nr)
 
 	if (s->plan)
 		return stripe_plan_add(s->plan, vaddr, nr, s->vm_pid != 0);
-	if (s->direct)
+	if (s->c->parasite && s->vm_pid)	/* readable: the parasite writes it itself */
 		return direct_run(s, vaddr, nr);
 
 	while (nr) {
@@ -218,12 +224,9 @@ static int copy_run(struct page_sink *s, uint64_t vaddr, uint64_t nr)
 		q = copy_pipe_post(s->c->copy, job);	/* also gives the buffer back on error */
 		if (r < 0 || q < 0)
 			return r < 0 ? r : q;
-		if (!fault_checked) {
-			fault_checked = true;
-			r = fault_inject("mid-memory");
-			if (r < 0)
-				return r;
-		}
+		r = mid_memory_fault();
+		if (r < 0)
+			return r;
 		vaddr += n * PAGE_SIZE;
 		nr -= n;
 	}
@@ -619,10 +622,8 @@ static int write_stripes(struct page_sink *s, pid_t pid)
 	}
 	r = stripe_plan_write(s->plan, &io, &usec);
 	s->write_usec += usec;
-	if (r >= 0 && !fault_checked) {
-		fault_checked = true;
-		r = fault_inject("mid-memory");
-	}
+	if (r >= 0)
+		r = mid_memory_fault();
 	for (size_t i = 0; i < s->plan->n && r >= 0; i++) {
 		const struct stripe_chunk *ch = &s->plan->chunks[i];
 		r = record_dumped(s, ch->file, ch->file_off, ch->vaddr, ch->nr_pages, ch->zero);
@@ -669,7 +670,6 @@ static int dump_pages(struct dump_ctx *c, pid_t pid, VmaEntry **vmas, size_t n)
 	for (size_t i = 0; i < n && r >= 0; i++)
 		if (vma_private_content(vmas[i])) {
 			s.vm_pid = (vmas[i]->prot & PROT_READ) ? pid : 0;
-			s.direct = c->parasite && s.vm_pid;
 			r = dump_private_vma(&s, pm_fd, vmas[i]);
 		}
 	if (s.plan && r >= 0)

@@ -234,6 +234,24 @@ int page_writer_account_in(struct page_writer *w, unsigned file, uint64_t vaddr,
 	return 0;
 }
 
+int page_writer_account_at(struct page_writer *w, unsigned file, off_t off, uint64_t vaddr, uint64_t nr_pages)
+{
+	int r;
+
+	if (file >= w->nr_files || (file == 0 && w->len))
+		return -EINVAL;
+	if ((uint64_t)off != w->f[file].off) {
+		log_error("%s: data of 0x%llx at %lld, expected at %llu", w->f[file].name, (unsigned long long)vaddr,
+			  (long long)off, (unsigned long long)w->f[file].off);
+		return w->err = -EIO;
+	}
+	r = pw_entry(w, vaddr, nr_pages, PE_PRESENT, file);
+	if (r < 0)
+		return r;
+	w->f[file].off += nr_pages * w->page_size;
+	return 0;
+}
+
 int page_writer_account(struct page_writer *w, uint64_t vaddr, uint64_t nr_pages)
 {
 	return page_writer_account_in(w, 0, vaddr, nr_pages);

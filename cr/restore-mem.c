@@ -782,7 +782,7 @@ static int step_mm(void *ctx, void *data)
 	a->temp = rc->hole_start + ms->temp_off;
 	a->temp_len = TEMP_LEN;
 	a->pages_fd = mt->pages_fd;
-	a->pages_fd2 = mt->pages_split ? mt->pages_fd2 : -1;
+	a->pages_fd2 = mt->pages_fd2;
 	a->pages_split = mt->pages_split;
 	a->fill_flags = ms->fill_flags;
 
